@@ -1,0 +1,13 @@
+//! amphora-core: domain types and rules of the platform, without I/O.
+
+pub mod account;
+pub mod asset;
+pub mod category;
+pub mod gaid;
+pub mod network;
+pub mod policy;
+pub mod registered_user;
+pub mod validation;
+
+pub use network::Network;
+pub use validation::FieldError;
