@@ -1,0 +1,60 @@
+-- Issued assets, the categories they require, and their treasury addresses.
+--
+-- An issuance is recorded before the node is asked for anything (status 'pending'), gets its
+-- signed transaction before broadcasting ('broadcasting') and its final state after
+-- ('broadcast'), so a crash in between is recovered on restart; an issuance that never got a
+-- signed transaction is marked 'failed'. A deleted asset keeps its row (deleted_at set).
+CREATE TABLE assets (
+    uuid                          TEXT    PRIMARY KEY,
+    issuer_id                     BIGINT  NOT NULL REFERENCES issuers (id) ON DELETE CASCADE,
+    name                          TEXT    NOT NULL,
+    amount                        BIGINT  NOT NULL,
+    destination_address           TEXT    NOT NULL,
+    domain                        TEXT    NOT NULL,
+    ticker                        TEXT    NOT NULL,
+    pubkey                        TEXT    NOT NULL,
+    asset_precision               BIGINT  NOT NULL,
+    is_confidential               BOOLEAN NOT NULL,
+    is_reissuable                 BOOLEAN NOT NULL,
+    reissuance_amount             BIGINT  NOT NULL,
+    reissuance_address            TEXT    NOT NULL,
+    transfer_restricted           BOOLEAN NOT NULL,
+    issuer_authorization_endpoint TEXT,
+    contract_json                 TEXT    NOT NULL,
+    contract_hash                 TEXT    NOT NULL,
+    status                        TEXT    NOT NULL,
+    failure                       TEXT,
+    asset_id                      TEXT,
+    reissuance_token_id           TEXT,
+    tx_hex                        TEXT,
+    txid                          TEXT,
+    vin                           BIGINT,
+    asset_vout                    BIGINT,
+    reissuance_vout               BIGINT,
+    issuance_assetblinder         TEXT,
+    issuance_tokenblinder         TEXT,
+    is_registered                 BOOLEAN NOT NULL DEFAULT FALSE,
+    is_authorized                 BOOLEAN NOT NULL DEFAULT FALSE,
+    is_locked                     BOOLEAN NOT NULL DEFAULT FALSE,
+    memo                          TEXT    NOT NULL DEFAULT '',
+    created_at                    TIMESTAMPTZ NOT NULL,
+    deleted_at                    TIMESTAMPTZ
+);
+CREATE INDEX assets_issuer ON assets (issuer_id, created_at);
+CREATE INDEX assets_status ON assets (status);
+
+-- Categories an asset requires of its holders (Asset.requirements).
+CREATE TABLE asset_categories (
+    asset_uuid  TEXT    NOT NULL REFERENCES assets (uuid) ON DELETE CASCADE,
+    category_id BIGINT  NOT NULL REFERENCES categories (id) ON DELETE CASCADE,
+    PRIMARY KEY (asset_uuid, category_id)
+);
+CREATE INDEX asset_categories_category ON asset_categories (category_id);
+
+-- Issuer-wallet addresses whose outputs count as treasury holdings.
+CREATE TABLE asset_treasury_addresses (
+    asset_uuid TEXT NOT NULL REFERENCES assets (uuid) ON DELETE CASCADE,
+    address    TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (asset_uuid, address)
+);

@@ -1,0 +1,44 @@
+//! The store's error type.
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL names an engine Amphora does not support.
+    #[error("unsupported database URL scheme '{0}': expected sqlite:<path> or postgres://…")]
+    UnsupportedUrl(String),
+    /// The row to change does not exist (or belongs to another issuer).
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was violated; the message names it.
+    #[error("{0}")]
+    Conflict(String),
+    /// The database failed or refused the statement.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Applying the migrations failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// `Ok` when a statement changed at least one row, [`StoreError::NotFound`] when it changed none
+/// (the row does not exist or belongs to another issuer).
+pub(crate) fn expect_found(rows_affected: u64) -> Result<(), StoreError> {
+    if rows_affected == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+impl StoreError {
+    /// Maps a unique-constraint violation to [`StoreError::Conflict`] with `message`, and keeps
+    /// every other error as it is.
+    pub(crate) fn conflict_on_unique(err: sqlx::Error, message: &str) -> StoreError {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(message.to_string())
+            }
+            _ => StoreError::Database(err),
+        }
+    }
+}

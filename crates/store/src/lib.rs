@@ -1,0 +1,133 @@
+//! amphora-store: the platform's persistence behind one interface, [`Store`], with a SQLite
+//! backend (the embedded default) and a PostgreSQL backend (to scale out).
+//!
+//! Both backends run the same SQL where it is portable (`$n` placeholders, `RETURNING`,
+//! `ON CONFLICT`); each has its own migrations in `migrations/{sqlite,postgres}`. Every
+//! issuer-owned query filters by `issuer_id`, so one issuer can never see another's rows.
+//! Every change that touches more than one row runs in one transaction.
+
+mod assets;
+mod audit;
+mod categories;
+mod error;
+mod issuers;
+mod managers;
+mod model;
+mod registered_users;
+mod tokens;
+mod wallets;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+pub use assets::{Asset, IssuanceStatus, IssuanceTx, NewAsset};
+pub use error::StoreError;
+pub use model::{
+    AuditEntry, AuthToken, Category, Issuer, Manager, NewAuditEntry, RegisteredUser,
+    RegisteredWallet,
+};
+
+/// Result type of every store operation.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The platform's database: SQLite or PostgreSQL, chosen by the URL scheme.
+#[derive(Debug, Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Which engine a [`Store`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// SQLite (embedded, one file).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// Runs `$body` with `$pool` bound to the backend's pool. The body is written once and compiled
+/// for both engines, which keeps the portable SQL in one place.
+macro_rules! with_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.backend {
+            $crate::Backend::Sqlite($pool) => $body,
+            $crate::Backend::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+impl Store {
+    /// Connects to `url`: `sqlite:<path>` (created if missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Store> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?;
+            Ok(Store::connect_sqlite(options).await?)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?;
+            Ok(Store::connect_postgres(options).await?)
+        } else {
+            let scheme = url.split(':').next().unwrap_or_default().to_string();
+            Err(StoreError::UnsupportedUrl(scheme))
+        }
+    }
+
+    /// Opens a SQLite database in WAL mode with foreign keys enforced.
+    pub async fn connect_sqlite(options: SqliteConnectOptions) -> Result<Store> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        Ok(Store {
+            backend: Backend::Sqlite(pool),
+        })
+    }
+
+    /// Connects to PostgreSQL.
+    pub async fn connect_postgres(options: PgConnectOptions) -> Result<Store> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Store {
+            backend: Backend::Postgres(pool),
+        })
+    }
+
+    /// The engine this store runs on.
+    pub fn engine(&self) -> Engine {
+        match self.backend {
+            Backend::Sqlite(_) => Engine::Sqlite,
+            Backend::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// Applies the pending migrations of this engine. Idempotent.
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Backend::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Closes every connection (waits for the ones in use to be returned).
+    pub async fn close(&self) {
+        with_pool!(self, |pool| pool.close().await)
+    }
+}
