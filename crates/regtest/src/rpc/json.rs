@@ -1,0 +1,254 @@
+//! JSON renderings of transactions exactly as Elements Core 23.3.3's `core_write.cpp`
+//! produces them (key names, order and JSON types), and amounts. Scripts are rendered by
+//! [`super::script_json`], blocks by [`super::block_json`].
+
+use elements::confidential::{Asset, Nonce, Value as CtValue};
+use elements::encode::serialize;
+use elements::{AddressParams, AssetId, Transaction};
+use serde_json::{json, Map, Value};
+
+pub use super::block_json::{block_json, header_json};
+pub use super::script_json::{
+    script_address, script_asm, script_pubkey_json, script_type, with_checksum,
+};
+
+/// Satoshis as a JSON number of coins (`ValueFromAmount`).
+pub fn amount(sats: u64) -> Value {
+    json!(sats as f64 / 100_000_000.0)
+}
+
+/// Signed satoshis as a JSON number of coins.
+pub fn signed_amount(sats: i64) -> Value {
+    json!(sats as f64 / 100_000_000.0)
+}
+
+/// Elements' `GetWitnessOnlyHash` ("withash"): fast merkle root of the input-witness and
+/// output-witness hash roots (coinbase inputs count as empty witnesses).
+pub fn witness_only_hash(tx: &Transaction) -> String {
+    let mut bytes = crate::chain::witness_only_hash(tx);
+    bytes.reverse();
+    hex::encode(bytes)
+}
+
+/// Header fields of a rangeproof (`secp256k1_rangeproof_info`): exponent, mantissa bits,
+/// minimum and maximum value.
+fn rangeproof_info(proof: &[u8]) -> Option<(i64, u32, u64, u64)> {
+    if proof.len() < 65 || proof[0] & 128 != 0 {
+        return None;
+    }
+    let has_nz_range = proof[0] & 64 != 0;
+    let has_min = proof[0] & 32 != 0;
+    let mut offset = 0usize;
+    let mut exp: i64 = -1;
+    let mut mantissa: u32 = 0;
+    let mut max_value: u64 = 0;
+    if has_nz_range {
+        exp = i64::from(proof[0] & 31);
+        offset += 1;
+        if exp > 18 {
+            return None;
+        }
+        mantissa = u32::from(proof[offset]) + 1;
+        if mantissa > 64 {
+            return None;
+        }
+        max_value = u64::MAX >> (64 - mantissa);
+    }
+    offset += 1;
+    let scale = 10u64.checked_pow(exp.max(0) as u32)?;
+    let mut min_value = 0u64;
+    if has_min {
+        let bytes: [u8; 8] = proof.get(offset..offset + 8)?.try_into().ok()?;
+        min_value = u64::from_be_bytes(bytes);
+    }
+    max_value = max_value.checked_mul(scale)?;
+    max_value = max_value.checked_add(min_value)?;
+    Some((exp, mantissa, min_value, max_value))
+}
+
+fn asset_hex(asset: AssetId) -> String {
+    asset.to_string()
+}
+
+fn issuance_json(input: &elements::TxIn) -> Value {
+    let issuance = &input.asset_issuance;
+    let mut obj = Map::new();
+    let mut nonce = *issuance.asset_blinding_nonce.as_byte_array();
+    nonce.reverse();
+    obj.insert("assetBlindingNonce".into(), json!(hex::encode(nonce)));
+    let is_reissuance = issuance.asset_blinding_nonce.as_byte_array() != &[0u8; 32];
+    let (asset, token) = input.issuance_ids();
+    if is_reissuance {
+        let mut entropy = *issuance.asset_entropy.as_byte_array();
+        entropy.reverse();
+        obj.insert("assetEntropy".into(), json!(hex::encode(entropy)));
+        obj.insert("isreissuance".into(), json!(true));
+    } else {
+        let entropy = elements::AssetId::generate_asset_entropy(
+            input.previous_output,
+            issuance.asset_entropy.into_contract_hash(),
+        );
+        let mut bytes = *entropy.as_byte_array();
+        bytes.reverse();
+        obj.insert("assetEntropy".into(), json!(hex::encode(bytes)));
+        obj.insert("isreissuance".into(), json!(false));
+        obj.insert("token".into(), json!(asset_hex(token)));
+    }
+    obj.insert("asset".into(), json!(asset_hex(asset)));
+    match issuance.amount {
+        CtValue::Explicit(v) => {
+            obj.insert("assetamount".into(), amount(v));
+        }
+        CtValue::Confidential(c) => {
+            obj.insert(
+                "assetamountcommitment".into(),
+                json!(hex::encode(c.serialize())),
+            );
+        }
+        CtValue::Null => {}
+    }
+    match issuance.inflation_keys {
+        CtValue::Explicit(v) => {
+            obj.insert("tokenamount".into(), amount(v));
+        }
+        CtValue::Confidential(c) => {
+            obj.insert(
+                "tokenamountcommitment".into(),
+                json!(hex::encode(c.serialize())),
+            );
+        }
+        CtValue::Null => {}
+    }
+    Value::Object(obj)
+}
+
+fn nonce_json(nonce: &Nonce) -> (String, bool) {
+    match nonce {
+        Nonce::Null => (String::new(), false),
+        Nonce::Explicit(_) => (hex::encode(serialize(nonce)), false),
+        Nonce::Confidential(pk) => (hex::encode(pk.serialize()), true),
+    }
+}
+
+/// `TxToUniv` without the block fields: `txid, hash, wtxid, withash, version, size, vsize,
+/// weight, locktime, vin, vout, fee` (+ `hex` when `include_hex`).
+pub fn tx_json(
+    tx: &Transaction,
+    params: &'static AddressParams,
+    include_hex: bool,
+) -> Map<String, Value> {
+    let mut obj = Map::new();
+    obj.insert("txid".into(), json!(tx.txid().to_string()));
+    obj.insert("hash".into(), json!(tx.wtxid().to_string()));
+    obj.insert("wtxid".into(), json!(tx.wtxid().to_string()));
+    obj.insert("withash".into(), json!(witness_only_hash(tx)));
+    obj.insert("version".into(), json!(tx.version));
+    obj.insert("size".into(), json!(serialize(tx).len()));
+    obj.insert("vsize".into(), json!(tx.vsize()));
+    obj.insert("weight".into(), json!(tx.weight()));
+    obj.insert("locktime".into(), json!(tx.lock_time.to_consensus_u32()));
+    let coinbase = tx.is_coinbase();
+    let vin: Vec<Value> = tx
+        .input
+        .iter()
+        .map(|input| {
+            let mut i = Map::new();
+            if coinbase {
+                i.insert(
+                    "coinbase".into(),
+                    json!(hex::encode(input.script_sig.as_bytes())),
+                );
+            } else {
+                i.insert("txid".into(), json!(input.previous_output.txid.to_string()));
+                i.insert("vout".into(), json!(input.previous_output.vout));
+                i.insert(
+                    "scriptSig".into(),
+                    json!({
+                        "asm": script_asm(&input.script_sig, true),
+                        "hex": hex::encode(input.script_sig.as_bytes()),
+                    }),
+                );
+                i.insert("is_pegin".into(), json!(input.is_pegin));
+            }
+            i.insert("sequence".into(), json!(input.sequence.to_consensus_u32()));
+            if !input.witness.script_witness.is_empty() {
+                let items: Vec<String> = input
+                    .witness
+                    .script_witness
+                    .iter()
+                    .map(hex::encode)
+                    .collect();
+                i.insert("txinwitness".into(), json!(items));
+            }
+            if !input.asset_issuance.is_null() {
+                i.insert("issuance".into(), issuance_json(input));
+            }
+            Value::Object(i)
+        })
+        .collect();
+    obj.insert("vin".into(), Value::Array(vin));
+    let vout: Vec<Value> = tx
+        .output
+        .iter()
+        .enumerate()
+        .map(|(n, out)| {
+            let mut o = Map::new();
+            match out.value {
+                CtValue::Explicit(v) => {
+                    o.insert("value".into(), amount(v));
+                }
+                CtValue::Confidential(c) => {
+                    if let Some(proof) = out.witness.rangeproof.as_ref() {
+                        if let Some((exp, mantissa, min, max)) = rangeproof_info(&proof.serialize())
+                        {
+                            if exp == -1 {
+                                o.insert("value".into(), amount(min));
+                            } else {
+                                o.insert("value-minimum".into(), amount(min));
+                                o.insert("value-maximum".into(), amount(max));
+                            }
+                            o.insert("ct-exponent".into(), json!(exp));
+                            o.insert("ct-bits".into(), json!(mantissa));
+                        }
+                    }
+                    if let Some(proof) = out.witness.surjection_proof.as_ref() {
+                        o.insert(
+                            "surjectionproof".into(),
+                            json!(hex::encode(proof.serialize())),
+                        );
+                    }
+                    o.insert("valuecommitment".into(), json!(hex::encode(c.serialize())));
+                }
+                CtValue::Null => {}
+            }
+            match out.asset {
+                Asset::Explicit(a) => {
+                    o.insert("asset".into(), json!(asset_hex(a)));
+                }
+                Asset::Confidential(g) => {
+                    o.insert("assetcommitment".into(), json!(hex::encode(g.serialize())));
+                }
+                Asset::Null => {}
+            }
+            let (nonce_hex, valid) = nonce_json(&out.nonce);
+            o.insert("commitmentnonce".into(), json!(nonce_hex));
+            o.insert("commitmentnonce_fully_valid".into(), json!(valid));
+            o.insert("n".into(), json!(n));
+            o.insert(
+                "scriptPubKey".into(),
+                script_pubkey_json(&out.script_pubkey, params),
+            );
+            Value::Object(o)
+        })
+        .collect();
+    obj.insert("vout".into(), Value::Array(vout));
+    let mut fee = Map::new();
+    for (asset, v) in crate::chain::fees_of(tx) {
+        fee.insert(asset.to_string(), amount(v));
+    }
+    obj.insert("fee".into(), Value::Object(fee));
+    if include_hex {
+        obj.insert("hex".into(), json!(hex::encode(serialize(tx))));
+    }
+    obj
+}
