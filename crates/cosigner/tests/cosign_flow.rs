@@ -1,0 +1,614 @@
+//! Co-signing PSETs built offline: a synthetic confidential funding transaction pays two AMP2
+//! wallets built by LWK's `Amp2` client, a transfer PSET spends it, the user signs with LWK's
+//! software signer, and the platform analyses, judges and co-signs it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use amphora_core::policy::{self, AssetRules, ReasonCode, RecipientUser};
+use amphora_core::Network;
+use amphora_cosigner::{
+    analyze_pset, decode_pset, CosignError, Destination, PlatformKey, TransferAnalysis, WalletIndex,
+};
+use elements::bitcoin::bip32::KeySource;
+use elements::confidential::{
+    AssetBlindingFactor, RangeProof, SurjectionProof, ValueBlindingFactor,
+};
+use elements::pset::{self, PartiallySignedTransaction};
+use elements::secp256k1_zkp::{All, Secp256k1};
+use elements::{
+    Address, AddressParams, AssetId, BlockHash, LockTime, OutPoint, Script, Sequence, Transaction,
+    TxIn, TxOut, TxOutSecrets,
+};
+use elements_miniscript::ForEachKey;
+use lwk_common::Signer;
+use lwk_signer::SwSigner;
+use lwk_wollet::amp2::Amp2;
+use lwk_wollet::{Chain, WolletDescriptor};
+
+const PLATFORM_MNEMONIC: &str =
+    "letter advice cage absurd amount doctor acoustic avoid letter advice cage above";
+const ALICE: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+const BOB: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
+const CAROL: &str = "zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo wrong";
+const PARAMS: &AddressParams = &AddressParams::ELEMENTS;
+
+struct User {
+    signer: SwSigner,
+    descriptor: WolletDescriptor,
+}
+
+struct Fixture {
+    secp: Secp256k1<All>,
+    platform: PlatformKey,
+    index: WalletIndex,
+    alice: User,
+    bob: User,
+    carol: User,
+    asset: AssetId,
+    lbtc: AssetId,
+}
+
+fn user(amp2: &Amp2, mnemonic: &str) -> User {
+    let signer =
+        SwSigner::new_with_network(mnemonic, lwk_common::Network::default_regtest()).unwrap();
+    let descriptor = amp2.elip153_from_signer(&signer, 0).unwrap().descriptor();
+    User { signer, descriptor }
+}
+
+fn fixture() -> Fixture {
+    let platform = PlatformKey::from_mnemonic(PLATFORM_MNEMONIC, Network::LiquidRegtest).unwrap();
+    let amp2 = Amp2::new(
+        platform.xpub_info().keyorigin_xpub,
+        "http://127.0.0.1:1/amp2".into(),
+    )
+    .unwrap();
+    let (alice, bob, carol) = (user(&amp2, ALICE), user(&amp2, BOB), user(&amp2, CAROL));
+    let mut index = WalletIndex::new(&platform, 5);
+    // Carol's wallet is deliberately not registered.
+    for u in [&alice, &bob] {
+        index.insert(&platform, &u.descriptor.to_string()).unwrap();
+    }
+    Fixture {
+        secp: Secp256k1::new(),
+        platform,
+        index,
+        alice,
+        bob,
+        carol,
+        asset: AssetId::from_byte_array([7u8; 32]),
+        lbtc: AssetId::from_byte_array([5u8; 32]),
+    }
+}
+
+fn address(user: &User, chain: Chain, index: u32) -> Address {
+    match chain {
+        Chain::External => user.descriptor.address(index, PARAMS).unwrap(),
+        Chain::Internal => user.descriptor.change(index, PARAMS).unwrap(),
+    }
+}
+
+/// The BIP32 hints LWK puts on inputs of this wallet at (chain, index).
+fn hints(
+    secp: &Secp256k1<All>,
+    user: &User,
+    chain: Chain,
+    index: u32,
+) -> BTreeMap<elements::bitcoin::PublicKey, KeySource> {
+    let definite = user.descriptor.definite_descriptor(chain, index).unwrap();
+    let mut map = BTreeMap::new();
+    definite.for_each_key(|k| {
+        let pk = k.derive_public_key(secp).unwrap();
+        map.insert(
+            pk,
+            (k.master_fingerprint(), k.full_derivation_path().unwrap()),
+        );
+        true
+    });
+    map
+}
+
+/// A confidential output of `value` of `asset` to `address`, and its secrets.
+fn funding_output(
+    f: &Fixture,
+    address: &Address,
+    asset: AssetId,
+    value: u64,
+) -> (TxOut, TxOutSecrets) {
+    let mut rng = rand::thread_rng();
+    let (txout, abf, vbf, _) = TxOut::new_not_last_confidential(
+        &mut rng,
+        &f.secp,
+        value,
+        address,
+        asset,
+        // The funding transaction spends an explicit coin of the same asset.
+        &[TxOutSecrets::new(
+            asset,
+            AssetBlindingFactor::zero(),
+            value,
+            ValueBlindingFactor::zero(),
+        )],
+    )
+    .unwrap();
+    (txout, TxOutSecrets::new(asset, abf, value, vbf))
+}
+
+fn funding_tx(outputs: Vec<TxOut>) -> Transaction {
+    Transaction {
+        version: 2,
+        lock_time: LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint::new(
+                "0101010101010101010101010101010101010101010101010101010101010101"
+                    .parse()
+                    .unwrap(),
+                0,
+            ),
+            is_pegin: false,
+            script_sig: Script::new(),
+            sequence: Sequence::MAX,
+            asset_issuance: Default::default(),
+            witness: Default::default(),
+        }],
+        output: outputs,
+    }
+}
+
+/// One planned output of the transfer.
+enum Out<'a> {
+    To(&'a Address, AssetId, u64),
+    Burn(AssetId, u64),
+    Fee(AssetId, u64),
+}
+
+/// A blinded transfer PSET spending `(owner, chain, index, asset, value)` coins.
+fn transfer(
+    f: &Fixture,
+    coins: &[(&User, Chain, u32, AssetId, u64)],
+    outs: &[Out],
+) -> PartiallySignedTransaction {
+    let mut fund_outs = Vec::new();
+    let mut secrets = HashMap::new();
+    for (i, (owner, chain, index, asset, value)) in coins.iter().enumerate() {
+        let (txout, sec) = funding_output(f, &address(owner, *chain, *index), *asset, *value);
+        fund_outs.push(txout);
+        secrets.insert(i, sec);
+    }
+    let funding = funding_tx(fund_outs);
+    let mut pset = PartiallySignedTransaction::new_v2();
+    for (i, (owner, chain, index, _, _)) in coins.iter().enumerate() {
+        let mut input = pset::Input::from_prevout(OutPoint::new(funding.txid(), i as u32));
+        // Like LWK's TxBuilder: explicit asset/amount with blind proofs, the UTXO without its
+        // rangeproof, and the rangeproof in its own field.
+        let mut utxo = funding.output[i].clone();
+        let sec = &secrets[&i];
+        let (asset_comm, value_comm) = (
+            utxo.asset.commitment().unwrap(),
+            utxo.value.commitment().unwrap(),
+        );
+        let mut rng = rand::thread_rng();
+        input.asset = Some(sec.asset);
+        input.amount = Some(sec.value);
+        input.blind_asset_proof = Some(
+            SurjectionProof::blind_asset_proof(&mut rng, &f.secp, sec.asset, sec.asset_bf).unwrap(),
+        );
+        input.blind_value_proof = Some(
+            RangeProof::blind_value_proof(
+                &mut rng,
+                &f.secp,
+                sec.value,
+                value_comm,
+                asset_comm,
+                sec.value_bf,
+            )
+            .unwrap(),
+        );
+        input.in_utxo_rangeproof = Some(std::mem::replace(
+            &mut utxo.witness.rangeproof,
+            RangeProof::EMPTY,
+        ));
+        input.witness_utxo = Some(utxo);
+        input.bip32_derivation = hints(&f.secp, owner, *chain, *index);
+        input.witness_script = Some(
+            owner
+                .descriptor
+                .definite_descriptor(*chain, *index)
+                .unwrap()
+                .explicit_script()
+                .unwrap(),
+        );
+        pset.add_input(input);
+    }
+    for out in outs {
+        let mut output = match out {
+            Out::To(addr, asset, value) => pset::Output::new_explicit(
+                addr.script_pubkey(),
+                *value,
+                *asset,
+                addr.blinding_pubkey.map(elements::bitcoin::PublicKey::new),
+            ),
+            Out::Burn(asset, value) => {
+                pset::Output::new_explicit(Script::new_op_return(b"burn"), *value, *asset, None)
+            }
+            Out::Fee(asset, value) => {
+                pset::Output::new_explicit(Script::new(), *value, *asset, None)
+            }
+        };
+        if output.blinding_key.is_some() {
+            output.blinder_index = Some(0);
+        }
+        pset.add_output(output);
+    }
+    pset.blind_last(&mut rand::thread_rng(), &f.secp, &secrets)
+        .unwrap();
+    pset
+}
+
+fn issuer_tracked(asset: AssetId) -> AssetRules {
+    AssetRules {
+        asset_id: asset.to_string(),
+        is_locked: false,
+        is_authorized: true,
+        transfer_restricted: false,
+        required_categories: Default::default(),
+        blacklisted_outpoints: Default::default(),
+        has_issuer_authorization_endpoint: false,
+    }
+}
+
+fn decide(
+    analysis: &TransferAnalysis,
+    f: &Fixture,
+    rules: AssetRules,
+    treasury: Option<&Script>,
+    user: Option<RecipientUser>,
+) -> policy::Decision {
+    let request =
+        analysis.transfer_request(f.asset, rules, |s| Some(s) == treasury, |_| user.clone());
+    policy::evaluate(&request)
+}
+
+/// Alice pays Bob 300 of the asset, keeps 700 and 9000 L-BTC as change, pays 1000 L-BTC fee.
+fn alice_pays_bob(f: &Fixture) -> PartiallySignedTransaction {
+    let bob = address(&f.bob, Chain::External, 0);
+    let change = address(&f.alice, Chain::Internal, 0);
+    transfer(
+        f,
+        &[
+            (&f.alice, Chain::External, 0, f.asset, 1000),
+            (&f.alice, Chain::External, 1, f.lbtc, 10_000),
+        ],
+        &[
+            Out::To(&bob, f.asset, 300),
+            Out::To(&change, f.asset, 700),
+            Out::To(&change, f.lbtc, 9_000),
+            Out::Fee(f.lbtc, 1_000),
+        ],
+    )
+}
+
+#[test]
+fn transfer_between_registered_wallets_is_analysed_and_cosigned() {
+    let f = fixture();
+    let mut pset = alice_pays_bob(&f);
+    assert_eq!(f.alice.signer.sign(&mut pset).unwrap(), 2);
+    // Round trip through the wire format, as the HTTP endpoint does.
+    let pset = decode_pset(&pset.to_string()).unwrap();
+
+    let analysis = analyze_pset(&pset, &f.index).unwrap();
+    let alice = f.index.get(&analysis.sender.wid).unwrap();
+    assert_eq!(alice.descriptor, f.alice.descriptor.to_string());
+    assert_eq!(analysis.inputs.len(), 2);
+    assert_eq!(
+        (analysis.inputs[0].asset, analysis.inputs[0].amount),
+        (f.asset, 1000)
+    );
+    assert_eq!(
+        (analysis.inputs[1].asset, analysis.inputs[1].amount),
+        (f.lbtc, 10_000)
+    );
+    let summary: Vec<_> = analysis
+        .outputs
+        .iter()
+        .map(|o| (o.asset, o.amount, o.destination.clone()))
+        .collect();
+    let bob = f
+        .index
+        .get(
+            &f.bob
+                .descriptor
+                .dwid(lwk_common::Network::default_regtest())
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(
+        summary,
+        vec![
+            (
+                f.asset,
+                300,
+                Destination::Wallet(amphora_cosigner::WalletRef {
+                    wid: bob.wid.clone(),
+                    gaid: bob.gaid.clone()
+                })
+            ),
+            (f.asset, 700, Destination::Change),
+            (f.lbtc, 9_000, Destination::Change),
+            (f.lbtc, 1_000, Destination::Fee),
+        ]
+    );
+    assert_eq!(analysis.assets(), [f.asset, f.lbtc].into_iter().collect());
+
+    let decision = decide(&analysis, &f, issuer_tracked(f.asset), None, None);
+    assert!(decision.may_cosign(), "{decision:?}");
+
+    let before = pset.clone();
+    let mut signed = pset.clone();
+    let added = f
+        .platform
+        .sign_platform_half(&mut signed, &analysis, &decision)
+        .unwrap();
+    assert_eq!(added, 2);
+    // Exactly what LWK's Amp2::cosign checks on the response.
+    let verified =
+        lwk_common::verify_added_sigs(&before, &signed, f.platform.fingerprint(), &f.secp).unwrap();
+    assert_eq!(verified, 2);
+
+    // With both halves the 2-of-2 finalises (miniscript's interpreter checks the signatures);
+    // with the user's half alone it does not.
+    let genesis = BlockHash::from_byte_array([0u8; 32]);
+    let mut only_user = before;
+    assert!(elements_miniscript::psbt::finalize(&mut only_user, &f.secp, genesis).is_err());
+    elements_miniscript::psbt::finalize(&mut signed, &f.secp, genesis).unwrap();
+}
+
+#[test]
+fn restricted_asset_needs_a_qualified_registered_user() {
+    let f = fixture();
+    let pset = alice_pays_bob(&f);
+    let analysis = analyze_pset(&pset, &f.index).unwrap();
+    let mut rules = issuer_tracked(f.asset);
+    rules.transfer_restricted = true;
+    rules.required_categories = [4].into();
+
+    let no_user = decide(&analysis, &f, rules.clone(), None, None);
+    assert_eq!(no_user.reasons, [ReasonCode::RecipientNotRegisteredUser]);
+    let wrong_category = RecipientUser {
+        id: 1,
+        categories: [3].into(),
+    };
+    let d = decide(&analysis, &f, rules.clone(), None, Some(wrong_category));
+    assert_eq!(d.reasons, [ReasonCode::RecipientMissingCategory]);
+    let mut signed = pset.clone();
+    let err = f
+        .platform
+        .sign_platform_half(&mut signed, &analysis, &d)
+        .unwrap_err();
+    assert!(matches!(err, CosignError::NotApproved(_)), "{err:?}");
+    assert_eq!(err.code(), "not_approved");
+    assert_eq!(signed, pset, "nothing is signed when refused");
+
+    let qualified = RecipientUser {
+        id: 1,
+        categories: [3, 4].into(),
+    };
+    assert!(decide(&analysis, &f, rules, None, Some(qualified)).may_cosign());
+}
+
+#[test]
+fn unknown_recipient_is_understood_via_pset_proofs_and_refused_unless_treasury() {
+    let f = fixture();
+    // Carol is not registered: her address is an unknown script to the platform.
+    let carol = address(&f.carol, Chain::External, 0);
+    let change = address(&f.alice, Chain::Internal, 0);
+    let pset = transfer(
+        &f,
+        &[(&f.alice, Chain::External, 0, f.asset, 500)],
+        &[
+            Out::To(&carol, f.asset, 200),
+            Out::To(&change, f.asset, 300),
+        ],
+    );
+    let analysis = analyze_pset(&pset, &f.index).unwrap();
+    assert_eq!(analysis.outputs[0].destination, Destination::External);
+    assert_eq!(analysis.outputs[0].amount, 200);
+
+    let d = decide(&analysis, &f, issuer_tracked(f.asset), None, None);
+    assert_eq!(d.reasons, [ReasonCode::RecipientUnknown]);
+    let treasury = carol.script_pubkey();
+    assert!(decide(
+        &analysis,
+        &f,
+        issuer_tracked(f.asset),
+        Some(&treasury),
+        None
+    )
+    .may_cosign());
+
+    // Without the PSET's blinding proofs the platform cannot read the output: fail closed.
+    let mut stripped = pset.clone();
+    stripped.outputs_mut()[0].blind_value_proof = None;
+    let err = analyze_pset(&stripped, &f.index).unwrap_err();
+    assert!(
+        matches!(err, CosignError::CannotUnblindOutput { vout: 0 }),
+        "{err:?}"
+    );
+    // A proof for another amount does not count either.
+    let mut lying = pset;
+    lying.outputs_mut()[0].amount = Some(201);
+    let err = analyze_pset(&lying, &f.index).unwrap_err();
+    assert!(matches!(err, CosignError::CannotUnblindOutput { vout: 0 }));
+}
+
+#[test]
+fn burning_the_asset_is_recognised_and_refused() {
+    let f = fixture();
+    let change = address(&f.alice, Chain::Internal, 0);
+    let pset = transfer(
+        &f,
+        &[(&f.alice, Chain::External, 0, f.asset, 500)],
+        &[Out::Burn(f.asset, 100), Out::To(&change, f.asset, 400)],
+    );
+    let analysis = analyze_pset(&pset, &f.index).unwrap();
+    assert_eq!(analysis.outputs[0].destination, Destination::Burn);
+    assert_eq!(analysis.outputs[0].amount, 100);
+    let d = decide(&analysis, &f, issuer_tracked(f.asset), None, None);
+    assert_eq!(d.reasons, [ReasonCode::BurnNotAllowed]);
+}
+
+#[test]
+fn inputs_of_unregistered_or_several_wallets_are_refused() {
+    let f = fixture();
+    let change = address(&f.carol, Chain::Internal, 0);
+    let pset = transfer(
+        &f,
+        &[(&f.carol, Chain::External, 0, f.asset, 500)],
+        &[Out::To(&change, f.asset, 500)],
+    );
+    let err = analyze_pset(&pset, &f.index).unwrap_err();
+    assert!(
+        matches!(err, CosignError::InputNotRegistered { vin: 0 }),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), "input_not_registered");
+
+    let to = address(&f.alice, Chain::External, 2);
+    let pset = transfer(
+        &f,
+        &[
+            (&f.alice, Chain::External, 0, f.asset, 500),
+            (&f.bob, Chain::External, 0, f.asset, 500),
+        ],
+        &[Out::To(&to, f.asset, 1000)],
+    );
+    let err = analyze_pset(&pset, &f.index).unwrap_err();
+    assert!(
+        matches!(err, CosignError::MultipleSendingWallets { vin: 1 }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn inputs_unblind_with_the_view_key_when_the_pset_has_no_input_proofs() {
+    let f = fixture();
+    let pset = alice_pays_bob(&f);
+    let mut no_proofs = pset.clone();
+    for input in no_proofs.inputs_mut() {
+        input.blind_asset_proof = None;
+        input.blind_value_proof = None;
+    }
+    let analysis = analyze_pset(&no_proofs, &f.index).unwrap();
+    assert_eq!(analysis.inputs[0].amount, 1000);
+    assert_eq!(analysis.inputs[1].asset, f.lbtc);
+
+    // Neither proofs nor the rangeproof: nothing to read the input with.
+    let mut nothing = no_proofs;
+    nothing.inputs_mut()[0].in_utxo_rangeproof = None;
+    let err = analyze_pset(&nothing, &f.index).unwrap_err();
+    assert!(
+        matches!(err, CosignError::CannotUnblindInput { vin: 0 }),
+        "{err:?}"
+    );
+
+    // Proofs for another amount are not believed.
+    let mut lying = pset;
+    lying.inputs_mut()[0].amount = Some(999);
+    lying.inputs_mut()[0].in_utxo_rangeproof = None;
+    let err = analyze_pset(&lying, &f.index).unwrap_err();
+    assert!(
+        matches!(err, CosignError::CannotUnblindInput { vin: 0 }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn missing_witness_utxo_and_garbage_are_refused() {
+    let f = fixture();
+    let mut pset = alice_pays_bob(&f);
+    pset.inputs_mut()[1].witness_utxo = None;
+    let err = analyze_pset(&pset, &f.index).unwrap_err();
+    assert!(matches!(err, CosignError::MissingWitnessUtxo { vin: 1 }));
+    let err = decode_pset("not a pset").unwrap_err();
+    assert!(matches!(err, CosignError::InvalidPset(_)));
+    assert_eq!(err.code(), "pset_invalid");
+}
+
+#[test]
+fn signing_another_pset_than_the_analysed_one_is_refused() {
+    let f = fixture();
+    let analysed = alice_pays_bob(&f);
+    let analysis = analyze_pset(&analysed, &f.index).unwrap();
+    let decision = decide(&analysis, &f, issuer_tracked(f.asset), None, None);
+    let mut other = alice_pays_bob(&f);
+    let err = f
+        .platform
+        .sign_platform_half(&mut other, &analysis, &decision)
+        .unwrap_err();
+    assert!(matches!(err, CosignError::PsetChanged), "{err:?}");
+
+    let mut anyone_can_pay = analysed;
+    anyone_can_pay.inputs_mut()[0].sighash_type = Some(pset::PsbtSighashType::from_u32(0x81));
+    let err = f
+        .platform
+        .sign_platform_half(&mut anyone_can_pay, &analysis, &decision)
+        .unwrap_err();
+    assert!(
+        matches!(err, CosignError::UnsupportedSighash { vin: 0 }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn addresses_beyond_the_lookahead_need_hints_or_mark_used() {
+    let mut f = fixture();
+    // Alice spends a coin at index 40 (hints resolve it) and pays Bob's index 30.
+    let bob_far = address(&f.bob, Chain::External, 30);
+    let pset = transfer(
+        &f,
+        &[(&f.alice, Chain::External, 40, f.asset, 100)],
+        &[Out::To(&bob_far, f.asset, 100)],
+    );
+    let analysis = analyze_pset(&pset, &f.index).unwrap();
+    assert_eq!(analysis.inputs[0].derivation_index, 40);
+    assert_eq!(analysis.outputs[0].destination, Destination::External);
+
+    let bob_wid = f
+        .bob
+        .descriptor
+        .dwid(lwk_common::Network::default_regtest())
+        .unwrap();
+    assert!(f.index.mark_used(&bob_wid, Chain::External, 28));
+    let analysis = analyze_pset(&pset, &f.index).unwrap();
+    assert!(
+        matches!(analysis.outputs[0].destination, Destination::Wallet(ref w) if w.wid == bob_wid)
+    );
+
+    // Without hints the far input is unknown.
+    let mut no_hints = pset;
+    no_hints.inputs_mut()[0].bip32_derivation.clear();
+    let err = analyze_pset(&no_hints, &f.index).unwrap_err();
+    assert!(matches!(err, CosignError::InputNotRegistered { vin: 0 }));
+}
+
+#[test]
+fn unbalanced_values_are_refused() {
+    // A fee output the PSET claims in the clear but which does not match the inputs.
+    let f = fixture();
+    let change = address(&f.alice, Chain::Internal, 0);
+    let pset = transfer(
+        &f,
+        &[
+            (&f.alice, Chain::External, 0, f.asset, 500),
+            (&f.alice, Chain::External, 1, f.lbtc, 500),
+        ],
+        &[Out::To(&change, f.asset, 500), Out::Fee(f.lbtc, 500)],
+    );
+    assert!(analyze_pset(&pset, &f.index).is_ok());
+    let mut tampered = pset;
+    let mut extra = pset::Output::new_explicit(Script::new(), 1, f.asset, None);
+    extra.blinder_index = None;
+    tampered.add_output(extra);
+    let err = analyze_pset(&tampered, &f.index).unwrap_err();
+    assert!(matches!(err, CosignError::Unbalanced { .. }), "{err:?}");
+}
