@@ -1,0 +1,176 @@
+//! The API's error type and its one mapping to status codes and bodies (reference §1.4–1.5):
+//!
+//! | variant | status | body |
+//! |---|---|---|
+//! | `Unauthenticated` | 401 + `WWW-Authenticate: Token` | `{"detail": msg}` |
+//! | `PermissionDenied` | 403 | `{"detail": msg}` |
+//! | `NotFound` | 404 | `{"detail": "Not found."}` |
+//! | `MethodNotAllowed` | 405 | `{"detail": "Method \"X\" not allowed."}` |
+//! | `PayloadTooLarge` | 413 | `{"detail": msg}` |
+//! | `TooManyRequests` | 429 + `Retry-After: <seconds>` | `{"detail": msg}` |
+//! | `Fields` | 400 | `{"field": ["msg", …], …}` (DRF field errors) |
+//! | `Business` | 400 | `{"Error": msg}` |
+//! | `Amp2` | 400 | `{"error": msg}` (the AMP2 co-signer's shape) |
+//! | `Unavailable` | 503 | `{"detail": msg}` (the Elements node or its wallet cannot serve) |
+//! | `Internal` | 500 | `{"detail": "A server error occurred."}`; the cause is logged |
+
+use amphora_core::FieldError;
+use amphora_store::StoreError;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+/// Every error an API handler can return.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Missing, malformed, unknown or expired token.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// Authenticated, but not allowed.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// The object does not exist for this caller (also: belongs to another issuer).
+    #[error("Not found.")]
+    NotFound,
+    /// The route exists but not for this method.
+    #[error("Method \"{0}\" not allowed.")]
+    MethodNotAllowed(Method),
+    /// The request body exceeds the size limit.
+    #[error("Request body is too large.")]
+    PayloadTooLarge,
+    /// Too many failed logins for this username or client address; retry after the given
+    /// number of seconds.
+    #[error("Too many failed login attempts. Try again in {0} seconds.")]
+    TooManyRequests(u64),
+    /// Schema or field validation failed.
+    #[error("invalid input: {0:?}")]
+    Fields(Vec<FieldError>),
+    /// A business rule refused the request.
+    #[error("{0}")]
+    Business(String),
+    /// An AMP2 co-signer request was refused.
+    #[error("{0}")]
+    Amp2(String),
+    /// A dependency (the Elements node, the platform wallet) cannot serve the request now.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Something failed on our side; details go to the log, not to the client.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// One field error.
+    pub fn field(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::Fields(vec![FieldError::new(field, message)])
+    }
+
+    /// The status code of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::PermissionDenied(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Fields(_) | ApiError::Business(_) | ApiError::Amp2(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The JSON body of this error.
+    pub fn body(&self) -> Value {
+        match self {
+            ApiError::Fields(errors) => {
+                let mut map = Map::new();
+                for error in errors {
+                    let entry = map
+                        .entry(error.field.clone())
+                        .or_insert_with(|| Value::Array(Vec::new()));
+                    if let Value::Array(messages) = entry {
+                        messages.push(Value::String(error.message.clone()));
+                    }
+                }
+                Value::Object(map)
+            }
+            ApiError::Business(message) => json!({ "Error": message }),
+            ApiError::Amp2(message) => json!({ "error": message }),
+            ApiError::Internal(_) => json!({ "detail": "A server error occurred." }),
+            other => json!({ "detail": other.to_string() }),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(%cause, "request failed");
+        }
+        let mut response = (self.status(), axum::Json(self.body())).into_response();
+        if matches!(self, ApiError::Unauthenticated(_)) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Token"));
+        }
+        if let ApiError::TooManyRequests(seconds) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> Self {
+        ApiError::Fields(vec![error])
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict(message) => ApiError::Business(message),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_follow_the_reference_shapes() {
+        let fields = ApiError::Fields(vec![
+            FieldError::new("name", "This field is required."),
+            FieldError::new("name", "second"),
+            FieldError::new("GAID", "bad"),
+        ]);
+        assert_eq!(
+            fields.body(),
+            json!({"name": ["This field is required.", "second"], "GAID": ["bad"]})
+        );
+        assert_eq!(ApiError::Business("x".into()).body(), json!({"Error": "x"}));
+        assert_eq!(ApiError::Amp2("y".into()).body(), json!({"error": "y"}));
+        assert_eq!(ApiError::NotFound.body(), json!({"detail": "Not found."}));
+        assert_eq!(
+            ApiError::MethodNotAllowed(Method::GET).body(),
+            json!({"detail": "Method \"GET\" not allowed."})
+        );
+        let unavailable = ApiError::Unavailable("no Elements node configured".into());
+        assert_eq!(unavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            unavailable.body(),
+            json!({"detail": "no Elements node configured"})
+        );
+        let internal = ApiError::Internal("secret db detail".into());
+        assert_eq!(internal.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!internal.body().to_string().contains("secret"));
+    }
+}

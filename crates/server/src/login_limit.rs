@@ -1,0 +1,182 @@
+//! In-process limit on failed logins, per username and per client address: a sliding window
+//! of failure times. When a key has `max_failures` failures within `window`, further logins
+//! for it are refused with 429 until the oldest failure leaves the window; a successful login
+//! clears the username's failures (not the address's).
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Limits of the failed-login window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    /// Failures allowed within `window` before logins are refused.
+    pub max_failures: usize,
+    /// Length of the sliding window.
+    pub window: Duration,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        LoginLimits {
+            max_failures: 5,
+            window: Duration::from_secs(300),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Username(String),
+    Address(IpAddr),
+}
+
+/// The failed-login record of one server process.
+#[derive(Debug)]
+pub struct LoginLimiter {
+    limits: LoginLimits,
+    failures: Mutex<HashMap<Key, VecDeque<Instant>>>,
+}
+
+/// Keys tracked before stale ones are swept (bounds memory under a spray of usernames).
+const SWEEP_AT: usize = 10_000;
+
+impl LoginLimiter {
+    /// A limiter with these limits.
+    pub fn new(limits: LoginLimits) -> Self {
+        LoginLimiter {
+            limits,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> LoginLimits {
+        self.limits
+    }
+
+    fn keys(username: &str, address: Option<IpAddr>) -> Vec<Key> {
+        let mut keys = vec![Key::Username(username.to_string())];
+        keys.extend(address.map(Key::Address));
+        keys
+    }
+
+    /// `Err(seconds)` when logins for `username` or from `address` are refused now.
+    pub fn check(&self, username: &str, address: Option<IpAddr>) -> Result<(), u64> {
+        self.check_at(username, address, Instant::now())
+    }
+
+    fn check_at(&self, username: &str, address: Option<IpAddr>, now: Instant) -> Result<(), u64> {
+        let mut failures = self.lock();
+        let mut wait = Duration::ZERO;
+        for key in Self::keys(username, address) {
+            if let Some(times) = failures.get_mut(&key) {
+                self.expire(times, now);
+                if times.len() >= self.limits.max_failures {
+                    if let Some(oldest) = times.front() {
+                        wait = wait.max(self.limits.window.saturating_sub(now - *oldest));
+                    }
+                }
+            }
+        }
+        if wait.is_zero() {
+            Ok(())
+        } else {
+            // Round up so that a client waiting that long is let in.
+            Err(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+        }
+    }
+
+    /// Records a failed login.
+    pub fn failed(&self, username: &str, address: Option<IpAddr>) {
+        self.failed_at(username, address, Instant::now());
+    }
+
+    fn failed_at(&self, username: &str, address: Option<IpAddr>, now: Instant) {
+        let mut failures = self.lock();
+        if failures.len() >= SWEEP_AT {
+            failures.retain(|_, times| times.back().is_some_and(|t| now - *t < self.limits.window));
+        }
+        for key in Self::keys(username, address) {
+            let times = failures.entry(key).or_default();
+            self.expire(times, now);
+            times.push_back(now);
+        }
+    }
+
+    /// Records a successful login: the username's failures are forgotten.
+    pub fn succeeded(&self, username: &str) {
+        self.lock().remove(&Key::Username(username.to_string()));
+    }
+
+    fn expire(&self, times: &mut VecDeque<Instant>, now: Instant) {
+        while times
+            .front()
+            .is_some_and(|t| now - *t >= self.limits.window)
+        {
+            times.pop_front();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, VecDeque<Instant>>> {
+        // A panic while holding the lock leaves consistent data: keep using it.
+        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limiter() -> LoginLimiter {
+        LoginLimiter::new(LoginLimits {
+            max_failures: 3,
+            window: Duration::from_secs(60),
+        })
+    }
+
+    #[test]
+    fn usernames_are_refused_after_max_failures_until_the_window_slides() {
+        let limiter = limiter();
+        let t0 = Instant::now();
+        for i in 0..3 {
+            assert_eq!(limiter.check_at("alice", None, t0), Ok(()));
+            limiter.failed_at("alice", None, t0 + Duration::from_secs(i));
+        }
+        let now = t0 + Duration::from_secs(10);
+        assert_eq!(limiter.check_at("alice", None, now), Err(50));
+        assert_eq!(limiter.check_at("bob", None, now), Ok(()));
+        // the oldest failure leaves the window
+        assert_eq!(
+            limiter.check_at("alice", None, t0 + Duration::from_secs(60)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn addresses_are_limited_across_usernames() {
+        let limiter = limiter();
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        let other: IpAddr = "192.0.2.8".parse().unwrap();
+        let t0 = Instant::now();
+        for name in ["a", "b", "c"] {
+            limiter.failed_at(name, Some(ip), t0);
+        }
+        assert!(limiter.check_at("d", Some(ip), t0).is_err());
+        assert_eq!(limiter.check_at("d", Some(other), t0), Ok(()));
+    }
+
+    #[test]
+    fn success_clears_the_username_only() {
+        let limiter = limiter();
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            limiter.failed_at("alice", Some(ip), t0);
+        }
+        limiter.succeeded("alice");
+        assert_eq!(limiter.check_at("alice", None, t0), Ok(()));
+        assert!(limiter.check_at("alice", Some(ip), t0).is_err());
+    }
+}

@@ -1,0 +1,92 @@
+//! The AMP2 co-signer endpoints LWK's `lwk_wollet::amp2::Amp2` client calls (under `/amp2`):
+//! the platform's public key and wallet registration. Errors are `{"error": "…"}`.
+
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::extract::RawBody;
+use crate::state::AppState;
+
+/// A public key with its origin, `[fingerprint/path]xpub`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct XpubResponse {
+    /// Key-origin extended public key.
+    pub keyorigin_xpub: String,
+}
+
+/// `POST /amp2/wallets/register` body.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterWallet {
+    /// `ct(<view key>,elwsh(multi(2,<platform key>/<0;1>/*,<user key>/<0;1>/*)))` with ELIP-153
+    /// derivation paths.
+    pub descriptor: String,
+}
+
+/// `POST /amp2/wallets/register` response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisterWalletResponse {
+    /// Wallet id (ELIP-152 `dwid` of the descriptor).
+    pub wid: String,
+    /// The GAID assigned to the wallet; issuers use it to add the wallet's owner as a
+    /// registered user.
+    pub gaid: String,
+}
+
+/// The platform's co-signing account key (BIP87 `m/87h/<coin>h/0h`).
+#[utoipa::path(get, path = "/amp2/info/xpub", tag = "amp2",
+    responses((status = 200, description = "Account key", body = XpubResponse)))]
+pub async fn xpub(State(state): State<AppState>) -> Json<XpubResponse> {
+    Json(XpubResponse {
+        keyorigin_xpub: state.key().xpub_info().keyorigin_xpub,
+    })
+}
+
+/// The platform's master public key.
+#[utoipa::path(get, path = "/amp2/info/xpub-master", tag = "amp2",
+    responses((status = 200, description = "Master key", body = XpubResponse)))]
+pub async fn xpub_master(State(state): State<AppState>) -> Json<XpubResponse> {
+    Json(XpubResponse {
+        keyorigin_xpub: state.key().master_xpub_info().keyorigin_xpub,
+    })
+}
+
+/// Registers an AMP2 wallet co-signed by this platform. Registering the same descriptor again
+/// returns the same wallet id.
+#[utoipa::path(post, path = "/amp2/wallets/register", tag = "amp2",
+    request_body = RegisterWallet,
+    responses(
+        (status = 200, description = "Registered", body = RegisterWalletResponse),
+        (status = 400, description = "Not an AMP2 2-of-2 descriptor of this platform (`{\"error\": …}`)"),
+    ))]
+pub async fn register(
+    State(state): State<AppState>,
+    RawBody(body): RawBody,
+) -> Result<Json<RegisterWalletResponse>, ApiError> {
+    let request: RegisterWallet = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::Amp2(format!(
+            "the body must be a JSON object {{\"descriptor\": \"ct(…)\"}}: {e}"
+        ))
+    })?;
+    let checker = state.clone();
+    let wallet =
+        tokio::task::spawn_blocking(move || checker.key().check_descriptor(&request.descriptor))
+            .await
+            .map_err(|e| ApiError::Internal(format!("descriptor check task failed: {e}")))?
+            .map_err(|e| ApiError::Amp2(e.to_string()))?;
+    let stored = state
+        .store()
+        .register_wallet(&wallet.wid, &wallet.descriptor, wallet.gaid.as_str())
+        .await
+        .map_err(|e| match e {
+            amphora_store::StoreError::Conflict(message) => ApiError::Amp2(message),
+            other => other.into(),
+        })?;
+    tracing::info!(wid = %stored.wid, gaid = %stored.gaid, "AMP2 wallet registered");
+    Ok(Json(RegisterWalletResponse {
+        wid: stored.wid,
+        gaid: stored.gaid,
+    }))
+}

@@ -1,0 +1,30 @@
+//! The API's handlers, one module per resource.
+
+pub mod amp2;
+pub mod assets;
+pub mod categories;
+pub mod gaids;
+pub mod info;
+pub mod managers;
+pub mod registered_users;
+pub mod user;
+
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+
+/// Fallback for unknown paths: `404 {"detail": "Not found."}`.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+/// Fallback for a known path with the wrong method: `405 {"detail": …}`.
+pub async fn method_not_allowed(method: Method) -> ApiError {
+    ApiError::MethodNotAllowed(method)
+}
+
+/// `204 No Content` with an empty body.
+pub fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}

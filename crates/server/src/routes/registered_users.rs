@@ -1,0 +1,346 @@
+//! Registered users (investors), their GAIDs and summary. Legacy `/investors…` paths are
+//! served by the same handlers.
+
+use amphora_core::registered_user::RegisteredUserName;
+use amphora_store::RegisteredUser;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::extract::{self, AuthIssuer, Path};
+use crate::routes::gaids::registered_gaid;
+use crate::routes::no_content;
+use crate::state::AppState;
+
+/// A registered user as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisteredUserDto {
+    /// Id.
+    pub id: i64,
+    /// Default GAID.
+    #[serde(rename = "GAID")]
+    pub gaid: Option<String>,
+    /// Company (true) or natural person.
+    pub is_company: bool,
+    /// Name.
+    pub name: String,
+    /// Ids of the user's categories.
+    pub categories: Vec<i64>,
+    /// Id of the account that created the user: the manager's id when a manager added it,
+    /// else the issuer's.
+    pub creator: i64,
+}
+
+impl From<RegisteredUser> for RegisteredUserDto {
+    fn from(user: RegisteredUser) -> Self {
+        RegisteredUserDto {
+            id: user.id,
+            gaid: user.default_gaid,
+            is_company: user.is_company,
+            name: user.name,
+            categories: user.categories,
+            creator: user.creator_manager_id.unwrap_or(user.issuer_id),
+        }
+    }
+}
+
+/// `POST /registered_users/add` body.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisteredUserAdd {
+    /// Name, 1–255 characters.
+    pub name: String,
+    /// A GAID of a wallet registered on this platform; becomes the default GAID.
+    #[serde(rename = "GAID", default)]
+    pub gaid: Option<String>,
+    /// Company (true) or natural person (false, the default). Cannot be changed later.
+    #[serde(default)]
+    pub is_company: bool,
+}
+
+/// `PUT /registered_users/{id}/edit` body.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisteredUserEdit {
+    /// New name, 1–255 characters.
+    pub name: String,
+    /// Immutable: accepted only if equal to the current value.
+    #[serde(default)]
+    pub is_company: Option<bool>,
+}
+
+/// One asset's figures for a registered user (`/registered_users/{id}/summary`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisteredUserAssetSummary {
+    /// Asset UUID.
+    pub asset_uuid: String,
+    /// Asset id (hex).
+    pub asset_id: String,
+    /// Sum of the user's assignments, base units.
+    pub assignments_sum: i64,
+    /// Sum of the user's distributed amounts, base units.
+    pub distributions_sum: i64,
+    /// The user's balance, base units.
+    pub balance: i64,
+}
+
+/// A GAID given as a bare JSON string (`"GA…"`), or, leniently, as `{"GAID": "GA…"}` (the
+/// form older clients sent).
+#[derive(Debug, ToSchema)]
+#[schema(value_type = String)]
+pub struct GaidBody(pub String);
+
+impl<'de> Deserialize<'de> for GaidBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, Unexpected};
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let unexpected = match &value {
+            serde_json::Value::String(gaid) => return Ok(GaidBody(gaid.clone())),
+            serde_json::Value::Object(map) => match map.get("GAID") {
+                Some(serde_json::Value::String(gaid)) => return Ok(GaidBody(gaid.clone())),
+                _ => Unexpected::Map,
+            },
+            serde_json::Value::Array(_) => Unexpected::Seq,
+            serde_json::Value::Null => Unexpected::Unit,
+            serde_json::Value::Bool(b) => Unexpected::Bool(*b),
+            serde_json::Value::Number(_) => Unexpected::Other("number"),
+        };
+        Err(D::Error::invalid_type(
+            unexpected,
+            &"the GAID as a JSON string",
+        ))
+    }
+}
+
+impl GaidBody {
+    fn into_string(self) -> String {
+        self.0
+    }
+}
+
+async fn find(state: &AppState, auth: &AuthIssuer, id: i64) -> Result<RegisteredUser, ApiError> {
+    state
+        .store()
+        .registered_user(auth.issuer.id, id)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// The caller's registered users (also `/investors`).
+#[utoipa::path(get, path = "/api/registered_users", tag = "registered_users",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Registered users", body = [RegisteredUserDto]),
+        (status = 401, description = "Missing, invalid or expired token"),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+) -> Result<Json<Vec<RegisteredUserDto>>, ApiError> {
+    let users = state.store().registered_users(auth.issuer.id).await?;
+    Ok(Json(users.into_iter().map(Into::into).collect()))
+}
+
+/// Adds a registered user (also `/investors/add`).
+#[utoipa::path(post, path = "/api/registered_users/add", tag = "registered_users",
+    security(("token" = [])),
+    request_body = RegisteredUserAdd,
+    responses(
+        (status = 201, description = "Created", body = RegisteredUserDto),
+        (status = 400, description = "Invalid name or GAID, or GAID held by another user"),
+        (status = 401, description = "Missing, invalid or expired token"),
+    ))]
+pub async fn add(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    extract::Json(body): extract::Json<RegisteredUserAdd>,
+) -> Result<(StatusCode, Json<RegisteredUserDto>), ApiError> {
+    let name = RegisteredUserName::parse(&body.name)?;
+    let gaid = match body.gaid.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(
+            registered_gaid(&state, text)
+                .await?
+                .map_err(|e| ApiError::field("GAID", e))?,
+        ),
+    };
+    let user = state
+        .store()
+        .create_registered_user(
+            auth.issuer.id,
+            name.as_str(),
+            body.is_company,
+            gaid.as_ref().map(|g| g.as_str()),
+            auth.manager.as_ref().map(|m| m.id),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(user.into())))
+}
+
+/// One registered user (also `/investors/{id}`).
+#[utoipa::path(get, path = "/api/registered_users/{id}", tag = "registered_users",
+    security(("token" = [])),
+    params(("id" = i64, Path, description = "Registered user id")),
+    responses(
+        (status = 200, description = "The registered user", body = RegisteredUserDto),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No such registered user"),
+    ))]
+pub async fn details(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path(id): Path<i64>,
+) -> Result<Json<RegisteredUserDto>, ApiError> {
+    Ok(Json(find(&state, &auth, id).await?.into()))
+}
+
+/// Renames a registered user; `is_company` cannot change.
+#[utoipa::path(put, path = "/api/registered_users/{id}/edit", tag = "registered_users",
+    security(("token" = [])),
+    params(("id" = i64, Path, description = "Registered user id")),
+    request_body = RegisteredUserEdit,
+    responses(
+        (status = 200, description = "The updated registered user", body = RegisteredUserDto),
+        (status = 400, description = "Invalid name, or an attempt to change is_company"),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No such registered user"),
+    ))]
+pub async fn edit(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path(id): Path<i64>,
+    extract::Json(body): extract::Json<RegisteredUserEdit>,
+) -> Result<Json<RegisteredUserDto>, ApiError> {
+    let current = find(&state, &auth, id).await?;
+    let name = RegisteredUserName::parse(&body.name)?;
+    if body.is_company.is_some_and(|c| c != current.is_company) {
+        return Err(ApiError::field(
+            "is_company",
+            "This field cannot be changed after the registered user is created.",
+        ));
+    }
+    let user = state
+        .store()
+        .rename_registered_user(auth.issuer.id, id, name.as_str())
+        .await?;
+    Ok(Json(user.into()))
+}
+
+/// Deletes a registered user.
+#[utoipa::path(delete, path = "/api/registered_users/{id}/delete", tag = "registered_users",
+    security(("token" = [])),
+    params(("id" = i64, Path, description = "Registered user id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No such registered user"),
+    ))]
+pub async fn delete(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    state
+        .store()
+        .delete_registered_user(auth.issuer.id, id)
+        .await?;
+    Ok(no_content())
+}
+
+/// Per-asset figures for a registered user: one entry per asset the user has assignments,
+/// distributions or a balance in. Assignments, distributions and ownership are not tracked yet
+/// (they come with the chain follower and the assignment endpoints), so no user has figures in
+/// any asset and the list is empty; this handler must read them from the store once they exist.
+#[utoipa::path(get, path = "/api/registered_users/{id}/summary", tag = "registered_users",
+    security(("token" = [])),
+    params(("id" = i64, Path, description = "Registered user id")),
+    responses(
+        (status = 200, description = "Per-asset summary", body = [RegisteredUserAssetSummary]),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No such registered user"),
+    ))]
+pub async fn summary(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<RegisteredUserAssetSummary>>, ApiError> {
+    find(&state, &auth, id).await?;
+    Ok(Json(Vec::new()))
+}
+
+/// The registered user's GAIDs, in the order they were added.
+#[utoipa::path(get, path = "/api/registered_users/{id}/gaids", tag = "registered_users",
+    security(("token" = [])),
+    params(("id" = i64, Path, description = "Registered user id")),
+    responses(
+        (status = 200, description = "GAIDs", body = [String]),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No such registered user"),
+    ))]
+pub async fn gaids(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<String>>, ApiError> {
+    Ok(Json(find(&state, &auth, id).await?.gaids))
+}
+
+/// Adds a GAID to a registered user (bare JSON string body). The first GAID becomes the
+/// default.
+#[utoipa::path(post, path = "/api/registered_users/{id}/gaids/add", tag = "registered_users",
+    security(("token" = [])),
+    params(("id" = i64, Path, description = "Registered user id")),
+    request_body(content = String, content_type = "application/json",
+        description = "The GAID as a bare JSON string"),
+    responses(
+        (status = 200, description = "Added (`{}`)", body = Object),
+        (status = 400, description = "Invalid or unregistered GAID, or held by another user"),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No such registered user"),
+    ))]
+pub async fn add_gaid(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path(id): Path<i64>,
+    extract::BareJson(body): extract::BareJson<GaidBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    find(&state, &auth, id).await?;
+    let gaid = registered_gaid(&state, &body.into_string())
+        .await?
+        .map_err(ApiError::Business)?;
+    state
+        .store()
+        .add_registered_user_gaid(auth.issuer.id, id, gaid.as_str())
+        .await?;
+    Ok(Json(serde_json::json!({})))
+}
+
+/// Makes one of the registered user's GAIDs the default (bare JSON string body).
+#[utoipa::path(post, path = "/api/registered_users/{id}/gaids/set-default", tag = "registered_users",
+    security(("token" = [])),
+    params(("id" = i64, Path, description = "Registered user id")),
+    request_body(content = String, content_type = "application/json",
+        description = "The GAID as a bare JSON string"),
+    responses(
+        (status = 200, description = "Done (`{}`)", body = Object),
+        (status = 400, description = "Invalid GAID, or not one of the user's GAIDs"),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No such registered user"),
+    ))]
+pub async fn set_default_gaid(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path(id): Path<i64>,
+    extract::BareJson(body): extract::BareJson<GaidBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    find(&state, &auth, id).await?;
+    let gaid = amphora_core::gaid::Gaid::parse(&body.into_string())
+        .map_err(|e| ApiError::Business(e.to_string()))?;
+    state
+        .store()
+        .set_default_gaid(auth.issuer.id, id, gaid.as_str())
+        .await?;
+    Ok(Json(serde_json::json!({})))
+}

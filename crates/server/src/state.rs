@@ -1,0 +1,105 @@
+//! Shared state of the API handlers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use amphora_core::Network;
+use amphora_cosigner::PlatformKey;
+use amphora_rpc::ElementsRpc;
+use amphora_store::Store;
+
+use crate::login_limit::{LoginLimiter, LoginLimits};
+
+/// What every handler can reach: the store, the platform key and the settings that shape
+/// responses. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<Inner>,
+    node: Option<ElementsRpc>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    key: PlatformKey,
+    network: Network,
+    token_lifetime: Duration,
+    login_limiter: LoginLimiter,
+    /// Held while the platform wallet builds and broadcasts a transaction, so that two
+    /// requests never fund from the same coins.
+    platform_wallet: tokio::sync::Mutex<()>,
+}
+
+impl AppState {
+    /// Builds the state with the default failed-login limits; `key` must be for `network`.
+    pub fn new(store: Store, key: PlatformKey, network: Network, token_lifetime: Duration) -> Self {
+        AppState::with_login_limits(store, key, network, token_lifetime, LoginLimits::default())
+    }
+
+    /// Builds the state; `key` must be for `network`.
+    pub fn with_login_limits(
+        store: Store,
+        key: PlatformKey,
+        network: Network,
+        token_lifetime: Duration,
+        login_limits: LoginLimits,
+    ) -> Self {
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                key,
+                network,
+                token_lifetime,
+                login_limiter: LoginLimiter::new(login_limits),
+                platform_wallet: tokio::sync::Mutex::new(()),
+            }),
+            node: None,
+        }
+    }
+
+    /// Connects the API to an Elements node (the node-level client, not a wallet one): asset
+    /// issuance funds, blinds and signs with its `platform` wallet. Without a node, the routes
+    /// that need one answer 503.
+    pub fn with_node(self, node: ElementsRpc) -> Self {
+        AppState {
+            node: Some(node),
+            ..self
+        }
+    }
+
+    /// The Elements node, when one is configured.
+    pub fn node(&self) -> Option<&ElementsRpc> {
+        self.node.as_ref()
+    }
+
+    /// Exclusive use of the node's platform wallet: hold the guard from funding a transaction
+    /// until it is broadcast.
+    pub async fn lock_platform_wallet(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.platform_wallet.lock().await
+    }
+
+    /// The failed-login limiter of this process.
+    pub fn login_limiter(&self) -> &LoginLimiter {
+        &self.inner.login_limiter
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The platform's co-signing key.
+    pub fn key(&self) -> &PlatformKey {
+        &self.inner.key
+    }
+
+    /// The Liquid network the platform runs on.
+    pub fn network(&self) -> Network {
+        self.inner.network
+    }
+
+    /// How long a new API token stays valid.
+    pub fn token_lifetime(&self) -> Duration {
+        self.inner.token_lifetime
+    }
+}

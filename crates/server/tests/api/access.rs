@@ -1,0 +1,490 @@
+//! Every route of the OpenAPI document, called by every kind of caller, answers what the
+//! access rules say. The classification below is written out here, independently of the
+//! server's `ACCESS_MATRIX` (the manager lists copy the seed tutorial, "User Management and
+//! User Roles"), and a route in the document that is in none of the lists fails the test.
+
+use std::collections::BTreeSet;
+
+use amphora_server::access::{lookup, Lookup};
+use amphora_server::credentials::{new_token, token_hash};
+use axum::http::{Method, StatusCode};
+use chrono::Utc;
+use serde_json::Value;
+
+use crate::common::{Reply, TestApp};
+
+/// Callable without a token.
+const ANONYMOUS: &[&str] = &[
+    "GET /api/info",
+    "GET /api/changelog",
+    "POST /api/user/obtain_token",
+    "GET /amp2/info/xpub",
+    "GET /amp2/info/xpub-master",
+    "POST /amp2/wallets/register",
+];
+
+/// Callable by an issuer and by its investment managers (the seed's list, with the legacy
+/// `/investors…` aliases of the same endpoints).
+const MANAGER: &[&str] = &[
+    "GET /api/registered_users",
+    "POST /api/registered_users/add",
+    "GET /api/registered_users/{id}",
+    "PUT /api/registered_users/{id}/edit",
+    "DELETE /api/registered_users/{id}/delete",
+    "GET /api/registered_users/{id}/summary",
+    "GET /api/registered_users/{id}/gaids",
+    "POST /api/registered_users/{id}/gaids/add",
+    "POST /api/registered_users/{id}/gaids/set-default",
+    "GET /api/investors",
+    "POST /api/investors/add",
+    "GET /api/investors/{id}",
+    "PUT /api/investors/{id}/edit",
+    "DELETE /api/investors/{id}/delete",
+    "GET /api/investors/{id}/summary",
+    "GET /api/investors/{id}/gaids",
+    "POST /api/investors/{id}/gaids/add",
+    "POST /api/investors/{id}/gaids/set-default",
+    "GET /api/categories",
+    "GET /api/categories/{id}",
+    "GET /api/gaids/{gaid}/validate",
+    "GET /api/registered_users/validate-gaid",
+    "PUT /api/registered_users/{id}/categories/add",
+    "PUT /api/registered_users/{id}/categories/delete",
+];
+
+/// Callable by a manager only for assets the issuer granted it.
+const MANAGER_FOR_ASSET: &[&str] = &[
+    "GET /api/assets/{asset_uuid}",
+    "GET /api/assets/{asset_uuid}/activities",
+    "GET /api/assets/{asset_uuid}/balance",
+    "GET /api/assets/{asset_uuid}/summary",
+    "GET /api/assets/{asset_uuid}/assignments",
+    "GET /api/assets/{asset_uuid}/assignments/{assignment_id}",
+    "POST /api/assets/{asset_uuid}/assignments/create",
+    "PUT /api/assets/{asset_uuid}/assignments/{assignment_id}/lock",
+    "PUT /api/assets/{asset_uuid}/assignments/{assignment_id}/unlock",
+    "DELETE /api/assets/{asset_uuid}/assignments/{assignment_id}/delete",
+];
+
+/// Callable by a manager only (its own record).
+const MANAGER_ONLY: &[&str] = &["GET /api/managers/me"];
+
+/// Callable by issuers only.
+const ISSUER_ONLY: &[&str] = &[
+    "GET /api/user/refresh-token",
+    "POST /api/user/refresh-token",
+    "POST /api/user/change-password",
+    "POST /api/categories/add",
+    "PUT /api/categories/{id}/edit",
+    "DELETE /api/categories/{id}/delete",
+    "PUT /api/categories/{id}/registered_users/{user_id}/add",
+    "PUT /api/categories/{id}/registered_users/{user_id}/remove",
+    "GET /api/gaids/{gaid}/registered_user",
+    "GET /api/managers",
+    "POST /api/managers/create",
+    "GET /api/managers/{id}",
+    "PUT /api/managers/{id}/lock",
+    "PUT /api/managers/{id}/unlock",
+    "POST /api/managers/{id}/change-password",
+    "PUT /api/managers/{id}/assets/{asset_uuid}/add",
+    "PUT /api/managers/{id}/assets/{asset_uuid}/remove",
+    "POST /api/managers/{id}/assets/{asset_uuid}/remove",
+    "GET /api/audit",
+    "GET /api/assets",
+    "POST /api/assets/issue",
+    "PUT /api/assets/{asset_uuid}/edit",
+    "DELETE /api/assets/{asset_uuid}/delete",
+    "GET /api/assets/{asset_uuid}/register",
+    "GET /api/assets/{asset_uuid}/register-authorized",
+    "PUT /api/assets/{asset_uuid}/lock",
+    "PUT /api/assets/{asset_uuid}/unlock",
+    "GET /api/assets/{asset_uuid}/memo",
+    "POST /api/assets/{asset_uuid}/memo/set",
+    "GET /api/assets/{asset_uuid}/treasury-addresses",
+    "POST /api/assets/{asset_uuid}/treasury-addresses/add",
+    "DELETE /api/assets/{asset_uuid}/treasury-addresses/delete",
+    "GET /api/assets/{asset_uuid}/utxos",
+    "POST /api/assets/{asset_uuid}/utxos/blacklist",
+    "POST /api/assets/{asset_uuid}/utxos/whitelist",
+    "GET /api/assets/{asset_uuid}/lost-outputs",
+    "POST /api/assets/{asset_uuid}/update-blinders",
+    "GET /api/assets/{asset_uuid}/ownerships",
+    "GET /api/assets/{asset_uuid}/txs",
+    "GET /api/assets/{asset_uuid}/txs/{txid}",
+    "GET /api/assets/{asset_uuid}/reissuances",
+    "GET /api/assets/{asset_uuid}/burns",
+    "PUT /api/assets/{asset_uuid}/assignments/{assignment_id}/edit",
+    "GET /api/assets/{asset_uuid}/distributions",
+    "GET /api/assets/{asset_uuid}/distributions/{distribution_id}",
+    "GET /api/assets/{asset_uuid}/distributions/create",
+    "POST /api/assets/{asset_uuid}/distributions/{distribution_id}/confirm",
+    "DELETE /api/assets/{asset_uuid}/distributions/{distribution_id}/cancel",
+    "POST /api/assets/{asset_uuid}/reissue-request",
+    "POST /api/assets/{asset_uuid}/reissue-confirm",
+    "POST /api/assets/{asset_uuid}/burn-request",
+    "POST /api/assets/{asset_uuid}/burn-confirm",
+    "PUT /api/categories/{id}/assets/{asset_uuid}/add",
+    "PUT /api/categories/{id}/assets/{asset_uuid}/remove",
+    "GET /api/gaids/{gaid}/address",
+    "GET /api/gaids/{gaid}/balance",
+    "GET /api/gaids/{gaid}/balance/{asset_uuid}",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Anonymous,
+    Manager,
+    ManagerForAsset,
+    ManagerOnly,
+    IssuerOnly,
+}
+
+fn class_of(route: &str) -> Option<Class> {
+    let lists = [
+        (ANONYMOUS, Class::Anonymous),
+        (MANAGER, Class::Manager),
+        (MANAGER_FOR_ASSET, Class::ManagerForAsset),
+        (MANAGER_ONLY, Class::ManagerOnly),
+        (ISSUER_ONLY, Class::IssuerOnly),
+    ];
+    lists
+        .iter()
+        .find(|(list, _)| list.contains(&route))
+        .map(|(_, class)| *class)
+}
+
+/// `(method, path template)` of every operation in the OpenAPI document.
+fn documented_routes() -> Vec<(Method, String)> {
+    let document: Value = serde_json::from_str(&amphora_server::openapi::openapi_json()).unwrap();
+    let mut routes = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for key in item.as_object().unwrap().keys() {
+            let method = match key.as_str() {
+                "get" => Method::GET,
+                "post" => Method::POST,
+                "put" => Method::PUT,
+                "delete" => Method::DELETE,
+                "patch" => Method::PATCH,
+                _ => continue,
+            };
+            routes.push((method, path.clone()));
+        }
+    }
+    routes
+}
+
+#[test]
+fn every_documented_route_is_classified_here_and_in_the_server_matrix() {
+    let routes = documented_routes();
+    assert!(
+        routes.len() >= 30,
+        "only {} routes documented",
+        routes.len()
+    );
+    let mut unclassified = BTreeSet::new();
+    for (method, path) in &routes {
+        let route = format!("{method} {path}");
+        if class_of(&route).is_none() {
+            unclassified.insert(route.clone());
+        }
+        assert!(
+            matches!(lookup(method, path), Lookup::Rule(_)),
+            "{route} has no entry in the server's ACCESS_MATRIX"
+        );
+    }
+    assert!(
+        unclassified.is_empty(),
+        "routes without an access class in tests/api/access.rs: {unclassified:?}"
+    );
+}
+
+/// The objects the calls name, all owned by issuer A.
+struct Fixture {
+    user: i64,
+    category: i64,
+    gaid: String,
+    target_manager: i64,
+    asset: String,
+}
+
+impl Fixture {
+    fn path(&self, template: &str) -> String {
+        let segments: Vec<&str> = template.split('/').collect();
+        segments
+            .iter()
+            .enumerate()
+            .map(|(i, segment)| {
+                let previous = if i > 0 { segments[i - 1] } else { "" };
+                match *segment {
+                    "{id}" => match previous {
+                        "categories" => self.category.to_string(),
+                        "managers" => self.target_manager.to_string(),
+                        _ => self.user.to_string(),
+                    },
+                    "{user_id}" => self.user.to_string(),
+                    "{gaid}" => self.gaid.clone(),
+                    "{asset_uuid}" => self.asset.clone(),
+                    "{assignment_id}" => "1".to_string(),
+                    other if other.starts_with('{') => panic!("no value for {other} in {template}"),
+                    other => other.to_string(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+/// Whether the route names an object of issuer A (issuer B must get 404 for it).
+fn names_an_object_of_a(template: &str) -> bool {
+    (template.contains("{id}") || template.contains("{asset_uuid}"))
+        && !template.starts_with("/api/managers/me")
+        || template.ends_with("/registered_user")
+        || template.ends_with("/investor")
+}
+
+/// Calls a route with a body that passes its validation, so that what answers is the access
+/// rule and the object lookup, not the body check.
+async fn call(
+    app: &TestApp,
+    method: &Method,
+    template: &str,
+    fixture: &Fixture,
+    token: Option<&str>,
+) -> Reply {
+    let body = if template.contains("/gaids/") && matches!(*method, Method::POST) {
+        Some(format!("\"{}\"", fixture.gaid))
+    } else if template.ends_with("/memo/set") {
+        Some("\"a memo\"".to_string())
+    } else if template.contains("/treasury-addresses/") {
+        Some(format!("[\"{}\"]", crate::common::REGTEST_ADDRESS))
+    } else if matches!(*method, Method::POST | Method::PUT) {
+        Some(
+            serde_json::json!({
+                "name": "Some name",
+                "username": format!("user-{}", uuid::Uuid::new_v4().simple()),
+                "password": "a long enough password",
+                "descriptor": "not a descriptor",
+            })
+            .to_string(),
+        )
+    } else {
+        None
+    };
+    app.send(
+        method.clone(),
+        &fixture.path(template),
+        token,
+        body.as_deref(),
+    )
+    .await
+}
+
+/// Routes whose success replaces the caller's token (the old one is revoked).
+fn replaces_token(template: &str) -> bool {
+    template.starts_with("/api/user/refresh") || template.starts_with("/api/user/change")
+}
+
+fn allowed(reply: &Reply) -> bool {
+    reply.status != StatusCode::UNAUTHORIZED && reply.status != StatusCode::FORBIDDEN
+}
+
+#[tokio::test]
+async fn every_route_answers_each_caller_as_classified() {
+    let app = TestApp::new().await;
+    let mut issuer_a = app.issuer("issuer-a").await;
+    let mut issuer_b = app.issuer("issuer-b").await;
+    let gaid = app.registered_gaid().await;
+    let user = app.registered_user(&issuer_a, "Investor of A").await;
+    let reply = app
+        .post(
+            &format!("/api/registered_users/{user}/gaids/add"),
+            &issuer_a,
+            &format!("\"{gaid}\""),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    let reply = app
+        .post("/api/categories/add", &issuer_a, r#"{"name": "Qualified"}"#)
+        .await;
+    let category = reply.body["id"].as_i64().unwrap();
+    let (target_manager, _) = app.manager(&issuer_a, "target-manager").await;
+    let a_id = app
+        .state
+        .store()
+        .issuer_by_username("issuer-a")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let asset = app.stored_asset(a_id).await;
+    let (with_asset_id, with_asset) = app.manager(&issuer_a, "manager-with-asset").await;
+    app.state
+        .store()
+        .add_manager_asset(a_id, with_asset_id, &asset)
+        .await
+        .unwrap();
+    let (_, without_asset) = app.manager(&issuer_a, "manager-without-asset").await;
+    // A locked manager holding an unexpired token (locking revokes tokens; this one is put
+    // back directly so that the lock itself is what refuses it).
+    let (locked_id, _) = app.manager(&issuer_a, "locked-manager").await;
+    let reply = app
+        .put(&format!("/api/managers/{locked_id}/lock"), &issuer_a, None)
+        .await;
+    assert_eq!(reply.body["is_locked"], true);
+    let locked = new_token();
+    app.state
+        .store()
+        .insert_manager_token(
+            a_id,
+            locked_id,
+            &token_hash(&locked),
+            Utc::now() + chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    let fixture = Fixture {
+        user,
+        category,
+        gaid,
+        target_manager,
+        asset,
+    };
+
+    let routes = documented_routes();
+    let mut failures = Vec::new();
+    let mut check = |caller: &str, route: &str, reply: &Reply, ok: bool, expected: &str| {
+        if !ok {
+            failures.push(format!(
+                "{caller}: {route} answered {} {:?}, expected {expected}",
+                reply.status, reply.body
+            ));
+        }
+    };
+
+    for (method, template) in &routes {
+        let route = format!("{method} {template}");
+        let class = class_of(&route).unwrap_or_else(|| panic!("{route} is not classified"));
+        let reply = call(&app, method, template, &fixture, None).await;
+        if class == Class::Anonymous {
+            check("anonymous", &route, &reply, allowed(&reply), "access");
+        } else {
+            check(
+                "anonymous",
+                &route,
+                &reply,
+                reply.status == StatusCode::UNAUTHORIZED,
+                "401",
+            );
+        }
+
+        let reply = call(&app, method, template, &fixture, Some(&issuer_b)).await;
+        if replaces_token(template) && reply.status == StatusCode::OK {
+            issuer_b = reply.body["token"].as_str().unwrap().to_string();
+        }
+        match class {
+            Class::ManagerOnly => check(
+                "issuer B",
+                &route,
+                &reply,
+                reply.status == StatusCode::FORBIDDEN,
+                "403",
+            ),
+            _ if names_an_object_of_a(template) => check(
+                "issuer B",
+                &route,
+                &reply,
+                reply.status == StatusCode::NOT_FOUND,
+                "404",
+            ),
+            _ => check("issuer B", &route, &reply, allowed(&reply), "access"),
+        }
+
+        for (caller, token, has_asset) in [
+            ("manager with the asset", &with_asset, true),
+            ("manager without the asset", &without_asset, false),
+        ] {
+            let reply = call(&app, method, template, &fixture, Some(token)).await;
+            let may = match class {
+                Class::Anonymous | Class::Manager | Class::ManagerOnly => true,
+                Class::ManagerForAsset => has_asset,
+                Class::IssuerOnly => false,
+            };
+            if may {
+                check(caller, &route, &reply, allowed(&reply), "access");
+            } else {
+                check(
+                    caller,
+                    &route,
+                    &reply,
+                    reply.status == StatusCode::FORBIDDEN,
+                    "403",
+                );
+                check(
+                    caller,
+                    &route,
+                    &reply,
+                    reply.body["detail"].is_string(),
+                    "a detail",
+                );
+            }
+        }
+
+        let reply = call(&app, method, template, &fixture, Some(&locked)).await;
+        if class == Class::Anonymous {
+            check("locked manager", &route, &reply, allowed(&reply), "access");
+        } else {
+            check(
+                "locked manager",
+                &route,
+                &reply,
+                reply.status == StatusCode::UNAUTHORIZED,
+                "401",
+            );
+        }
+
+        let reply = call(&app, method, template, &fixture, Some(&issuer_a)).await;
+        if class == Class::ManagerOnly {
+            check(
+                "issuer A",
+                &route,
+                &reply,
+                reply.status == StatusCode::FORBIDDEN,
+                "403",
+            );
+        } else {
+            check("issuer A", &route, &reply, allowed(&reply), "access");
+        }
+        if replaces_token(template) && reply.status == StatusCode::OK {
+            issuer_a = reply.body["token"].as_str().unwrap().to_string();
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn a_route_missing_from_the_matrix_is_refused() {
+    use axum::routing::get;
+    let app = TestApp::new().await;
+    let token = app.issuer("alice").await;
+    // The same middleware in front of a route nobody classified.
+    let router = axum::Router::new()
+        .route("/api/unclassified", get(|| async { "secret" }))
+        .route_layer(axum::middleware::from_fn_with_state(
+            app.state.clone(),
+            amphora_server::access::authorize,
+        ))
+        .with_state(app.state.clone());
+    let request = axum::http::Request::builder()
+        .uri("/api/unclassified")
+        .header("authorization", format!("token {token}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(router, request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["detail"], "This route is not open to any caller.");
+}

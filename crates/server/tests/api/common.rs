@@ -1,0 +1,354 @@
+//! Test harness: an app on a fresh SQLite database and a fixed platform key.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use amphora_core::Network;
+use amphora_cosigner::key::lwk_network;
+use amphora_cosigner::PlatformKey;
+use amphora_server::credentials::hash_password;
+use amphora_server::login_limit::LoginLimits;
+use amphora_server::{app, AppState};
+use amphora_store::Store;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use lwk_signer::SwSigner;
+use lwk_wollet::amp2::Amp2;
+use serde_json::Value;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::Connection;
+use tower::ServiceExt;
+
+/// The platform key of every test app (BIP39 test mnemonic).
+pub const PLATFORM_MNEMONIC: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+/// A confidential address of the regtest network (from the reference transcript).
+pub const REGTEST_ADDRESS: &str = "el1qq0fahuqvd58w9heh0e2z06qfp7tqhy4nzf3lkysmdyudfaw79t5655qxlgde6qkeqqat38d697t0x2enha8lud5s0gu09h93d";
+/// Password of the issuers the harness creates.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A response, decoded.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub raw: Vec<u8>,
+}
+
+/// A router on a fresh database.
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+    postgres_schema: Option<(String, String)>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Drop the PostgreSQL schema from a separate thread with its own runtime (Drop cannot
+        // await, and the test's runtime may be shutting down). The store's pool is NOT closed
+        // here: its connections are returned to the pool by tasks of the test's runtime, which
+        // is blocked in this `drop`, so `close()` could wait forever. Idle pool connections hold
+        // no locks; `lock_timeout` bounds the drop should one still be inside a transaction
+        // (the schema then stays behind, which is harmless in a test database).
+        if let Some((url, schema)) = self.postgres_schema.take() {
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async move {
+                    if let Ok(mut admin) = sqlx::PgConnection::connect(&url).await {
+                        let _ = sqlx::query("SET lock_timeout = '5s'")
+                            .execute(&mut admin)
+                            .await;
+                        let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                            .execute(&mut admin)
+                            .await;
+                    }
+                });
+            })
+            .join()
+            .unwrap();
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        TestApp::with_token_lifetime(Duration::from_secs(3600)).await
+    }
+
+    pub async fn with_token_lifetime(lifetime: Duration) -> TestApp {
+        TestApp::with_limits(lifetime, LoginLimits::default()).await
+    }
+
+    /// An app on SQLite with these token lifetime and failed-login limits.
+    pub async fn with_limits(lifetime: Duration, limits: LoginLimits) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("amphora.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        TestApp::on_store(store, lifetime, limits, dir, None).await
+    }
+
+    /// An app on PostgreSQL (`AMPHORA_TEST_DATABASE_URL`, own schema dropped afterwards), or
+    /// `None` when `AMPHORA_SKIP_POSTGRES=1`. Panics if PostgreSQL is unreachable.
+    pub async fn postgres() -> Option<TestApp> {
+        if std::env::var("AMPHORA_SKIP_POSTGRES").as_deref() == Ok("1") {
+            return None;
+        }
+        let url = std::env::var("AMPHORA_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+        let mut admin = sqlx::PgConnection::connect(&url).await.unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL is unreachable at {url} ({e}); start it (see .ci/run) or set \
+                 AMPHORA_SKIP_POSTGRES=1"
+            )
+        });
+        let schema = format!("amphora_api_test_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let options = PgConnectOptions::from_str(&url)
+            .unwrap()
+            .options([("search_path", schema.as_str())]);
+        let store = Store::connect_postgres(options).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let lifetime = Duration::from_secs(3600);
+        Some(
+            TestApp::on_store(
+                store,
+                lifetime,
+                LoginLimits::default(),
+                dir,
+                Some((url, schema)),
+            )
+            .await,
+        )
+    }
+
+    async fn on_store(
+        store: Store,
+        lifetime: Duration,
+        limits: LoginLimits,
+        dir: tempfile::TempDir,
+        postgres_schema: Option<(String, String)>,
+    ) -> TestApp {
+        store.migrate().await.unwrap();
+        let key = PlatformKey::from_mnemonic(PLATFORM_MNEMONIC, Network::LiquidRegtest).unwrap();
+        let state =
+            AppState::with_login_limits(store, key, Network::LiquidRegtest, lifetime, limits);
+        TestApp {
+            router: app(state.clone()),
+            state,
+            _dir: dir,
+            postgres_schema,
+        }
+    }
+
+    /// Sends a request; `body` is sent verbatim with `content-type: application/json`.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("token {token}"));
+        }
+        if body.is_some() {
+            request = request.header("content-type", "application/json");
+        }
+        let request = request
+            .body(Body::from(body.unwrap_or_default().to_string()))
+            .unwrap();
+        self.call(request).await
+    }
+
+    pub async fn call(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let raw = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        let body = if raw.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&raw).unwrap_or_else(|_| {
+                panic!(
+                    "non-JSON body ({status}): {}",
+                    String::from_utf8_lossy(&raw)
+                )
+            })
+        };
+        Reply {
+            status,
+            headers,
+            body,
+            raw,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.send(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &str) -> Reply {
+        self.send(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Option<&str>) -> Reply {
+        self.send(Method::PUT, path, Some(token), body).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.send(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// The same app connected to an Elements node.
+    pub fn with_node(mut self, node: amphora_rpc::ElementsRpc) -> TestApp {
+        self.state = self.state.clone().with_node(node);
+        self.router = app(self.state.clone());
+        self
+    }
+
+    /// Records an issued asset of the issuer directly in the store (no node involved) and
+    /// returns its uuid.
+    pub async fn stored_asset(&self, issuer_id: i64) -> String {
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let store = self.state.store();
+        store
+            .create_asset(&amphora_store::NewAsset {
+                uuid: uuid.clone(),
+                issuer_id,
+                name: "Stored asset".into(),
+                amount: 1_000,
+                destination_address: REGTEST_ADDRESS.into(),
+                domain: "example.com".into(),
+                ticker: "STORE".into(),
+                pubkey: "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084".into(),
+                precision: 0,
+                is_confidential: false,
+                is_reissuable: false,
+                reissuance_amount: 0,
+                reissuance_address: String::new(),
+                transfer_restricted: true,
+                issuer_authorization_endpoint: None,
+                contract_json: "{}".into(),
+                contract_hash: "00".repeat(32),
+            })
+            .await
+            .unwrap();
+        store
+            .set_asset_issuance_tx(
+                &uuid,
+                &amphora_store::IssuanceTx {
+                    asset_id: "ab".repeat(32),
+                    reissuance_token_id: None,
+                    tx_hex: "00".into(),
+                    txid: "cd".repeat(32),
+                    vin: 0,
+                    asset_vout: 0,
+                    reissuance_vout: None,
+                },
+            )
+            .await
+            .unwrap();
+        store.set_asset_broadcast(&uuid, None, None).await.unwrap();
+        uuid
+    }
+
+    /// Creates an issuer account (directly in the store) and returns a token for it obtained
+    /// through the API.
+    pub async fn issuer(&self, username: &str) -> String {
+        let hash = hash_password(PASSWORD).unwrap();
+        self.state
+            .store()
+            .create_issuer(username, &hash)
+            .await
+            .unwrap();
+        let reply = self
+            .send(
+                Method::POST,
+                "/api/user/obtain_token",
+                None,
+                Some(&format!(
+                    r#"{{"username": "{username}", "password": "{PASSWORD}"}}"#
+                )),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        reply.body["token"].as_str().unwrap().to_string()
+    }
+
+    /// The AMP2 client for this platform (its account xpub; URL unused by the router tests).
+    pub fn amp2(&self) -> Amp2 {
+        let xpub = self.state.key().xpub_info().keyorigin_xpub;
+        Amp2::new(xpub, "http://127.0.0.1:1/amp2".to_string()).unwrap()
+    }
+
+    /// Registers a fresh AMP2 wallet (random software signer) and returns its GAID.
+    pub async fn registered_gaid(&self) -> String {
+        let (signer, _) =
+            SwSigner::random_with_network(lwk_network(Network::LiquidRegtest)).unwrap();
+        let descriptor = self.amp2().elip153_from_signer(&signer, 0).unwrap();
+        let body = serde_json::json!({ "descriptor": descriptor.to_string() }).to_string();
+        let reply = self
+            .send(Method::POST, "/amp2/wallets/register", None, Some(&body))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        reply.body["gaid"].as_str().unwrap().to_string()
+    }
+
+    /// Logs in through the API; the reply as it is.
+    pub async fn login(&self, username: &str, password: &str) -> Reply {
+        let body = serde_json::json!({ "username": username, "password": password }).to_string();
+        self.send(Method::POST, "/api/user/obtain_token", None, Some(&body))
+            .await
+    }
+
+    /// Creates a manager of the issuer holding `issuer_token` (password [`PASSWORD`]), unlocks
+    /// it, and returns its id and a token obtained through the API.
+    pub async fn manager(&self, issuer_token: &str, username: &str) -> (i64, String) {
+        let body = serde_json::json!({ "username": username, "password": PASSWORD }).to_string();
+        let reply = self.post("/api/managers/create", issuer_token, &body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        let id = reply.body["id"].as_i64().unwrap();
+        let reply = self
+            .put(&format!("/api/managers/{id}/unlock"), issuer_token, None)
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        let reply = self.login(username, PASSWORD).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        (id, reply.body["token"].as_str().unwrap().to_string())
+    }
+
+    /// Adds a registered user and returns its id.
+    pub async fn registered_user(&self, token: &str, name: &str) -> i64 {
+        let reply = self
+            .post(
+                "/api/registered_users/add",
+                token,
+                &format!(r#"{{"name": "{name}", "is_company": false}}"#),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        reply.body["id"].as_i64().unwrap()
+    }
+}
+
+/// A well-formed GAID (valid checksum) of no registered wallet.
+pub fn unregistered_gaid() -> String {
+    amphora_core::gaid::Gaid::from_descriptor("not a registered descriptor").to_string()
+}

@@ -1,0 +1,15 @@
+//! API tests over the real router (`tower::ServiceExt::oneshot`) against a fresh SQLite
+//! database per test, plus a few over real HTTP.
+
+mod access;
+mod amp2;
+mod assets;
+mod auth;
+mod categories;
+mod common;
+mod isolation;
+mod managers;
+mod openapi;
+mod registered_users;
+mod security;
+mod wire;
