@@ -1,0 +1,248 @@
+//! Layered configuration for `amphora serve` and `amphora migrate`: defaults in code → optional
+//! TOML file (`--config`) → `AMPHORA_*` environment variables → command-line flags.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use amphora_core::Network;
+use amphora_server::Config;
+use clap::Args;
+use figment::providers::{Format, Serialized, Toml};
+use figment::value::Value;
+use figment::Figment;
+
+/// Environment variables read (with the `AMPHORA_` prefix), the config key each sets, and
+/// whether the value is always text (secrets and names stay strings even if they look numeric).
+const ENV_KEYS: &[(&str, &str, bool)] = &[
+    ("listen", "listen", true),
+    ("data_dir", "data_dir", true),
+    ("database_url", "database_url", true),
+    ("network", "network", true),
+    ("token_lifetime_secs", "token_lifetime_secs", false),
+    ("issuer_username", "issuer_username", true),
+    ("issuer_password", "issuer_password", true),
+    ("key_passphrase", "key_passphrase", true),
+    ("login_max_failures", "login_max_failures", false),
+    ("login_window_secs", "login_window_secs", false),
+    ("elements_url", "node.elements_url", true),
+    ("node_rpc_listen", "node.rpc_listen", true),
+    ("node_rpc_user", "node.rpc_user", true),
+    ("node_rpc_password", "node.rpc_password", true),
+    ("block_interval_secs", "node.block_interval_secs", false),
+];
+
+/// Flags shared by the commands that run against the platform's data.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigArgs {
+    /// TOML configuration file (keys as in the README).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Data directory [default: ./amphora-data].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: sqlite:<path> or postgres://… [default: SQLite file in the data dir].
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Liquid network: liquidregtest (default), liquidtestnet or liquidv1.
+    #[arg(long, value_name = "NETWORK")]
+    pub network: Option<Network>,
+    /// JSON-RPC URL of an Elements Core node (http://user:pass@host:port); without it the
+    /// embedded liquidregtest node runs in-process.
+    #[arg(long, value_name = "URL")]
+    pub elements_url: Option<String>,
+    /// Address of the embedded node's JSON-RPC server [default: 127.0.0.1:18884].
+    #[arg(long, value_name = "ADDR")]
+    pub node_rpc_listen: Option<SocketAddr>,
+    /// The embedded node mines a block every this many seconds while a transaction has fewer
+    /// than 2 confirmations [default: 2].
+    #[arg(long, value_name = "SECONDS")]
+    pub block_interval: Option<u64>,
+}
+
+/// Errors resolving the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The `--config` file does not exist.
+    #[error("configuration file {0} not found")]
+    MissingFile(PathBuf),
+    /// A value is invalid.
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+}
+
+impl ConfigArgs {
+    /// Resolves the configuration from all layers, with `env` as the environment (so tests do
+    /// not depend on the process environment).
+    pub fn resolve_with_env(
+        &self,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = &self.config {
+            if !path.is_file() {
+                return Err(ConfigError::MissingFile(path.clone()));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        for (name, key, text) in ENV_KEYS {
+            let var = format!("AMPHORA_{}", name.to_ascii_uppercase());
+            if let Some((_, value)) = env.iter().find(|(k, _)| *k == var) {
+                let value = if *text {
+                    Value::from(value.clone())
+                } else {
+                    value.parse::<Value>().unwrap_or_else(|e| match e {})
+                };
+                figment = figment.merge(Serialized::default(key, value));
+            }
+        }
+        if let Some(listen) = self.listen {
+            figment = figment.merge(Serialized::default("listen", listen));
+        }
+        if let Some(dir) = &self.data_dir {
+            figment = figment.merge(Serialized::default("data_dir", dir));
+        }
+        if let Some(url) = &self.database_url {
+            figment = figment.merge(Serialized::default("database_url", url));
+        }
+        if let Some(network) = self.network {
+            figment = figment.merge(Serialized::default("network", network));
+        }
+        if let Some(url) = &self.elements_url {
+            figment = figment.merge(Serialized::default("node.elements_url", url));
+        }
+        if let Some(addr) = self.node_rpc_listen {
+            figment = figment.merge(Serialized::default("node.rpc_listen", addr));
+        }
+        if let Some(secs) = self.block_interval {
+            figment = figment.merge(Serialized::default("node.block_interval_secs", secs));
+        }
+        figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))
+    }
+
+    /// Resolves the configuration with the process environment.
+    pub fn resolve(&self) -> Result<Config, ConfigError> {
+        self.resolve_with_env(std::env::vars())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_apply_with_nothing_configured() {
+        let config = ConfigArgs::default().resolve_with_env(env(&[])).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.data_dir, PathBuf::from("./amphora-data"));
+        assert_eq!(config.network, Network::LiquidRegtest);
+        assert!(config.database_url.is_none());
+        assert_eq!(config.node.rpc_listen.to_string(), "127.0.0.1:18884");
+        assert_eq!(config.node.rpc_user, "amphora");
+        assert_eq!(config.node.block_interval_secs, 2);
+    }
+
+    #[test]
+    fn embedded_node_settings_from_env_and_flags() {
+        let environment = env(&[
+            ("AMPHORA_NODE_RPC_LISTEN", "127.0.0.1:19000"),
+            ("AMPHORA_NODE_RPC_USER", "alice"),
+            ("AMPHORA_NODE_RPC_PASSWORD", "123456"),
+            ("AMPHORA_BLOCK_INTERVAL_SECS", "7"),
+        ]);
+        let config = ConfigArgs::default()
+            .resolve_with_env(environment.clone())
+            .unwrap();
+        assert_eq!(config.node.rpc_listen.port(), 19000);
+        assert_eq!(config.node.rpc_user, "alice");
+        assert_eq!(config.node.rpc_password.unwrap().expose(), "123456");
+        assert_eq!(config.node.block_interval_secs, 7);
+        let args = ConfigArgs {
+            node_rpc_listen: Some("127.0.0.1:0".parse().unwrap()),
+            block_interval: Some(1),
+            ..ConfigArgs::default()
+        };
+        let config = args.resolve_with_env(environment).unwrap();
+        assert_eq!(config.node.rpc_listen.port(), 0);
+        assert_eq!(config.node.block_interval_secs, 1);
+    }
+
+    #[test]
+    fn layers_override_in_order_file_env_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("amphora.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\nnetwork = \"liquidtestnet\"\ndata_dir = \"/from/file\"\n\
+             issuer_username = \"file-user\"\n[node]\nelements_url = \"http://file\"\n",
+        )
+        .unwrap();
+        let args = ConfigArgs {
+            config: Some(file.clone()),
+            ..ConfigArgs::default()
+        };
+        let config = args.resolve_with_env(env(&[])).unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.network, Network::LiquidTestnet);
+        assert_eq!(config.issuer_username.as_deref(), Some("file-user"));
+        assert_eq!(
+            config.node.elements_url.as_ref().unwrap().expose(),
+            "http://file"
+        );
+
+        let environment = env(&[
+            ("AMPHORA_LISTEN", "127.0.0.1:9100"),
+            ("AMPHORA_DATA_DIR", "/from/env"),
+            ("AMPHORA_ISSUER_PASSWORD", "12345678901"),
+            ("AMPHORA_ELEMENTS_URL", "http://env"),
+            ("AMPHORA_TOKEN_LIFETIME_SECS", "3600"),
+            ("AMPHORA_TEST_DATABASE_URL", "ignored"),
+        ]);
+        let config = args.resolve_with_env(environment.clone()).unwrap();
+        assert_eq!(config.listen.port(), 9100);
+        assert_eq!(config.data_dir, PathBuf::from("/from/env"));
+        // numeric-looking secrets stay strings
+        assert_eq!(config.issuer_password.unwrap().expose(), "12345678901");
+        assert_eq!(config.node.elements_url.unwrap().expose(), "http://env");
+        assert_eq!(config.token_lifetime_secs, 3600);
+
+        let args = ConfigArgs {
+            listen: Some("127.0.0.1:9200".parse().unwrap()),
+            data_dir: Some(PathBuf::from("/from/flag")),
+            network: Some(Network::LiquidV1),
+            ..args
+        };
+        let config = args.resolve_with_env(environment).unwrap();
+        assert_eq!(config.listen.port(), 9200);
+        assert_eq!(config.data_dir, PathBuf::from("/from/flag"));
+        assert_eq!(config.network, Network::LiquidV1);
+    }
+
+    #[test]
+    fn bad_values_and_missing_files_are_reported() {
+        let err = ConfigArgs::default()
+            .resolve_with_env(env(&[("AMPHORA_NETWORK", "bitcoin")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("network"), "{err}");
+        let args = ConfigArgs {
+            config: Some(PathBuf::from("/nonexistent/amphora.toml")),
+            ..ConfigArgs::default()
+        };
+        assert!(matches!(
+            args.resolve_with_env(env(&[])),
+            Err(ConfigError::MissingFile(_))
+        ));
+    }
+}

@@ -1,0 +1,195 @@
+//! One module per sub-command, and what they share: logging in to the platform, the lost
+//! outputs check, the confirmation wait, and the raw node answers forwarded to the platform.
+
+pub mod burn;
+pub mod distribute;
+pub mod reissue;
+pub mod update_blinders;
+
+use std::sync::{Arc, Mutex};
+
+use amphora_rpc::ElementsRpc;
+use elements::{AssetId, Txid};
+use serde::Deserialize;
+use serde_json::json;
+use serde_json::value::RawValue;
+
+use crate::api::AmpApi;
+use crate::error::ConfirmError;
+use crate::node::{wait_for_confirmations, WaitPolicy, WaitProgress};
+use crate::output::Console;
+use crate::payload::EntryKeys;
+use crate::request::Common;
+
+/// What every sub-command works with.
+#[derive(Clone)]
+pub struct Context {
+    /// The node (routed to the wallet of the URL).
+    pub rpc: ElementsRpc,
+    /// Where progress goes.
+    pub console: Console,
+    /// How to wait for confirmations.
+    pub wait: WaitPolicy,
+    /// Platform user name.
+    pub username: String,
+    /// Platform password.
+    pub password: String,
+    /// The `--use-existing` value of the transaction sent and not yet confirmed to the
+    /// platform, once there is one.
+    in_flight: Arc<Mutex<Option<String>>>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("rpc", &self.rpc)
+            .field("console", &self.console)
+            .field("wait", &self.wait)
+            .field("username", &self.username)
+            .field("password", &"***")
+            .field("in_flight", &self.in_flight())
+            .finish()
+    }
+}
+
+impl Context {
+    /// A context for one run.
+    pub fn new(
+        rpc: ElementsRpc,
+        console: Console,
+        wait: WaitPolicy,
+        username: String,
+        password: String,
+    ) -> Self {
+        Context {
+            rpc,
+            console,
+            wait,
+            username,
+            password,
+            in_flight: Arc::default(),
+        }
+    }
+
+    /// The `--use-existing` value of a transaction that was sent but not yet confirmed to the
+    /// platform (what an interrupted run must tell the user).
+    pub fn in_flight(&self) -> Option<String> {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Logs in to the platform at `base_url` (`POST user/obtain_token`).
+    pub async fn login(&self, base_url: &str) -> Result<AmpApi, ConfirmError> {
+        let mut api = AmpApi::new(base_url).map_err(|source| ConfirmError::Api {
+            what: "the platform URL is not usable",
+            source,
+        })?;
+        self.console.debug("Obtaining token");
+        api.obtain_token(&self.username, &self.password)
+            .await
+            .map_err(|source| ConfirmError::Api {
+                what: "cannot log in to the platform (user/obtain_token); check -u/-p and the URL",
+                source,
+            })?;
+        Ok(api)
+    }
+
+    /// Logs in with the file's `base_url`, then checks that the platform's balance of the asset
+    /// has no lost outputs (the official script first sleeps 60 s; there is no need to).
+    pub async fn login_and_check_balance(&self, common: &Common) -> Result<AmpApi, ConfirmError> {
+        let api = self.login(&common.base_url).await?;
+        self.console.debug("Checking lost outputs");
+        let balance =
+            api.balance(&common.asset_uuid)
+                .await
+                .map_err(|source| ConfirmError::Api {
+                    what: "the platform's \"balance\" failed; the transaction will not be sent",
+                    source,
+                })?;
+        if !balance.lost_outputs.is_empty() {
+            return Err(ConfirmError::LostOutputs {
+                asset_uuid: common.asset_uuid.clone(),
+                count: balance.lost_outputs.len(),
+            });
+        }
+        Ok(api)
+    }
+
+    /// Waits for 2 confirmations of `txid` with a progress display.
+    pub async fn wait_confirmed(
+        &self,
+        txid: &Txid,
+        retry: &str,
+    ) -> Result<WaitProgress, ConfirmError> {
+        *self.in_flight.lock().unwrap_or_else(|p| p.into_inner()) = Some(retry.to_owned());
+        let display = self.console.confirmation_display(&txid.to_string());
+        let outcome =
+            wait_for_confirmations(&self.rpc, txid, self.wait, retry, |p| display.update(p)).await;
+        display.finish();
+        outcome
+    }
+
+    /// Checks that `txid` (given with `--use-existing`) is a transaction of the wallet.
+    pub async fn ensure_wallet_tx(&self, txid: &Txid) -> Result<(), ConfirmError> {
+        match self.rpc.get_transaction(txid).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_invalid_address_or_key() => Err(ConfirmError::UnknownTransaction {
+                txid: txid.to_string(),
+                message: e.node_message().unwrap_or_default().to_owned(),
+            }),
+            Err(e) => Err(ConfirmError::node("gettransaction", e)),
+        }
+    }
+
+    /// `gettransaction(txid).details`, as the node wrote it.
+    pub async fn transaction_details(&self, txid: &Txid) -> Result<Box<RawValue>, ConfirmError> {
+        #[derive(Deserialize)]
+        struct Details {
+            details: Box<RawValue>,
+        }
+        let tx: Details = self
+            .rpc
+            .call("gettransaction", &[json!(txid)])
+            .await
+            .map_err(|e| ConfirmError::node("gettransaction", e))?;
+        Ok(tx.details)
+    }
+
+    /// The `listunspent` entries of `asset` created by `txid`, as the node wrote them.
+    pub async fn change_data(
+        &self,
+        asset: &AssetId,
+        txid: &Txid,
+    ) -> Result<Vec<Box<RawValue>>, ConfirmError> {
+        let unspent: Vec<Box<RawValue>> = self
+            .rpc
+            .call("listunspent", &[])
+            .await
+            .map_err(|e| ConfirmError::node("listunspent", e))?;
+        let (asset, txid) = (asset.to_string(), txid.to_string());
+        Ok(unspent
+            .into_iter()
+            .filter(|u| {
+                EntryKeys::of(u).is_some_and(|k| {
+                    k.asset.as_deref() == Some(&asset) && k.txid.as_deref() == Some(&txid)
+                })
+            })
+            .collect())
+    }
+
+    /// The `listissuances` entries of `txid`, as the node wrote them.
+    pub async fn issuances_of(&self, txid: &Txid) -> Result<Vec<Box<RawValue>>, ConfirmError> {
+        let issuances: Vec<Box<RawValue>> = self
+            .rpc
+            .call("listissuances", &[])
+            .await
+            .map_err(|e| ConfirmError::node("listissuances", e))?;
+        let txid = txid.to_string();
+        Ok(issuances
+            .into_iter()
+            .filter(|i| EntryKeys::of(i).is_some_and(|k| k.txid.as_deref() == Some(&txid)))
+            .collect())
+    }
+}

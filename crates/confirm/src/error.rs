@@ -1,0 +1,386 @@
+//! The confirm client's error: every failure carries what went wrong and what to do about it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use amphora_rpc::{Amount, RpcError};
+
+use crate::api::ApiError;
+
+/// Everything that stops `amphora confirm`. Each message says what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfirmError {
+    /// A call to the Elements node failed.
+    #[error("the Elements node call {method} failed: {source}")]
+    Node {
+        /// The RPC method.
+        method: &'static str,
+        /// The node's or transport's error.
+        #[source]
+        source: RpcError,
+    },
+    /// The wallet cannot fund the transaction; nothing was sent.
+    #[error(
+        "the wallet cannot fund {method} ({message}): it needs the asset and L-BTC for the fee; \
+         nothing was sent: fund the wallet in --node-url and run again"
+    )]
+    InsufficientFunds {
+        /// The RPC method.
+        method: &'static str,
+        /// The node's message.
+        message: String,
+    },
+    /// The node URL is not usable.
+    #[error("invalid --node-url: {0}")]
+    NodeUrl(#[source] RpcError),
+    /// The node is a Tor hidden service and no proxy is configured.
+    #[error(
+        "--node-url is a .onion address: route it through Tor by setting \
+         ALL_PROXY=socks5h://localhost:9050 (or your Tor SOCKS port) in the environment"
+    )]
+    OnionWithoutProxy,
+    /// `getnetworkinfo.subversion` does not name Elements Core.
+    #[error(
+        "unexpected node ({subversion}): make sure --node-url points to an Elements Core node"
+    )]
+    NotElements {
+        /// The node's subversion.
+        subversion: String,
+    },
+    /// The node is older than Elements 0.17.0.1.
+    #[error("node version ({version:06}) not supported (min: {min:06}): upgrade Elements Core")]
+    NodeTooOld {
+        /// The node's version.
+        version: u64,
+        /// The minimum supported version.
+        min: u64,
+    },
+    /// The node is still synchronizing.
+    #[error(
+        "your node is not fully synchronized (verification progress {progress:.4}): \
+         wait until it is fully synchronized with the network, then run again"
+    )]
+    NotSynced {
+        /// `getblockchaininfo.verificationprogress`.
+        progress: f64,
+    },
+    /// The wallet is encrypted and locked.
+    #[error(
+        "the node's wallet is locked: unlock your wallet with walletpassphrase \
+         (e.g. `elements-cli walletpassphrase \"<passphrase>\" 600`), then run again"
+    )]
+    WalletLocked,
+    /// Several wallets are loaded and the URL does not name one.
+    #[error(
+        "the node has several wallets loaded: add /wallet/<name> to --node-url \
+         (e.g. http://user:pass@host:port/wallet/treasury)"
+    )]
+    WalletNotSpecified,
+    /// The wallet named in the URL is not loaded.
+    #[error(
+        "the wallet in --node-url is not loaded ({message}): load it with \
+         `elements-cli loadwallet <name> true` or fix the /wallet/<name> part of the URL"
+    )]
+    WalletNotLoaded {
+        /// The node's message.
+        message: String,
+    },
+    /// The request file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    ReadFile {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The request file is not what the platform returns.
+    #[error(
+        "{} is not a valid {command} file: {reason} (save the platform's answer to the \
+         {command} request unchanged)", path.display()
+    )]
+    InvalidFile {
+        /// The file.
+        path: PathBuf,
+        /// The sub-command.
+        command: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `min_supported_client_script_version` does not allow this client.
+    #[error("client script version ({client:06}) not supported (min: {min:06}): {advice}")]
+    ClientVersion {
+        /// The file's `min_supported_client_script_version`.
+        min: i64,
+        /// This client's version.
+        client: i64,
+        /// What to do.
+        advice: &'static str,
+    },
+    /// The file is for another sub-command.
+    #[error(
+        "you have asked to perform a {expected} but you have provided the wrong type of file \
+         for this action (its command is {found:?}): use `amphora confirm {found} -f ...` or \
+         pass the file of a {expected} request"
+    )]
+    WrongCommand {
+        /// The sub-command run.
+        expected: &'static str,
+        /// The file's `command`.
+        found: String,
+    },
+    /// A call to the platform failed before anything was sent.
+    #[error("{what}: {source}")]
+    Api {
+        /// What was being done.
+        what: &'static str,
+        /// The API error.
+        #[source]
+        source: ApiError,
+    },
+    /// The platform reports outputs it lost track of.
+    #[error(
+        "the platform's \"balance\" of asset {asset_uuid} reports {count} lost output(s); \
+         the transaction will not be sent: contact the platform operator to reconcile the \
+         treasury first"
+    )]
+    LostOutputs {
+        /// The asset.
+        asset_uuid: String,
+        /// How many lost outputs.
+        count: usize,
+    },
+    /// No assignment carries the distribution's uuid.
+    #[error(
+        "the platform's assignments of asset {asset_uuid} include none for distribution \
+         {distribution_uuid}; the distribution transaction will not be sent: create the \
+         distribution again and use the new file"
+    )]
+    DistributionUnknown {
+        /// The asset.
+        asset_uuid: String,
+        /// The distribution.
+        distribution_uuid: String,
+    },
+    /// The distribution was already carried out.
+    #[error(
+        "distribution {distribution_uuid} has already been carried out and its transaction \
+         confirmed; the distribution transaction will not be sent again"
+    )]
+    AlreadyDistributed {
+        /// The distribution.
+        distribution_uuid: String,
+    },
+    /// Outputs the platform expects to be spent are not in the wallet.
+    #[error(
+        "missing UTXO: the wallet has {found} of the {expected} output(s) the platform expects \
+         ({missing}); check that --node-url names the treasury wallet that holds them"
+    )]
+    MissingUtxo {
+        /// How many were expected.
+        expected: usize,
+        /// How many the wallet has.
+        found: usize,
+        /// The missing outpoints.
+        missing: String,
+    },
+    /// The wallet holds less of the asset than the burn asks for.
+    #[error(
+        "local balance of asset {asset_id} ({balance}) is lower than the requested amount \
+         ({amount}): nothing was burnt"
+    )]
+    InsufficientBalance {
+        /// The asset.
+        asset_id: String,
+        /// What the wallet holds (unconfirmed included).
+        balance: Amount,
+        /// What the burn asks for.
+        amount: Amount,
+    },
+    /// The transaction did not reach 2 confirmations in time.
+    #[error(
+        "transaction {txid} was broadcast but has {confirmations} of 2 confirmations after \
+         {}s; do NOT run this command again as it is: once the transaction has 2 \
+         confirmations, run it again with the additional argument \"--use-existing {retry}\"",
+        waited.as_secs()
+    )]
+    NotConfirmed {
+        /// The transaction.
+        txid: String,
+        /// Confirmations seen last.
+        confirmations: i64,
+        /// How long the client waited.
+        waited: Duration,
+        /// The `--use-existing` value.
+        retry: String,
+    },
+    /// The user interrupted the run (Ctrl-C).
+    #[error("interrupted{}", interrupted_advice(.retry.as_deref()))]
+    Interrupted {
+        /// The `--use-existing` value, when a transaction was already sent.
+        retry: Option<String>,
+    },
+    /// The transaction conflicts with another one (double spent or replaced).
+    #[error(
+        "transaction {txid} conflicts with a transaction in the chain ({confirmations} \
+         confirmations) and will never confirm: check the wallet, then request a new file \
+         from the platform"
+    )]
+    Conflicted {
+        /// The transaction.
+        txid: String,
+        /// The (negative) confirmations.
+        confirmations: i64,
+    },
+    /// The platform did not accept the confirmation of a broadcast transaction.
+    #[error(
+        "the transaction ({txid}) has been broadcast, but the platform's \"{endpoint}\" failed \
+         ({source}). You will need to resend the payload before doing any other operation: run \
+         this command again with the additional argument \"--use-existing {retry}\". Do not run \
+         it again without that argument, as it would send the transaction again"
+    )]
+    ConfirmRejected {
+        /// The endpoint name.
+        endpoint: &'static str,
+        /// The transaction.
+        txid: String,
+        /// The `--use-existing` value.
+        retry: String,
+        /// The API error.
+        #[source]
+        source: ApiError,
+    },
+    /// `--use-existing TXID:VIN` does not name a reissuance of the asset.
+    #[error(
+        "outpoint {txid}:{vin} is not associated with a reissuance of asset {asset_id} in this \
+         wallet: check the TXID:VIN printed when the reissuance was sent"
+    )]
+    NotAReissuance {
+        /// The transaction.
+        txid: String,
+        /// The input.
+        vin: u32,
+        /// The asset.
+        asset_id: String,
+    },
+    /// The transaction named by `--use-existing` is not a wallet transaction.
+    #[error(
+        "transaction {txid} is not a transaction of this wallet ({message}): check the TXID \
+         given to --use-existing and the wallet in --node-url"
+    )]
+    UnknownTransaction {
+        /// The transaction.
+        txid: String,
+        /// The node's message.
+        message: String,
+    },
+    /// The platform's transaction list of the asset is empty.
+    #[error("the platform lists no transaction for asset {asset_uuid}: check --asset-uuid")]
+    NoIssuance {
+        /// The asset.
+        asset_uuid: String,
+    },
+    /// No issuance output lacks its blinders.
+    #[error(
+        "the blinders update list is empty: the platform already has the blinders of every \
+         output of issuance {txid}"
+    )]
+    NothingToUpdate {
+        /// The issuance.
+        txid: String,
+    },
+    /// Sending blinders failed part way.
+    #[error(
+        "{sent} of {total} blinder updates were accepted, then the platform's \
+         \"update-blinders\" failed ({source}): run update-blinders again"
+    )]
+    UpdateBlinders {
+        /// Updates accepted.
+        sent: usize,
+        /// Updates to send.
+        total: usize,
+        /// The API error.
+        #[source]
+        source: ApiError,
+    },
+}
+
+fn interrupted_advice(retry: Option<&str>) -> String {
+    match retry {
+        Some(retry) => format!(
+            " after the transaction was sent: once it has 2 confirmations, run this command \
+             again with the additional argument \"--use-existing {retry}\" (do not run it \
+             again without that argument, as it would send the transaction again)"
+        ),
+        None => " before any transaction was sent".to_owned(),
+    }
+}
+
+impl ConfirmError {
+    /// Wraps a node error, turning the ones with a known remedy into their own variant.
+    pub fn node(method: &'static str, source: RpcError) -> Self {
+        if source.is_wallet_locked() {
+            ConfirmError::WalletLocked
+        } else if source.is_wallet_not_specified() {
+            ConfirmError::WalletNotSpecified
+        } else if source.is_insufficient_funds() {
+            ConfirmError::InsufficientFunds {
+                method,
+                message: source.node_message().unwrap_or_default().to_owned(),
+            }
+        } else if source.is_wallet_not_found() {
+            ConfirmError::WalletNotLoaded {
+                message: source.node_message().unwrap_or_default().to_owned(),
+            }
+        } else {
+            ConfirmError::Node { method, source }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interruption_says_whether_something_was_sent() {
+        let sent = ConfirmError::Interrupted {
+            retry: Some("ab:1".into()),
+        };
+        assert!(sent
+            .to_string()
+            .starts_with("interrupted after the transaction was sent"));
+        assert!(sent.to_string().contains("\"--use-existing ab:1\""));
+        let nothing = ConfirmError::Interrupted { retry: None };
+        assert_eq!(
+            nothing.to_string(),
+            "interrupted before any transaction was sent"
+        );
+    }
+
+    #[test]
+    fn wallet_errors_become_their_remedies() {
+        let node = |code: i64| RpcError::Node {
+            method: "signmessage".into(),
+            code,
+            message: "m".into(),
+            http_status: 500,
+        };
+        assert!(matches!(
+            ConfirmError::node("x", node(-13)),
+            ConfirmError::WalletLocked
+        ));
+        assert!(matches!(
+            ConfirmError::node("x", node(-19)),
+            ConfirmError::WalletNotSpecified
+        ));
+        assert!(matches!(
+            ConfirmError::node("x", node(-18)),
+            ConfirmError::WalletNotLoaded { .. }
+        ));
+        assert!(matches!(
+            ConfirmError::node("x", node(-5)),
+            ConfirmError::Node { method: "x", .. }
+        ));
+    }
+}

@@ -1,0 +1,84 @@
+//! What the user sees: progress lines on stderr (payloads too with `-v`) and the confirmation
+//! progress display.
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::node::{WaitProgress, REQUIRED_CONFIRMATIONS};
+
+/// Prints the client's progress on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Console {
+    verbosity: u8,
+}
+
+impl Console {
+    /// `verbosity` is the number of `-v`: 0 prints progress, 1 or more also the payloads.
+    pub fn new(verbosity: u8) -> Self {
+        Console { verbosity }
+    }
+
+    /// A progress line.
+    pub fn info(&self, message: impl AsRef<str>) {
+        eprintln!("{}", message.as_ref());
+    }
+
+    /// A detail shown with `-v`.
+    pub fn debug(&self, message: impl AsRef<str>) {
+        if self.verbosity > 0 {
+            eprintln!("{}", message.as_ref());
+        }
+    }
+
+    /// A display of the wait for confirmations of `txid`: a spinner on a terminal, one line
+    /// per new block otherwise.
+    pub fn confirmation_display(&self, txid: &str) -> ConfirmationDisplay {
+        self.info(format!(
+            "Waiting for {REQUIRED_CONFIRMATIONS} confirmations of transaction {txid} \
+             (about 2 minutes on Liquid)"
+        ));
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        ConfirmationDisplay {
+            bar,
+            console: *self,
+        }
+    }
+}
+
+/// The live display of a confirmation wait.
+#[derive(Debug)]
+pub struct ConfirmationDisplay {
+    bar: ProgressBar,
+    console: Console,
+}
+
+impl ConfirmationDisplay {
+    /// Shows new progress.
+    pub fn update(&self, progress: &WaitProgress) {
+        let message = format!(
+            "{}/{REQUIRED_CONFIRMATIONS} confirmations, {} new block(s) seen, tip at height {}",
+            progress.confirmations.max(0),
+            progress.blocks_seen,
+            progress.tip
+        );
+        if self.bar.is_hidden() {
+            self.console.info(format!("  {message}"));
+        }
+        self.bar.set_message(message);
+    }
+
+    /// Replaces the spinner with its last message.
+    pub fn finish(self) {
+        let last = self.bar.message();
+        self.bar.finish_and_clear();
+        if !self.bar.is_hidden() && !last.is_empty() {
+            self.console.info(format!("  {last}"));
+        }
+    }
+}

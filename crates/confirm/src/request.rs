@@ -1,0 +1,399 @@
+//! The request files: what the platform's distribution/reissue/burn requests return, saved to a
+//! file and passed with `-f`. Checked like the official script checks them
+//! (`min_supported_client_script_version`, then `command`), then read with exact amounts.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use amphora_rpc::Amount;
+use elements::{AssetId, Txid};
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+use crate::error::ConfirmError;
+
+/// The confirm protocol version this client implements (the official script's `CLIENT_SCRIPT_VERSION`).
+pub const CLIENT_SCRIPT_VERSION: i64 = 2;
+
+/// An output the platform tracks (`{"txid", "vout"}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+pub struct Outpoint {
+    /// Transaction id.
+    pub txid: Txid,
+    /// Output index.
+    pub vout: u32,
+}
+
+impl fmt::Display for Outpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.txid, self.vout)
+    }
+}
+
+/// The keys every request file has.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Common {
+    /// The API root as a format string ending in `/{}`.
+    pub base_url: String,
+    /// The asset's uuid on the platform.
+    pub asset_uuid: String,
+    /// The asset id.
+    pub asset_id: AssetId,
+}
+
+/// `GET assets/{u}/distributions/create/`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DistributeRequest {
+    /// The distribution's uuid.
+    pub distribution_uuid: String,
+    /// Recipient address -> amount (coin units), in the file's order.
+    #[serde(deserialize_with = "ordered_amounts")]
+    pub map_address_amount: Vec<(String, Amount)>,
+    /// Recipient address -> asset id.
+    pub map_address_asset: std::collections::BTreeMap<String, AssetId>,
+}
+
+/// `POST assets/{u}/reissue-request`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ReissueRequest {
+    /// Amount to reissue (coin units).
+    pub amount: Amount,
+    /// Outputs holding the reissuance token.
+    pub reissuance_utxos: Vec<Outpoint>,
+}
+
+/// `POST assets/{u}/burn-request`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct BurnRequest {
+    /// Amount to burn (coin units).
+    pub amount: Amount,
+    /// Treasury outputs the burn is expected to spend.
+    pub utxos: Vec<Outpoint>,
+}
+
+/// A request file: the keys every file has and those of its command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request<T> {
+    /// `base_url`, `asset_uuid`, `asset_id`.
+    pub common: Common,
+    /// The command's own keys.
+    pub body: T,
+}
+
+/// Reads `path` as the file of `command`: version check, command check, then the typed keys.
+pub fn load<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    command: &'static str,
+) -> Result<Request<T>, ConfirmError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfirmError::ReadFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(&text, path, command)
+}
+
+/// [`load`] on text already read.
+pub fn parse<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+    command: &'static str,
+) -> Result<Request<T>, ConfirmError> {
+    let invalid = |reason: String| ConfirmError::InvalidFile {
+        path: PathBuf::from(path),
+        command,
+        reason,
+    };
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| invalid(format!("not JSON ({e})")))?;
+    let object = value
+        .as_object()
+        .ok_or_else(|| invalid("not a JSON object".into()))?;
+    check_client_version(object.get("min_supported_client_script_version"), &invalid)?;
+    match object.get("command") {
+        Some(Value::String(found)) if found == command => {}
+        Some(Value::String(found)) => {
+            return Err(ConfirmError::WrongCommand {
+                expected: command,
+                found: found.clone(),
+            })
+        }
+        Some(other) => return Err(invalid(format!("command is {other}, not a string"))),
+        None => return Err(invalid("no \"command\" key".into())),
+    }
+    // Amounts are read from the raw text (exactly), so parse the text again, not the Value.
+    let common: Common = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    let body: T = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    Ok(Request { common, body })
+}
+
+/// The official script refuses files whose `min_supported_client_script_version` is below its
+/// version; this client also refuses files that require a newer client than it is.
+fn check_client_version(
+    field: Option<&Value>,
+    invalid: &dyn Fn(String) -> ConfirmError,
+) -> Result<(), ConfirmError> {
+    let min = match field {
+        None => 0,
+        Some(value) => value.as_i64().ok_or_else(|| {
+            invalid(format!(
+                "min_supported_client_script_version is {value}, not an integer"
+            ))
+        })?,
+    };
+    if min < CLIENT_SCRIPT_VERSION {
+        return Err(ConfirmError::ClientVersion {
+            min,
+            client: CLIENT_SCRIPT_VERSION,
+            advice: "the file comes from a platform that does not speak confirm protocol \
+                     version 2; request a new file from an up-to-date platform",
+        });
+    }
+    if min > CLIENT_SCRIPT_VERSION {
+        return Err(ConfirmError::ClientVersion {
+            min,
+            client: CLIENT_SCRIPT_VERSION,
+            advice: "the platform requires a newer confirm client; upgrade amphora",
+        });
+    }
+    Ok(())
+}
+
+impl Request<DistributeRequest> {
+    /// Checks the maps before anything is sent: every address has an amount above zero and
+    /// is paid in the file's asset (Elements would otherwise pay L-BTC to a forgotten one).
+    pub fn validate(&self, path: &Path) -> Result<(), ConfirmError> {
+        let maps = &self.body;
+        let invalid = |reason: String| ConfirmError::InvalidFile {
+            path: path.to_path_buf(),
+            command: "distribute",
+            reason,
+        };
+        if maps.map_address_amount.is_empty() {
+            return Err(invalid("map_address_amount is empty".into()));
+        }
+        for (address, amount) in &maps.map_address_amount {
+            if *amount <= Amount::ZERO {
+                return Err(invalid(format!(
+                    "amount {amount} for {address} is not positive"
+                )));
+            }
+            match maps.map_address_asset.get(address) {
+                Some(asset) if *asset == self.common.asset_id => {}
+                Some(asset) => {
+                    return Err(invalid(format!(
+                        "{address} is mapped to asset {asset}, not the file's asset_id {}",
+                        self.common.asset_id
+                    )))
+                }
+                None => {
+                    return Err(invalid(format!(
+                        "{address} has no entry in map_address_asset"
+                    )))
+                }
+            }
+        }
+        if maps.map_address_asset.len() != maps.map_address_amount.len() {
+            return Err(invalid(
+                "map_address_asset names addresses that map_address_amount does not".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `{address: amount}` read in the file's order with exact amounts.
+fn ordered_amounts<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, Amount)>, D::Error> {
+    struct Entries;
+    impl<'de> Visitor<'de> for Entries {
+        type Value = Vec<(String, Amount)>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object of address: amount")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut entries: Vec<(String, Amount)> = Vec::new();
+            while let Some((address, amount)) = map.next_entry::<String, Amount>()? {
+                if entries.iter().any(|(a, _)| *a == address) {
+                    return Err(serde::de::Error::custom(format!(
+                        "address {address} appears twice in map_address_amount"
+                    )));
+                }
+                entries.push((address, amount));
+            }
+            Ok(entries)
+        }
+    }
+    d.deserialize_map(Entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ASSET: &str = "4fa41f2929d4bf6975a55967d9da5b650b6b9bfddeae4d7b54b04394be328f7f";
+
+    fn distribute(extra: &str) -> String {
+        format!(
+            r#"{{"command":"distribute","min_supported_client_script_version":2,
+            "base_url":"https://amp.example.org/api/{{}}","asset_uuid":"u1","asset_id":"{ASSET}",
+            "distribution_uuid":"d1",{extra}}}"#
+        )
+    }
+
+    fn parse_distribute(text: &str) -> Result<Request<DistributeRequest>, ConfirmError> {
+        parse(text, Path::new("d.json"), "distribute")
+    }
+
+    #[test]
+    fn a_distribution_file_keeps_order_and_exact_amounts() {
+        let text = distribute(&format!(
+            r#""map_address_amount":{{"b":0.1,"a":1.5}},"map_address_asset":{{"a":"{ASSET}","b":"{ASSET}"}}"#
+        ));
+        let request = parse_distribute(&text).unwrap();
+        assert_eq!(
+            request.body.map_address_amount,
+            vec![
+                ("b".into(), Amount::from_units(10_000_000)),
+                ("a".into(), Amount::from_units(150_000_000)),
+            ]
+        );
+        request.validate(Path::new("d.json")).unwrap();
+        assert_eq!(request.common.base_url, "https://amp.example.org/api/{}");
+    }
+
+    #[test]
+    fn distribution_maps_must_agree() {
+        let other = "0000000000000000000000000000000000000000000000000000000000000001";
+        for (maps, expected) in [
+            (
+                r#""map_address_amount":{},"map_address_asset":{}"#.to_string(),
+                "empty",
+            ),
+            (
+                r#""map_address_amount":{"a":1},"map_address_asset":{}"#.to_string(),
+                "no entry",
+            ),
+            (
+                format!(r#""map_address_amount":{{"a":1}},"map_address_asset":{{"a":"{other}"}}"#),
+                "not the file's asset_id",
+            ),
+            (
+                format!(r#""map_address_amount":{{"a":0}},"map_address_asset":{{"a":"{ASSET}"}}"#),
+                "not positive",
+            ),
+            (
+                format!(
+                    r#""map_address_amount":{{"a":1}},"map_address_asset":{{"a":"{ASSET}","b":"{ASSET}"}}"#
+                ),
+                "does not",
+            ),
+        ] {
+            let request = parse_distribute(&distribute(&maps)).unwrap();
+            let err = request.validate(Path::new("d.json")).unwrap_err();
+            assert!(err.to_string().contains(expected), "{err}");
+        }
+        let twice = distribute(&format!(
+            r#""map_address_amount":{{"a":1,"a":2}},"map_address_asset":{{"a":"{ASSET}"}}"#
+        ));
+        assert!(parse_distribute(&twice)
+            .unwrap_err()
+            .to_string()
+            .contains("twice"));
+    }
+
+    #[test]
+    fn version_and_command_are_checked_first() {
+        let old = distribute(r#""map_address_amount":{},"map_address_asset":{}"#).replace(
+            "\"min_supported_client_script_version\":2",
+            "\"min_supported_client_script_version\":1",
+        );
+        let err = parse_distribute(&old).unwrap_err();
+        assert!(
+            matches!(err, ConfirmError::ClientVersion { min: 1, .. }),
+            "{err}"
+        );
+        assert!(err
+            .to_string()
+            .contains("(000002) not supported (min: 000001)"));
+        let newer = distribute(r#""map_address_amount":{},"map_address_asset":{}"#).replace(
+            "\"min_supported_client_script_version\":2",
+            "\"min_supported_client_script_version\":3",
+        );
+        assert!(parse_distribute(&newer)
+            .unwrap_err()
+            .to_string()
+            .contains("upgrade amphora"));
+        let missing = r#"{"command":"distribute"}"#;
+        assert!(matches!(
+            parse_distribute(missing).unwrap_err(),
+            ConfirmError::ClientVersion { min: 0, .. }
+        ));
+        let burn = distribute(r#""map_address_amount":{},"map_address_asset":{}"#)
+            .replace("\"command\":\"distribute\"", "\"command\":\"burn\"");
+        let err = parse_distribute(&burn).unwrap_err();
+        assert!(matches!(
+            err,
+            ConfirmError::WrongCommand {
+                expected: "distribute",
+                ..
+            }
+        ));
+        assert!(err.to_string().contains("wrong type of file"));
+        // amp-rs's mock name for a burn is not accepted.
+        let wrong: Result<Request<BurnRequest>, _> = parse(
+            &distribute(r#""map_address_amount":{},"map_address_asset":{}"#).replace(
+                "\"command\":\"distribute\"",
+                "\"command\":\"destroyamount\"",
+            ),
+            Path::new("b.json"),
+            "burn",
+        );
+        assert!(matches!(
+            wrong.unwrap_err(),
+            ConfirmError::WrongCommand { .. }
+        ));
+        for bad in [
+            "",
+            "[]",
+            "{\"command\":1,\"min_supported_client_script_version\":2}",
+        ] {
+            assert!(matches!(
+                parse_distribute(bad).unwrap_err(),
+                ConfirmError::InvalidFile { .. }
+            ));
+        }
+    }
+
+    #[test]
+    fn reissue_and_burn_files_parse() {
+        let txid = "aa".repeat(32);
+        let reissue: Request<ReissueRequest> = parse(
+            &format!(
+                r#"{{"command":"reissue","min_supported_client_script_version":2,
+                "base_url":"http://h/api/{{}}","asset_uuid":"u","asset_id":"{ASSET}",
+                "amount":10.0,"reissuance_utxos":[{{"txid":"{txid}","vout":0}}]}}"#
+            ),
+            Path::new("r.json"),
+            "reissue",
+        )
+        .unwrap();
+        assert_eq!(reissue.body.amount, Amount::from_units(1_000_000_000));
+        assert_eq!(
+            reissue.body.reissuance_utxos[0].to_string(),
+            format!("{txid}:0")
+        );
+        let burn: Result<Request<BurnRequest>, _> = parse(
+            &format!(
+                r#"{{"command":"burn","min_supported_client_script_version":2,
+                "base_url":"http://h/api/{{}}","asset_uuid":"u","asset_id":"{ASSET}",
+                "amount":1.0}}"#
+            ),
+            Path::new("b.json"),
+            "burn",
+        );
+        assert!(burn
+            .unwrap_err()
+            .to_string()
+            .contains("missing field `utxos`"));
+    }
+}

@@ -1,0 +1,301 @@
+//! `distribute` against the embedded regtest node and the AMP API test double
+//! (see `support` — the double is not the platform).
+
+mod support;
+
+use amphora_confirm::{run, ConfirmCommand, ConfirmError};
+use amphora_rpc::Amount;
+use serde_json::{json, Value};
+use support::{file_header, with, AmpDouble, RequestFile, Script, Treasury};
+
+const DISTRIBUTION: &str = "distribution-uuid-1";
+
+fn assignments(is_distributed: bool) -> Vec<Value> {
+    vec![
+        json!({"id": 1, "distribution_uuid": DISTRIBUTION, "is_distributed": is_distributed}),
+        json!({"id": 2, "distribution_uuid": DISTRIBUTION, "is_distributed": false}),
+        json!({"id": 3, "distribution_uuid": null, "is_distributed": false}),
+    ]
+}
+
+/// A distribution file paying 1.5 to investor1 and 2.25 to investor2.
+async fn distribution_file(t: &Treasury, amp: &AmpDouble) -> (RequestFile, String, String) {
+    let a1 = t.address("investor1").await;
+    let a2 = t.address("investor2").await;
+    let file = RequestFile::write(&with(
+        file_header("distribute", amp, &t.asset),
+        json!({
+            "distribution_uuid": DISTRIBUTION,
+            "map_address_amount": {&a1: 1.5, &a2: 2.25},
+            "map_address_asset": {&a1: t.asset, &a2: t.asset},
+        }),
+    ));
+    (file, a1, a2)
+}
+
+fn distribute(file: &RequestFile, use_existing: Option<elements::Txid>) -> ConfirmCommand {
+    ConfirmCommand::Distribute {
+        file: file.path.clone(),
+        use_existing,
+    }
+}
+
+#[tokio::test]
+async fn distribute_pays_both_addresses_and_posts_what_the_script_posts() {
+    let t = Treasury::start().await;
+    let amp = AmpDouble::start(Script {
+        assignments: assignments(false),
+        ..Script::default()
+    })
+    .await;
+    // A second asset output, from another transaction, that change_data must not include.
+    let own = t.address("treasury").await;
+    t.wallet
+        .send_to_address(&own, Amount::from_units(1_000_000_000), Some(&t.asset))
+        .await
+        .unwrap();
+    t.mine(1).await;
+    let (file, _, _) = distribution_file(&t, &amp).await;
+    t.run_mining(t.args(distribute(&file, None))).await.unwrap();
+
+    assert_eq!(
+        t.balance("investor1", &t.asset).await,
+        Amount::from_units(150_000_000)
+    );
+    assert_eq!(
+        t.balance("investor2", &t.asset).await,
+        Amount::from_units(225_000_000)
+    );
+
+    let received = amp.received();
+    let paths: Vec<(String, String)> = received
+        .iter()
+        .map(|r| (r.method.clone(), r.path.clone()))
+        .collect();
+    assert_eq!(
+        paths,
+        vec![
+            ("POST".into(), "/api/user/obtain_token".into()),
+            ("GET".into(), "/api/assets/asset-uuid-1/balance".into()),
+            ("GET".into(), "/api/assets/asset-uuid-1/assignments".into()),
+            (
+                "POST".into(),
+                format!("/api/assets/asset-uuid-1/distributions/{DISTRIBUTION}/confirm")
+            ),
+        ]
+    );
+    assert!(received[1..]
+        .iter()
+        .all(|r| r.authorization.as_deref() == Some("token test-token-1")));
+
+    let body = &received[3].body;
+    let txid: elements::Txid = body["tx_data"]["txid"].as_str().unwrap().parse().unwrap();
+    let tx = t.wallet.get_transaction(&txid).await.unwrap();
+    assert!(tx.confirmations >= 2);
+    // Exactly the node's gettransaction details and the listunspent entries of the asset
+    // created by this transaction.
+    let raw: Value = t
+        .wallet
+        .call("gettransaction", &[json!(txid)])
+        .await
+        .unwrap();
+    let unspent: Vec<Value> = t.wallet.call("listunspent", &[]).await.unwrap();
+    let change: Vec<Value> = unspent
+        .iter()
+        .filter(|u| u["asset"] == json!(t.asset) && u["txid"] == json!(txid))
+        .cloned()
+        .collect();
+    assert_eq!(
+        body,
+        &json!({"tx_data": {"details": raw["details"], "txid": txid}, "change_data": change})
+    );
+    // The filter matters: the same transaction has L-BTC change, other transactions hold
+    // the asset too.
+    assert_eq!(change.len(), 1, "one asset change output");
+    assert!(unspent
+        .iter()
+        .any(|u| u["txid"] == json!(txid) && u["asset"] != json!(t.asset)));
+    assert!(unspent
+        .iter()
+        .any(|u| u["txid"] != json!(txid) && u["asset"] == json!(t.asset)));
+    assert!(change[0]["amountblinder"].is_string() && change[0]["assetblinder"].is_string());
+    let sends: Vec<&Value> = raw["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["category"] == json!("send") && d["asset"] == json!(t.asset))
+        .collect();
+    assert_eq!(sends.len(), 2);
+}
+
+#[tokio::test]
+async fn a_refused_confirm_gives_the_retry_hint_and_use_existing_resends_only_the_payload() {
+    let t = Treasury::start().await;
+    let amp = AmpDouble::start(Script {
+        assignments: assignments(false),
+        confirm_status: 500,
+        ..Script::default()
+    })
+    .await;
+    let (file, _, _) = distribution_file(&t, &amp).await;
+    let err = t
+        .run_mining(t.args(distribute(&file, None)))
+        .await
+        .unwrap_err();
+    let ConfirmError::ConfirmRejected { txid, retry, .. } = &err else {
+        panic!("unexpected error {err}");
+    };
+    assert_eq!(txid, retry);
+    let message = err.to_string();
+    assert!(
+        message.contains(&format!("\"--use-existing {txid}\"")),
+        "{message}"
+    );
+    assert!(message.contains("HTTP 500"), "{message}");
+
+    // Retry with --use-existing: nothing is sent again, the same payload is posted.
+    amp.set_confirm_status(200);
+    let txid: elements::Txid = txid.parse().unwrap();
+    let mempool_before = t.mempool_size().await;
+    run(t.args(distribute(&file, Some(txid)))).await.unwrap();
+    assert_eq!(t.mempool_size().await, mempool_before);
+    assert_eq!(
+        t.balance("investor1", &t.asset).await,
+        Amount::from_units(150_000_000)
+    );
+    let posted = amp.posted("/confirm");
+    assert_eq!(posted.len(), 2);
+    assert_eq!(posted[0], posted[1]);
+    // --use-existing skips the assignments check, as the official script does.
+    assert_eq!(
+        amp.received()
+            .iter()
+            .filter(|r| r.path.ends_with("/assignments"))
+            .count(),
+        1
+    );
+
+    // An unknown transaction is refused with a clear message.
+    let unknown: elements::Txid = "11".repeat(32).parse().unwrap();
+    let err = run(t.args(distribute(&file, Some(unknown))))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("is not a transaction of this wallet"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn distribute_refuses_to_send_when_the_platform_objects() {
+    let t = Treasury::start().await;
+    let cases: Vec<(Script, &str)> = vec![
+        (
+            Script {
+                assignments: assignments(true),
+                ..Script::default()
+            },
+            "has already been carried out",
+        ),
+        (
+            Script {
+                assignments: vec![json!({"distribution_uuid": "other", "is_distributed": false})],
+                ..Script::default()
+            },
+            "include none for distribution",
+        ),
+        (
+            Script {
+                assignments: assignments(false),
+                lost_outputs: vec![json!({"txid": "00".repeat(32), "vout": 0})],
+                ..Script::default()
+            },
+            "reports 1 lost output(s); the transaction will not be sent",
+        ),
+    ];
+    let balance = t.balance("treasury", &t.asset).await;
+    for (script, expected) in cases {
+        let amp = AmpDouble::start(script).await;
+        let (file, _, _) = distribution_file(&t, &amp).await;
+        let err = run(t.args(distribute(&file, None))).await.unwrap_err();
+        assert!(err.to_string().contains(expected), "{err}");
+        assert!(amp.posted("/confirm").is_empty());
+    }
+    assert_eq!(t.mempool_size().await, 0, "nothing was sent");
+    assert_eq!(t.balance("treasury", &t.asset).await, balance);
+}
+
+#[tokio::test]
+async fn bad_files_and_logins_stop_before_anything_is_sent() {
+    let t = Treasury::start().await;
+    let amp = AmpDouble::start(Script {
+        assignments: assignments(false),
+        ..Script::default()
+    })
+    .await;
+    let a1 = t.address("investor1").await;
+    let good = with(
+        file_header("distribute", &amp, &t.asset),
+        json!({
+            "distribution_uuid": DISTRIBUTION,
+            "map_address_amount": {&a1: 1.5},
+            "map_address_asset": {&a1: t.asset},
+        }),
+    );
+    let mut old = good.clone();
+    old["min_supported_client_script_version"] = json!(1);
+    let mut burn = good.clone();
+    burn["command"] = json!("burn");
+    let mut lbtc = good.clone();
+    lbtc["map_address_asset"] = json!({});
+    for (file, expected) in [
+        (
+            old,
+            "client script version (000002) not supported (min: 000001)",
+        ),
+        (burn, "wrong type of file"),
+        (lbtc, "has no entry in map_address_asset"),
+    ] {
+        let file = RequestFile::write(&file);
+        let err = run(t.args(distribute(&file, None))).await.unwrap_err();
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+    assert!(amp.received().is_empty(), "the platform was not called");
+
+    let file = RequestFile::write(&good);
+    let mut args = t.args(distribute(&file, None));
+    args.password = "wrong".into();
+    let err = run(args).await.unwrap_err();
+    assert!(
+        err.to_string().contains("cannot log in to the platform"),
+        "{err}"
+    );
+    assert!(err.root_cause().to_string().contains("HTTP 400"), "{err:#}");
+
+    let mut base = good.clone();
+    base["base_url"] = json!(amp.base_url.replace("{}", ""));
+    let file = RequestFile::write(&base);
+    let err = run(t.args(distribute(&file, None))).await.unwrap_err();
+    assert!(format!("{err:#}").contains("ending in /{}"), "{err:#}");
+
+    // A wallet without the asset or L-BTC: the node refuses, nothing is sent.
+    let good_file = RequestFile::write(&good);
+    let mut empty = t.args(distribute(&good_file, None));
+    empty.node_url = t.wallet_url("investor2");
+    let err = run(empty).await.unwrap_err();
+    assert!(
+        err.to_string().contains("the wallet cannot fund sendmany"),
+        "{err}"
+    );
+
+    let missing = t.args(ConfirmCommand::Distribute {
+        file: "/nonexistent/distribution.json".into(),
+        use_existing: None,
+    });
+    let err = run(missing).await.unwrap_err();
+    assert!(err
+        .to_string()
+        .contains("cannot read /nonexistent/distribution.json"));
+    assert_eq!(t.mempool_size().await, 0);
+}

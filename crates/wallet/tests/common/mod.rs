@@ -1,0 +1,173 @@
+//! Helpers shared by the integration tests: the platform key, users built by LWK's `Amp2`
+//! client, blocks built on demand and confidential funding transactions.
+
+#![allow(dead_code)]
+
+use amphora_core::Network;
+use amphora_cosigner::PlatformKey;
+use amphora_wallet::backend::scan;
+use amphora_wallet::chain_index::ChainIndex;
+use elements::confidential::{AssetBlindingFactor, ValueBlindingFactor};
+use elements::hash_types::TxMerkleNode;
+use elements::secp256k1_zkp::Secp256k1;
+use elements::{
+    Address, AddressParams, AssetId, Block, BlockExtData, BlockHash, BlockHeader, LockTime,
+    OutPoint, Script, Sequence, Transaction, TxIn, TxOut, TxOutSecrets,
+};
+use lwk_signer::SwSigner;
+use lwk_wollet::amp2::Amp2;
+use lwk_wollet::{Wollet, WolletBuilder, WolletDescriptor};
+
+pub const PLATFORM_MNEMONIC: &str =
+    "letter advice cage absurd amount doctor acoustic avoid letter advice cage above";
+pub const ALICE: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+pub const BOB: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
+pub const PARAMS: &AddressParams = &AddressParams::ELEMENTS;
+
+pub fn lbtc() -> AssetId {
+    AssetId::from_byte_array([5u8; 32])
+}
+
+pub fn share() -> AssetId {
+    AssetId::from_byte_array([7u8; 32])
+}
+
+pub fn network() -> lwk_common::Network {
+    lwk_common::Network::CustomElements(
+        lwk_common::ElementsParamsBuilder::new()
+            .with_policy_asset(lbtc())
+            .build()
+            .unwrap(),
+    )
+}
+
+pub struct User {
+    pub signer: SwSigner,
+    pub descriptor: WolletDescriptor,
+}
+
+pub fn platform() -> PlatformKey {
+    PlatformKey::from_mnemonic(PLATFORM_MNEMONIC, Network::LiquidRegtest).unwrap()
+}
+
+pub fn user(platform: &PlatformKey, mnemonic: &str) -> User {
+    let amp2 = Amp2::new(
+        platform.xpub_info().keyorigin_xpub,
+        "http://127.0.0.1:1/amp2".into(),
+    )
+    .unwrap();
+    let signer = SwSigner::new_with_network(mnemonic, network()).unwrap();
+    let descriptor = amp2.elip153_from_signer(&signer, 0).unwrap().descriptor();
+    User { signer, descriptor }
+}
+
+pub fn wollet(user: &User) -> Wollet {
+    WolletBuilder::new(network(), user.descriptor.clone())
+        .build()
+        .unwrap()
+}
+
+/// A chain of blocks built on demand.
+pub struct Chain {
+    pub blocks: Vec<Block>,
+    /// Makes every block built unique (the test headers do not commit to their transactions).
+    serial: u32,
+}
+
+impl Chain {
+    pub fn new() -> Chain {
+        let mut chain = Chain {
+            blocks: Vec::new(),
+            serial: 0,
+        };
+        chain.mine(vec![]);
+        chain
+    }
+
+    pub fn block(&mut self, prev: BlockHash, height: u32, txdata: Vec<Transaction>) -> Block {
+        self.serial += 1;
+        let mut root = [0u8; 32];
+        root[..4].copy_from_slice(&self.serial.to_le_bytes());
+        Block {
+            header: BlockHeader {
+                version: 0x2000_0000,
+                prev_blockhash: prev,
+                merkle_root: TxMerkleNode::from_byte_array(root),
+                time: 1_700_000_000 + height * 60,
+                height,
+                ext: BlockExtData::default(),
+            },
+            txdata,
+        }
+    }
+
+    pub fn mine(&mut self, txdata: Vec<Transaction>) -> u32 {
+        let height = self.blocks.len() as u32;
+        let prev = self
+            .blocks
+            .last()
+            .map_or(BlockHash::from_byte_array([0; 32]), |b| b.block_hash());
+        let block = self.block(prev, height, txdata);
+        self.blocks.push(block);
+        height
+    }
+
+    /// Replaces the blocks from `height` by one block holding `txdata`.
+    pub fn reorg(&mut self, height: u32, txdata: Vec<Transaction>) {
+        self.blocks.truncate(height as usize);
+        let prev = self.blocks.last().unwrap().block_hash();
+        let block = self.block(prev, height, txdata);
+        self.blocks.push(block);
+    }
+
+    pub fn walk(&self, index: &mut ChainIndex) {
+        while (index.next_height() as usize) < self.blocks.len() {
+            let h = index.next_height();
+            index.connect_block(h, &self.blocks[h as usize]).unwrap();
+        }
+    }
+}
+
+/// A transaction paying confidential outputs `(address, asset, value)`.
+pub fn funding(outputs: &[(&Address, AssetId, u64)], seed: u8) -> Transaction {
+    let secp = Secp256k1::new();
+    let mut rng = rand::thread_rng();
+    let output = outputs
+        .iter()
+        .map(|(address, asset, value)| {
+            let spent = [TxOutSecrets::new(
+                *asset,
+                AssetBlindingFactor::zero(),
+                *value,
+                ValueBlindingFactor::zero(),
+            )];
+            TxOut::new_not_last_confidential(&mut rng, &secp, *value, address, *asset, &spent)
+                .unwrap()
+                .0
+        })
+        .collect();
+    Transaction {
+        version: 2,
+        lock_time: LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint::new(elements::Txid::from_byte_array([seed; 32]), 0),
+            is_pegin: false,
+            script_sig: Script::new(),
+            sequence: Sequence::MAX,
+            asset_issuance: Default::default(),
+            witness: Default::default(),
+        }],
+        output,
+    }
+}
+
+pub fn sync(index: &ChainIndex, wollet: &mut Wollet) {
+    if let Some(update) = scan(index, wollet).unwrap() {
+        wollet.apply_update(update).unwrap();
+    }
+}
+
+pub fn balance(wollet: &Wollet, asset: AssetId) -> u64 {
+    wollet.balance().unwrap().get(&asset).copied().unwrap_or(0)
+}
