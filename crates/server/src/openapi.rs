@@ -110,9 +110,17 @@ impl Modify for TokenAuth {
     }
 }
 
+/// The whole document: [`ApiDoc`] plus the paths of the resource modules that describe
+/// themselves in an `OpenApi` struct of their own (one `merge` line each).
+pub fn document() -> utoipa::openapi::OpenApi {
+    #[allow(unused_mut)]
+    let mut doc = ApiDoc::openapi();
+    doc
+}
+
 /// The document as pretty JSON (what `/api/openapi.json` serves).
 pub fn openapi_json() -> String {
-    ApiDoc::openapi()
+    document()
         .to_pretty_json()
         .expect("the OpenAPI document serializes")
 }

@@ -13,7 +13,7 @@ use sqlx::Connection;
 const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// Runs `test` against a migrated SQLite store in a temporary directory.
-async fn on_sqlite<F, Fut>(test: F)
+pub(crate) async fn on_sqlite<F, Fut>(test: F)
 where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()>,
@@ -35,7 +35,7 @@ where
 
 /// Runs `test` against a migrated PostgreSQL store in its own schema, dropped afterwards (also
 /// when the test panics).
-async fn on_postgres<F, Fut>(test: F)
+pub(crate) async fn on_postgres<F, Fut>(test: F)
 where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,

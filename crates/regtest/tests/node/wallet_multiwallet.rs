@@ -1,10 +1,9 @@
 //! Multiwallet routing, encryption and persistence, with the transcript's error codes and
 //! messages.
 
-mod wallet_common;
 
 use serde_json::json;
-use wallet_common::Node;
+use crate::wallet_common::Node;
 
 #[test]
 fn routing_errors_match_elements() {
@@ -231,7 +230,7 @@ fn coinbase_fees_mature_after_100_blocks() {
     let mut node = Node::new();
     node.try_call(None, "createwallet", json!(["m"])).unwrap();
     node.call("m", "rescanblockchain", json!([]));
-    let miner = wallet_common::addr(&node.call("m", "getnewaddress", json!([])));
+    let miner = crate::wallet_common::addr(&node.call("m", "getnewaddress", json!([])));
     let dest = node.call("m", "getnewaddress", json!([]));
     node.call("m", "sendtoaddress", json!([dest, 1]));
     let hash = node.chain.mine_block(miner.script_pubkey()).unwrap();
@@ -239,16 +238,16 @@ fn coinbase_fees_mature_after_100_blocks() {
         .txid()
         .to_string();
     let info = node.call("m", "getwalletinfo", json!([]));
-    let immature = wallet_common::sats(&info["immature_balance"]["bitcoin"]);
+    let immature = crate::wallet_common::sats(&info["immature_balance"]["bitcoin"]);
     assert!(immature > 0, "the block's fee is immature");
     let gt = node.call("m", "gettransaction", json!([coinbase]));
     assert_eq!(gt["generated"], json!(true));
     assert_eq!(gt["details"][0]["category"], json!("immature"));
-    let before = wallet_common::sats(&node.call("m", "getbalance", json!([]))["bitcoin"]);
+    let before = crate::wallet_common::sats(&node.call("m", "getbalance", json!([]))["bitcoin"]);
     node.mine(100);
     let gt = node.call("m", "gettransaction", json!([coinbase]));
     assert_eq!(gt["details"][0]["category"], json!("generate"));
-    let after = wallet_common::sats(&node.call("m", "getbalance", json!([]))["bitcoin"]);
+    let after = crate::wallet_common::sats(&node.call("m", "getbalance", json!([]))["bitcoin"]);
     assert_eq!(after, before + immature);
 }
 
@@ -268,13 +267,13 @@ fn fee_rate_and_subtract_fee_from_amount() {
     let id: elements::Txid = txid.as_str().unwrap().parse().unwrap();
     let vsize = node.chain.tx(&id).unwrap().tx.vsize() as i64;
     let gt = node.call("s", "gettransaction", json!([txid]));
-    let fee = -wallet_common::sats(&gt["fee"]["bitcoin"]);
+    let fee = -crate::wallet_common::sats(&gt["fee"]["bitcoin"]);
     assert!(
         fee >= vsize * 10 && fee < vsize * 10 + 100,
         "fee {fee} for vsize {vsize}"
     );
     node.mine(1);
-    let got = wallet_common::sats(&node.call("r", "getbalance", json!([]))["bitcoin"]);
+    let got = crate::wallet_common::sats(&node.call("r", "getbalance", json!([]))["bitcoin"]);
     assert_eq!(got, 100_000_000 - fee, "the recipient paid the fee");
 }
 

@@ -2,7 +2,6 @@
 //! SQLite database) and the embedded regtest node: create, register (wallet id and GAID checked),
 //! address, sync, balance and transaction history of node-funded AMP2 wallets.
 
-mod common;
 
 use std::time::Duration;
 
@@ -15,7 +14,7 @@ use amphora_server::{app, AppState};
 use amphora_store::Store;
 use amphora_wallet::{execute, Wallet, WalletArgs, WalletError};
 use clap::Parser;
-use common::{ALICE, BOB, PLATFORM_MNEMONIC};
+use crate::common::{ALICE, BOB, PLATFORM_MNEMONIC};
 
 struct Env {
     node: NodeHandle,

@@ -4,7 +4,6 @@
 //! signs, the platform's co-signer library (amphora-cosigner) analyses, judges and co-signs it,
 //! LWK finalises it, and the mined transfer moves the balances. Reorgs and the gap limit too.
 
-mod common;
 
 use amphora_core::gaid::Gaid;
 use amphora_core::policy::{self, AssetRules};
@@ -12,7 +11,7 @@ use amphora_cosigner::{analyze_pset, WalletIndex};
 use amphora_rpc::{Auth, ElementsRpc};
 use amphora_wallet::chain_index::{ChainIndex, LOOKAHEAD};
 use amphora_wallet::Wallet;
-use common::*;
+use crate::common::*;
 use elements::BlockHash;
 use lwk_common::Signer;
 

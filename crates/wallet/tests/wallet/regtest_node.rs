@@ -4,7 +4,6 @@
 //! platform's co-signer library is accepted by the node (2-of-2 witness, CT proofs), mined, and
 //! found by the recipient's wallet.
 
-mod common;
 
 use amphora_core::policy::{self, AssetRules};
 use amphora_cosigner::{analyze_pset, WalletIndex};
@@ -13,7 +12,7 @@ use amphora_rpc::{Amount, Auth, ElementsRpc};
 use amphora_wallet::chain_index::ChainIndex;
 use amphora_wallet::sync::{node_chain, walk};
 use amphora_wallet::Wallet;
-use common::{platform, ALICE, BOB};
+use crate::common::{platform, ALICE, BOB};
 use elements::encode::serialize_hex;
 use lwk_common::Signer;
 use lwk_signer::SwSigner;

@@ -1,9 +1,8 @@
 //! Confidential transactions and issuances: proofs made by rust-elements verify, broken
 //! rangeproofs, inflation and reissuance without the token are rejected.
 
-mod chain_common;
 
-use chain_common::*;
+use crate::chain_common::*;
 
 #[test]
 fn blinded_transactions_pass_and_a_broken_rangeproof_is_rejected() {

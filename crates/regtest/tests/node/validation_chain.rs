@@ -1,9 +1,8 @@
 //! Chain-level rules: double spends, coinbase maturity, burns, relative lock times, and
 //! persistence of the chain and the mempool across restarts.
 
-mod chain_common;
 
-use chain_common::*;
+use crate::chain_common::*;
 
 #[test]
 fn double_spends_are_rejected_in_mempool_and_after_confirmation() {

@@ -5,7 +5,6 @@
 //! This is a test fixture serving known blocks, not a node: it does not validate anything. The
 //! walk against the embedded regtest node is exercised once that node serves JSON-RPC.
 
-mod common;
 
 use std::sync::{Arc, Mutex};
 
@@ -15,7 +14,7 @@ use amphora_wallet::sync::{node_chain, walk};
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use common::*;
+use crate::common::*;
 use elements::encode::serialize_hex;
 use elements::{BlockHash, Transaction};
 use serde_json::{json, Value};

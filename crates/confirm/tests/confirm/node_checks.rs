@@ -1,6 +1,5 @@
 //! Pre-flight checks and the confirmation wait against the embedded regtest node.
 
-mod support;
 
 use std::time::Duration;
 
@@ -8,7 +7,7 @@ use amphora_confirm::node::{preflight, wait_for_confirmations, WaitPolicy, WaitP
 use amphora_confirm::{run, ConfirmCommand, ConfirmError};
 use amphora_regtest::{Node, NodeConfig};
 use amphora_rpc::{Amount, Auth, ElementsRpc};
-use support::{AmpDouble, Script, Treasury};
+use crate::support::{AmpDouble, Script, Treasury};
 
 fn update_blinders(amp: &AmpDouble) -> ConfirmCommand {
     ConfirmCommand::UpdateBlinders {

@@ -1,9 +1,8 @@
 //! Input scripts and signatures: accepted when really signed, rejected with Elements'
 //! script errors when tampered, half-signed, or of a type the node does not run.
 
-mod chain_common;
 
-use chain_common::*;
+use crate::chain_common::*;
 
 #[test]
 fn signed_p2wpkh_spend_is_accepted_and_mined() {

@@ -1,0 +1,4 @@
+//! Integration tests of `amphora-cli`, linked into one binary to keep builds small.
+
+mod cli;
+mod embedded_node;

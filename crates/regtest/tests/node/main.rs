@@ -1,0 +1,14 @@
+//! Integration tests of `amphora-regtest`, linked into one binary to keep builds small.
+
+mod chain_common;
+mod conformance;
+mod fixtures;
+mod rpc_http;
+mod treasury_flow_http;
+mod validation_chain;
+mod validation_ct;
+mod validation_scripts;
+mod wallet_common;
+mod wallet_multiwallet;
+mod wallet_reorg;
+mod wallet_treasury_flow;

@@ -1,0 +1,5 @@
+//! Store contract tests: every test runs on SQLite and on PostgreSQL (`contract!`), one module
+//! per area, linked into one binary.
+
+#[macro_use]
+mod contract;

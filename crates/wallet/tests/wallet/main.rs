@@ -1,0 +1,7 @@
+//! Integration tests of `amphora-wallet`, linked into one binary to keep builds small.
+
+mod common;
+mod offline_flow;
+mod platform_e2e;
+mod regtest_node;
+mod rpc_walk;
