@@ -9,6 +9,7 @@
 mod assets;
 mod audit;
 mod categories;
+mod chain;
 mod error;
 mod issuers;
 mod managers;
@@ -24,6 +25,10 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use assets::{Asset, IssuanceStatus, IssuanceTx, NewAsset};
+pub use chain::{
+    AssetOutput, BlockUpdate, FollowerLease, IndexedBlock, IndexedTx, NewAssetOutput,
+    OutputOwner, OutputSpend, TrackedAsset, TxKind, UNKNOWN_BLINDER,
+};
 pub use error::StoreError;
 pub use model::{
     AuditEntry, AuthToken, Category, Issuer, Manager, NewAuditEntry, RegisteredUser,

@@ -3,3 +3,4 @@
 
 #[macro_use]
 mod contract;
+mod chain;
