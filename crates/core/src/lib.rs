@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod asset;
+pub mod assignment;
 pub mod category;
 pub mod gaid;
 pub mod network;

@@ -3,4 +3,6 @@
 
 #[macro_use]
 mod contract;
+mod assignments;
+mod distributions;
 mod chain;

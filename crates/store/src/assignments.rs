@@ -1,0 +1,418 @@
+//! Assignments: amounts of an asset allocated to registered users, and the rules checked when
+//! one is created (see `amphora_core::assignment`).
+//!
+//! Creation reads its context (issuance confirmations, the user's GAID and categories, the
+//! assigned total, the treasury balance) and inserts in one transaction that first takes the
+//! asset's lock: `SELECT … FOR UPDATE` on PostgreSQL, `BEGIN IMMEDIATE` (the database write
+//! lock) on SQLite. Concurrent creates for one asset therefore run one after the other, and the
+//! assigned, undistributed total can never exceed the treasury's confirmed balance.
+
+use amphora_core::assignment::{check_assignment, AssignmentContext, AssignmentInput};
+use chrono::{DateTime, Utc};
+
+use crate::error::expect_found;
+use crate::{with_pool, Engine, Result, Store, StoreError};
+
+/// An assignment as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Assignment {
+    /// Id (unique on the platform).
+    pub id: i64,
+    /// Owning issuer.
+    pub issuer_id: i64,
+    /// The asset.
+    pub asset_uuid: String,
+    /// The registered user it is for.
+    pub registered_user_id: i64,
+    /// Base units.
+    pub amount: i64,
+    /// Picked up by the next distribution (when unlocked and vested).
+    pub ready_for_distribution: bool,
+    /// Locked: excluded from distributions until unlocked.
+    pub is_locked: bool,
+    /// Unix seconds before which it is not distributed.
+    pub vesting_timestamp: Option<i64>,
+    /// The manager that created it; `None` when the issuer did.
+    pub creator_manager_id: Option<i64>,
+    /// The distribution that includes it.
+    pub distribution_uuid: Option<String>,
+    /// Which transaction of the distribution pays it (0-based).
+    pub batch: Option<i64>,
+    /// The GAID it is paid to (the user's default GAID when the distribution was created).
+    pub gaid: Option<String>,
+    /// The confidential address it is paid to.
+    pub receiving_address: Option<String>,
+    /// The address's scriptPubKey (hex).
+    pub script_pubkey: Option<String>,
+    /// The transaction that paid it.
+    pub txid: Option<String>,
+    /// The output that paid it.
+    pub vout: Option<i64>,
+    /// Paid by a confirmed transaction.
+    pub is_distributed: bool,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The columns of [`Assignment`], in order.
+pub(crate) const ASSIGNMENT_COLUMNS: &str = "id, issuer_id, asset_uuid, registered_user_id, \
+     amount, ready_for_distribution, is_locked, vesting_timestamp, creator_manager_id, \
+     distribution_uuid, batch, gaid, receiving_address, script_pubkey, txid, vout, \
+     is_distributed, created_at";
+
+/// A requested assignment, validated (`amphora_core::assignment::validate_assignment`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAssignment {
+    /// Owning issuer.
+    pub issuer_id: i64,
+    /// The asset.
+    pub asset_uuid: String,
+    /// The fields asked for.
+    pub input: AssignmentInput,
+    /// The manager creating it; `None` for the issuer.
+    pub creator_manager_id: Option<i64>,
+}
+
+/// Assignments that are neither deleted nor distributed, in SQL.
+const OPEN: &str = "deleted_at IS NULL AND is_distributed = FALSE";
+
+impl Store {
+    /// How a transaction takes an asset's lock: the statement that begins it (`BEGIN
+    /// IMMEDIATE` takes SQLite's write lock at once) and the clause appended to the `SELECT`
+    /// of the asset row (`FOR UPDATE` on PostgreSQL).
+    pub(crate) fn lock_clause(&self) -> (&'static str, &'static str) {
+        match self.engine() {
+            Engine::Sqlite => ("BEGIN IMMEDIATE", ""),
+            Engine::Postgres => ("BEGIN", " FOR UPDATE"),
+        }
+    }
+
+    /// Creates an assignment after checking every rule under the asset's lock. A refused rule
+    /// is a [`StoreError::Conflict`] with the rule's message; an unknown asset or user is
+    /// [`StoreError::NotFound`].
+    pub async fn create_assignment(&self, new: &NewAssignment) -> Result<Assignment> {
+        let (begin, for_update) = self.lock_clause();
+        let now = Utc::now();
+        let input = &new.input;
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_with(begin).await?;
+            let asset: Option<(bool, Option<String>)> = sqlx::query_as(&format!(
+                "SELECT transfer_restricted, txid FROM assets WHERE uuid = $1 AND issuer_id = $2 \
+                 AND deleted_at IS NULL{for_update}"
+            ))
+            .bind(&new.asset_uuid)
+            .bind(new.issuer_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let (transfer_restricted, issuance_txid) = asset.ok_or(StoreError::NotFound)?;
+            let user: Option<(Option<String>,)> = sqlx::query_as(
+                "SELECT default_gaid FROM registered_users WHERE id = $1 AND issuer_id = $2",
+            )
+            .bind(input.registered_user)
+            .bind(new.issuer_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let (user_gaid,) = user.ok_or(StoreError::NotFound)?;
+            let confirmations: Option<(i64,)> = sqlx::query_as(
+                "SELECT c.height - t.height + 1 FROM asset_txs t, chain_cursor c \
+                 WHERE c.id = 1 AND t.asset_uuid = $1 AND t.txid = $2",
+            )
+            .bind(&new.asset_uuid)
+            .bind(issuance_txid.unwrap_or_default())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let required_categories: Vec<(i64,)> = sqlx::query_as(
+                "SELECT category_id FROM asset_categories WHERE asset_uuid = $1 \
+                 ORDER BY category_id",
+            )
+            .bind(&new.asset_uuid)
+            .fetch_all(&mut *tx)
+            .await?;
+            let user_categories: Vec<(i64,)> = sqlx::query_as(
+                "SELECT category_id FROM category_registered_users \
+                 WHERE registered_user_id = $1 ORDER BY category_id",
+            )
+            .bind(input.registered_user)
+            .fetch_all(&mut *tx)
+            .await?;
+            let (ready_count,): (i64,) = sqlx::query_as(&format!(
+                "SELECT COUNT(*) FROM assignments WHERE asset_uuid = $1 \
+                 AND registered_user_id = $2 AND ready_for_distribution = TRUE AND {OPEN}"
+            ))
+            .bind(&new.asset_uuid)
+            .bind(input.registered_user)
+            .fetch_one(&mut *tx)
+            .await?;
+            let (assigned,): (i64,) = sqlx::query_as(&format!(
+                "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM assignments \
+                 WHERE asset_uuid = $1 AND {OPEN}"
+            ))
+            .bind(&new.asset_uuid)
+            .fetch_one(&mut *tx)
+            .await?;
+            let (treasury,): (i64,) = sqlx::query_as(TREASURY_BALANCE)
+                .bind(&new.asset_uuid)
+                .fetch_one(&mut *tx)
+                .await?;
+            let context = AssignmentContext {
+                issuance_confirmations: confirmations.map_or(0, |(c,)| c),
+                user_gaid,
+                transfer_restricted,
+                required_categories: required_categories.into_iter().map(|(c,)| c).collect(),
+                user_categories: user_categories.into_iter().map(|(c,)| c).collect(),
+                user_has_ready: ready_count > 0,
+                assigned_undistributed: assigned,
+                treasury_balance: treasury,
+            };
+            check_assignment(input, &context).map_err(|e| StoreError::Conflict(e.to_string()))?;
+            let sql = format!(
+                "INSERT INTO assignments (issuer_id, asset_uuid, registered_user_id, amount, \
+                 ready_for_distribution, vesting_timestamp, creator_manager_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {ASSIGNMENT_COLUMNS}"
+            );
+            let created: Assignment = sqlx::query_as(&sql)
+                .bind(new.issuer_id)
+                .bind(&new.asset_uuid)
+                .bind(input.registered_user)
+                .bind(input.amount)
+                .bind(input.ready_for_distribution)
+                .bind(input.vesting_timestamp)
+                .bind(new.creator_manager_id)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| {
+                    StoreError::conflict_on_unique(
+                        e,
+                        &format!(
+                            "Registered user {} already has an assignment ready for \
+                             distribution for this asset.",
+                            input.registered_user
+                        ),
+                    )
+                })?;
+            tx.commit().await?;
+            Ok(created)
+        })
+    }
+
+    /// The asset's assignments that are not deleted, by id; `distributed` filters on
+    /// `is_distributed`.
+    pub async fn assignments(
+        &self,
+        issuer_id: i64,
+        asset_uuid: &str,
+        distributed: Option<bool>,
+    ) -> Result<Vec<Assignment>> {
+        let filter = match distributed {
+            None => "",
+            Some(true) => " AND is_distributed = TRUE",
+            Some(false) => " AND is_distributed = FALSE",
+        };
+        let sql = format!(
+            "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE issuer_id = $1 \
+             AND asset_uuid = $2 AND deleted_at IS NULL{filter} ORDER BY id"
+        );
+        Ok(with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(issuer_id)
+            .bind(asset_uuid)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// One assignment of the asset (not deleted).
+    pub async fn assignment(
+        &self,
+        issuer_id: i64,
+        asset_uuid: &str,
+        id: i64,
+    ) -> Result<Option<Assignment>> {
+        let sql = format!(
+            "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE issuer_id = $1 \
+             AND asset_uuid = $2 AND id = $3 AND deleted_at IS NULL"
+        );
+        Ok(with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(issuer_id)
+            .bind(asset_uuid)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    /// Locks (excludes from distributions) or unlocks an assignment. One that is part of a
+    /// distribution cannot change: [`StoreError::Conflict`].
+    pub async fn set_assignment_locked(
+        &self,
+        issuer_id: i64,
+        asset_uuid: &str,
+        id: i64,
+        locked: bool,
+    ) -> Result<Assignment> {
+        self.assignment_not_in_distribution(issuer_id, asset_uuid, id)
+            .await?;
+        let sql = format!(
+            "UPDATE assignments SET is_locked = $4 WHERE issuer_id = $1 AND asset_uuid = $2 \
+             AND id = $3 AND deleted_at IS NULL AND distribution_uuid IS NULL \
+             RETURNING {ASSIGNMENT_COLUMNS}"
+        );
+        let row: Option<Assignment> = with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(issuer_id)
+            .bind(asset_uuid)
+            .bind(id)
+            .bind(locked)
+            .fetch_optional(pool)
+            .await?);
+        row.ok_or_else(|| in_distribution(id))
+    }
+
+    /// Deletes an assignment (soft: the row stays, hidden). One that is part of a distribution
+    /// cannot be deleted: [`StoreError::Conflict`].
+    pub async fn delete_assignment(&self, issuer_id: i64, asset_uuid: &str, id: i64) -> Result<()> {
+        self.assignment_not_in_distribution(issuer_id, asset_uuid, id)
+            .await?;
+        let affected = with_pool!(self, |pool| sqlx::query(
+            "UPDATE assignments SET deleted_at = $4 WHERE issuer_id = $1 AND asset_uuid = $2 \
+             AND id = $3 AND deleted_at IS NULL AND distribution_uuid IS NULL"
+        )
+        .bind(issuer_id)
+        .bind(asset_uuid)
+        .bind(id)
+        .bind(Utc::now())
+        .execute(pool)
+        .await?
+        .rows_affected());
+        expect_found(affected).map_err(|_| in_distribution(id))
+    }
+
+    async fn assignment_not_in_distribution(
+        &self,
+        issuer_id: i64,
+        asset_uuid: &str,
+        id: i64,
+    ) -> Result<Assignment> {
+        let assignment = self
+            .assignment(issuer_id, asset_uuid, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if assignment.distribution_uuid.is_some() {
+            return Err(in_distribution(id));
+        }
+        Ok(assignment)
+    }
+
+    /// The treasury's confirmed balance of an asset: unspent, not lost treasury outputs of the
+    /// asset (not its token) in indexed blocks. Blacklisted outputs still count.
+    pub async fn treasury_confirmed_balance(&self, asset_uuid: &str) -> Result<i64> {
+        let (balance,): (i64,) = with_pool!(self, |pool| sqlx::query_as(TREASURY_BALANCE)
+            .bind(asset_uuid)
+            .fetch_one(pool)
+            .await?);
+        Ok(balance)
+    }
+}
+
+/// `$1` = asset uuid → the treasury's confirmed balance.
+pub(crate) const TREASURY_BALANCE: &str = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) \
+     FROM asset_outputs WHERE asset_uuid = $1 AND is_token = FALSE AND owner = 'treasury' \
+     AND spent_txid IS NULL AND is_lost = FALSE";
+
+fn in_distribution(id: i64) -> StoreError {
+    StoreError::Conflict(format!(
+        "Assignment {id} is part of a distribution; cancel the distribution first (a \
+         distributed assignment cannot change)."
+    ))
+}
+
+/// One asset's figures for a registered user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserAssetSummary {
+    /// The asset.
+    pub asset_uuid: String,
+    /// Its asset id (hex), once issued.
+    pub asset_id: Option<String>,
+    /// Sum of the user's assignments (not deleted), base units.
+    pub assignments_sum: i64,
+    /// Sum of the user's distributed assignments, base units.
+    pub distributions_sum: i64,
+    /// Unspent, not lost outputs of the asset held by the user's GAIDs, base units.
+    pub balance: i64,
+}
+
+impl Store {
+    /// Per-asset figures of a registered user of the issuer: every asset of the issuer in
+    /// which the user has assignments or a balance, by asset uuid.
+    pub async fn registered_user_summary(
+        &self,
+        issuer_id: i64,
+        user_id: i64,
+    ) -> Result<Vec<UserAssetSummary>> {
+        let assigned: Vec<(String, i64, i64)> = with_pool!(self, |pool| sqlx::query_as(
+            "SELECT asset_uuid, CAST(SUM(amount) AS BIGINT), \
+             CAST(SUM(CASE WHEN is_distributed = TRUE THEN amount ELSE 0 END) AS BIGINT) \
+             FROM assignments WHERE issuer_id = $1 AND registered_user_id = $2 \
+             AND deleted_at IS NULL GROUP BY asset_uuid"
+        )
+        .bind(issuer_id)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?);
+        let held: Vec<(String, i64)> = with_pool!(self, |pool| sqlx::query_as(
+            "SELECT o.asset_uuid, CAST(SUM(o.amount) AS BIGINT) FROM asset_outputs o \
+             JOIN registered_user_gaids g ON g.gaid = o.gaid \
+             JOIN assets a ON a.uuid = o.asset_uuid \
+             WHERE g.registered_user_id = $2 AND a.issuer_id = $1 AND o.owner = 'wallet' \
+             AND o.is_token = FALSE AND o.spent_txid IS NULL AND o.is_lost = FALSE \
+             GROUP BY o.asset_uuid"
+        )
+        .bind(issuer_id)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?);
+        let mut by_asset: std::collections::BTreeMap<String, UserAssetSummary> =
+            std::collections::BTreeMap::new();
+        let blank = |uuid: &str| UserAssetSummary {
+            asset_uuid: uuid.to_string(),
+            asset_id: None,
+            assignments_sum: 0,
+            distributions_sum: 0,
+            balance: 0,
+        };
+        for (uuid, sum, distributed) in assigned {
+            let entry = by_asset.entry(uuid.clone()).or_insert_with(|| blank(&uuid));
+            entry.assignments_sum = sum;
+            entry.distributions_sum = distributed;
+        }
+        for (uuid, balance) in held {
+            by_asset
+                .entry(uuid.clone())
+                .or_insert_with(|| blank(&uuid))
+                .balance = balance;
+        }
+        for summary in by_asset.values_mut() {
+            let id: Option<(Option<String>,)> = with_pool!(self, |pool| sqlx::query_as(
+                "SELECT asset_id FROM assets WHERE uuid = $1"
+            )
+            .bind(&summary.asset_uuid)
+            .fetch_optional(pool)
+            .await?);
+            summary.asset_id = id.and_then(|(id,)| id);
+        }
+        Ok(by_asset.into_values().collect())
+    }
+}
+
+impl Store {
+    /// An asset's assignment totals, base units: (assigned, distributed). `assigned` sums every
+    /// assignment that is not deleted (distributed ones included); `distributed` those paid by
+    /// a confirmed distribution transaction.
+    pub async fn assignment_totals(&self, asset_uuid: &str) -> Result<(i64, i64)> {
+        Ok(with_pool!(self, |pool| sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN is_distributed = TRUE THEN amount ELSE 0 END), 0) \
+             AS BIGINT) FROM assignments WHERE asset_uuid = $1 AND deleted_at IS NULL"
+        )
+        .bind(asset_uuid)
+        .fetch_one(pool)
+        .await?))
+    }
+}
