@@ -7,17 +7,17 @@
 //! Every change that touches more than one row runs in one transaction.
 
 mod assets;
-mod assignments;
 mod audit;
 mod categories;
 mod chain;
-mod distributions;
+mod cosign;
 mod error;
 mod issuers;
 mod managers;
 mod model;
 mod registered_users;
 mod tokens;
+mod wallet_addresses;
 mod wallets;
 
 use std::str::FromStr;
@@ -27,20 +27,17 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use assets::{Asset, IssuanceStatus, IssuanceTx, NewAsset};
-pub use assignments::{Assignment, NewAssignment, UserAssetSummary};
 pub use chain::{
     AssetOutput, BlockUpdate, FollowerLease, IndexedBlock, IndexedTx, NewAssetOutput,
     OutputOwner, OutputSpend, TrackedAsset, TxKind, UNKNOWN_BLINDER,
 };
-pub use distributions::{
-    BatchRecorded, Distribution, DistributionItem, DistributionStatus, DistributionTx,
-    EligibleAssignment, NewDistribution, OutstandingBatch, PaidBatch,
-};
+pub use cosign::{CosignDecision, CosignDecisionAsset, NewCosignDecision};
 pub use error::StoreError;
 pub use model::{
     AuditEntry, AuthToken, Category, Issuer, Manager, NewAuditEntry, RegisteredUser,
     RegisteredWallet,
 };
+pub use wallet_addresses::WalletAddress;
 
 /// Result type of every store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

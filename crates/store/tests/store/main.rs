@@ -3,6 +3,5 @@
 
 #[macro_use]
 mod contract;
-mod assignments;
-mod distributions;
 mod chain;
+mod cosign;

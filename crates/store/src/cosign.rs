@@ -1,0 +1,216 @@
+//! Co-signing decisions: one row per `POST /amp2/wallets/sign` request, approved or refused,
+//! with the managed assets it was about. Read back per asset (activities) or per transaction.
+
+use chrono::{DateTime, Utc};
+
+use crate::{with_pool, Result, Store, StoreError};
+
+/// A managed asset a co-signing decision was about.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CosignDecisionAsset {
+    /// The asset's uuid.
+    pub asset_uuid: String,
+    /// The issuer of the asset.
+    pub issuer_id: i64,
+    /// The asset id (hex).
+    pub asset_id: String,
+    /// Base units the transaction pays to others than the sender (change excluded).
+    pub amount: i64,
+}
+
+/// A decision to record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewCosignDecision {
+    /// Id of the unsigned transaction; `None` when the PSET could not be understood.
+    pub txid: Option<String>,
+    /// Whether the platform co-signed.
+    pub approved: bool,
+    /// Reason codes of a refusal (`amphora_core::policy::ReasonCode`, or the co-signer's own
+    /// codes for PSETs it cannot understand).
+    pub reasons: Vec<String>,
+    /// The error returned to the client.
+    pub error: Option<String>,
+    /// The sending wallet's id, when known.
+    pub sender_wid: Option<String>,
+    /// The sending wallet's GAID, when known.
+    pub sender_gaid: Option<String>,
+    /// GAIDs of the registered wallets the transaction pays (change excluded).
+    pub recipient_gaids: Vec<String>,
+    /// The managed assets it moves.
+    pub assets: Vec<CosignDecisionAsset>,
+}
+
+/// A recorded decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CosignDecision {
+    /// Row id (increasing).
+    pub id: i64,
+    /// When it was decided.
+    pub decided_at: DateTime<Utc>,
+    /// The rest, as recorded.
+    pub decision: NewCosignDecision,
+}
+
+#[derive(sqlx::FromRow)]
+struct DecisionRow {
+    id: i64,
+    decided_at: DateTime<Utc>,
+    txid: Option<String>,
+    approved: bool,
+    reasons: String,
+    error: Option<String>,
+    sender_wid: Option<String>,
+    sender_gaid: Option<String>,
+    recipient_gaids: String,
+}
+
+const DECISION_COLUMNS: &str = "d.id, d.decided_at, d.txid, d.approved, d.reasons, d.error, \
+                                d.sender_wid, d.sender_gaid, d.recipient_gaids";
+
+fn json_list(text: &str, column: &str) -> Result<Vec<String>> {
+    serde_json::from_str(text).map_err(|e| {
+        StoreError::Database(sqlx::Error::Decode(
+            format!("cosign_decisions.{column} is not a JSON string array: {e}").into(),
+        ))
+    })
+}
+
+fn to_json(list: &[String]) -> String {
+    serde_json::to_string(list).expect("a list of strings serialises")
+}
+
+impl Store {
+    /// Records a decision and its assets in one transaction; returns its id.
+    pub async fn record_cosign_decision(&self, decision: &NewCosignDecision) -> Result<i64> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO cosign_decisions (decided_at, txid, approved, reasons, error, \
+                 sender_wid, sender_gaid, recipient_gaids) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(Utc::now())
+            .bind(&decision.txid)
+            .bind(decision.approved)
+            .bind(to_json(&decision.reasons))
+            .bind(&decision.error)
+            .bind(&decision.sender_wid)
+            .bind(&decision.sender_gaid)
+            .bind(to_json(&decision.recipient_gaids))
+            .fetch_one(&mut *tx)
+            .await?;
+            for asset in &decision.assets {
+                sqlx::query(
+                    "INSERT INTO cosign_decision_assets \
+                     (decision_id, asset_uuid, issuer_id, asset_id, amount) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(id)
+                .bind(&asset.asset_uuid)
+                .bind(asset.issuer_id)
+                .bind(&asset.asset_id)
+                .bind(asset.amount)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(id)
+        })
+    }
+
+    /// The managed (not deleted) asset whose asset id or reissuance token id is `asset_id`:
+    /// `(issuer_id, asset uuid, is_token)`.
+    pub async fn managed_asset_by_id(&self, asset_id: &str) -> Result<Option<(i64, String, bool)>> {
+        Ok(with_pool!(self, |pool| sqlx::query_as(
+            "SELECT issuer_id, uuid, asset_id IS NULL OR asset_id <> $1 FROM assets \
+             WHERE (asset_id = $1 OR reissuance_token_id = $1) AND deleted_at IS NULL \
+             ORDER BY created_at LIMIT 1"
+        )
+        .bind(asset_id)
+        .fetch_optional(pool)
+        .await?))
+    }
+
+    /// Whether the issuer blacklisted output `txid:vout` (see the chain index).
+    pub async fn is_output_blacklisted(&self, txid: &str, vout: u32) -> Result<bool> {
+        let flagged: Option<bool> = with_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT is_blacklisted FROM asset_outputs WHERE txid = $1 AND vout = $2"
+        )
+        .bind(txid)
+        .bind(i64::from(vout))
+        .fetch_optional(pool)
+        .await?);
+        Ok(flagged.unwrap_or(false))
+    }
+
+    /// The decisions about asset `asset_uuid` of issuer `issuer_id`, oldest first.
+    pub async fn cosign_decisions_for_asset(
+        &self,
+        issuer_id: i64,
+        asset_uuid: &str,
+    ) -> Result<Vec<CosignDecision>> {
+        let sql = format!(
+            "SELECT {DECISION_COLUMNS} FROM cosign_decisions d \
+             JOIN cosign_decision_assets a ON a.decision_id = d.id \
+             WHERE a.issuer_id = $1 AND a.asset_uuid = $2 ORDER BY d.id"
+        );
+        let rows: Vec<DecisionRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(issuer_id)
+            .bind(asset_uuid)
+            .fetch_all(pool)
+            .await?);
+        self.complete_decisions(rows).await
+    }
+
+    /// The decisions about transaction `txid` (one per co-signing request), oldest first.
+    pub async fn cosign_decisions_for_txid(&self, txid: &str) -> Result<Vec<CosignDecision>> {
+        let sql = format!(
+            "SELECT {DECISION_COLUMNS} FROM cosign_decisions d WHERE d.txid = $1 ORDER BY d.id"
+        );
+        let rows: Vec<DecisionRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(txid)
+            .fetch_all(pool)
+            .await?);
+        self.complete_decisions(rows).await
+    }
+
+    /// The most recent decisions, newest first (operators' view).
+    pub async fn recent_cosign_decisions(&self, limit: i64) -> Result<Vec<CosignDecision>> {
+        let sql = format!(
+            "SELECT {DECISION_COLUMNS} FROM cosign_decisions d ORDER BY d.id DESC LIMIT $1"
+        );
+        let rows: Vec<DecisionRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?);
+        self.complete_decisions(rows).await
+    }
+
+    async fn complete_decisions(&self, rows: Vec<DecisionRow>) -> Result<Vec<CosignDecision>> {
+        let mut decisions = Vec::with_capacity(rows.len());
+        for row in rows {
+            let assets: Vec<CosignDecisionAsset> = with_pool!(self, |pool| sqlx::query_as(
+                "SELECT asset_uuid, issuer_id, asset_id, amount FROM cosign_decision_assets \
+                 WHERE decision_id = $1 ORDER BY asset_uuid"
+            )
+            .bind(row.id)
+            .fetch_all(pool)
+            .await?);
+            decisions.push(CosignDecision {
+                id: row.id,
+                decided_at: row.decided_at,
+                decision: NewCosignDecision {
+                    txid: row.txid,
+                    approved: row.approved,
+                    reasons: json_list(&row.reasons, "reasons")?,
+                    error: row.error,
+                    sender_wid: row.sender_wid,
+                    sender_gaid: row.sender_gaid,
+                    recipient_gaids: json_list(&row.recipient_gaids, "recipient_gaids")?,
+                    assets,
+                },
+            });
+        }
+        Ok(decisions)
+    }
+}
