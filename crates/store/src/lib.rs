@@ -7,10 +7,12 @@
 //! Every change that touches more than one row runs in one transaction.
 
 mod assets;
+mod assignments;
 mod audit;
 mod categories;
 mod chain;
 mod cosign;
+mod distributions;
 mod error;
 mod issuers;
 mod managers;
@@ -27,9 +29,14 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use assets::{Asset, IssuanceStatus, IssuanceTx, NewAsset};
+pub use assignments::{Assignment, NewAssignment, UserAssetSummary};
 pub use chain::{
     AssetOutput, BlockUpdate, FollowerLease, IndexedBlock, IndexedTx, NewAssetOutput,
     OutputOwner, OutputSpend, TrackedAsset, TxKind, UNKNOWN_BLINDER,
+};
+pub use distributions::{
+    BatchRecorded, Distribution, DistributionItem, DistributionStatus, DistributionTx,
+    EligibleAssignment, NewDistribution, OutstandingBatch, PaidBatch,
 };
 pub use cosign::{CosignDecision, CosignDecisionAsset, NewCosignDecision};
 pub use error::StoreError;

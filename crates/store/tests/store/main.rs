@@ -3,5 +3,7 @@
 
 #[macro_use]
 mod contract;
+mod assignments;
+mod distributions;
 mod chain;
 mod cosign;
