@@ -10,6 +10,7 @@
 //!   ([`TransferAnalysis::transfer_request`]) → optionally the issuer's endpoint
 //!   ([`PlatformKey::issuer_authorization_body`]) → [`PlatformKey::sign_platform_half`].
 
+mod address;
 pub mod analysis;
 pub mod authorizer;
 pub mod descriptor;

@@ -308,6 +308,8 @@ pub const ACCESS_MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/amp2/info/xpub", Anonymous),
     ("GET", "/amp2/info/xpub-master", Anonymous),
     ("POST", "/amp2/wallets/register", Anonymous),
+    ("POST", "/amp2/wallets/sign", Anonymous),
+    ("GET", "/amp2/info/authorizer", Anonymous),
 ];
 
 /// A path template with every parameter name erased: `/a/{id}/b` → `/a/{}/b`.

@@ -11,6 +11,7 @@
 //! | `Fields` | 400 | `{"field": ["msg", …], …}` (DRF field errors) |
 //! | `Business` | 400 | `{"Error": msg}` |
 //! | `Amp2` | 400 | `{"error": msg}` (the AMP2 co-signer's shape) |
+//! | `Amp2Refused` | 400 (PSET not understood) / 403 (refused by the rules) | `{"error": msg, "reasons": [codes]}` |
 //! | `Unavailable` | 503 | `{"detail": msg}` (the Elements node or its wallet cannot serve) |
 //! | `Internal` | 500 | `{"detail": "A server error occurred."}`; the cause is logged |
 
@@ -51,6 +52,19 @@ pub enum ApiError {
     /// An AMP2 co-signer request was refused.
     #[error("{0}")]
     Amp2(String),
+    /// The co-signer refused to sign: the PSET could not be fully understood (400) or the
+    /// transfer rules / the issuer refused it (`refused_by_policy`, 403). `reasons` are stable
+    /// snake_case codes.
+    #[error("{error}")]
+    Amp2Refused {
+        /// Message for humans.
+        error: String,
+        /// Stable reason codes.
+        reasons: Vec<String>,
+        /// Whether the rules refused an understood transfer (403) rather than the PSET being
+        /// unreadable (400).
+        refused_by_policy: bool,
+    },
     /// A dependency (the Elements node, the platform wallet) cannot serve the request now.
     #[error("{0}")]
     Unavailable(String),
@@ -77,6 +91,15 @@ impl ApiError {
             ApiError::Fields(_) | ApiError::Business(_) | ApiError::Amp2(_) => {
                 StatusCode::BAD_REQUEST
             }
+            ApiError::Amp2Refused {
+                refused_by_policy, ..
+            } => {
+                if *refused_by_policy {
+                    StatusCode::FORBIDDEN
+                } else {
+                    StatusCode::BAD_REQUEST
+                }
+            }
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -99,6 +122,9 @@ impl ApiError {
             }
             ApiError::Business(message) => json!({ "Error": message }),
             ApiError::Amp2(message) => json!({ "error": message }),
+            ApiError::Amp2Refused { error, reasons, .. } => {
+                json!({ "error": error, "reasons": reasons })
+            }
             ApiError::Internal(_) => json!({ "detail": "A server error occurred." }),
             other => json!({ "detail": other.to_string() }),
         }

@@ -9,6 +9,7 @@ pub mod access;
 pub mod admin;
 pub mod audit;
 pub mod config;
+pub mod cosign;
 pub mod credentials;
 pub mod error;
 pub mod extract;
@@ -103,6 +104,7 @@ pub fn app(state: AppState) -> Router {
         .route("/gaids/{gaid}/validate", get(gaids::validate))
         .route("/gaids/{gaid}/registered_user", get(gaids::registered_user))
         .route("/gaids/{gaid}/investor", get(gaids::registered_user))
+        .route("/gaids/{gaid}/address", get(gaids::address))
         .route("/managers", get(managers::list))
         .route("/managers/create", post(managers::create))
         .route("/managers/me", get(managers::me))
@@ -128,6 +130,8 @@ pub fn app(state: AppState) -> Router {
         .route("/info/xpub", get(amp2::xpub))
         .route("/info/xpub-master", get(amp2::xpub_master))
         .route("/wallets/register", post(amp2::register))
+        .route("/wallets/sign", post(amp2::sign))
+        .route("/info/authorizer", get(amp2::authorizer))
         .method_not_allowed_fallback(routes::method_not_allowed);
 
     // Every matched route passes the access matrix first (see `access`).

@@ -8,6 +8,7 @@ use amphora_cosigner::PlatformKey;
 use amphora_rpc::ElementsRpc;
 use amphora_store::Store;
 
+use crate::cosign::{CosignSettings, CosignState};
 use crate::login_limit::{LoginLimiter, LoginLimits};
 
 /// What every handler can reach: the store, the platform key and the settings that shape
@@ -16,6 +17,7 @@ use crate::login_limit::{LoginLimiter, LoginLimits};
 pub struct AppState {
     inner: Arc<Inner>,
     node: Option<ElementsRpc>,
+    cosign: Arc<CosignState>,
 }
 
 #[derive(Debug)]
@@ -44,6 +46,7 @@ impl AppState {
         token_lifetime: Duration,
         login_limits: LoginLimits,
     ) -> Self {
+        let cosign = Arc::new(CosignState::new(&key, CosignSettings::default()));
         AppState {
             inner: Arc::new(Inner {
                 store,
@@ -54,7 +57,20 @@ impl AppState {
                 platform_wallet: tokio::sync::Mutex::new(()),
             }),
             node: None,
+            cosign,
         }
+    }
+
+    /// Replaces the co-signer's settings (e.g. the issuer authorization timeout); the wallet
+    /// index starts empty again and is reloaded from the store on the next request.
+    pub fn with_cosign_settings(self, settings: CosignSettings) -> Self {
+        let cosign = Arc::new(CosignState::new(self.key(), settings));
+        AppState { cosign, ..self }
+    }
+
+    /// The co-signer's state.
+    pub fn cosign(&self) -> &CosignState {
+        &self.cosign
     }
 
     /// Connects the API to an Elements node (the node-level client, not a wallet one): asset

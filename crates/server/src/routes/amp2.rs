@@ -1,5 +1,7 @@
 //! The AMP2 co-signer endpoints LWK's `lwk_wollet::amp2::Amp2` client calls (under `/amp2`):
-//! the platform's public key and wallet registration. Errors are `{"error": "…"}`.
+//! the platform's public key, wallet registration and co-signing, plus the public key issuers
+//! use to verify the platform's authorization requests. Errors are `{"error": "…"}` (co-signing
+//! refusals add `"reasons": [codes]`).
 
 use axum::extract::State;
 use axum::Json;
@@ -9,6 +11,12 @@ use utoipa::ToSchema;
 use crate::error::ApiError;
 use crate::extract::RawBody;
 use crate::state::AppState;
+
+/// The OpenAPI paths of the co-signing endpoints (and of `GET /api/gaids/{gaid}/address`,
+/// which hands out addresses of co-signed wallets).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(sign, authorizer, super::gaids::address))]
+pub struct Doc;
 
 /// A public key with its origin, `[fingerprint/path]xpub`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -90,3 +98,62 @@ pub async fn register(
         gaid: stored.gaid,
     }))
 }
+
+/// `POST /amp2/wallets/sign` body and response.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SignRequest {
+    /// A base64 PSET spending outputs of one registered wallet.
+    pub pset: String,
+}
+
+/// Co-signs a PSET of a registered wallet: the platform adds its half of the 2-of-2 signatures
+/// only when it fully understands the transfer and the issuers' rules (and their authorization
+/// endpoints) allow it. Every request is recorded.
+#[utoipa::path(post, path = "/amp2/wallets/sign", tag = "amp2",
+    request_body = SignRequest,
+    responses(
+        (status = 200, description = "The PSET with the platform's signatures", body = SignRequest),
+        (status = 400, description = "Not a PSET the platform fully understands (`{\"error\", \"reasons\"}`)"),
+        (status = 403, description = "Refused by the transfer rules or the issuer (`{\"error\", \"reasons\"}`)"),
+    ))]
+pub async fn sign(
+    State(state): State<AppState>,
+    RawBody(body): RawBody,
+) -> Result<Json<SignRequest>, ApiError> {
+    let request: SignRequest =
+        serde_json::from_slice(&body).map_err(|e| ApiError::Amp2Refused {
+            error: format!("the body must be a JSON object {{\"pset\": \"<base64>\"}}: {e}"),
+            reasons: vec!["request_invalid".to_string()],
+            refused_by_policy: false,
+        })?;
+    let pset = crate::cosign::cosign(&state, &request.pset).await?;
+    Ok(Json(SignRequest { pset }))
+}
+
+/// `GET /amp2/info/authorizer` response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorizerInfo {
+    /// Hex compressed secp256k1 public key that signs the requests to issuer authorization
+    /// endpoints.
+    pub pubkey: String,
+    /// The signature scheme: `ecdsa-secp256k1-sha256-der` over the exact bytes of the body's
+    /// `message` value.
+    pub scheme: String,
+    /// Where the platform POSTs: `<issuer_authorization_endpoint>/issuerauthorizer`.
+    pub path: String,
+}
+
+/// The key and scheme of the platform's signed requests to issuer authorization endpoints
+/// (see README, "Transfer rules and co-signing").
+#[utoipa::path(get, path = "/amp2/info/authorizer", tag = "amp2",
+    responses((status = 200, description = "Authorizer key", body = AuthorizerInfo)))]
+pub async fn authorizer(State(state): State<AppState>) -> Json<AuthorizerInfo> {
+    Json(AuthorizerInfo {
+        pubkey: state.key().authorizer_public_key().to_string(),
+        scheme: AUTHORIZER_SCHEME.to_string(),
+        path: "/issuerauthorizer".to_string(),
+    })
+}
+
+/// The signature scheme of issuer authorization requests.
+pub const AUTHORIZER_SCHEME: &str = "ecdsa-secp256k1-sha256-der";

@@ -85,3 +85,36 @@ pub async fn registered_user(
         .ok_or(ApiError::NotFound)?;
     Ok(Json(user.into()))
 }
+
+/// `GET /gaids/{gaid}/address` response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GaidAddress {
+    /// A fresh confidential Liquid address of the wallet (never handed out before).
+    pub address: String,
+}
+
+/// A fresh confidential receiving address of the wallet with this GAID, which must belong to
+/// one of the caller's registered users.
+#[utoipa::path(get, path = "/api/gaids/{gaid}/address", tag = "gaids",
+    security(("token" = [])),
+    params(("gaid" = String, Path, description = "A GAID of one of your registered users")),
+    responses(
+        (status = 200, description = "A fresh address", body = GaidAddress),
+        (status = 400, description = "Malformed GAID (`{\"Error\": …}`)"),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No registered user of yours has this GAID"),
+    ))]
+pub async fn address(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path(gaid): Path<String>,
+) -> Result<Json<GaidAddress>, ApiError> {
+    let gaid = Gaid::parse(&gaid).map_err(|e| ApiError::Business(e.to_string()))?;
+    state
+        .store()
+        .registered_user_by_gaid(auth.issuer.id, gaid.as_str())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let address = crate::cosign::fresh_address(&state, gaid.as_str()).await?;
+    Ok(Json(GaidAddress { address }))
+}

@@ -21,6 +21,8 @@ const ANONYMOUS: &[&str] = &[
     "GET /amp2/info/xpub",
     "GET /amp2/info/xpub-master",
     "POST /amp2/wallets/register",
+    "POST /amp2/wallets/sign",
+    "GET /amp2/info/authorizer",
 ];
 
 /// Callable by an issuer and by its investment managers (the seed's list, with the legacy

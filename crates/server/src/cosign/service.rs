@@ -1,0 +1,277 @@
+//! `POST /amp2/wallets/sign`: decide, sign the platform's half, record the decision.
+//!
+//! Fail closed: a PSET the co-signer cannot fully understand (see
+//! [`amphora_cosigner::analyze_pset`]) is refused with 400; a transfer the rules or the issuer's
+//! endpoint refuse is refused with 403. Every request — approved or not — is recorded in
+//! `cosign_decisions` *before* the answer leaves, so a signature is never handed out unrecorded.
+
+use std::collections::{BTreeSet, HashMap};
+use std::str::FromStr;
+
+use amphora_core::gaid::Gaid;
+use amphora_core::policy::{
+    evaluate, AssetRules, Decision, ReasonCode, RecipientUser, TransferRequest,
+};
+use amphora_cosigner::{analyze_pset, decode_pset, CosignError, Destination, TransferAnalysis};
+use amphora_store::{CosignDecisionAsset, NewCosignDecision};
+use elements::{Address, AssetId, OutPoint, Script};
+
+use super::wallets::refreshed_index;
+use super::webhook::ask_issuer;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Co-signs `pset` (base64) if the platform may, returning the PSET with the platform's
+/// signatures added. Errors are [`ApiError::Amp2Refused`] (400: not understood, 403: refused by
+/// the rules or the issuer) or internal failures; the decision is recorded in every case.
+pub async fn cosign(state: &AppState, pset: &str) -> Result<String, ApiError> {
+    let mut record = NewCosignDecision::default();
+    let outcome = decide_and_sign(state, pset, &mut record).await;
+    match &outcome {
+        Ok(_) => record.approved = true,
+        Err(ApiError::Amp2Refused { error, reasons, .. }) => {
+            record.error = Some(error.clone());
+            record.reasons = reasons.clone();
+        }
+        Err(_) => {
+            record.error = Some("internal error".to_string());
+            record.reasons = vec!["internal_error".to_string()];
+        }
+    }
+    let id = state.store().record_cosign_decision(&record).await?;
+    tracing::info!(
+        decision = id,
+        txid = record.txid.as_deref().unwrap_or("-"),
+        approved = record.approved,
+        reasons = ?record.reasons,
+        "co-signing decision"
+    );
+    outcome
+}
+
+fn not_understood(code: &str, error: impl ToString) -> ApiError {
+    ApiError::Amp2Refused {
+        error: error.to_string(),
+        reasons: vec![code.to_string()],
+        refused_by_policy: false,
+    }
+}
+
+fn refused(decisions: &[&Decision]) -> ApiError {
+    let reasons: BTreeSet<ReasonCode> = decisions
+        .iter()
+        .flat_map(|d| d.reasons.iter().copied())
+        .collect();
+    let messages: Vec<&str> = reasons.iter().map(|r| r.message()).collect();
+    ApiError::Amp2Refused {
+        error: format!("the transfer is not allowed: {}", messages.join("; ")),
+        reasons: reasons.iter().map(|r| r.as_str().to_string()).collect(),
+        refused_by_policy: true,
+    }
+}
+
+/// One managed asset of the transfer, with its request and first-stage decision.
+struct AssetCheck {
+    issuer_id: i64,
+    endpoint: Option<String>,
+    users: HashMap<Gaid, Option<RecipientUser>>,
+    request: TransferRequest,
+    decision: Decision,
+}
+
+async fn decide_and_sign(
+    state: &AppState,
+    pset_b64: &str,
+    record: &mut NewCosignDecision,
+) -> Result<String, ApiError> {
+    let mut pset = decode_pset(pset_b64).map_err(|e| not_understood("pset_invalid", e))?;
+    let index = refreshed_index(state).await?;
+    let (pset_back, analysis) = {
+        let index = index.clone();
+        tokio::task::spawn_blocking(move || {
+            let guard = index
+                .read()
+                .map_err(|_| ApiError::Internal("wallet index lock poisoned".into()))?;
+            let analysis = analyze_pset(&pset, &guard);
+            Ok::<_, ApiError>((pset, analysis))
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("PSET analysis task failed: {e}")))??
+    };
+    pset = pset_back;
+    let analysis = analysis.map_err(|e| not_understood(e.code(), e))?;
+    record.txid = Some(analysis.txid.to_string());
+    record.sender_wid = Some(analysis.sender.wid.clone());
+    record.sender_gaid = Some(analysis.sender.gaid.to_string());
+    let mut recipients = BTreeSet::new();
+    for output in &analysis.outputs {
+        if let Destination::Wallet(w) = &output.destination {
+            recipients.insert(w.gaid.to_string());
+        }
+    }
+    record.recipient_gaids = recipients.into_iter().collect();
+
+    let mut checks = Vec::new();
+    for asset in analysis.assets() {
+        if let Some(check) = check_asset(state, &analysis, asset, record).await? {
+            checks.push(check);
+        }
+    }
+    let first_stage: Vec<&Decision> = checks.iter().map(|c| &c.decision).collect();
+    if first_stage.iter().any(|d| !d.approved) {
+        return Err(refused(&first_stage));
+    }
+
+    let mut finals = Vec::with_capacity(checks.len());
+    for check in checks {
+        let decision = match (
+            &check.endpoint,
+            check.decision.issuer_authorization_required,
+        ) {
+            (Some(endpoint), true) => {
+                let users = check.users.clone();
+                let body = state
+                    .key()
+                    .issuer_authorization_body(
+                        analysis.txid,
+                        &check.request,
+                        &check.decision,
+                        |g| users.get(g).cloned().flatten().map(|u| u.id),
+                    )
+                    .map_err(|e| {
+                        ApiError::Internal(format!("cannot sign the webhook body: {e}"))
+                    })?;
+                let answer = ask_issuer(state.cosign(), endpoint, body).await;
+                tracing::info!(issuer = check.issuer_id, ?answer, "issuer authorization");
+                check.decision.with_issuer_authorization(answer)
+            }
+            _ => check.decision,
+        };
+        finals.push(decision);
+    }
+    if finals.iter().any(|d| !d.may_cosign()) {
+        return Err(refused(&finals.iter().collect::<Vec<_>>()));
+    }
+    let combined = Decision {
+        approved: true,
+        reasons: Vec::new(),
+        outputs: finals.into_iter().flat_map(|d| d.outputs).collect(),
+        issuer_authorization_required: false,
+    };
+
+    let key_state = state.clone();
+    let signed = tokio::task::spawn_blocking(move || {
+        key_state
+            .key()
+            .sign_platform_half(&mut pset, &analysis, &combined)
+            .map(|_| pset)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("signing task failed: {e}")))?
+    .map_err(|e| match e {
+        CosignError::Key(inner) => ApiError::Internal(inner.to_string()),
+        other => not_understood(other.code(), other),
+    })?;
+    Ok(signed.to_string())
+}
+
+/// The policy request and first-stage decision for `asset`, if it is a managed asset (or its
+/// reissuance token); `None` for anything else (L-BTC paying fees, unmanaged assets).
+async fn check_asset(
+    state: &AppState,
+    analysis: &TransferAnalysis,
+    asset: AssetId,
+    record: &mut NewCosignDecision,
+) -> Result<Option<AssetCheck>, ApiError> {
+    let store = state.store();
+    let Some((issuer_id, uuid, _is_token)) = store.managed_asset_by_id(&asset.to_string()).await?
+    else {
+        return Ok(None);
+    };
+    let managed = store
+        .asset(issuer_id, &uuid)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("asset {uuid} vanished while co-signing")))?;
+
+    let mut addresses = store.treasury_addresses(issuer_id, &uuid).await?;
+    addresses.push(managed.issuance.destination_address.clone());
+    addresses.push(managed.issuance.reissuance_address.clone());
+    let treasury: BTreeSet<Script> = addresses
+        .iter()
+        .filter_map(|a| Address::from_str(a).ok())
+        .map(|a| a.script_pubkey())
+        .collect();
+
+    let mut gaids: BTreeSet<Gaid> = BTreeSet::new();
+    gaids.insert(analysis.sender.gaid.clone());
+    for output in analysis.outputs.iter().filter(|o| o.asset == asset) {
+        if let Destination::Wallet(w) = &output.destination {
+            gaids.insert(w.gaid.clone());
+        }
+    }
+    let mut users = HashMap::new();
+    for gaid in gaids {
+        let user = store
+            .registered_user_by_gaid(issuer_id, gaid.as_str())
+            .await?
+            .map(|u| RecipientUser {
+                id: u.id,
+                categories: u.categories.into_iter().collect(),
+            });
+        users.insert(gaid, user);
+    }
+
+    let mut blacklisted: BTreeSet<OutPoint> = BTreeSet::new();
+    for input in analysis.inputs.iter().filter(|i| i.asset == asset) {
+        let outpoint = input.outpoint;
+        if store
+            .is_output_blacklisted(&outpoint.txid.to_string(), outpoint.vout)
+            .await?
+        {
+            blacklisted.insert(outpoint);
+        }
+    }
+
+    let endpoint = managed
+        .issuance
+        .issuer_authorization_endpoint
+        .clone()
+        .filter(|e| !e.trim().is_empty());
+    let rules = AssetRules {
+        asset_id: asset.to_string(),
+        is_locked: managed.is_locked,
+        is_authorized: managed.is_authorized,
+        transfer_restricted: managed.issuance.transfer_restricted,
+        required_categories: managed.requirements.iter().copied().collect(),
+        blacklisted_outpoints: blacklisted,
+        has_issuer_authorization_endpoint: endpoint.is_some(),
+    };
+    let request = analysis.transfer_request(
+        asset,
+        rules,
+        |script| treasury.contains(script),
+        |gaid| users.get(gaid).cloned().flatten(),
+    );
+    let decision = evaluate(&request);
+
+    let moved: u64 = analysis
+        .outputs
+        .iter()
+        .filter(|o| o.asset == asset)
+        .filter(|o| !matches!(o.destination, Destination::Change | Destination::Fee))
+        .map(|o| o.amount)
+        .sum();
+    record.assets.push(CosignDecisionAsset {
+        asset_uuid: uuid,
+        issuer_id,
+        asset_id: asset.to_string(),
+        amount: i64::try_from(moved).unwrap_or(i64::MAX),
+    });
+    Ok(Some(AssetCheck {
+        issuer_id,
+        endpoint,
+        users,
+        request,
+        decision,
+    }))
+}
