@@ -18,6 +18,7 @@ mod issuers;
 mod managers;
 mod model;
 mod registered_users;
+mod reports;
 mod tokens;
 mod wallet_addresses;
 mod wallets;
@@ -40,6 +41,7 @@ pub use distributions::{
 };
 pub use cosign::{CosignDecision, CosignDecisionAsset, NewCosignDecision};
 pub use error::StoreError;
+pub use reports::{AssetTotals, GaidBalance, Holding, ReportOutput, ReportTx};
 pub use model::{
     AuditEntry, AuthToken, Category, Issuer, Manager, NewAuditEntry, RegisteredUser,
     RegisteredWallet,

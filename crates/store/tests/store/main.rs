@@ -7,3 +7,4 @@ mod assignments;
 mod distributions;
 mod chain;
 mod cosign;
+mod reports;
