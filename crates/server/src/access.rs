@@ -233,6 +233,11 @@ pub const ACCESS_MATRIX: &[(&str, &str, Rule)] = &[
         IssuerOnly,
     ),
     ("GET", "/api/assets/{asset_uuid}/ownerships", IssuerOnly),
+    (
+        "GET",
+        "/api/assets/{asset_uuid}/ownerships/{height}",
+        IssuerOnly,
+    ),
     ("GET", "/api/assets/{asset_uuid}/txs", IssuerOnly),
     ("GET", "/api/assets/{asset_uuid}/txs/{txid}", IssuerOnly),
     ("GET", "/api/assets/{asset_uuid}/reissuances", IssuerOnly),

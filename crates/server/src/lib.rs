@@ -124,6 +124,9 @@ pub fn app(state: AppState) -> Router {
             put(managers::remove_asset).post(managers::remove_asset),
         )
         .route("/audit", get(audit::list))
+        // Resources in their own modules, each with a `routes()` of its paths (one line each):
+        .merge(routes::reports::routes())
+        .merge(routes::gaid_balances::routes())
         .method_not_allowed_fallback(routes::method_not_allowed);
 
     let amp2 = Router::new()

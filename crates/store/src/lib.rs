@@ -18,6 +18,7 @@ mod issuers;
 mod managers;
 mod model;
 mod registered_users;
+mod reissuances;
 mod reports;
 mod tokens;
 mod wallet_addresses;
@@ -45,6 +46,10 @@ pub use reports::{AssetTotals, GaidBalance, Holding, ReportOutput, ReportTx};
 pub use model::{
     AuditEntry, AuthToken, Category, Issuer, Manager, NewAuditEntry, RegisteredUser,
     RegisteredWallet,
+};
+pub use reissuances::{
+    Burn, BurnCompletion, CompletedBy, Completion, Reissuance, ReissuanceCompletion,
+    ReissueBurnTotals, UtxoRef,
 };
 pub use wallet_addresses::WalletAddress;
 

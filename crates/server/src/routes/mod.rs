@@ -3,10 +3,12 @@
 pub mod amp2;
 pub mod assets;
 pub mod categories;
+pub mod gaid_balances;
 pub mod gaids;
 pub mod info;
 pub mod managers;
 pub mod registered_users;
+pub mod reports;
 pub mod user;
 
 use axum::http::{Method, StatusCode};

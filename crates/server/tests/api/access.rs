@@ -111,6 +111,7 @@ const ISSUER_ONLY: &[&str] = &[
     "GET /api/assets/{asset_uuid}/lost-outputs",
     "POST /api/assets/{asset_uuid}/update-blinders",
     "GET /api/assets/{asset_uuid}/ownerships",
+    "GET /api/assets/{asset_uuid}/ownerships/{height}",
     "GET /api/assets/{asset_uuid}/txs",
     "GET /api/assets/{asset_uuid}/txs/{txid}",
     "GET /api/assets/{asset_uuid}/reissuances",
@@ -227,6 +228,8 @@ impl Fixture {
                     "{gaid}" => self.gaid.clone(),
                     "{asset_uuid}" => self.asset.clone(),
                     "{assignment_id}" => "1".to_string(),
+                    "{height}" => "0".to_string(),
+                    "{txid}" => "ab".repeat(32),
                     other if other.starts_with('{') => panic!("no value for {other} in {template}"),
                     other => other.to_string(),
                 }

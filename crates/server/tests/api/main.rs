@@ -11,5 +11,6 @@ mod isolation;
 mod managers;
 mod openapi;
 mod registered_users;
+mod reports;
 mod security;
 mod wire;

@@ -8,3 +8,4 @@ mod distributions;
 mod chain;
 mod cosign;
 mod reports;
+mod reissue_burn;

@@ -1,0 +1,535 @@
+//! Asset reports computed from the chain index (reference §2.7–2.8): summary, balance,
+//! ownerships (at the tip or a past height), UTXOs and their blacklist, lost outputs, and, in
+//! the submodules, activities and transactions ([`history`]) and blinder updates
+//! ([`blinders`]).
+
+mod blinders;
+mod history;
+
+use amphora_core::FieldError;
+use amphora_store::{Asset, Holding, OutputOwner, ReportOutput};
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::extract::{parse_json, AuthIssuer, Path, RawBody};
+use crate::state::AppState;
+
+pub use blinders::{BlindersUpdate, BlindersUpdated};
+pub use history::{ActivityDto, AssetTransactionDto, TxInputDto, TxOutputDto};
+
+/// The report routes (relative to `/api`).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/assets/{asset_uuid}/summary", get(summary))
+        .route("/assets/{asset_uuid}/balance", get(balance))
+        .route("/assets/{asset_uuid}/ownerships", get(ownerships))
+        .route(
+            "/assets/{asset_uuid}/ownerships/{height}",
+            get(ownerships_at),
+        )
+        .route("/assets/{asset_uuid}/activities", get(history::activities))
+        .route("/assets/{asset_uuid}/txs", get(history::txs))
+        .route("/assets/{asset_uuid}/txs/{txid}", get(history::tx))
+        .route("/assets/{asset_uuid}/utxos", get(utxos))
+        .route("/assets/{asset_uuid}/utxos/blacklist", post(blacklist))
+        .route("/assets/{asset_uuid}/utxos/whitelist", post(whitelist))
+        .route("/assets/{asset_uuid}/lost-outputs", get(lost_outputs))
+        .route(
+            "/assets/{asset_uuid}/update-blinders",
+            post(blinders::update_blinders),
+        )
+}
+
+/// The OpenAPI paths of this module.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    summary,
+    balance,
+    ownerships,
+    ownerships_at,
+    history::activities,
+    history::txs,
+    history::tx,
+    utxos,
+    blacklist,
+    whitelist,
+    lost_outputs,
+    blinders::update_blinders,
+))]
+pub struct Doc;
+
+/// `GET /assets/{u}/summary` (reference §7 `AssetSummary`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssetSummaryDto {
+    /// Asset id (hex).
+    pub asset_id: String,
+    /// Reissuance token id (hex), when reissuable.
+    pub reissuance_token_id: Option<String>,
+    /// Units created by the confirmed issuance.
+    pub issued: i64,
+    /// Units created by confirmed reissuances.
+    pub reissued: i64,
+    /// Units assigned to registered users (distributed ones included).
+    pub assigned: i64,
+    /// Units paid to registered wallets by confirmed distributions.
+    pub distributed: i64,
+    /// Units destroyed by confirmed burns.
+    pub burned: i64,
+    /// Unspent units in blacklisted outputs.
+    pub blacklisted: i64,
+    /// Registered users of the issuer.
+    pub registered_users: i64,
+    /// Registered users holding a positive amount.
+    pub active_registered_users: i64,
+    /// Registered wallets (GAIDs) holding a positive amount.
+    pub active_green_subaccounts: i64,
+    /// Unspent reissuance tokens.
+    pub reissuance_tokens: i64,
+}
+
+/// Who holds how much (reference §7 `Ownership`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnershipDto {
+    /// `"ISSUER"` for the treasury, the registered user's name for a wallet of one of the
+    /// issuer's registered users, `null` for any other wallet.
+    pub owner: Option<String>,
+    /// Units held.
+    pub amount: i64,
+    /// The holding wallet's GAID (`null` for the treasury).
+    #[serde(rename = "GAID")]
+    pub gaid: Option<String>,
+    /// Id of the registered user (`null` when `owner` is not one).
+    pub registered_user: Option<i64>,
+}
+
+impl From<Holding> for OwnershipDto {
+    fn from(holding: Holding) -> Self {
+        let (owner, registered_user) = match (holding.is_treasury, holding.registered_user) {
+            (true, _) => (Some("ISSUER".to_string()), None),
+            (false, Some((id, name))) => (Some(name), Some(id)),
+            (false, None) => (None, None),
+        };
+        OwnershipDto {
+            owner,
+            amount: holding.amount,
+            gaid: holding.gaid,
+            registered_user,
+        }
+    }
+}
+
+/// An output reference (reference §7 `Outpoint`); also the body items of
+/// `utxos/blacklist` and `utxos/whitelist`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutpointDto {
+    /// Transaction id (64 hex).
+    pub txid: String,
+    /// Output index.
+    pub vout: i64,
+}
+
+/// `GET /assets/{u}/balance`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BalanceDto {
+    /// Holdings from every confirmed output recorded.
+    pub confirmed_balance: Vec<OwnershipDto>,
+    /// Asset outputs spent by transactions the platform could not attribute.
+    pub lost_outputs: Vec<OutpointDto>,
+    /// Reissuance-token outputs spent by transactions the platform could not attribute.
+    pub reissuance_lost_outputs: Vec<OutpointDto>,
+}
+
+/// `GET /assets/{u}/lost-outputs`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LostOutputsDto {
+    /// Asset outputs spent by transactions the platform could not attribute.
+    pub lost_outputs: Vec<OutpointDto>,
+    /// Reissuance-token outputs spent by transactions the platform could not attribute.
+    pub reissuance_lost_outputs: Vec<OutpointDto>,
+}
+
+/// An unspent output (reference §7 `Utxo`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UtxoDto {
+    /// Transaction id.
+    pub txid: String,
+    /// Output index.
+    pub vout: i64,
+    /// Asset id of the output (the reissuance token id for token outputs).
+    pub asset: String,
+    /// Units.
+    pub amount: i64,
+    /// Id of the registered user holding it, if any.
+    pub registered_user: Option<i64>,
+    /// GAID of the holding wallet (`null` for the treasury).
+    pub gaid: Option<String>,
+    /// Held by the issuer's treasury.
+    pub is_treasury: bool,
+    /// Blacklisted: the co-signer refuses to spend it.
+    pub blacklisted: bool,
+}
+
+/// The caller's asset (404 for another issuer's, a deleted or an unissued one).
+pub(crate) async fn load_asset(
+    state: &AppState,
+    auth: &AuthIssuer,
+    uuid: &str,
+) -> Result<Asset, ApiError> {
+    state
+        .store()
+        .asset(auth.issuer.id, uuid)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// Asset id and reissuance token id of an issued asset.
+pub(crate) fn asset_ids(asset: &Asset) -> (String, Option<String>) {
+    match &asset.tx {
+        Some(tx) => (tx.asset_id.clone(), tx.reissuance_token_id.clone()),
+        None => (String::new(), None),
+    }
+}
+
+/// The asset id an output carries: the token id for token outputs.
+pub(crate) fn output_asset_id(asset: &Asset, output: &ReportOutput) -> String {
+    let (asset_id, token_id) = asset_ids(asset);
+    if output.output.output.is_token {
+        token_id.unwrap_or_default()
+    } else {
+        asset_id
+    }
+}
+
+/// The GAID of an output's owner.
+pub(crate) fn output_gaid(output: &ReportOutput) -> Option<String> {
+    match &output.output.output.owner {
+        OutputOwner::Wallet { gaid, .. } => Some(gaid.clone()),
+        _ => None,
+    }
+}
+
+/// Balances and counters of the asset.
+#[utoipa::path(get, path = "/api/assets/{asset_uuid}/summary", tag = "assets",
+    security(("token" = [])),
+    params(("asset_uuid" = String, Path, description = "Asset UUID")),
+    responses(
+        (status = 200, description = "Amounts from the chain index: issued, reissued and \
+            burned by confirmed transactions; distributed = units paid to registered wallets \
+            by confirmed distributions; assigned = units of the asset's assignments \
+            (distributed ones included); registered_users counts the issuer's registered \
+            users",
+            body = AssetSummaryDto),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No such asset"),
+    ))]
+pub async fn summary(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path(uuid): Path<String>,
+) -> Result<Json<AssetSummaryDto>, ApiError> {
+    let asset = load_asset(&state, &auth, &uuid).await?;
+    let totals = state.store().asset_totals(&uuid).await?;
+    let (assigned, _) = state.store().assignment_totals(&uuid).await?;
+    let (asset_id, reissuance_token_id) = asset_ids(&asset);
+    Ok(Json(AssetSummaryDto {
+        asset_id,
+        reissuance_token_id,
+        issued: totals.issued,
+        reissued: totals.reissued,
+        assigned,
+        distributed: totals.distributed,
+        burned: totals.burned,
+        blacklisted: totals.blacklisted,
+        registered_users: totals.registered_users,
+        active_registered_users: totals.active_registered_users,
+        active_green_subaccounts: totals.active_green_subaccounts,
+        reissuance_tokens: totals.reissuance_tokens,
+    }))
+}
+
+/// Lost asset and token outputs of the asset.
+async fn lost(state: &AppState, uuid: &str) -> Result<LostOutputsDto, ApiError> {
+    let outputs = state.store().report_outputs(uuid).await?;
+    let mut lost = LostOutputsDto {
+        lost_outputs: Vec::new(),
+        reissuance_lost_outputs: Vec::new(),
+    };
+    for output in outputs.into_iter().filter(|o| o.output.is_lost) {
+        let output = output.output.output;
+        let outpoint = OutpointDto {
+            txid: output.txid,
+            vout: output.vout,
+        };
+        if output.is_token {
+            lost.reissuance_lost_outputs.push(outpoint);
+        } else {
+            lost.lost_outputs.push(outpoint);
+        }
+    }
+    Ok(lost)
+}
+
+/// Confirmed holdings and lost outputs of the asset (an object, as the confirm script reads).
+#[utoipa::path(get, path = "/api/assets/{asset_uuid}/balance", tag = "assets",
+    security(("token" = [])),
+    params(("asset_uuid" = String, Path, description = "Asset UUID")),
+    responses(
+        (status = 200, description = "Holdings and lost outputs", body = BalanceDto),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No such asset"),
+    ))]
+pub async fn balance(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path(uuid): Path<String>,
+) -> Result<Json<BalanceDto>, ApiError> {
+    load_asset(&state, &auth, &uuid).await?;
+    let holdings = state.store().holdings(&uuid, None).await?;
+    let lost = lost(&state, &uuid).await?;
+    Ok(Json(BalanceDto {
+        confirmed_balance: holdings.into_iter().map(Into::into).collect(),
+        lost_outputs: lost.lost_outputs,
+        reissuance_lost_outputs: lost.reissuance_lost_outputs,
+    }))
+}
+
+/// Holdings at `height` (the index must have reached it), or of every recorded output.
+async fn ownerships_for(
+    state: &AppState,
+    auth: &AuthIssuer,
+    uuid: &str,
+    height: Option<i64>,
+) -> Result<Json<Vec<OwnershipDto>>, ApiError> {
+    load_asset(state, auth, uuid).await?;
+    if let Some(height) = height {
+        if height < 0 {
+            return Err(ApiError::field(
+                "height",
+                "Ensure this value is at least 0.",
+            ));
+        }
+        let tip = state.store().chain_tip().await?;
+        if tip.as_ref().is_none_or(|tip| tip.height < height) {
+            return Err(ApiError::Business(format!(
+                "The chain index has not reached height {height} yet."
+            )));
+        }
+    }
+    let holdings = state.store().holdings(uuid, height).await?;
+    Ok(Json(holdings.into_iter().map(Into::into).collect()))
+}
+
+/// Who holds the asset, now or at `?height=H` (query first, then a JSON body `{"height": H}`).
+#[utoipa::path(get, path = "/api/assets/{asset_uuid}/ownerships", tag = "assets",
+    security(("token" = [])),
+    params(
+        ("asset_uuid" = String, Path, description = "Asset UUID"),
+        ("height" = Option<i64>, Query, description = "Block height (default: every \
+            confirmed output recorded)"),
+    ),
+    responses(
+        (status = 200, description = "Holdings", body = [OwnershipDto]),
+        (status = 400, description = "Bad height, or a height the index has not reached"),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No such asset"),
+    ))]
+pub async fn ownerships(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path(uuid): Path<String>,
+    uri: axum::http::Uri,
+    RawBody(body): RawBody,
+) -> Result<Json<Vec<OwnershipDto>>, ApiError> {
+    let mut params = history::query_params(&uri)?;
+    if !params.contains_key("height") && !body.is_empty() {
+        for (key, value) in history::body_params(&body)? {
+            params.entry(key).or_insert(value);
+        }
+    }
+    let height = match params.get("height").map(String::as_str) {
+        None | Some("") => None,
+        Some(text) => Some(
+            text.parse::<i64>()
+                .map_err(|_| ApiError::field("height", "A valid integer is required."))?,
+        ),
+    };
+    ownerships_for(&state, &auth, &uuid, height).await
+}
+
+/// Who held the asset at block `height` (the path form amp-rs uses).
+#[utoipa::path(get, path = "/api/assets/{asset_uuid}/ownerships/{height}", tag = "assets",
+    security(("token" = [])),
+    params(
+        ("asset_uuid" = String, Path, description = "Asset UUID"),
+        ("height" = i64, Path, description = "Block height"),
+    ),
+    responses(
+        (status = 200, description = "Holdings at that height", body = [OwnershipDto]),
+        (status = 400, description = "A height the index has not reached"),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No such asset (or a height that is not a number)"),
+    ))]
+pub async fn ownerships_at(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path((uuid, height)): Path<(String, i64)>,
+) -> Result<Json<Vec<OwnershipDto>>, ApiError> {
+    ownerships_for(&state, &auth, &uuid, Some(height)).await
+}
+
+fn utxo_dto(asset: &Asset, output: ReportOutput) -> UtxoDto {
+    let asset_id = output_asset_id(asset, &output);
+    let gaid = output_gaid(&output);
+    let stored = output.output;
+    UtxoDto {
+        txid: stored.output.txid,
+        vout: stored.output.vout,
+        asset: asset_id,
+        amount: stored.output.amount,
+        registered_user: output.registered_user,
+        gaid,
+        is_treasury: stored.output.owner == OutputOwner::Treasury,
+        blacklisted: stored.is_blacklisted,
+    }
+}
+
+/// Unspent outputs of the asset and of its reissuance token (burnt ones excluded).
+#[utoipa::path(get, path = "/api/assets/{asset_uuid}/utxos", tag = "assets",
+    security(("token" = [])),
+    params(("asset_uuid" = String, Path, description = "Asset UUID")),
+    responses(
+        (status = 200, description = "Unspent outputs", body = [UtxoDto]),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No such asset"),
+    ))]
+pub async fn utxos(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path(uuid): Path<String>,
+) -> Result<Json<Vec<UtxoDto>>, ApiError> {
+    let asset = load_asset(&state, &auth, &uuid).await?;
+    let outputs = state.store().report_outputs(&uuid).await?;
+    Ok(Json(
+        outputs
+            .into_iter()
+            .filter(|o| o.output.spent.is_none() && o.output.output.owner != OutputOwner::Burn)
+            .map(|o| utxo_dto(&asset, o))
+            .collect(),
+    ))
+}
+
+/// Parses a bare array of outpoints (after the asset was found, so that another issuer's
+/// asset answers 404 whatever the body).
+fn outpoints(body: &[u8]) -> Result<Vec<(String, i64)>, ApiError> {
+    let items: Vec<OutpointDto> = parse_json(body)?;
+    if items.is_empty() {
+        return Err(ApiError::field(
+            FieldError::NON_FIELD,
+            "Give at least one {\"txid\", \"vout\"}.",
+        ));
+    }
+    let mut errors = Vec::new();
+    for item in &items {
+        let hex64 = item.txid.len() == 64 && item.txid.bytes().all(|b| b.is_ascii_hexdigit());
+        if !hex64 {
+            errors.push(FieldError::new(
+                "txid",
+                format!("'{}' is not a txid.", item.txid),
+            ));
+        }
+        if item.vout < 0 {
+            errors.push(FieldError::new("vout", "Ensure this value is at least 0."));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Fields(errors));
+    }
+    Ok(items
+        .into_iter()
+        .map(|item| (item.txid.to_ascii_lowercase(), item.vout))
+        .collect())
+}
+
+async fn set_blacklisted(
+    state: &AppState,
+    auth: &AuthIssuer,
+    uuid: &str,
+    body: &[u8],
+    blacklisted: bool,
+) -> Result<Json<Vec<UtxoDto>>, ApiError> {
+    let asset = load_asset(state, auth, uuid).await?;
+    let outpoints = outpoints(body)?;
+    let outputs = state
+        .store()
+        .set_outputs_blacklisted(uuid, &outpoints, blacklisted)
+        .await?;
+    Ok(Json(
+        outputs.into_iter().map(|o| utxo_dto(&asset, o)).collect(),
+    ))
+}
+
+/// Blacklists outputs of the asset (bare array of `{txid, vout}`; all or none).
+#[utoipa::path(post, path = "/api/assets/{asset_uuid}/utxos/blacklist", tag = "assets",
+    security(("token" = [])),
+    params(("asset_uuid" = String, Path, description = "Asset UUID")),
+    request_body = [OutpointDto],
+    responses(
+        (status = 200, description = "The outputs, now blacklisted", body = [UtxoDto]),
+        (status = 400, description = "Malformed list, or an outpoint that is not an output of \
+            this asset (nothing changes)"),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No such asset"),
+    ))]
+pub async fn blacklist(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path(uuid): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Json<Vec<UtxoDto>>, ApiError> {
+    set_blacklisted(&state, &auth, &uuid, &body, true).await
+}
+
+/// Removes outputs of the asset from the blacklist (bare array of `{txid, vout}`).
+#[utoipa::path(post, path = "/api/assets/{asset_uuid}/utxos/whitelist", tag = "assets",
+    security(("token" = [])),
+    params(("asset_uuid" = String, Path, description = "Asset UUID")),
+    request_body = [OutpointDto],
+    responses(
+        (status = 200, description = "The outputs, no longer blacklisted", body = [UtxoDto]),
+        (status = 400, description = "Malformed list, or an outpoint that is not an output of \
+            this asset (nothing changes)"),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No such asset"),
+    ))]
+pub async fn whitelist(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path(uuid): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Json<Vec<UtxoDto>>, ApiError> {
+    set_blacklisted(&state, &auth, &uuid, &body, false).await
+}
+
+/// Outputs of the asset and of its token spent by transactions the platform could not
+/// attribute.
+#[utoipa::path(get, path = "/api/assets/{asset_uuid}/lost-outputs", tag = "assets",
+    security(("token" = [])),
+    params(("asset_uuid" = String, Path, description = "Asset UUID")),
+    responses(
+        (status = 200, description = "Lost outputs", body = LostOutputsDto),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No such asset"),
+    ))]
+pub async fn lost_outputs(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path(uuid): Path<String>,
+) -> Result<Json<LostOutputsDto>, ApiError> {
+    load_asset(&state, &auth, &uuid).await?;
+    Ok(Json(lost(&state, &uuid).await?))
+}

@@ -1,0 +1,614 @@
+//! An asset's history: activities (one row per asset output a transaction created, plus one
+//! per lost output) and transactions with their inputs and outputs, both paged with AMP's
+//! parameters (query string first, then a JSON body on GET, as amp-rs sends them).
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use amphora_core::{FieldError, Network};
+use amphora_store::{Asset, OutputOwner, ReportOutput, ReportTx, TxKind, UNKNOWN_BLINDER};
+use axum::extract::State;
+use axum::http::Uri;
+use axum::Json;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::{load_asset, output_asset_id, output_gaid};
+use crate::error::ApiError;
+use crate::extract::{AuthIssuer, Path, RawBody};
+use crate::state::AppState;
+
+/// Rows returned when `count` is not given.
+const DEFAULT_COUNT: usize = 100_000;
+
+/// The paging parameters of `activities` and `txs`, as text.
+pub(super) type Params = BTreeMap<String, String>;
+
+/// The query string's parameters (malformed encoding is a 400).
+pub(super) fn query_params(uri: &Uri) -> Result<Params, ApiError> {
+    let query = axum::extract::Query::<Params>::try_from_uri(uri)
+        .map_err(|_| ApiError::field(FieldError::NON_FIELD, "Malformed query string."))?;
+    Ok(query.0)
+}
+
+/// The parameters of a JSON object body (numbers and strings; `null` means absent).
+pub(super) fn body_params(body: &[u8]) -> Result<Params, ApiError> {
+    let value: Value = crate::extract::parse_json_object(body)?;
+    let mut params = Params::new();
+    if let Value::Object(map) = value {
+        for (key, value) in map {
+            let text = match value {
+                Value::Null => continue,
+                Value::String(text) => text,
+                Value::Number(number) => number.to_string(),
+                Value::Bool(flag) => flag.to_string(),
+                other => {
+                    return Err(ApiError::field(
+                        &key,
+                        format!("Expected a number or a string, got {other}."),
+                    ))
+                }
+            };
+            params.insert(key, text);
+        }
+    }
+    Ok(params)
+}
+
+/// Query parameters, each falling back to the same key of a JSON body.
+fn params(uri: &Uri, body: &[u8]) -> Result<Params, ApiError> {
+    let mut params = query_params(uri)?;
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        for (key, value) in body_params(body)? {
+            params.entry(key).or_insert(value);
+        }
+    }
+    Ok(params)
+}
+
+/// Validated paging: which rows (by height), their order, and the window.
+#[derive(Debug)]
+struct Paging {
+    start: i64,
+    count: usize,
+    column: Option<usize>,
+    descending: bool,
+    height_start: Option<i64>,
+    height_stop: Option<i64>,
+}
+
+fn integer(params: &Params, key: &str) -> Result<Option<i64>, FieldError> {
+    match params.get(key).map(|v| v.trim()) {
+        None | Some("") => Ok(None),
+        Some(text) => text
+            .parse()
+            .map(Some)
+            .map_err(|_| FieldError::new(key, "A valid integer is required.")),
+    }
+}
+
+impl Paging {
+    /// Reads the parameters; `columns` are the sortable column names (also by 0-based index).
+    fn parse(params: &Params, columns: &[&str]) -> Result<Paging, ApiError> {
+        let mut errors = Vec::new();
+        let mut take = |result: Result<Option<i64>, FieldError>| {
+            result.unwrap_or_else(|e| {
+                errors.push(e);
+                None
+            })
+        };
+        let start = take(integer(params, "start")).unwrap_or(1);
+        let count = take(integer(params, "count"));
+        let height_start = take(integer(params, "height_start"));
+        let height_stop = take(integer(params, "height_stop"));
+        if start == 0 {
+            errors.push(FieldError::new(
+                "start",
+                "Rows are numbered from 1; use a negative start to count from the end.",
+            ));
+        }
+        let count = match count {
+            Some(n) if n < 0 => {
+                errors.push(FieldError::new("count", "Ensure this value is at least 0."));
+                0
+            }
+            Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+            None => DEFAULT_COUNT,
+        };
+        for (key, value) in [("height_start", height_start), ("height_stop", height_stop)] {
+            if value.is_some_and(|h| h < 0) {
+                errors.push(FieldError::new(key, "Ensure this value is at least 0."));
+            }
+        }
+        let column = match params.get("sortcolumn").map(|v| v.trim()) {
+            None | Some("") => None,
+            Some(name) => {
+                let found = match name.parse::<usize>() {
+                    Ok(index) if index < columns.len() => Some(index),
+                    Ok(_) => None,
+                    Err(_) => columns.iter().position(|c| *c == name),
+                };
+                if found.is_none() {
+                    errors.push(FieldError::new(
+                        "sortcolumn",
+                        format!("Unknown column; use one of {columns:?} or its index."),
+                    ));
+                }
+                found
+            }
+        };
+        let descending = match params
+            .get("sortorder")
+            .map(|v| v.trim().to_ascii_lowercase())
+        {
+            None => false,
+            Some(order) if order.is_empty() || order == "asc" => false,
+            Some(order) if order == "desc" => true,
+            Some(_) => {
+                errors.push(FieldError::new("sortorder", "Use \"asc\" or \"desc\"."));
+                false
+            }
+        };
+        if !errors.is_empty() {
+            return Err(ApiError::Fields(errors));
+        }
+        Ok(Paging {
+            start,
+            count,
+            column,
+            descending,
+            height_start,
+            height_stop,
+        })
+    }
+
+    fn in_range(&self, height: i64) -> bool {
+        self.height_start.is_none_or(|h| height >= h)
+            && self.height_stop.is_none_or(|h| height <= h)
+    }
+
+    /// Sorts `rows` (stable, so chain order breaks ties) and cuts the window.
+    fn apply<T>(&self, mut rows: Vec<T>, compare: impl Fn(usize, &T, &T) -> Ordering) -> Vec<T> {
+        if let Some(column) = self.column {
+            rows.sort_by(|a, b| compare(column, a, b));
+        }
+        if self.descending {
+            rows.reverse();
+        }
+        let len = rows.len() as i64;
+        let first = if self.start > 0 {
+            self.start - 1
+        } else {
+            (len + self.start).max(0)
+        };
+        rows.into_iter()
+            .skip(usize::try_from(first).unwrap_or(usize::MAX))
+            .take(self.count)
+            .collect()
+    }
+}
+
+fn datetime(block_time: Option<i64>) -> Option<String> {
+    block_time
+        .and_then(|t| DateTime::<Utc>::from_timestamp(t, 0))
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+fn activity_type(kind: TxKind) -> &'static str {
+    match kind {
+        TxKind::Issuance => "issuance",
+        TxKind::Reissuance => "reissuance",
+        TxKind::Distribution => "distribution",
+        TxKind::Transfer => "transaction",
+        TxKind::Burn => "burn",
+        TxKind::Unknown => "unknown",
+    }
+}
+
+/// One line of the asset's activity (reference §7 `Activity`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ActivityDto {
+    /// issuance, reissuance, distribution, transaction, burn, unknown, or lost (an output
+    /// spent by a transaction the platform could not attribute).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Block time (ISO 8601), when the block is indexed.
+    pub datetime: Option<String>,
+    /// What happened, in words.
+    pub description: String,
+    /// Transaction id of the output.
+    pub txid: String,
+    /// Output index.
+    pub vout: i64,
+    /// Height of the block (for `lost`: of the spending block).
+    pub blockheight: i64,
+    /// Asset blinder (hex; zeros when unknown).
+    pub asset_blinder: String,
+    /// Amount blinder (hex; zeros when unknown).
+    pub amount_blinder: String,
+    /// Registered user receiving the output (legacy key with a space).
+    #[serde(rename = "registered user")]
+    pub registered_user_legacy: Option<i64>,
+    /// Registered user receiving the output.
+    pub registered_user: Option<i64>,
+    /// GAID of the receiving wallet.
+    #[serde(rename = "GAID")]
+    pub gaid: Option<String>,
+    /// Units.
+    pub amount: i64,
+}
+
+/// Sortable columns of activities, in index order.
+const ACTIVITY_COLUMNS: &[&str] = &[
+    "datetime",
+    "type",
+    "description",
+    "txid",
+    "vout",
+    "blockheight",
+    "amount",
+    "registered_user",
+];
+
+fn compare_activity(column: usize, a: &ActivityDto, b: &ActivityDto) -> Ordering {
+    match column {
+        0 | 5 => a.blockheight.cmp(&b.blockheight),
+        1 => a.kind.cmp(&b.kind),
+        2 => a.description.cmp(&b.description),
+        3 => a.txid.cmp(&b.txid),
+        4 => a.vout.cmp(&b.vout),
+        6 => a.amount.cmp(&b.amount),
+        _ => a.registered_user.cmp(&b.registered_user),
+    }
+}
+
+fn holder(output: &ReportOutput) -> String {
+    match (&output.output.output.owner, output.registered_user) {
+        (OutputOwner::Treasury, _) => "the treasury".to_string(),
+        (OutputOwner::Burn, _) => "a burn output".to_string(),
+        (OutputOwner::Wallet { gaid, .. }, Some(user)) => {
+            format!("registered user {user} ({gaid})")
+        }
+        (OutputOwner::Wallet { gaid, .. }, None) => format!("wallet {gaid}"),
+    }
+}
+
+/// The activity rows of an asset in chain order: each asset (not token) output created by an
+/// indexed transaction, then each lost output at the height it was lost.
+fn activity_rows(txs: &[ReportTx], outputs: &[ReportOutput]) -> Vec<ActivityDto> {
+    let by_txid: BTreeMap<&str, &ReportTx> = txs.iter().map(|t| (t.txid.as_str(), t)).collect();
+    let mut rows: Vec<((i64, i64, i64), ActivityDto)> = Vec::new();
+    for output in outputs.iter().filter(|o| !o.output.output.is_token) {
+        let o = &output.output.output;
+        let row = |kind: &str, description: String, tx: &ReportTx| ActivityDto {
+            kind: kind.to_string(),
+            datetime: datetime(tx.block_time),
+            description,
+            txid: o.txid.clone(),
+            vout: o.vout,
+            blockheight: tx.height,
+            asset_blinder: o.asset_blinder.clone(),
+            amount_blinder: o.amount_blinder.clone(),
+            registered_user_legacy: output.registered_user,
+            registered_user: output.registered_user,
+            gaid: output_gaid(output),
+            amount: o.amount,
+        };
+        if let Some(&tx) = by_txid.get(o.txid.as_str()) {
+            let kind = activity_type(tx.kind);
+            let description = format!("{kind}: {} units to {}", o.amount, holder(output));
+            rows.push(((tx.height, tx.position, o.vout), row(kind, description, tx)));
+        }
+        if let (true, Some((spender, _, _))) = (output.output.is_lost, &output.output.spent) {
+            if let Some(&tx) = by_txid.get(spender.as_str()) {
+                let description = format!(
+                    "lost: {} units of {} spent by transaction {spender}, which the platform \
+                     could not attribute",
+                    o.amount,
+                    holder(output)
+                );
+                rows.push((
+                    (tx.height, tx.position, o.vout),
+                    row("lost", description, tx),
+                ));
+            }
+        }
+    }
+    rows.sort_by_key(|(order, _)| *order);
+    rows.into_iter().map(|(_, row)| row).collect()
+}
+
+/// The asset's activity, oldest first unless sorted otherwise.
+#[utoipa::path(get, path = "/api/assets/{asset_uuid}/activities", tag = "assets",
+    security(("token" = [])),
+    params(
+        ("asset_uuid" = String, Path, description = "Asset UUID"),
+        ("start" = Option<i64>, Query, description = "First row, 1-based; negative counts \
+            from the end (-1 = last row). Default 1"),
+        ("count" = Option<i64>, Query, description = "Rows to return (default 100000)"),
+        ("sortcolumn" = Option<String>, Query, description = "datetime, type, description, \
+            txid, vout, blockheight, amount or registered_user, or its 0-based index"),
+        ("sortorder" = Option<String>, Query, description = "asc (default) or desc"),
+        ("height_start" = Option<i64>, Query, description = "Lowest block height"),
+        ("height_stop" = Option<i64>, Query, description = "Highest block height"),
+    ),
+    responses(
+        (status = 200, description = "Activity rows; parameters may also come as a JSON body",
+            body = [ActivityDto]),
+        (status = 400, description = "Bad paging parameter"),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No such asset"),
+    ))]
+pub async fn activities(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path(uuid): Path<String>,
+    uri: Uri,
+    RawBody(body): RawBody,
+) -> Result<Json<Vec<ActivityDto>>, ApiError> {
+    load_asset(&state, &auth, &uuid).await?;
+    let paging = Paging::parse(&params(&uri, &body)?, ACTIVITY_COLUMNS)?;
+    let txs = state.store().report_txs(&uuid).await?;
+    let outputs = state.store().report_outputs(&uuid).await?;
+    let rows: Vec<ActivityDto> = activity_rows(&txs, &outputs)
+        .into_iter()
+        .filter(|row| paging.in_range(row.blockheight))
+        .collect();
+    Ok(Json(paging.apply(rows, compare_activity)))
+}
+
+/// An input of an asset transaction: a spent indexed output.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TxInputDto {
+    /// Asset id of the spent output (the token id for token outputs).
+    pub asset_id: String,
+    /// Input index.
+    pub vin: i64,
+    /// Spent transaction.
+    pub prev_txid: String,
+    /// Spent output index.
+    pub prev_vout: i64,
+    /// Units.
+    pub amount: i64,
+    /// Asset blinder (hex; zeros when unknown).
+    pub asset_blinder: String,
+    /// Amount blinder (hex; zeros when unknown).
+    pub amount_blinder: String,
+    /// Registered user that held it.
+    pub registered_user: Option<i64>,
+    /// GAID of the wallet that held it.
+    #[serde(rename = "GAID")]
+    pub gaid: Option<String>,
+    /// Held by the treasury.
+    pub is_treasury: bool,
+    /// Spent by this transaction without the platform being able to attribute it.
+    pub is_lost: bool,
+}
+
+/// An indexed output of an asset transaction.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TxOutputDto {
+    /// Asset id (the token id for token outputs).
+    pub asset_id: String,
+    /// Output index.
+    pub vout: i64,
+    /// Units.
+    pub amount: i64,
+    /// Asset blinder (hex; zeros when unknown).
+    pub asset_blinder: String,
+    /// Amount blinder (hex; zeros when unknown).
+    pub amount_blinder: String,
+    /// Registered user receiving it.
+    pub registered_user: Option<i64>,
+    /// GAID of the receiving wallet.
+    #[serde(rename = "GAID")]
+    pub gaid: Option<String>,
+    /// Paid to the treasury.
+    pub is_treasury: bool,
+    /// Spent since.
+    pub is_spent: bool,
+    /// A burn (provably unspendable) output.
+    pub is_burnt: bool,
+    /// Blacklisted by the issuer.
+    pub is_blacklisted: bool,
+}
+
+/// A transaction of the asset (reference §7 `AssetTransaction`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssetTransactionDto {
+    /// Transaction id.
+    pub txid: String,
+    /// Block time (ISO 8601), when the block is indexed.
+    pub datetime: Option<String>,
+    /// Height of its block.
+    pub blockheight: i64,
+    /// issuance, reissuance, distribution, transfer, burn or unknown.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The asset's issuance.
+    pub is_issuance: bool,
+    /// A reissuance.
+    pub is_reissuance: bool,
+    /// A distribution.
+    pub is_distribution: bool,
+    /// A burn.
+    pub is_burn: bool,
+    /// Explorer link opening the outputs whose blinders are known (a path on the explorer of
+    /// the network; relative on regtest, which has no public explorer).
+    pub unblinded_url: String,
+    /// Indexed outputs it spent.
+    pub inputs: Vec<TxInputDto>,
+    /// Indexed outputs it created.
+    pub outputs: Vec<TxOutputDto>,
+}
+
+/// Sortable columns of transactions, in index order.
+const TX_COLUMNS: &[&str] = &["datetime", "txid", "blockheight", "type"];
+
+fn compare_tx(column: usize, a: &AssetTransactionDto, b: &AssetTransactionDto) -> Ordering {
+    match column {
+        0 | 2 => a.blockheight.cmp(&b.blockheight),
+        1 => a.txid.cmp(&b.txid),
+        _ => a.kind.cmp(&b.kind),
+    }
+}
+
+/// The esplora link of a transaction with the blinders of the given outputs
+/// (`#blinded=value,asset,value_blinder,asset_blinder,…`).
+fn unblinded_url(network: Network, txid: &str, outputs: &[TxOutputDto]) -> String {
+    let base = match network {
+        Network::LiquidV1 => "https://blockstream.info/liquid/tx/",
+        Network::LiquidTestnet => "https://blockstream.info/liquidtestnet/tx/",
+        Network::LiquidRegtest => "/tx/",
+    };
+    let blinded: Vec<String> = outputs
+        .iter()
+        .filter(|o| o.asset_blinder != UNKNOWN_BLINDER || o.amount_blinder != UNKNOWN_BLINDER)
+        .map(|o| {
+            format!(
+                "{},{},{},{}",
+                o.amount, o.asset_id, o.amount_blinder, o.asset_blinder
+            )
+        })
+        .collect();
+    if blinded.is_empty() {
+        format!("{base}{txid}")
+    } else {
+        format!("{base}{txid}#blinded={}", blinded.join(","))
+    }
+}
+
+fn transaction(
+    network: Network,
+    asset: &Asset,
+    tx: &ReportTx,
+    outputs: &[ReportOutput],
+) -> AssetTransactionDto {
+    let mut inputs: Vec<TxInputDto> = outputs
+        .iter()
+        .filter_map(|output| {
+            let (spender, vin, _) = output.output.spent.as_ref()?;
+            (spender == &tx.txid).then(|| {
+                let o = &output.output.output;
+                TxInputDto {
+                    asset_id: output_asset_id(asset, output),
+                    vin: *vin,
+                    prev_txid: o.txid.clone(),
+                    prev_vout: o.vout,
+                    amount: o.amount,
+                    asset_blinder: o.asset_blinder.clone(),
+                    amount_blinder: o.amount_blinder.clone(),
+                    registered_user: output.registered_user,
+                    gaid: output_gaid(output),
+                    is_treasury: o.owner == OutputOwner::Treasury,
+                    is_lost: output.output.is_lost,
+                }
+            })
+        })
+        .collect();
+    inputs.sort_by_key(|input| input.vin);
+    let created: Vec<TxOutputDto> = outputs
+        .iter()
+        .filter(|output| output.output.output.txid == tx.txid)
+        .map(|output| {
+            let o = &output.output.output;
+            TxOutputDto {
+                asset_id: output_asset_id(asset, output),
+                vout: o.vout,
+                amount: o.amount,
+                asset_blinder: o.asset_blinder.clone(),
+                amount_blinder: o.amount_blinder.clone(),
+                registered_user: output.registered_user,
+                gaid: output_gaid(output),
+                is_treasury: o.owner == OutputOwner::Treasury,
+                is_spent: output.output.spent.is_some(),
+                is_burnt: o.owner == OutputOwner::Burn,
+                is_blacklisted: output.output.is_blacklisted,
+            }
+        })
+        .collect();
+    AssetTransactionDto {
+        unblinded_url: unblinded_url(network, &tx.txid, &created),
+        txid: tx.txid.clone(),
+        datetime: datetime(tx.block_time),
+        blockheight: tx.height,
+        kind: tx.kind.as_str().to_string(),
+        is_issuance: tx.kind == TxKind::Issuance,
+        is_reissuance: tx.kind == TxKind::Reissuance,
+        is_distribution: tx.kind == TxKind::Distribution,
+        is_burn: tx.kind == TxKind::Burn,
+        inputs,
+        outputs: created,
+    }
+}
+
+/// The asset's confirmed transactions, oldest first (the confirm script takes `[0]` as the
+/// issuance).
+#[utoipa::path(get, path = "/api/assets/{asset_uuid}/txs", tag = "assets",
+    security(("token" = [])),
+    params(
+        ("asset_uuid" = String, Path, description = "Asset UUID"),
+        ("start" = Option<i64>, Query, description = "First row, 1-based; negative counts \
+            from the end. Default 1"),
+        ("count" = Option<i64>, Query, description = "Rows to return (default 100000)"),
+        ("sortcolumn" = Option<String>, Query, description = "datetime, txid, blockheight or \
+            type, or its 0-based index"),
+        ("sortorder" = Option<String>, Query, description = "asc (default) or desc"),
+        ("height_start" = Option<i64>, Query, description = "Lowest block height"),
+        ("height_stop" = Option<i64>, Query, description = "Highest block height"),
+    ),
+    responses(
+        (status = 200, description = "Transactions; parameters may also come as a JSON body",
+            body = [AssetTransactionDto]),
+        (status = 400, description = "Bad paging parameter"),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No such asset"),
+    ))]
+pub async fn txs(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path(uuid): Path<String>,
+    uri: Uri,
+    RawBody(body): RawBody,
+) -> Result<Json<Vec<AssetTransactionDto>>, ApiError> {
+    let asset = load_asset(&state, &auth, &uuid).await?;
+    let paging = Paging::parse(&params(&uri, &body)?, TX_COLUMNS)?;
+    let txs = state.store().report_txs(&uuid).await?;
+    let outputs = state.store().report_outputs(&uuid).await?;
+    let rows: Vec<AssetTransactionDto> = txs
+        .iter()
+        .filter(|tx| paging.in_range(tx.height))
+        .map(|tx| transaction(state.network(), &asset, tx, &outputs))
+        .collect();
+    Ok(Json(paging.apply(rows, compare_tx)))
+}
+
+/// One confirmed transaction of the asset.
+#[utoipa::path(get, path = "/api/assets/{asset_uuid}/txs/{txid}", tag = "assets",
+    security(("token" = [])),
+    params(
+        ("asset_uuid" = String, Path, description = "Asset UUID"),
+        ("txid" = String, Path, description = "Transaction id"),
+    ),
+    responses(
+        (status = 200, description = "The transaction", body = AssetTransactionDto),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No such asset, or no indexed transaction of it"),
+    ))]
+pub async fn tx(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path((uuid, txid)): Path<(String, String)>,
+) -> Result<Json<AssetTransactionDto>, ApiError> {
+    let asset = load_asset(&state, &auth, &uuid).await?;
+    let txid = txid.to_ascii_lowercase();
+    let txs = state.store().report_txs(&uuid).await?;
+    let tx = txs
+        .iter()
+        .find(|tx| tx.txid == txid)
+        .ok_or(ApiError::NotFound)?;
+    let outputs = state.store().report_outputs(&uuid).await?;
+    Ok(Json(transaction(state.network(), &asset, tx, &outputs)))
+}

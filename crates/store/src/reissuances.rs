@@ -1,0 +1,597 @@
+//! Reissuances and burns: the request the issuer took a confirm file for, and its completion
+//! once the transaction is checked on chain.
+//!
+//! A request is recorded when the file is handed out (`requested`). Completing it (`confirmed`)
+//! records the transaction, its block, who completed it, and the outputs the platform verified,
+//! all in one database transaction. Completing again with the same transaction answers the
+//! completed row (confirm calls are idempotent); a request completed by another transaction is a
+//! [`StoreError::Conflict`] and changes nothing.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::chain::{NewAssetOutput, OutputOwner};
+use crate::{with_pool, Result, Store, StoreError};
+
+/// An output named in a confirm file (`reissuance_utxos`, `utxos`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UtxoRef {
+    /// Transaction id.
+    pub txid: String,
+    /// Output index.
+    pub vout: i64,
+}
+
+/// Who completed a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompletedBy {
+    /// The confirm call (`reissue-confirm`, `burn-confirm`).
+    Confirm,
+    /// The chain follower, which recognised the transaction without a confirm call.
+    Follower,
+}
+
+impl CompletedBy {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompletedBy::Confirm => "confirm",
+            CompletedBy::Follower => "follower",
+        }
+    }
+
+    fn parse(value: &str) -> Result<Self> {
+        match value {
+            "confirm" => Ok(CompletedBy::Confirm),
+            "follower" => Ok(CompletedBy::Follower),
+            other => Err(decode_error(format!("unknown completion {other:?}"))),
+        }
+    }
+}
+
+/// The confirmed transaction of a reissuance or burn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// Transaction id.
+    pub txid: String,
+    /// Hash of the block that confirmed it; `""` when the follower completed it before it
+    /// wrote the block (the block at `height` of the chain index then has it), until a confirm
+    /// call fills it in.
+    pub block_hash: String,
+    /// Height of that block.
+    pub height: i64,
+    /// Who completed the request.
+    pub completed_by: CompletedBy,
+    /// When (set by the store).
+    pub confirmed_at: DateTime<Utc>,
+}
+
+/// A reissuance: requested, and once confirmed, its transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reissuance {
+    /// Row id.
+    pub id: i64,
+    /// The asset.
+    pub asset_uuid: String,
+    /// Base units to create.
+    pub amount: i64,
+    /// The reissuance-token outputs the request file named.
+    pub reissuance_utxos: Vec<UtxoRef>,
+    /// When the request was made.
+    pub created_at: DateTime<Utc>,
+    /// The confirmed transaction; `None` while requested.
+    pub completion: Option<Completion>,
+    /// The input carrying the reissuance, once confirmed.
+    pub vin: Option<i64>,
+    /// The output holding the new units, once known.
+    pub vout: Option<i64>,
+    /// That output's address, once known.
+    pub destination_address: Option<String>,
+}
+
+/// What completes a reissuance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReissuanceCompletion {
+    /// Transaction id.
+    pub txid: String,
+    /// Input carrying the reissuance.
+    pub vin: i64,
+    /// Output holding the new units, when known.
+    pub vout: Option<i64>,
+    /// Its address, when known.
+    pub destination_address: Option<String>,
+    /// Block hash.
+    pub block_hash: String,
+    /// Block height.
+    pub height: i64,
+    /// Who completes it.
+    pub completed_by: CompletedBy,
+}
+
+/// A burn: requested, and once confirmed, its transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Burn {
+    /// Row id.
+    pub id: i64,
+    /// The asset.
+    pub asset_uuid: String,
+    /// Base units to destroy.
+    pub amount: i64,
+    /// The treasury outputs the request file named.
+    pub utxos: Vec<UtxoRef>,
+    /// When the request was made.
+    pub created_at: DateTime<Utc>,
+    /// The confirmed transaction; `None` while requested.
+    pub completion: Option<Completion>,
+}
+
+/// What completes a burn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BurnCompletion {
+    /// Transaction id.
+    pub txid: String,
+    /// Block hash.
+    pub block_hash: String,
+    /// Block height.
+    pub height: i64,
+    /// Who completes it.
+    pub completed_by: CompletedBy,
+}
+
+/// Confirmed totals of an asset, in base units (the summary's `reissued` and `burned`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReissueBurnTotals {
+    /// Units created by confirmed reissuances.
+    pub reissued: i64,
+    /// Units destroyed by confirmed burns.
+    pub burned: i64,
+}
+
+fn decode_error(message: String) -> StoreError {
+    StoreError::Database(sqlx::Error::Decode(message.into()))
+}
+
+fn utxos_to_text(utxos: &[UtxoRef]) -> String {
+    serde_json::to_string(utxos).expect("outpoints serialize")
+}
+
+fn utxos_from_text(text: &str) -> Result<Vec<UtxoRef>> {
+    serde_json::from_str(text).map_err(|e| decode_error(format!("stored outpoints: {e}")))
+}
+
+#[derive(sqlx::FromRow)]
+struct RequestRow {
+    id: i64,
+    asset_uuid: String,
+    amount: i64,
+    utxos: String,
+    status: String,
+    created_at: DateTime<Utc>,
+    txid: Option<String>,
+    block_hash: Option<String>,
+    height: Option<i64>,
+    completed_by: Option<String>,
+    confirmed_at: Option<DateTime<Utc>>,
+}
+
+impl RequestRow {
+    fn completion(&self) -> Result<Option<Completion>> {
+        if self.status == "requested" {
+            return Ok(None);
+        }
+        match (
+            &self.txid,
+            &self.block_hash,
+            self.height,
+            &self.completed_by,
+            self.confirmed_at,
+        ) {
+            (Some(txid), Some(hash), Some(height), Some(by), Some(at)) => Ok(Some(Completion {
+                txid: txid.clone(),
+                block_hash: hash.clone(),
+                height,
+                completed_by: CompletedBy::parse(by)?,
+                confirmed_at: at,
+            })),
+            _ => Err(decode_error(format!("request {} is incomplete", self.id))),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ReissuanceRow {
+    #[sqlx(flatten)]
+    request: RequestRow,
+    vin: Option<i64>,
+    vout: Option<i64>,
+    destination_address: Option<String>,
+}
+
+impl ReissuanceRow {
+    fn into_reissuance(self) -> Result<Reissuance> {
+        let completion = self.request.completion()?;
+        let r = self.request;
+        Ok(Reissuance {
+            id: r.id,
+            asset_uuid: r.asset_uuid,
+            amount: r.amount,
+            reissuance_utxos: utxos_from_text(&r.utxos)?,
+            created_at: r.created_at,
+            completion,
+            vin: self.vin,
+            vout: self.vout,
+            destination_address: self.destination_address,
+        })
+    }
+}
+
+impl RequestRow {
+    fn into_burn(self) -> Result<Burn> {
+        let completion = self.completion()?;
+        Ok(Burn {
+            id: self.id,
+            asset_uuid: self.asset_uuid,
+            amount: self.amount,
+            utxos: utxos_from_text(&self.utxos)?,
+            created_at: self.created_at,
+            completion,
+        })
+    }
+}
+
+const REISSUANCE_COLUMNS: &str = "id, asset_uuid, amount, reissuance_utxos AS utxos, status, \
+     created_at, txid, block_hash, height, completed_by, confirmed_at, vin, vout, \
+     destination_address";
+const BURN_COLUMNS: &str = "id, asset_uuid, amount, utxos, status, created_at, txid, \
+     block_hash, height, completed_by, confirmed_at";
+
+/// Same statement as the chain index's output insert: outputs already indexed stay as they are.
+const INSERT_OUTPUT: &str = "INSERT INTO asset_outputs (txid, vout, asset_uuid, is_token, \
+     amount, script_pubkey, owner, wid, gaid, asset_blinder, amount_blinder, height) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+     ON CONFLICT (txid, vout) DO NOTHING";
+
+/// Inserts verified outputs on `$tx` (a transaction of the backend's pool).
+macro_rules! insert_outputs {
+    ($tx:expr, $outputs:expr) => {{
+        for output in $outputs {
+            let output: &NewAssetOutput = output;
+            let (wid, gaid) = match &output.owner {
+                OutputOwner::Wallet { wid, gaid } => (Some(wid.as_str()), Some(gaid.as_str())),
+                _ => (None, None),
+            };
+            sqlx::query(INSERT_OUTPUT)
+                .bind(&output.txid)
+                .bind(output.vout)
+                .bind(&output.asset_uuid)
+                .bind(output.is_token)
+                .bind(output.amount)
+                .bind(&output.script_pubkey)
+                .bind(output.owner.kind())
+                .bind(wid)
+                .bind(gaid)
+                .bind(&output.asset_blinder)
+                .bind(&output.amount_blinder)
+                .bind(output.height)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+
+impl Store {
+    /// Records a reissue request of `amount` base units naming the token outputs `utxos`.
+    pub async fn create_reissue_request(
+        &self,
+        asset_uuid: &str,
+        amount: i64,
+        utxos: &[UtxoRef],
+    ) -> Result<Reissuance> {
+        let sql = format!(
+            "INSERT INTO reissuances (asset_uuid, amount, reissuance_utxos, status, created_at) \
+             VALUES ($1, $2, $3, 'requested', $4) RETURNING {REISSUANCE_COLUMNS}"
+        );
+        let row: ReissuanceRow = with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(asset_uuid)
+            .bind(amount)
+            .bind(utxos_to_text(utxos))
+            .bind(Utc::now())
+            .fetch_one(pool)
+            .await?);
+        row.into_reissuance()
+    }
+
+    /// The asset's reissuances, oldest first; with `confirmed_only`, only the completed ones.
+    pub async fn reissuances(
+        &self,
+        asset_uuid: &str,
+        confirmed_only: bool,
+    ) -> Result<Vec<Reissuance>> {
+        let sql = format!(
+            "SELECT {REISSUANCE_COLUMNS} FROM reissuances WHERE asset_uuid = $1 \
+             AND ($2 = FALSE OR status = 'confirmed') ORDER BY id"
+        );
+        let rows: Vec<ReissuanceRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(asset_uuid)
+            .bind(confirmed_only)
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter()
+            .map(ReissuanceRow::into_reissuance)
+            .collect()
+    }
+
+    /// The asset's reissuance completed by transaction `txid` (input `vin`), if any.
+    pub async fn reissuance_of_tx(
+        &self,
+        asset_uuid: &str,
+        txid: &str,
+        vin: i64,
+    ) -> Result<Option<Reissuance>> {
+        let sql = format!(
+            "SELECT {REISSUANCE_COLUMNS} FROM reissuances \
+             WHERE asset_uuid = $1 AND txid = $2 AND vin = $3"
+        );
+        let row: Option<ReissuanceRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(asset_uuid)
+            .bind(txid)
+            .bind(vin)
+            .fetch_optional(pool)
+            .await?);
+        row.map(ReissuanceRow::into_reissuance).transpose()
+    }
+
+    /// The oldest reissue request of the asset still waiting for its transaction; with
+    /// `amount`, the oldest one of exactly that amount.
+    pub async fn pending_reissuance(
+        &self,
+        asset_uuid: &str,
+        amount: Option<i64>,
+    ) -> Result<Option<Reissuance>> {
+        let sql = format!(
+            "SELECT {REISSUANCE_COLUMNS} FROM reissuances WHERE asset_uuid = $1 \
+             AND status = 'requested' AND ($2 IS NULL OR amount = $2) ORDER BY id LIMIT 1"
+        );
+        let row: Option<ReissuanceRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(asset_uuid)
+            .bind(amount)
+            .fetch_optional(pool)
+            .await?);
+        row.map(ReissuanceRow::into_reissuance).transpose()
+    }
+
+    /// Completes reissue request `id` with its transaction and records the verified `outputs`,
+    /// in one transaction. If the asset already has a reissuance completed by this transaction
+    /// and input, that one is returned instead (its unknown output and address are filled in,
+    /// and `outputs` are recorded): a repeated confirm changes nothing else. A request that
+    /// another transaction completed is a [`StoreError::Conflict`].
+    pub async fn complete_reissuance(
+        &self,
+        id: i64,
+        completion: &ReissuanceCompletion,
+        outputs: &[NewAssetOutput],
+    ) -> Result<Reissuance> {
+        let select = format!("SELECT {REISSUANCE_COLUMNS} FROM reissuances WHERE id = $1");
+        let id = with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let asset_uuid: Option<(String,)> =
+                sqlx::query_as("SELECT asset_uuid FROM reissuances WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let (asset_uuid,) = asset_uuid.ok_or(StoreError::NotFound)?;
+            let existing: Option<(i64,)> = sqlx::query_as(
+                "SELECT id FROM reissuances WHERE asset_uuid = $1 AND txid = $2 AND vin = $3",
+            )
+            .bind(&asset_uuid)
+            .bind(&completion.txid)
+            .bind(completion.vin)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let target = match existing {
+                Some((done,)) => {
+                    sqlx::query(
+                        "UPDATE reissuances SET vout = COALESCE(vout, $2), \
+                         destination_address = COALESCE(destination_address, $3), \
+                         block_hash = CASE WHEN block_hash = '' THEN $4 ELSE block_hash END \
+                         WHERE id = $1",
+                    )
+                    .bind(done)
+                    .bind(completion.vout)
+                    .bind(&completion.destination_address)
+                    .bind(&completion.block_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                    done
+                }
+                None => {
+                    let updated = sqlx::query(
+                        "UPDATE reissuances SET status = 'confirmed', txid = $2, vin = $3, \
+                         vout = $4, destination_address = $5, block_hash = $6, height = $7, \
+                         completed_by = $8, confirmed_at = $9 \
+                         WHERE id = $1 AND status = 'requested'",
+                    )
+                    .bind(id)
+                    .bind(&completion.txid)
+                    .bind(completion.vin)
+                    .bind(completion.vout)
+                    .bind(&completion.destination_address)
+                    .bind(&completion.block_hash)
+                    .bind(completion.height)
+                    .bind(completion.completed_by.as_str())
+                    .bind(Utc::now())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| {
+                        StoreError::conflict_on_unique(e, "the reissuance is already recorded")
+                    })?
+                    .rows_affected();
+                    if updated == 0 {
+                        return Err(StoreError::Conflict(format!(
+                            "reissue request {id} is already completed by another transaction"
+                        )));
+                    }
+                    id
+                }
+            };
+            insert_outputs!(tx, outputs);
+            tx.commit().await?;
+            target
+        });
+        let row: ReissuanceRow = with_pool!(self, |pool| sqlx::query_as(&select)
+            .bind(id)
+            .fetch_one(pool)
+            .await?);
+        row.into_reissuance()
+    }
+
+    /// Records a burn request of `amount` base units naming the treasury outputs `utxos`.
+    pub async fn create_burn_request(
+        &self,
+        asset_uuid: &str,
+        amount: i64,
+        utxos: &[UtxoRef],
+    ) -> Result<Burn> {
+        let sql = format!(
+            "INSERT INTO burns (asset_uuid, amount, utxos, status, created_at) \
+             VALUES ($1, $2, $3, 'requested', $4) RETURNING {BURN_COLUMNS}"
+        );
+        let row: RequestRow = with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(asset_uuid)
+            .bind(amount)
+            .bind(utxos_to_text(utxos))
+            .bind(Utc::now())
+            .fetch_one(pool)
+            .await?);
+        row.into_burn()
+    }
+
+    /// The asset's burns, oldest first; with `confirmed_only`, only the completed ones.
+    pub async fn burns(&self, asset_uuid: &str, confirmed_only: bool) -> Result<Vec<Burn>> {
+        let sql = format!(
+            "SELECT {BURN_COLUMNS} FROM burns WHERE asset_uuid = $1 \
+             AND ($2 = FALSE OR status = 'confirmed') ORDER BY id"
+        );
+        let rows: Vec<RequestRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(asset_uuid)
+            .bind(confirmed_only)
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter().map(RequestRow::into_burn).collect()
+    }
+
+    /// The asset's burn completed by transaction `txid`, if any.
+    pub async fn burn_of_tx(&self, asset_uuid: &str, txid: &str) -> Result<Option<Burn>> {
+        let sql = format!("SELECT {BURN_COLUMNS} FROM burns WHERE asset_uuid = $1 AND txid = $2");
+        let row: Option<RequestRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(asset_uuid)
+            .bind(txid)
+            .fetch_optional(pool)
+            .await?);
+        row.map(RequestRow::into_burn).transpose()
+    }
+
+    /// The oldest burn request of the asset still waiting for its transaction; with `amount`,
+    /// the oldest one of exactly that amount.
+    pub async fn pending_burn(
+        &self,
+        asset_uuid: &str,
+        amount: Option<i64>,
+    ) -> Result<Option<Burn>> {
+        let sql = format!(
+            "SELECT {BURN_COLUMNS} FROM burns WHERE asset_uuid = $1 AND status = 'requested' \
+             AND ($2 IS NULL OR amount = $2) ORDER BY id LIMIT 1"
+        );
+        let row: Option<RequestRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(asset_uuid)
+            .bind(amount)
+            .fetch_optional(pool)
+            .await?);
+        row.map(RequestRow::into_burn).transpose()
+    }
+
+    /// Completes burn request `id` with its transaction and records the verified `outputs`
+    /// (the burnt outputs and the treasury's change), in one transaction. If the asset already
+    /// has a burn completed by this transaction, that one is returned (and `outputs` are
+    /// recorded). A request that another transaction completed is a [`StoreError::Conflict`].
+    pub async fn complete_burn(
+        &self,
+        id: i64,
+        completion: &BurnCompletion,
+        outputs: &[NewAssetOutput],
+    ) -> Result<Burn> {
+        let select = format!("SELECT {BURN_COLUMNS} FROM burns WHERE id = $1");
+        let id = with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let asset_uuid: Option<(String,)> =
+                sqlx::query_as("SELECT asset_uuid FROM burns WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let (asset_uuid,) = asset_uuid.ok_or(StoreError::NotFound)?;
+            let existing: Option<(i64,)> =
+                sqlx::query_as("SELECT id FROM burns WHERE asset_uuid = $1 AND txid = $2")
+                    .bind(&asset_uuid)
+                    .bind(&completion.txid)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let target = match existing {
+                Some((done,)) => {
+                    sqlx::query(
+                        "UPDATE burns SET block_hash = $2 WHERE id = $1 AND block_hash = ''",
+                    )
+                    .bind(done)
+                    .bind(&completion.block_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                    done
+                }
+                None => {
+                    let updated = sqlx::query(
+                        "UPDATE burns SET status = 'confirmed', txid = $2, block_hash = $3, \
+                         height = $4, completed_by = $5, confirmed_at = $6 \
+                         WHERE id = $1 AND status = 'requested'",
+                    )
+                    .bind(id)
+                    .bind(&completion.txid)
+                    .bind(&completion.block_hash)
+                    .bind(completion.height)
+                    .bind(completion.completed_by.as_str())
+                    .bind(Utc::now())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| StoreError::conflict_on_unique(e, "the burn is already recorded"))?
+                    .rows_affected();
+                    if updated == 0 {
+                        return Err(StoreError::Conflict(format!(
+                            "burn request {id} is already completed by another transaction"
+                        )));
+                    }
+                    id
+                }
+            };
+            insert_outputs!(tx, outputs);
+            tx.commit().await?;
+            target
+        });
+        let row: RequestRow = with_pool!(self, |pool| sqlx::query_as(&select)
+            .bind(id)
+            .fetch_one(pool)
+            .await?);
+        row.into_burn()
+    }
+
+    /// The asset's confirmed reissued and burnt totals (the summary's `reissued` and `burned`).
+    pub async fn reissue_burn_totals(&self, asset_uuid: &str) -> Result<ReissueBurnTotals> {
+        let sql = "SELECT \
+             (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM reissuances \
+              WHERE asset_uuid = $1 AND status = 'confirmed'), \
+             (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM burns \
+              WHERE asset_uuid = $1 AND status = 'confirmed')";
+        let (reissued, burned): (i64, i64) = with_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(asset_uuid)
+            .fetch_one(pool)
+            .await?);
+        Ok(ReissueBurnTotals { reissued, burned })
+    }
+}
