@@ -41,6 +41,9 @@ pub struct Config {
     pub key_passphrase: Option<Secret>,
     /// The chain backend.
     pub node: NodeConfig,
+    /// How long an issuer authorization endpoint has to answer a co-signing request, in
+    /// milliseconds; no answer in time refuses the transfer.
+    pub authorizer_timeout_ms: u64,
 }
 
 /// Default address of the embedded node's JSON-RPC server.
@@ -96,6 +99,7 @@ impl Default for Config {
             issuer_password: None,
             key_passphrase: None,
             node: NodeConfig::default(),
+            authorizer_timeout_ms: 5_000,
         }
     }
 }

@@ -279,7 +279,10 @@ impl Platform {
             config.token_lifetime(),
             config.login_limits(),
         )
-        .with_node(rpc);
+        .with_node(rpc)
+        .with_cosign_settings(crate::cosign::CosignSettings {
+            authorizer_timeout: std::time::Duration::from_millis(config.authorizer_timeout_ms),
+        });
         // Issuances a previous run recorded but may not have broadcast are finished now, so a
         // crash between signing and broadcasting loses nothing. What cannot be resolved (node
         // unreachable) stays recorded and is retried on the next start.
