@@ -124,6 +124,8 @@ pub fn app(state: AppState) -> Router {
             put(managers::remove_asset).post(managers::remove_asset),
         )
         .route("/audit", get(audit::list))
+        .merge(routes::assignments::routes())
+        .merge(routes::distributions::routes())
         // Resources in their own modules, each with a `routes()` of its paths (one line each):
         .merge(routes::reports::routes())
         .merge(routes::gaid_balances::routes())

@@ -2,7 +2,10 @@
 
 pub mod amp2;
 pub mod assets;
+pub mod assignments;
 pub mod categories;
+mod distribution_confirm;
+pub mod distributions;
 pub mod gaid_balances;
 pub mod gaids;
 pub mod info;

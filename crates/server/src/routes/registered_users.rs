@@ -249,10 +249,10 @@ pub async fn delete(
     Ok(no_content())
 }
 
-/// Per-asset figures for a registered user: one entry per asset the user has assignments,
-/// distributions or a balance in. Assignments, distributions and ownership are not tracked yet
-/// (they come with the chain follower and the assignment endpoints), so no user has figures in
-/// any asset and the list is empty; this handler must read them from the store once they exist.
+/// Per-asset figures for a registered user: one entry per asset of the issuer in which the
+/// user has assignments or a balance. `assignments_sum` sums the user's assignments (not
+/// deleted), `distributions_sum` the distributed ones, `balance` the unspent, not lost outputs
+/// of the asset held by the user's GAIDs in the chain index.
 #[utoipa::path(get, path = "/api/registered_users/{id}/summary", tag = "registered_users",
     security(("token" = [])),
     params(("id" = i64, Path, description = "Registered user id")),
@@ -267,7 +267,22 @@ pub async fn summary(
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<RegisteredUserAssetSummary>>, ApiError> {
     find(&state, &auth, id).await?;
-    Ok(Json(Vec::new()))
+    let summary = state
+        .store()
+        .registered_user_summary(auth.issuer.id, id)
+        .await?;
+    Ok(Json(
+        summary
+            .into_iter()
+            .map(|s| RegisteredUserAssetSummary {
+                asset_uuid: s.asset_uuid,
+                asset_id: s.asset_id.unwrap_or_default(),
+                assignments_sum: s.assignments_sum,
+                distributions_sum: s.distributions_sum,
+                balance: s.balance,
+            })
+            .collect(),
+    ))
 }
 
 /// The registered user's GAIDs, in the order they were added.

@@ -228,6 +228,7 @@ impl Fixture {
                     "{gaid}" => self.gaid.clone(),
                     "{asset_uuid}" => self.asset.clone(),
                     "{assignment_id}" => "1".to_string(),
+                    "{distribution_id}" => "00000000-0000-4000-8000-000000000000".to_string(),
                     "{height}" => "0".to_string(),
                     "{txid}" => "ab".repeat(32),
                     other if other.starts_with('{') => panic!("no value for {other} in {template}"),

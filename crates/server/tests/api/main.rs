@@ -4,9 +4,11 @@
 mod access;
 mod amp2;
 mod assets;
+mod assignments;
 mod auth;
 mod categories;
 mod common;
+mod distributions;
 mod isolation;
 mod managers;
 mod openapi;
