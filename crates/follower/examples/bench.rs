@@ -1,0 +1,214 @@
+//! Benchmark: blocks indexed per second by the chain follower.
+//!
+//! Builds a regtest chain of `BENCH_BLOCKS` blocks (default 10,000) on the embedded node with
+//! managed-asset traffic: a managed asset issued to the treasury wallet, then every
+//! `BENCH_TX_EVERY` blocks (default 20) a confidential payment of the asset from the
+//! treasury to a registered AMP2 wallet (which the follower unblinds with the wallet's view
+//! key). Then one follower indexes the whole chain from an empty SQLite index (or
+//! `BENCH_DATABASE_URL`) and the rate is printed.
+//!
+//! `cargo run -p amphora-follower --example bench` (add `--release` for release figures).
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use amphora_core::Network;
+use amphora_cosigner::PlatformKey;
+use amphora_follower::{Follower, FollowerConfig};
+use amphora_regtest::{Node, NodeConfig};
+use amphora_rpc::types::UnspentOutput;
+use amphora_rpc::{Amount, Auth, ElementsRpc};
+use amphora_store::{IssuanceTx, NewAsset, Store};
+use elements::AddressParams;
+use lwk_signer::SwSigner;
+use lwk_wollet::amp2::Amp2;
+use lwk_wollet::WolletDescriptor;
+use serde_json::json;
+
+const SERVER_MNEMONIC: &str =
+    "letter advice cage absurd amount doctor acoustic avoid letter advice cage above";
+const USER_MNEMONIC: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let blocks = env_u64("BENCH_BLOCKS", 10_000);
+    let every = env_u64("BENCH_TX_EVERY", 20).max(1);
+    let node = Node::start(NodeConfig {
+        rpc_listen: "127.0.0.1:0".parse()?,
+        ..NodeConfig::default()
+    })
+    .await?;
+    let (user, password) = node.credentials();
+    let rpc = ElementsRpc::new(node.rpc_url(), Auth::UserPass { user, password })?;
+    rpc.create_wallet("treasury").await?;
+    let treasury = rpc.wallet("treasury");
+    treasury.rescan_blockchain().await?;
+    let miner = treasury.get_new_address(None).await?;
+
+    let dir = tempfile::tempdir()?;
+    let url = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite:{}", dir.path().join("bench.db").display()));
+    let store = Store::connect(&url).await?;
+    store.migrate().await?;
+
+    // the managed asset and the registered wallet
+    let issued = treasury
+        .issue_asset(
+            Amount::from_units(1_000_000_000),
+            Amount::from_units(1),
+            false,
+        )
+        .await?;
+    // the wallet unblinds its own outputs: where the asset and the token went
+    let mut vouts = Vec::new();
+    for id in [issued.asset, issued.token] {
+        let found: Vec<UnspentOutput> = treasury
+            .call(
+                "listunspent",
+                &[
+                    json!(0),
+                    json!(9_999_999),
+                    json!([]),
+                    json!(true),
+                    json!({ "asset": id }),
+                ],
+            )
+            .await?;
+        let output = found
+            .into_iter()
+            .find(|u| u.txid == issued.txid)
+            .ok_or("issuance output not in the treasury wallet")?;
+        vouts.push((i64::from(output.vout), output.address.unwrap_or_default()));
+    }
+    let (asset_vout, destination) = vouts[0].clone();
+    let token_vout = vouts[1].0;
+    let issuer = store.create_issuer("bench", "h").await?;
+    store
+        .create_asset(&NewAsset {
+            uuid: "bench-asset".into(),
+            issuer_id: issuer.id,
+            name: "Bench".into(),
+            amount: 1_000_000_000,
+            destination_address: destination,
+            domain: "example.com".into(),
+            ticker: "BNCH".into(),
+            pubkey: "02ab".into(),
+            precision: 0,
+            is_confidential: false,
+            is_reissuable: true,
+            reissuance_amount: 1,
+            reissuance_address: String::new(),
+            transfer_restricted: true,
+            issuer_authorization_endpoint: None,
+            contract_json: "{}".into(),
+            contract_hash: "00".repeat(32),
+        })
+        .await?;
+    store
+        .set_asset_issuance_tx(
+            "bench-asset",
+            &IssuanceTx {
+                asset_id: issued.asset.to_string(),
+                reissuance_token_id: Some(issued.token.to_string()),
+                tx_hex: "00".into(),
+                txid: issued.txid.to_string(),
+                vin: i64::from(issued.vin),
+                asset_vout,
+                reissuance_vout: Some(token_vout),
+            },
+        )
+        .await?;
+    store.set_asset_broadcast("bench-asset", None, None).await?;
+    let key = PlatformKey::from_mnemonic(SERVER_MNEMONIC, Network::LiquidRegtest)?;
+    let amp2 = Amp2::new(
+        key.xpub_info().keyorigin_xpub,
+        "http://127.0.0.1:1/amp2".into(),
+    )?;
+    let signer = SwSigner::new_with_network(
+        USER_MNEMONIC,
+        amphora_cosigner::key::lwk_network(Network::LiquidRegtest),
+    )?;
+    let descriptor = amp2
+        .elip153_from_signer(&signer, 0)?
+        .descriptor()
+        .to_string();
+    let wallet = key.check_descriptor(&descriptor)?;
+    store
+        .register_wallet(&wallet.wid, &wallet.descriptor, wallet.gaid.as_str())
+        .await?;
+    let wallet_descriptor = WolletDescriptor::from_str(&wallet.descriptor)?;
+
+    // the chain
+    let build = Instant::now();
+    let mut payments = 0u32;
+    let mut height = rpc.get_block_count().await?;
+    while height < blocks {
+        if height % every == 0 {
+            let address = wallet_descriptor
+                .address(payments % 80, &AddressParams::ELEMENTS)?
+                .to_string();
+            treasury
+                .send_to_address(&address, Amount::from_units(10), Some(&issued.asset))
+                .await?;
+            payments += 1;
+            rpc.generate_to_address(1, &miner).await?;
+            height += 1;
+        } else {
+            let n = (every - height % every).min(blocks - height);
+            rpc.generate_to_address(n, &miner).await?;
+            height += n;
+        }
+    }
+    println!(
+        "built {height} blocks with {payments} managed-asset payments in {:.1?}",
+        build.elapsed()
+    );
+
+    // the measurement
+    let start = Instant::now();
+    let follower = Follower::new(
+        store.clone(),
+        rpc.clone(),
+        FollowerConfig {
+            poll_interval: Duration::from_millis(10),
+            ..FollowerConfig::default()
+        },
+    )
+    .spawn();
+    let target = height as i64;
+    let status = follower
+        .wait_for(Duration::from_secs(600), |s| s.tip_height == Some(target))
+        .await
+        .ok_or("the follower did not reach the tip in 10 minutes")?;
+    let elapsed = start.elapsed();
+    follower.shutdown().await;
+    let outputs = store.asset_outputs("bench-asset").await?;
+    let wallet_outputs = outputs
+        .iter()
+        .filter(|o| o.output.owner.kind() == "wallet")
+        .count();
+    println!(
+        "indexed {} blocks in {:.2?}: {:.0} blocks/s ({} outputs of the asset, {} to the \
+         registered wallet, engine {:?})",
+        status.blocks_indexed,
+        elapsed,
+        status.blocks_indexed as f64 / elapsed.as_secs_f64(),
+        outputs.len(),
+        wallet_outputs,
+        store.engine()
+    );
+    if wallet_outputs != payments as usize {
+        return Err(format!("expected {payments} wallet outputs, found {wallet_outputs}").into());
+    }
+    store.close().await;
+    node.shutdown().await?;
+    Ok(())
+}

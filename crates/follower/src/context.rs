@@ -1,0 +1,133 @@
+//! What the follower knows before reading a block: the managed assets (by asset id, token id,
+//! issuance transaction and treasury script) and the registered wallets. Refreshed from the
+//! store on every poll, after the node's height was read, so every block up to that height is
+//! read knowing every asset issued and wallet registered before it was mined.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use amphora_store::{Store, StoreError, TrackedAsset};
+use elements::{Address, AssetId, Script, Txid};
+
+use crate::wallets::WalletScripts;
+
+/// A managed asset with its identifiers parsed.
+#[derive(Debug, Clone)]
+pub struct ManagedAsset {
+    /// The store's row.
+    pub tracked: TrackedAsset,
+    /// Asset id.
+    pub asset_id: AssetId,
+    /// Reissuance token id.
+    pub token_id: Option<AssetId>,
+    /// The issuance transaction.
+    pub issuance_txid: Option<Txid>,
+}
+
+/// The managed assets and registered wallets, indexed for reading blocks.
+#[derive(Debug)]
+pub struct Context {
+    assets: Vec<ManagedAsset>,
+    /// asset or token id → (asset index, is_token)
+    by_id: HashMap<AssetId, (usize, bool)>,
+    by_issuance: HashMap<Txid, usize>,
+    /// treasury script → asset indexes whose treasury it is
+    treasury: HashMap<Script, Vec<usize>>,
+    /// The registered wallets.
+    pub wallets: WalletScripts,
+}
+
+impl Context {
+    /// Empty: no assets, no wallets.
+    pub fn new(lookahead: u32) -> Context {
+        Context {
+            assets: Vec::new(),
+            by_id: HashMap::new(),
+            by_issuance: HashMap::new(),
+            treasury: HashMap::new(),
+            wallets: WalletScripts::new(lookahead),
+        }
+    }
+
+    /// Reloads the managed assets and adds newly registered wallets.
+    pub async fn refresh(&mut self, store: &Store) -> Result<(), StoreError> {
+        self.set_assets(store.tracked_assets().await?);
+        self.wallets.refresh(&store.all_registered_wallets().await?);
+        Ok(())
+    }
+
+    /// Replaces the managed assets. Rows whose ids do not parse are skipped with a warning.
+    pub fn set_assets(&mut self, tracked: Vec<TrackedAsset>) {
+        self.assets.clear();
+        self.by_id.clear();
+        self.by_issuance.clear();
+        self.treasury.clear();
+        for row in tracked {
+            let Ok(asset_id) = AssetId::from_str(&row.asset_id) else {
+                tracing::warn!(asset = %row.uuid, "asset id {:?} does not parse", row.asset_id);
+                continue;
+            };
+            let token_id = row
+                .token_id
+                .as_deref()
+                .and_then(|t| AssetId::from_str(t).ok());
+            let issuance_txid = Txid::from_str(&row.issuance_txid).ok();
+            let pos = self.assets.len();
+            self.by_id.insert(asset_id, (pos, false));
+            if let Some(token) = token_id {
+                self.by_id.insert(token, (pos, true));
+            }
+            if let Some(txid) = issuance_txid {
+                self.by_issuance.insert(txid, pos);
+            }
+            for address in &row.treasury_addresses {
+                match Address::from_str(address) {
+                    Ok(address) => self
+                        .treasury
+                        .entry(address.script_pubkey())
+                        .or_default()
+                        .push(pos),
+                    Err(e) => tracing::warn!(asset = %row.uuid, "treasury address {address}: {e}"),
+                }
+            }
+            self.assets.push(ManagedAsset {
+                tracked: row,
+                asset_id,
+                token_id,
+                issuance_txid,
+            });
+        }
+    }
+
+    /// Number of managed assets.
+    pub fn asset_count(&self) -> usize {
+        self.assets.len()
+    }
+
+    /// The managed asset at `pos`.
+    pub fn asset(&self, pos: usize) -> &ManagedAsset {
+        &self.assets[pos]
+    }
+
+    /// The managed asset with this UUID.
+    pub fn asset_by_uuid(&self, uuid: &str) -> Option<usize> {
+        self.assets.iter().position(|a| a.tracked.uuid == uuid)
+    }
+
+    /// The managed asset whose asset (`false`) or token (`true`) `id` is.
+    pub fn by_id(&self, id: &AssetId) -> Option<(usize, bool)> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The managed asset issued by `txid`.
+    pub fn by_issuance(&self, txid: &Txid) -> Option<usize> {
+        self.by_issuance.get(txid).copied()
+    }
+
+    /// Whether `script` is a treasury script of the asset at `pos`.
+    pub fn is_treasury(&self, pos: usize, script: &Script) -> bool {
+        self.treasury
+            .get(script)
+            .is_some_and(|assets| assets.contains(&pos))
+    }
+}

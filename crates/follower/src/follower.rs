@@ -1,0 +1,294 @@
+//! The follower loop: lease, reorg check, index the next blocks, report status, sleep.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use amphora_rpc::ElementsRpc;
+use amphora_store::{Store, StoreError};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::block::index_block;
+use crate::context::Context;
+use crate::error::FollowerError;
+use crate::flows::{recognizers, FlowRecognizer};
+use crate::wallets::DEFAULT_LOOKAHEAD;
+
+/// How the follower runs.
+#[derive(Debug, Clone)]
+pub struct FollowerConfig {
+    /// Pause between polls of the node once caught up (and after an error).
+    pub poll_interval: Duration,
+    /// How long the follower lease lasts unless renewed; renewed on every poll and block.
+    pub lease_ttl: Duration,
+    /// This replica's lease holder id (unique per process).
+    pub holder: String,
+    /// First height indexed on an empty index.
+    pub start_height: u64,
+    /// Most blocks indexed per poll before the lease and the context are refreshed.
+    pub batch: u64,
+    /// Wallet scripts derived past the highest used index.
+    pub lookahead: u32,
+}
+
+impl Default for FollowerConfig {
+    fn default() -> Self {
+        FollowerConfig {
+            poll_interval: Duration::from_millis(500),
+            lease_ttl: Duration::from_secs(10),
+            holder: format!("follower-{}-{}", std::process::id(), uuid::Uuid::new_v4()),
+            start_height: 0,
+            batch: 1_000,
+            lookahead: DEFAULT_LOOKAHEAD,
+        }
+    }
+}
+
+/// What the follower is doing, for `/healthz` and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FollowerStatus {
+    /// Whether this replica holds the lease (only the holder indexes).
+    pub is_leader: bool,
+    /// Height of the last indexed block.
+    pub tip_height: Option<i64>,
+    /// Hash of the last indexed block.
+    pub tip_hash: Option<String>,
+    /// The node's height at the last poll.
+    pub node_height: Option<i64>,
+    /// Blocks the index is behind the node.
+    pub lag: Option<i64>,
+    /// Blocks this replica indexed since it started.
+    pub blocks_indexed: u64,
+    /// Reorgs this replica rolled back.
+    pub reorgs: u64,
+    /// The last error, cleared by the next successful poll.
+    pub last_error: Option<String>,
+}
+
+/// The chain follower of one replica.
+#[derive(Debug)]
+pub struct Follower {
+    store: Store,
+    rpc: ElementsRpc,
+    config: FollowerConfig,
+    recognizers: Arc<Vec<Box<dyn FlowRecognizer>>>,
+    ctx: Context,
+    status: watch::Sender<FollowerStatus>,
+}
+
+/// A running follower: its status, and the way to stop it.
+#[derive(Debug)]
+pub struct FollowerHandle {
+    status: watch::Receiver<FollowerStatus>,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl FollowerHandle {
+    /// The latest status.
+    pub fn status(&self) -> FollowerStatus {
+        self.status.borrow().clone()
+    }
+
+    /// A receiver of status changes (for `AppState`).
+    pub fn subscribe(&self) -> watch::Receiver<FollowerStatus> {
+        self.status.clone()
+    }
+
+    /// Waits until `done` holds for the status, at most `timeout`. Returns the status that
+    /// satisfied it, or `None` on timeout.
+    pub async fn wait_for(
+        &self,
+        timeout: Duration,
+        mut done: impl FnMut(&FollowerStatus) -> bool,
+    ) -> Option<FollowerStatus> {
+        let mut rx = self.status.clone();
+        let reached = match tokio::time::timeout(timeout, rx.wait_for(|s| done(s))).await {
+            Ok(Ok(status)) => Some(status.clone()),
+            _ => None,
+        };
+        reached
+    }
+
+    /// Stops the follower after the block it is writing (never half a block) and releases
+    /// the lease so another replica can take over at once.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        if let Err(e) = self.task.await {
+            tracing::error!("chain follower task failed: {e}");
+        }
+    }
+}
+
+impl Follower {
+    /// A follower indexing `rpc`'s chain into `store` with the platform's flow recognizers.
+    pub fn new(store: Store, rpc: ElementsRpc, config: FollowerConfig) -> Follower {
+        Follower::with_recognizers(store, rpc, config, recognizers())
+    }
+
+    /// A follower with an explicit list of flow recognizers.
+    pub fn with_recognizers(
+        store: Store,
+        rpc: ElementsRpc,
+        config: FollowerConfig,
+        recognizers: Vec<Box<dyn FlowRecognizer>>,
+    ) -> Follower {
+        let (status, _) = watch::channel(FollowerStatus::default());
+        Follower {
+            store,
+            rpc,
+            ctx: Context::new(config.lookahead),
+            config,
+            recognizers: Arc::new(recognizers),
+            status,
+        }
+    }
+
+    /// Starts the loop on the runtime.
+    pub fn spawn(self) -> FollowerHandle {
+        let (stop, stop_rx) = watch::channel(false);
+        let status = self.status.subscribe();
+        let task = tokio::spawn(self.run(stop_rx));
+        FollowerHandle { status, stop, task }
+    }
+
+    async fn run(mut self, mut stop: watch::Receiver<bool>) {
+        tracing::info!(holder = %self.config.holder, "chain follower started");
+        while !*stop.borrow() {
+            let caught_up = match self.poll(&stop).await {
+                Ok(caught_up) => {
+                    self.status.send_modify(|s| s.last_error = None);
+                    caught_up
+                }
+                Err(e) => {
+                    tracing::warn!("chain follower: {e}");
+                    self.status
+                        .send_modify(|s| s.last_error = Some(e.to_string()));
+                    true
+                }
+            };
+            if caught_up {
+                tokio::select! {
+                    _ = tokio::time::sleep(self.config.poll_interval) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        }
+        if let Err(e) = self.store.release_follower_lease(&self.config.holder).await {
+            tracing::warn!("releasing the follower lease: {e}");
+        }
+        self.status.send_modify(|s| s.is_leader = false);
+        tracing::info!(holder = %self.config.holder, "chain follower stopped");
+    }
+
+    /// One poll: returns true when caught up with the node (or not the leader).
+    async fn poll(&mut self, stop: &watch::Receiver<bool>) -> Result<bool, FollowerError> {
+        let leader = self
+            .store
+            .acquire_follower_lease(&self.config.holder, self.config.lease_ttl)
+            .await?;
+        self.status.send_modify(|s| s.is_leader = leader);
+        if !leader {
+            return Ok(true);
+        }
+        let node_height = i64::try_from(self.rpc.get_block_count().await?)
+            .map_err(|_| FollowerError::Chain("node height out of range".into()))?;
+        // read the assets and wallets after the node's height: every block up to it was mined
+        // after they were recorded
+        self.ctx.refresh(&self.store).await?;
+        let mut tip = self.store.chain_tip().await?;
+        self.report(&tip, node_height);
+
+        if let Some(fork) = self.find_fork(tip.as_ref(), node_height).await? {
+            tracing::warn!(fork, "chain reorganisation: rolling back to height {fork}");
+            self.store
+                .rollback_to_leased(&self.config.holder, self.config.lease_ttl, fork)
+                .await?;
+            self.status.send_modify(|s| s.reorgs += 1);
+            tip = self.store.chain_tip().await?;
+            self.report(&tip, node_height);
+        }
+
+        let start = match &tip {
+            Some(t) => t.height + 1,
+            None => self.config.start_height as i64,
+        };
+        let end = node_height.min(start + self.config.batch as i64 - 1);
+        for height in start..=end {
+            if *stop.borrow() {
+                return Ok(true);
+            }
+            let hash = self.rpc.get_block_hash(height as u64).await?;
+            let block = self.rpc.get_block(&hash).await?;
+            if let Some(t) = &tip {
+                if block.header.prev_blockhash.to_string() != t.block_hash {
+                    // the node reorganised while we read: the next poll finds the fork
+                    return Ok(false);
+                }
+            }
+            let update = index_block(
+                &self.store,
+                &mut self.ctx,
+                &self.recognizers,
+                &block,
+                height,
+            )
+            .await?;
+            match self
+                .store
+                .apply_block_leased(&self.config.holder, self.config.lease_ttl, &update)
+                .await
+            {
+                Ok(()) => {}
+                // lease lost or the index moved under us: start over from the store's view
+                Err(StoreError::Conflict(message)) => {
+                    tracing::info!("chain follower: {message}");
+                    return Ok(true);
+                }
+                Err(e) => return Err(e.into()),
+            }
+            tip = Some(update.block);
+            self.status.send_modify(|s| s.blocks_indexed += 1);
+            self.report(&tip, node_height);
+        }
+        Ok(end >= node_height)
+    }
+
+    /// The height to roll back to when the indexed tip is not on the node's best chain: the
+    /// highest indexed block the node still has. `None` when the tip is on the best chain.
+    async fn find_fork(
+        &self,
+        tip: Option<&amphora_store::IndexedBlock>,
+        node_height: i64,
+    ) -> Result<Option<i64>, FollowerError> {
+        let Some(tip) = tip else { return Ok(None) };
+        let mut height = tip.height.min(node_height);
+        if height == tip.height && self.node_hash(height).await? == tip.block_hash {
+            return Ok(None);
+        }
+        while height >= 0 {
+            let Some(indexed) = self.store.indexed_block(height).await? else {
+                // below the first indexed block: nothing in common
+                return Ok(Some(height));
+            };
+            if self.node_hash(height).await? == indexed.block_hash {
+                return Ok(Some(height));
+            }
+            height -= 1;
+        }
+        Ok(Some(-1))
+    }
+
+    async fn node_hash(&self, height: i64) -> Result<String, FollowerError> {
+        Ok(self.rpc.get_block_hash(height as u64).await?.to_string())
+    }
+
+    fn report(&self, tip: &Option<amphora_store::IndexedBlock>, node_height: i64) {
+        self.status.send_modify(|s| {
+            s.tip_height = tip.as_ref().map(|t| t.height);
+            s.tip_hash = tip.as_ref().map(|t| t.block_hash.clone());
+            s.node_height = Some(node_height);
+            s.lag = Some(node_height - tip.as_ref().map_or(-1, |t| t.height));
+        });
+    }
+}

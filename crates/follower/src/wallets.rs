@@ -1,0 +1,171 @@
+//! The registered AMP2 wallets as the follower sees them: the scripts each wallet can receive
+//! on (derived up to a look-ahead past the highest index seen used, like a wallet's gap
+//! limit), and each wallet's view key to unblind what it receives.
+//!
+//! Descriptors are read from the store, where they were checked at registration
+//! (`amphora_cosigner::PlatformKey::check_descriptor`) and stored in canonical form, so the
+//! follower parses them without the platform key.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+
+use amphora_store::RegisteredWallet;
+use elements::secp256k1_zkp::{All, Secp256k1};
+use elements::{Script, TxOut, TxOutSecrets};
+use lwk_wollet::{Chain, WolletDescriptor};
+
+/// Scripts derived past the highest used index of each chain of each wallet.
+pub const DEFAULT_LOOKAHEAD: u32 = 100;
+
+/// The owner of a recognised script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalletOwner {
+    /// Wallet id.
+    pub wid: String,
+    /// The wallet's GAID.
+    pub gaid: String,
+}
+
+#[derive(Debug)]
+struct Wallet {
+    owner: WalletOwner,
+    descriptor: WolletDescriptor,
+    /// Scripts derived so far per chain (external, internal).
+    derived: [u32; 2],
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    wallet: usize,
+    chain: Chain,
+    index: u32,
+}
+
+/// The registered wallets indexed by script.
+#[derive(Debug)]
+pub struct WalletScripts {
+    wallets: Vec<Wallet>,
+    known: HashSet<String>,
+    by_script: HashMap<Script, Slot>,
+    lookahead: u32,
+    secp: Secp256k1<All>,
+}
+
+fn slot_of(chain: Chain) -> usize {
+    match chain {
+        Chain::External => 0,
+        Chain::Internal => 1,
+    }
+}
+
+impl WalletScripts {
+    /// No wallets yet; `lookahead` scripts are derived past the highest used index.
+    pub fn new(lookahead: u32) -> WalletScripts {
+        WalletScripts {
+            wallets: Vec::new(),
+            known: HashSet::new(),
+            by_script: HashMap::new(),
+            lookahead: lookahead.max(1),
+            secp: Secp256k1::new(),
+        }
+    }
+
+    /// Number of wallets indexed.
+    pub fn len(&self) -> usize {
+        self.wallets.len()
+    }
+
+    /// Whether no wallet is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.wallets.is_empty()
+    }
+
+    /// Adds the wallets not indexed yet. A descriptor that does not parse (it cannot happen for
+    /// a descriptor the co-signer registered) is skipped with a warning rather than stopping
+    /// the follower.
+    pub fn refresh(&mut self, registered: &[RegisteredWallet]) {
+        for wallet in registered {
+            if self.known.contains(&wallet.wid) {
+                continue;
+            }
+            match WolletDescriptor::from_str(&wallet.descriptor) {
+                Ok(descriptor) => {
+                    let pos = self.wallets.len();
+                    self.wallets.push(Wallet {
+                        owner: WalletOwner {
+                            wid: wallet.wid.clone(),
+                            gaid: wallet.gaid.clone(),
+                        },
+                        descriptor,
+                        derived: [0, 0],
+                    });
+                    for chain in [Chain::External, Chain::Internal] {
+                        self.derive_up_to(pos, chain, self.lookahead - 1);
+                    }
+                }
+                Err(e) => tracing::warn!(wid = %wallet.wid, "unusable wallet descriptor: {e}"),
+            }
+            self.known.insert(wallet.wid.clone());
+        }
+    }
+
+    /// Records that `index` of `chain` of wallet `wid` is in use (an address handed out),
+    /// deriving scripts up to `index + lookahead`.
+    pub fn mark_used(&mut self, wid: &str, chain: Chain, index: u32) {
+        if let Some(pos) = self.wallets.iter().position(|w| w.owner.wid == wid) {
+            self.derive_up_to(pos, chain, index.saturating_add(self.lookahead));
+        }
+    }
+
+    /// The wallet that receives on `script`, if any. Seeing a script used extends its chain's
+    /// look-ahead.
+    pub fn owner(&mut self, script: &Script) -> Option<WalletOwner> {
+        let slot = *self.by_script.get(script)?;
+        self.derive_up_to(
+            slot.wallet,
+            slot.chain,
+            slot.index.saturating_add(self.lookahead),
+        );
+        Some(self.wallets[slot.wallet].owner.clone())
+    }
+
+    /// Unblinds `txout` with the view key of the wallet receiving on its script. `None` when
+    /// no wallet receives on it or it is not blinded to that wallet's key; explicit outputs
+    /// come back as they are, with zero blinders.
+    pub fn unblind(&self, txout: &TxOut) -> Option<TxOutSecrets> {
+        if let (Some(asset), Some(value)) = (txout.asset.explicit(), txout.value.explicit()) {
+            return Some(TxOutSecrets::new(
+                asset,
+                elements::confidential::AssetBlindingFactor::zero(),
+                value,
+                elements::confidential::ValueBlindingFactor::zero(),
+            ));
+        }
+        let slot = self.by_script.get(&txout.script_pubkey)?;
+        let ct = self.wallets[slot.wallet].descriptor.ct_descriptor().ok()?;
+        let key = lwk_common::derive_blinding_key(ct, &txout.script_pubkey)?;
+        txout.unblind(&self.secp, key).ok()
+    }
+
+    fn derive_up_to(&mut self, pos: usize, chain: Chain, last: u32) {
+        let slot = slot_of(chain);
+        while self.wallets[pos].derived[slot] <= last {
+            let index = self.wallets[pos].derived[slot];
+            match self.wallets[pos].descriptor.script_pubkey(chain, index) {
+                Ok(script) => {
+                    self.by_script.insert(
+                        script,
+                        Slot {
+                            wallet: pos,
+                            chain,
+                            index,
+                        },
+                    );
+                }
+                // hardened or out-of-range indexes: nothing further to derive
+                Err(_) => break,
+            }
+            self.wallets[pos].derived[slot] = index + 1;
+        }
+    }
+}

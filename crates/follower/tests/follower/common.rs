@@ -1,0 +1,259 @@
+//! The test platform: an embedded regtest node (RPC on 127.0.0.1:0), a funded `treasury`
+//! wallet, a migrated SQLite store, helpers to issue managed assets, register AMP2 wallets,
+//! mine, and run followers.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use amphora_core::Network;
+use amphora_cosigner::PlatformKey;
+use amphora_follower::{Follower, FollowerConfig, FollowerHandle, FollowerStatus};
+use amphora_regtest::{Node, NodeConfig, NodeHandle};
+use amphora_rpc::types::UnspentOutput;
+use amphora_rpc::{Amount, Auth, ElementsRpc};
+use amphora_store::{IssuanceTx, NewAsset, Store};
+use elements::{AddressParams, AssetId, Txid};
+use lwk_signer::SwSigner;
+use lwk_wollet::amp2::Amp2;
+use lwk_wollet::WolletDescriptor;
+use serde_json::json;
+
+/// Generous bound for anything the follower should do within a few polls.
+pub const WAIT: Duration = Duration::from_secs(60);
+
+const SERVER_MNEMONIC: &str =
+    "letter advice cage absurd amount doctor acoustic avoid letter advice cage above";
+const USER_MNEMONIC: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+/// Node, wallets and store of one test.
+pub struct Platform {
+    pub node: Option<NodeHandle>,
+    pub rpc: ElementsRpc,
+    pub treasury: ElementsRpc,
+    pub other: ElementsRpc,
+    pub store: Store,
+    pub db_url: String,
+    _dir: tempfile::TempDir,
+}
+
+/// A managed asset issued by the treasury wallet (explicit amounts).
+pub struct Issued {
+    pub uuid: String,
+    pub asset: AssetId,
+    pub txid: Txid,
+    pub amount: i64,
+}
+
+/// A registered AMP2 wallet.
+pub struct Registered {
+    pub wid: String,
+    pub gaid: String,
+    pub descriptor: WolletDescriptor,
+}
+
+impl Platform {
+    pub async fn start() -> Platform {
+        let node = Node::start(NodeConfig {
+            rpc_listen: "127.0.0.1:0".parse().unwrap(),
+            ..NodeConfig::default()
+        })
+        .await
+        .expect("node starts");
+        let (user, password) = node.credentials();
+        let rpc = ElementsRpc::new(node.rpc_url(), Auth::UserPass { user, password }).unwrap();
+        for name in ["treasury", "other"] {
+            rpc.create_wallet(name).await.unwrap();
+        }
+        let treasury = rpc.wallet("treasury");
+        // the genesis free coins (anyone-can-spend) pay the treasury's fees
+        treasury.rescan_blockchain().await.unwrap();
+        let other = rpc.wallet("other");
+        let dir = tempfile::tempdir().unwrap();
+        let db_url = format!("sqlite:{}", dir.path().join("amphora.db").display());
+        let store = Store::connect(&db_url).await.unwrap();
+        store.migrate().await.unwrap();
+        let platform = Platform {
+            node: Some(node),
+            rpc,
+            treasury,
+            other,
+            store,
+            db_url,
+            _dir: dir,
+        };
+        platform.mine(1).await;
+        platform
+    }
+
+    /// Mines `n` blocks to a fresh address of the `other` wallet.
+    pub async fn mine(&self, n: u64) {
+        let address = self.other.get_new_address(None).await.unwrap();
+        self.rpc.generate_to_address(n, &address).await.unwrap();
+    }
+
+    pub async fn height(&self) -> i64 {
+        self.rpc.get_block_count().await.unwrap() as i64
+    }
+
+    /// Issues `amount` units (explicit) and one token to the treasury wallet, records the
+    /// managed asset in the store, and mines it.
+    pub async fn issue(&self, amount: i64) -> Issued {
+        let issued = self
+            .treasury
+            .issue_asset(Amount::from_units(amount), Amount::from_units(1), false)
+            .await
+            .unwrap();
+        // the wallet unblinds its own outputs: where the asset and the token went
+        let unspent = |id: AssetId| async move {
+            let found: Vec<UnspentOutput> = self
+                .treasury
+                .call(
+                    "listunspent",
+                    &[
+                        json!(0),
+                        json!(9_999_999),
+                        json!([]),
+                        json!(true),
+                        json!({ "asset": id }),
+                    ],
+                )
+                .await
+                .unwrap();
+            found
+                .into_iter()
+                .find(|u| u.txid == issued.txid)
+                .expect("issuance output in the treasury wallet")
+        };
+        let (units, token) = (unspent(issued.asset).await, unspent(issued.token).await);
+        let (asset_vout, token_vout) = (i64::from(units.vout), i64::from(token.vout));
+        let destination = units.address.expect("address of the issuance output");
+        let issuer = match self.store.issuer_by_username("issuer").await.unwrap() {
+            Some(issuer) => issuer,
+            None => self.store.create_issuer("issuer", "h").await.unwrap(),
+        };
+        let uuid = uuid::Uuid::new_v4().to_string();
+        self.store
+            .create_asset(&NewAsset {
+                uuid: uuid.clone(),
+                issuer_id: issuer.id,
+                name: "Follower test".into(),
+                amount,
+                destination_address: destination,
+                domain: "example.com".into(),
+                ticker: "FLW".into(),
+                pubkey: "02ab".into(),
+                precision: 0,
+                is_confidential: false,
+                is_reissuable: true,
+                reissuance_amount: 1,
+                reissuance_address: String::new(),
+                transfer_restricted: true,
+                issuer_authorization_endpoint: None,
+                contract_json: "{}".into(),
+                contract_hash: "00".repeat(32),
+            })
+            .await
+            .unwrap();
+        self.store
+            .set_asset_issuance_tx(
+                &uuid,
+                &IssuanceTx {
+                    asset_id: issued.asset.to_string(),
+                    reissuance_token_id: Some(issued.token.to_string()),
+                    tx_hex: "00".into(),
+                    txid: issued.txid.to_string(),
+                    vin: i64::from(issued.vin),
+                    asset_vout,
+                    reissuance_vout: Some(token_vout),
+                },
+            )
+            .await
+            .unwrap();
+        self.store
+            .set_asset_broadcast(&uuid, None, None)
+            .await
+            .unwrap();
+        self.mine(1).await;
+        Issued {
+            uuid,
+            asset: issued.asset,
+            txid: issued.txid,
+            amount,
+        }
+    }
+
+    /// Registers the AMP2 wallet of the test user (account `account`) in the store.
+    pub async fn register_wallet(&self, account: u32) -> Registered {
+        let key = PlatformKey::from_mnemonic(SERVER_MNEMONIC, Network::LiquidRegtest).unwrap();
+        let network = amphora_cosigner::key::lwk_network(Network::LiquidRegtest);
+        let amp2 = Amp2::new(
+            key.xpub_info().keyorigin_xpub,
+            "http://127.0.0.1:1/amp2".into(),
+        )
+        .unwrap();
+        let signer = SwSigner::new_with_network(USER_MNEMONIC, network).unwrap();
+        let descriptor = amp2
+            .elip153_from_signer(&signer, account)
+            .unwrap()
+            .descriptor()
+            .to_string();
+        let registered = key.check_descriptor(&descriptor).unwrap();
+        self.store
+            .register_wallet(
+                &registered.wid,
+                &registered.descriptor,
+                registered.gaid.as_str(),
+            )
+            .await
+            .unwrap();
+        Registered {
+            wid: registered.wid,
+            gaid: registered.gaid.as_str().to_string(),
+            descriptor: WolletDescriptor::from_str(&registered.descriptor).unwrap(),
+        }
+    }
+
+    /// A follower on this platform's store and node (fast polls).
+    pub fn follower(&self, store: Store, holder: &str) -> FollowerHandle {
+        Follower::new(
+            store,
+            self.rpc.clone(),
+            FollowerConfig {
+                poll_interval: Duration::from_millis(50),
+                holder: holder.to_string(),
+                ..FollowerConfig::default()
+            },
+        )
+        .spawn()
+    }
+
+    /// Waits until `follower` indexed the node's current tip.
+    pub async fn caught_up(&self, follower: &FollowerHandle) -> FollowerStatus {
+        let height = self.height().await;
+        let hash = self.rpc.get_best_block_hash().await.unwrap().to_string();
+        follower
+            .wait_for(WAIT, |s| {
+                s.tip_height == Some(height) && s.tip_hash.as_deref() == Some(hash.as_str())
+            })
+            .await
+            .unwrap_or_else(|| panic!("follower did not reach {height}: {:?}", follower.status()))
+    }
+
+    pub async fn stop(mut self) {
+        self.store.close().await;
+        if let Some(node) = self.node.take() {
+            node.shutdown().await.unwrap();
+        }
+    }
+}
+
+impl Registered {
+    /// The wallet's confidential receive address at `index`.
+    pub fn address(&self, index: u32) -> String {
+        self.descriptor
+            .address(index, &AddressParams::ELEMENTS)
+            .unwrap()
+            .to_string()
+    }
+}

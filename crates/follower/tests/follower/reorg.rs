@@ -1,0 +1,101 @@
+//! A 3-block reorg: the follower rolls back to the fork point and indexes the new branch.
+
+use amphora_rpc::Amount;
+use amphora_store::{OutputOwner, TxKind};
+
+use crate::common::{Platform, WAIT};
+
+#[tokio::test]
+async fn a_three_block_reorg_rolls_back_and_forward() {
+    let platform = Platform::start().await;
+    let issued = platform.issue(1_000).await;
+    let wallet = platform.register_wallet(0).await;
+    let follower = platform.follower(platform.store.clone(), "a");
+    platform.caught_up(&follower).await;
+    let fork = platform.height().await;
+
+    // three blocks: a transfer to the wallet in the first
+    let send = platform
+        .treasury
+        .send_to_address(
+            &wallet.address(0),
+            Amount::from_units(1_000),
+            Some(&issued.asset),
+        )
+        .await
+        .unwrap();
+    platform.mine(3).await;
+    platform.caught_up(&follower).await;
+    assert_eq!(
+        platform
+            .store
+            .asset_outputs(&issued.uuid)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+
+    // the node drops them: the follower rolls back to the fork point
+    let first = platform.rpc.get_block_hash(fork as u64 + 1).await.unwrap();
+    let _: serde_json::Value = platform
+        .rpc
+        .call("invalidateblock", &[serde_json::json!(first.to_string())])
+        .await
+        .unwrap();
+    assert_eq!(platform.height().await, fork);
+    let status = follower
+        .wait_for(WAIT, |s| s.tip_height == Some(fork) && s.reorgs == 1)
+        .await
+        .unwrap_or_else(|| panic!("no rollback: {:?}", follower.status()));
+    assert_eq!(status.last_error, None);
+    let outputs = platform.store.asset_outputs(&issued.uuid).await.unwrap();
+    assert_eq!(outputs.len(), 2, "the transfer's output is gone");
+    assert!(outputs.iter().all(|o| o.spent.is_none() && !o.is_lost));
+    assert_eq!(
+        platform
+            .store
+            .treasury_balance(&issued.uuid, 1)
+            .await
+            .unwrap(),
+        1_000
+    );
+    assert_eq!(
+        platform
+            .store
+            .tx_confirmations(&send.to_string())
+            .await
+            .unwrap(),
+        None
+    );
+
+    // a longer branch (the transfer back from the mempool) confirms it again, once
+    platform.mine(4).await;
+    let status = platform.caught_up(&follower).await;
+    assert_eq!(status.tip_height, Some(fork + 4));
+    let outputs = platform.store.asset_outputs(&issued.uuid).await.unwrap();
+    assert_eq!(outputs.len(), 3, "{outputs:?}");
+    let received = outputs
+        .iter()
+        .find(|o| o.output.txid == send.to_string())
+        .unwrap();
+    assert_eq!(received.output.height, fork + 1);
+    assert!(matches!(received.output.owner, OutputOwner::Wallet { .. }));
+    let txs = platform
+        .store
+        .indexed_asset_txs(&issued.uuid)
+        .await
+        .unwrap();
+    assert_eq!(txs.len(), 2);
+    assert_eq!(txs[1].1.kind, TxKind::Transfer);
+    assert_eq!(
+        platform
+            .store
+            .tx_confirmations(&send.to_string())
+            .await
+            .unwrap(),
+        Some(4)
+    );
+    follower.shutdown().await;
+    platform.stop().await;
+}
