@@ -29,6 +29,18 @@ const ENV_KEYS: &[(&str, &str, bool)] = &[
     ("node_rpc_user", "node.rpc_user", true),
     ("node_rpc_password", "node.rpc_password", true),
     ("block_interval_secs", "node.block_interval_secs", false),
+    (
+        "database_max_connections",
+        "database_max_connections",
+        false,
+    ),
+    (
+        "database_statement_timeout_ms",
+        "database_statement_timeout_ms",
+        false,
+    ),
+    ("registry_url", "registry.url", true),
+    ("registry_proof_base_url", "registry.proof_base_url", true),
 ];
 
 /// Flags shared by the commands that run against the platform's data.
@@ -60,6 +72,16 @@ pub struct ConfigArgs {
     /// than 2 confirmations [default: 2].
     #[arg(long, value_name = "SECONDS")]
     pub block_interval: Option<u64>,
+    /// Most database connections of this process [default: 16].
+    #[arg(long, value_name = "N")]
+    pub database_max_connections: Option<u32>,
+    /// PostgreSQL statement timeout in milliseconds, 0 for none [default: 30000].
+    #[arg(long, value_name = "MS")]
+    pub database_statement_timeout_ms: Option<u64>,
+    /// Asset registry receiving registrations (URL, or `own` for the platform's own registry
+    /// at /registry) [default: Blockstream's for the network; own on liquidregtest].
+    #[arg(long, value_name = "URL")]
+    pub registry_url: Option<String>,
 }
 
 /// Errors resolving the configuration.
@@ -120,6 +142,15 @@ impl ConfigArgs {
         if let Some(secs) = self.block_interval {
             figment = figment.merge(Serialized::default("node.block_interval_secs", secs));
         }
+        if let Some(n) = self.database_max_connections {
+            figment = figment.merge(Serialized::default("database_max_connections", n));
+        }
+        if let Some(ms) = self.database_statement_timeout_ms {
+            figment = figment.merge(Serialized::default("database_statement_timeout_ms", ms));
+        }
+        if let Some(url) = &self.registry_url {
+            figment = figment.merge(Serialized::default("registry.url", url));
+        }
         figment
             .extract()
             .map_err(|e| ConfigError::Invalid(Box::new(e)))
@@ -177,6 +208,42 @@ mod tests {
         let config = args.resolve_with_env(environment).unwrap();
         assert_eq!(config.node.rpc_listen.port(), 0);
         assert_eq!(config.node.block_interval_secs, 1);
+    }
+
+    #[test]
+    fn database_pool_and_registry_settings_from_env_and_flags() {
+        let environment = env(&[
+            ("AMPHORA_DATABASE_MAX_CONNECTIONS", "5"),
+            ("AMPHORA_DATABASE_STATEMENT_TIMEOUT_MS", "2500"),
+            ("AMPHORA_REGISTRY_URL", "https://registry.example"),
+            (
+                "AMPHORA_REGISTRY_PROOF_BASE_URL",
+                "http://127.0.0.1:9/{domain}",
+            ),
+        ]);
+        let config = ConfigArgs::default()
+            .resolve_with_env(environment.clone())
+            .unwrap();
+        assert_eq!(config.database_max_connections, 5);
+        assert_eq!(config.database_statement_timeout_ms, 2500);
+        assert_eq!(
+            config.registry.url.as_deref(),
+            Some("https://registry.example")
+        );
+        assert_eq!(
+            config.registry.proof_base_url.as_deref(),
+            Some("http://127.0.0.1:9/{domain}")
+        );
+        let args = ConfigArgs {
+            database_max_connections: Some(3),
+            database_statement_timeout_ms: Some(0),
+            registry_url: Some("own".into()),
+            ..ConfigArgs::default()
+        };
+        let config = args.resolve_with_env(environment).unwrap();
+        assert_eq!(config.database_max_connections, 3);
+        assert_eq!(config.pool_settings().statement_timeout, None);
+        assert_eq!(config.registry.url.as_deref(), Some("own"));
     }
 
     #[test]

@@ -313,6 +313,9 @@ pub const ACCESS_MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/amp2/info/xpub", Anonymous),
     ("GET", "/amp2/info/xpub-master", Anonymous),
     ("POST", "/amp2/wallets/register", Anonymous),
+    // Root paths: health probe and the platform's own asset registry.
+    ("GET", "/healthz", Anonymous),
+    ("GET", "/registry/{asset_id}", Anonymous),
     ("POST", "/amp2/wallets/sign", Anonymous),
     ("GET", "/amp2/info/authorizer", Anonymous),
 ];

@@ -41,9 +41,109 @@ pub struct Config {
     pub key_passphrase: Option<Secret>,
     /// The chain backend.
     pub node: NodeConfig,
+    /// Most database connections this process opens (per replica: PostgreSQL's
+    /// `max_connections` must cover the sum over all replicas).
+    pub database_max_connections: u32,
+    /// PostgreSQL `statement_timeout` of every connection, in milliseconds (0: the server's
+    /// default, usually none). Ignored on SQLite.
+    pub database_statement_timeout_ms: u64,
+    /// The asset registry that `GET /api/assets/{u}/register` submits contracts to.
+    pub registry: RegistryConfig,
     /// How long an issuer authorization endpoint has to answer a co-signing request, in
     /// milliseconds; no answer in time refuses the transfer.
     pub authorizer_timeout_ms: u64,
+}
+
+/// Where asset registrations go and where domain proofs are fetched from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RegistryConfig {
+    /// Registry contracts are submitted to (`POST {url}` with `{asset_id, contract}`, as
+    /// Blockstream's asset registry takes them), or `own` for the platform's own registry,
+    /// served at `/registry/{asset_id}`. Default: Blockstream's public registry of the network
+    /// (`https://assets.blockstream.info/` on liquidv1, `https://assets-testnet.blockstream.info/`
+    /// on liquidtestnet), the platform's own on liquidregtest.
+    pub url: Option<String>,
+    /// Base URL domain proofs are fetched from instead of `https://{domain}` (for staging and
+    /// tests); `{domain}` in it is replaced by the asset's domain. The proof is read at
+    /// `{base}/.well-known/liquid-asset-proof-{asset_id}`.
+    pub proof_base_url: Option<String>,
+}
+
+/// Registry URL of Blockstream's public Liquid (mainnet) asset registry.
+pub const BLOCKSTREAM_REGISTRY: &str = "https://assets.blockstream.info/";
+/// Registry URL of Blockstream's public Liquid testnet asset registry.
+pub const BLOCKSTREAM_TESTNET_REGISTRY: &str = "https://assets-testnet.blockstream.info/";
+
+/// Where the platform registers assets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistryTarget {
+    /// The platform's own registry (`/registry/{asset_id}`).
+    Own,
+    /// An external registry at this URL (no trailing slash).
+    Remote(String),
+}
+
+/// The registry settings in effect: a [`RegistryConfig`] resolved for a network and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrySettings {
+    /// Where registrations go.
+    pub target: RegistryTarget,
+    /// Base URL of domain proofs (no trailing slash); `{domain}` is replaced.
+    pub proof_base_url: String,
+}
+
+impl RegistrySettings {
+    /// Resolves `config` for `network`; an invalid URL is an error naming the setting.
+    pub fn resolve(config: &RegistryConfig, network: Network) -> Result<Self, String> {
+        let target = match config.url.as_deref().map(str::trim) {
+            Some("own") => RegistryTarget::Own,
+            Some(url) => RegistryTarget::Remote(check_http_url("registry.url", url)?),
+            None => match network {
+                Network::LiquidV1 => {
+                    RegistryTarget::Remote(BLOCKSTREAM_REGISTRY.trim_end_matches('/').to_string())
+                }
+                Network::LiquidTestnet => RegistryTarget::Remote(
+                    BLOCKSTREAM_TESTNET_REGISTRY
+                        .trim_end_matches('/')
+                        .to_string(),
+                ),
+                Network::LiquidRegtest => RegistryTarget::Own,
+            },
+        };
+        let proof_base_url = match config.proof_base_url.as_deref() {
+            Some(base) => check_http_url("registry.proof_base_url", base)?,
+            None => "https://{domain}".to_string(),
+        };
+        Ok(RegistrySettings {
+            target,
+            proof_base_url,
+        })
+    }
+
+    /// Where the domain proof of `asset_id` on `domain` is read.
+    pub fn proof_url(&self, domain: &str, asset_id: &str) -> String {
+        format!(
+            "{}/.well-known/liquid-asset-proof-{asset_id}",
+            self.proof_base_url.replace("{domain}", domain)
+        )
+    }
+}
+
+/// An `http(s)://…` URL without its trailing slashes, or an error naming `setting`.
+fn check_http_url(setting: &str, url: &str) -> Result<String, String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.chars().any(char::is_whitespace) => {
+            Ok(trimmed.to_string())
+        }
+        _ => Err(format!(
+            "{setting} must be an http:// or https:// URL (or `own` for registry.url), got '{url}'"
+        )),
+    }
 }
 
 /// Default address of the embedded node's JSON-RPC server.
@@ -99,6 +199,9 @@ impl Default for Config {
             issuer_password: None,
             key_passphrase: None,
             node: NodeConfig::default(),
+            database_max_connections: 16,
+            database_statement_timeout_ms: 30_000,
+            registry: RegistryConfig::default(),
             authorizer_timeout_ms: 5_000,
         }
     }
@@ -111,6 +214,21 @@ impl Config {
             Some(url) => url.expose().to_string(),
             None => format!("sqlite:{}", self.data_dir.join("amphora.db").display()),
         }
+    }
+
+    /// The database pool settings (pool size, statement timeout).
+    pub fn pool_settings(&self) -> amphora_store::PoolSettings {
+        amphora_store::PoolSettings {
+            max_connections: self.database_max_connections,
+            statement_timeout: (self.database_statement_timeout_ms > 0)
+                .then(|| Duration::from_millis(self.database_statement_timeout_ms)),
+            ..amphora_store::PoolSettings::default()
+        }
+    }
+
+    /// The registry settings for the configured network.
+    pub fn registry_settings(&self) -> Result<RegistrySettings, String> {
+        RegistrySettings::resolve(&self.registry, self.network)
     }
 
     /// Lifetime of API tokens.
@@ -204,6 +322,48 @@ mod tests {
             config.node_rpc_password_path(),
             PathBuf::from("./amphora-data/regtest/rpc-password")
         );
+    }
+
+    #[test]
+    fn pool_and_registry_settings() {
+        let mut config = Config::default();
+        let pool = config.pool_settings();
+        assert_eq!(pool.max_connections, 16);
+        assert_eq!(pool.statement_timeout, Some(Duration::from_secs(30)));
+        config.database_statement_timeout_ms = 0;
+        assert_eq!(config.pool_settings().statement_timeout, None);
+
+        let own = config.registry_settings().unwrap();
+        assert_eq!(own.target, RegistryTarget::Own);
+        assert_eq!(
+            own.proof_url("example.com", "ab"),
+            "https://example.com/.well-known/liquid-asset-proof-ab"
+        );
+        config.network = Network::LiquidV1;
+        assert_eq!(
+            config.registry_settings().unwrap().target,
+            RegistryTarget::Remote("https://assets.blockstream.info".into())
+        );
+        config.network = Network::LiquidTestnet;
+        assert_eq!(
+            config.registry_settings().unwrap().target,
+            RegistryTarget::Remote("https://assets-testnet.blockstream.info".into())
+        );
+        config.registry = RegistryConfig {
+            url: Some("own".into()),
+            proof_base_url: Some("http://127.0.0.1:9/{domain}/".into()),
+        };
+        let settings = config.registry_settings().unwrap();
+        assert_eq!(settings.target, RegistryTarget::Own);
+        assert_eq!(
+            settings.proof_url("example.com", "cd"),
+            "http://127.0.0.1:9/example.com/.well-known/liquid-asset-proof-cd"
+        );
+        config.registry.url = Some("ftp://registry".into());
+        let err = config.registry_settings().unwrap_err();
+        assert!(err.contains("registry.url"), "{err}");
+        config.registry.url = Some("http://".into());
+        assert!(config.registry_settings().is_err());
     }
 
     #[test]

@@ -127,6 +127,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::assignments::routes())
         .merge(routes::distributions::routes())
         // Resources in their own modules, each with a `routes()` of its paths (one line each):
+        .merge(routes::registry::routes())
         .merge(routes::reports::routes())
         .merge(routes::gaid_balances::routes())
         .method_not_allowed_fallback(routes::method_not_allowed);
@@ -143,6 +144,8 @@ pub fn app(state: AppState) -> Router {
     let inner = Router::new()
         .nest("/api", api)
         .nest("/amp2", amp2)
+        .merge(routes::health::routes())
+        .merge(routes::registry::public_routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::authorize,

@@ -115,6 +115,8 @@ impl Modify for TokenAuth {
 pub fn document() -> utoipa::openapi::OpenApi {
     #[allow(unused_mut)]
     let mut doc = ApiDoc::openapi();
+    doc.merge(crate::routes::registry::Doc::openapi());
+    doc.merge(crate::routes::health::Doc::openapi());
     doc.merge(crate::routes::assignments::Doc::openapi());
     doc.merge(crate::routes::distributions::Doc::openapi());
     doc.merge(crate::routes::reports::Doc::openapi());

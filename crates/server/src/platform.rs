@@ -115,7 +115,7 @@ fn ensure_data_dir(dir: &Path) -> Result<(), ServerError> {
 /// migrations.
 pub async fn open_store(config: &Config) -> Result<Store, ServerError> {
     ensure_data_dir(config.data_dir())?;
-    let store = Store::connect(&config.database_url()).await?;
+    let store = Store::connect_with(&config.database_url(), &config.pool_settings()).await?;
     store.migrate().await?;
     Ok(store)
 }
@@ -219,6 +219,12 @@ impl Platform {
             ));
         }
         check_embedded_config(config)?;
+        if config.database_max_connections == 0 {
+            return Err(ServerError::Invalid(
+                "database_max_connections must be at least 1".to_string(),
+            ));
+        }
+        let registry = config.registry_settings().map_err(ServerError::Invalid)?;
         let store = open_store(config).await?;
         tracing::info!(
             engine = ?store.engine(),
@@ -280,6 +286,7 @@ impl Platform {
             config.login_limits(),
         )
         .with_node(rpc)
+        .with_registry(registry)
         .with_cosign_settings(crate::cosign::CosignSettings {
             authorizer_timeout: std::time::Duration::from_millis(config.authorizer_timeout_ms),
         });

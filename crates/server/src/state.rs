@@ -8,6 +8,7 @@ use amphora_cosigner::PlatformKey;
 use amphora_rpc::ElementsRpc;
 use amphora_store::Store;
 
+use crate::config::{RegistryConfig, RegistrySettings};
 use crate::cosign::{CosignSettings, CosignState};
 use crate::login_limit::{LoginLimiter, LoginLimits};
 
@@ -18,6 +19,7 @@ pub struct AppState {
     inner: Arc<Inner>,
     node: Option<ElementsRpc>,
     cosign: Arc<CosignState>,
+    registry: Arc<RegistrySettings>,
 }
 
 #[derive(Debug)]
@@ -57,6 +59,10 @@ impl AppState {
                 platform_wallet: tokio::sync::Mutex::new(()),
             }),
             node: None,
+            registry: Arc::new(
+                RegistrySettings::resolve(&RegistryConfig::default(), network)
+                    .expect("the default registry settings are valid"),
+            ),
             cosign,
         }
     }
@@ -81,6 +87,20 @@ impl AppState {
             node: Some(node),
             ..self
         }
+    }
+
+    /// Registers assets with this registry and reads domain proofs from this base (default:
+    /// the network's default registry, proofs at `https://{domain}`).
+    pub fn with_registry(self, registry: RegistrySettings) -> Self {
+        AppState {
+            registry: Arc::new(registry),
+            ..self
+        }
+    }
+
+    /// The asset registry settings.
+    pub fn registry(&self) -> &RegistrySettings {
+        &self.registry
     }
 
     /// The Elements node, when one is configured.

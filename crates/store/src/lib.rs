@@ -17,7 +17,9 @@ mod error;
 mod issuers;
 mod managers;
 mod model;
+mod pool;
 mod registered_users;
+mod registry;
 mod reissuances;
 mod reports;
 mod tokens;
@@ -47,6 +49,8 @@ pub use model::{
     AuditEntry, AuthToken, Category, Issuer, Manager, NewAuditEntry, RegisteredUser,
     RegisteredWallet,
 };
+pub use pool::PoolSettings;
+pub use registry::{NewRegistration, ALREADY_REGISTERED, OWN_REGISTRY};
 pub use reissuances::{
     Burn, BurnCompletion, CompletedBy, Completion, Reissuance, ReissuanceCompletion,
     ReissueBurnTotals, UtxoRef,

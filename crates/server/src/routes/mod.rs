@@ -8,9 +8,11 @@ mod distribution_confirm;
 pub mod distributions;
 pub mod gaid_balances;
 pub mod gaids;
+pub mod health;
 pub mod info;
 pub mod managers;
 pub mod registered_users;
+pub mod registry;
 pub mod reports;
 pub mod user;
 

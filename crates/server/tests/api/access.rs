@@ -21,6 +21,8 @@ const ANONYMOUS: &[&str] = &[
     "GET /amp2/info/xpub",
     "GET /amp2/info/xpub-master",
     "POST /amp2/wallets/register",
+    "GET /healthz",
+    "GET /registry/{asset_id}",
     "POST /amp2/wallets/sign",
     "GET /amp2/info/authorizer",
 ];
@@ -228,6 +230,7 @@ impl Fixture {
                     "{gaid}" => self.gaid.clone(),
                     "{asset_uuid}" => self.asset.clone(),
                     "{assignment_id}" => "1".to_string(),
+                    "{asset_id}" => "ab".repeat(32),
                     "{distribution_id}" => "00000000-0000-4000-8000-000000000000".to_string(),
                     "{height}" => "0".to_string(),
                     "{txid}" => "ab".repeat(32),

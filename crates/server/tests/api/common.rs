@@ -1,4 +1,8 @@
-//! Test harness: an app on a fresh SQLite database and a fixed platform key.
+//! Test harness: an app on a fresh database and a fixed platform key.
+//!
+//! The database is SQLite, or, with `AMPHORA_API_TEST_ENGINE=postgres`, a fresh schema of the
+//! PostgreSQL at `AMPHORA_TEST_DATABASE_URL` (dropped afterwards): `.ci/run` runs the whole
+//! suite once on each engine.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -6,6 +10,7 @@ use std::time::Duration;
 use amphora_core::Network;
 use amphora_cosigner::key::lwk_network;
 use amphora_cosigner::PlatformKey;
+use amphora_server::config::{RegistrySettings, RegistryTarget};
 use amphora_server::credentials::hash_password;
 use amphora_server::login_limit::LoginLimits;
 use amphora_server::{app, AppState};
@@ -86,8 +91,12 @@ impl TestApp {
         TestApp::with_limits(lifetime, LoginLimits::default()).await
     }
 
-    /// An app on SQLite with these token lifetime and failed-login limits.
+    /// An app on the engine of this run (see the module doc) with these token lifetime and
+    /// failed-login limits.
     pub async fn with_limits(lifetime: Duration, limits: LoginLimits) -> TestApp {
+        if engine_is_postgres() {
+            return TestApp::on_postgres(lifetime, limits).await;
+        }
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}", dir.path().join("amphora.db").display());
         let store = Store::connect(&url).await.unwrap();
@@ -100,6 +109,11 @@ impl TestApp {
         if std::env::var("AMPHORA_SKIP_POSTGRES").as_deref() == Ok("1") {
             return None;
         }
+        Some(TestApp::on_postgres(Duration::from_secs(3600), LoginLimits::default()).await)
+    }
+
+    /// An app on a fresh schema of the test PostgreSQL. Panics if it is unreachable.
+    async fn on_postgres(lifetime: Duration, limits: LoginLimits) -> TestApp {
         let url = std::env::var("AMPHORA_TEST_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
         let mut admin = sqlx::PgConnection::connect(&url).await.unwrap_or_else(|e| {
@@ -116,19 +130,15 @@ impl TestApp {
         let options = PgConnectOptions::from_str(&url)
             .unwrap()
             .options([("search_path", schema.as_str())]);
-        let store = Store::connect_postgres(options).await.unwrap();
+        // A small pool: the whole suite runs in parallel against one server.
+        let pool = amphora_store::PoolSettings {
+            max_connections: 4,
+            statement_timeout: Some(Duration::from_secs(60)),
+            ..amphora_store::PoolSettings::default()
+        };
+        let store = Store::connect_postgres_with(options, &pool).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let lifetime = Duration::from_secs(3600);
-        Some(
-            TestApp::on_store(
-                store,
-                lifetime,
-                LoginLimits::default(),
-                dir,
-                Some((url, schema)),
-            )
-            .await,
-        )
+        TestApp::on_store(store, lifetime, limits, dir, Some((url, schema))).await
     }
 
     async fn on_store(
@@ -140,8 +150,15 @@ impl TestApp {
     ) -> TestApp {
         store.migrate().await.unwrap();
         let key = PlatformKey::from_mnemonic(PLATFORM_MNEMONIC, Network::LiquidRegtest).unwrap();
+        // Domain proofs are never fetched from the internet by the tests: the registry tests
+        // point the proof base at their own local server.
+        let registry = RegistrySettings {
+            target: RegistryTarget::Own,
+            proof_base_url: "http://127.0.0.1:9/{domain}".to_string(),
+        };
         let state =
-            AppState::with_login_limits(store, key, Network::LiquidRegtest, lifetime, limits);
+            AppState::with_login_limits(store, key, Network::LiquidRegtest, lifetime, limits)
+                .with_registry(registry);
         TestApp {
             router: app(state.clone()),
             state,
@@ -214,6 +231,13 @@ impl TestApp {
 
     pub async fn delete(&self, path: &str, token: &str) -> Reply {
         self.send(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// The same app with these registry settings.
+    pub fn with_registry(mut self, registry: RegistrySettings) -> TestApp {
+        self.state = self.state.clone().with_registry(registry);
+        self.router = app(self.state.clone());
+        self
     }
 
     /// The same app connected to an Elements node.
@@ -345,6 +369,15 @@ impl TestApp {
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
         reply.body["id"].as_i64().unwrap()
+    }
+}
+
+/// Whether this run's API tests use PostgreSQL (`AMPHORA_API_TEST_ENGINE=postgres`).
+pub fn engine_is_postgres() -> bool {
+    match std::env::var("AMPHORA_API_TEST_ENGINE").as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Err(_) => false,
+        Ok(other) => panic!("AMPHORA_API_TEST_ENGINE must be sqlite or postgres, not {other:?}"),
     }
 }
 

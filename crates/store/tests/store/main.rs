@@ -7,5 +7,6 @@ mod assignments;
 mod distributions;
 mod chain;
 mod cosign;
+mod registry;
 mod reports;
 mod reissue_burn;

@@ -1,0 +1,404 @@
+//! The Liquid Asset Registry: `GET /api/assets/{u}/register` (domain proof, contract
+//! submission), `GET /api/assets/{u}/register-authorized` (after 2 confirmations) and the
+//! platform's own registry, `GET /registry/{asset_id}`, which answers like Blockstream's.
+//!
+//! Registration checks that the stored contract is the one the issuance committed to (its
+//! hash is the issuance input's entropy and, with the spent outpoint, gives the asset id),
+//! reads `https://{domain}/.well-known/liquid-asset-proof-{asset_id}` (base overridable, see
+//! [`crate::config::RegistryConfig`]), then submits `{asset_id, contract}` to the configured
+//! registry or records the entry in the platform's own. A retried registration first asks the
+//! external registry whether it already holds the asset with the same contract, so a crash
+//! between submitting and recording never turns into a refusal.
+
+use std::time::Duration;
+
+use amphora_rpc::{codes, RpcError};
+use amphora_store::{Asset, NewRegistration, ALREADY_REGISTERED, OWN_REGISTRY};
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use elements::hashes::sha256;
+use elements::{AssetId, ContractHash, Transaction, Txid};
+use serde_json::{json, Value};
+
+use crate::config::RegistryTarget;
+use crate::error::ApiError;
+use crate::extract::{AuthIssuer, Path};
+use crate::routes::assets::AssetDto;
+use crate::state::AppState;
+
+/// Confirmations the issuance needs before the asset can be authorized.
+pub const AUTHORIZE_CONFIRMATIONS: u64 = 2;
+
+/// Longest wait for a domain proof or the external registry.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Largest domain proof read (the expected text is about 150 bytes).
+const MAX_PROOF_BYTES: usize = 4096;
+
+/// Routes under `/api`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/assets/{asset_uuid}/register", get(register))
+        .route(
+            "/assets/{asset_uuid}/register-authorized",
+            get(register_authorized),
+        )
+}
+
+/// Routes at the root: the platform's own registry.
+pub fn public_routes() -> Router<AppState> {
+    Router::new().route("/registry/{asset_id}", get(entry))
+}
+
+/// OpenAPI paths of this module.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(register, register_authorized, entry))]
+pub struct Doc;
+
+/// The text the domain proof must hold (trailing whitespace aside).
+pub fn proof_text(domain: &str, asset_id: &str) -> String {
+    format!("Authorize linking the domain name {domain} to the Liquid asset {asset_id}")
+}
+
+/// Registers the asset with the Liquid Asset Registry after checking its domain proof.
+#[utoipa::path(get, path = "/api/assets/{asset_uuid}/register", tag = "assets",
+    security(("token" = [])),
+    params(("asset_uuid" = String, Path, description = "Asset UUID")),
+    responses(
+        (status = 200, description = "The asset, `is_registered: true`", body = AssetDto),
+        (status = 400, description = "`{\"Error\": …}`: domain proof missing or wrong, the \
+            registry refused the contract, or `The asset is already registered.`"),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No such asset"),
+        (status = 503, description = "The external registry is unreachable"),
+    ))]
+pub async fn register(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path(uuid): Path<String>,
+) -> Result<Json<AssetDto>, ApiError> {
+    let asset = load(&state, &auth, &uuid).await?;
+    if asset.is_registered {
+        return Err(ApiError::Business(ALREADY_REGISTERED.to_string()));
+    }
+    let entry = registry_entry(&asset)?;
+    let asset_id = entry["asset_id"].as_str().unwrap_or_default().to_string();
+    let http = http_client()?;
+    check_domain_proof(&http, &state, &asset.issuance.domain, &asset_id).await?;
+    let registry = match &state.registry().target {
+        RegistryTarget::Own => OWN_REGISTRY.to_string(),
+        RegistryTarget::Remote(url) => {
+            submit(&http, url, &asset_id, &entry["contract"]).await?;
+            url.clone()
+        }
+    };
+    let registration = NewRegistration {
+        asset_uuid: uuid,
+        asset_id,
+        registry,
+        entry_json: entry.to_string(),
+    };
+    let asset = state
+        .store()
+        .record_registration(auth.issuer.id, &registration)
+        .await?;
+    Ok(Json(asset.into()))
+}
+
+/// Authorizes the asset once its issuance has at least 2 confirmations.
+#[utoipa::path(get, path = "/api/assets/{asset_uuid}/register-authorized", tag = "assets",
+    security(("token" = [])),
+    params(("asset_uuid" = String, Path, description = "Asset UUID")),
+    responses(
+        (status = 200, description = "The asset, `is_authorized: true`", body = AssetDto),
+        (status = 400, description = "`{\"Error\": …}`: the issuance has fewer than 2 \
+            confirmations"),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "No such asset"),
+        (status = 503, description = "No Elements node, or it cannot be reached"),
+    ))]
+pub async fn register_authorized(
+    State(state): State<AppState>,
+    auth: AuthIssuer,
+    Path(uuid): Path<String>,
+) -> Result<Json<AssetDto>, ApiError> {
+    let asset = load(&state, &auth, &uuid).await?;
+    let node = state
+        .node()
+        .ok_or_else(|| ApiError::Unavailable("no Elements node configured".to_string()))?;
+    let txid: Txid = issuance_tx(&asset)?
+        .txid
+        .parse()
+        .map_err(|e| ApiError::Internal(format!("stored issuance txid: {e}")))?;
+    let confirmations = match node.get_raw_transaction_verbose(&txid).await {
+        Ok(tx) => tx.confirmations.unwrap_or(0),
+        Err(RpcError::Node { code, .. }) if code == codes::INVALID_ADDRESS_OR_KEY => 0,
+        Err(error) => {
+            tracing::warn!(%error, "getrawtransaction failed");
+            return Err(ApiError::Unavailable(
+                "The Elements node cannot be reached; try again later.".to_string(),
+            ));
+        }
+    };
+    if confirmations < AUTHORIZE_CONFIRMATIONS {
+        return Err(ApiError::Business(format!(
+            "The issuance transaction {txid} has {confirmations} confirmation(s); the asset can \
+             be authorized once it has {AUTHORIZE_CONFIRMATIONS}."
+        )));
+    }
+    let asset = state
+        .store()
+        .set_asset_authorized(auth.issuer.id, &uuid)
+        .await?;
+    Ok(Json(asset.into()))
+}
+
+/// The platform's own registry entry of an asset (the shape of Blockstream's registry:
+/// `asset_id`, `contract`, `issuance_txin`, `issuance_prevout`, `name`, `ticker`, `precision`,
+/// `entity`, `version`, `issuer_pubkey`).
+#[utoipa::path(get, path = "/registry/{asset_id}", tag = "registry",
+    params(("asset_id" = String, Path, description = "Asset id (64 hex)")),
+    responses(
+        (status = 200, description = "The registry entry", body = Object),
+        (status = 400, description = "Not a 64-hex asset id"),
+        (status = 404, description = "The platform did not register this asset"),
+    ))]
+pub async fn entry(
+    State(state): State<AppState>,
+    Path(asset_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let valid = asset_id.len() == 64
+        && asset_id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !valid {
+        return Err(ApiError::field(
+            "asset_id",
+            "Enter an asset id: 64 lower-case hex characters.",
+        ));
+    }
+    let entry = state
+        .store()
+        .own_registry_entry(&asset_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(([(CONTENT_TYPE, "application/json")], entry).into_response())
+}
+
+async fn load(state: &AppState, auth: &AuthIssuer, uuid: &str) -> Result<Asset, ApiError> {
+    state
+        .store()
+        .asset(auth.issuer.id, uuid)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+fn issuance_tx(asset: &Asset) -> Result<&amphora_store::IssuanceTx, ApiError> {
+    asset
+        .tx
+        .as_ref()
+        .ok_or_else(|| ApiError::Internal(format!("asset {} has no issuance", asset.issuance.uuid)))
+}
+
+/// The registry record of an issued asset, after checking that the stored contract is the one
+/// the issuance committed to (contract hash = issuance entropy; asset id = f(prevout, hash)).
+pub fn registry_entry(asset: &Asset) -> Result<Value, ApiError> {
+    let inconsistent = |what: String| {
+        ApiError::Internal(format!(
+            "asset {}: {what}; refusing to register",
+            asset.issuance.uuid
+        ))
+    };
+    let issued = issuance_tx(asset)?;
+    let contract_json = &asset.issuance.contract_json;
+    let contract: Value = serde_json::from_str(contract_json)
+        .map_err(|e| inconsistent(format!("stored contract is not JSON: {e}")))?;
+    let digest = sha256::Hash::hash(contract_json.as_bytes());
+    let contract_hash = ContractHash::from_byte_array(digest.to_byte_array());
+    if contract_hash.to_string() != asset.issuance.contract_hash {
+        return Err(inconsistent(format!(
+            "stored contract hashes to {contract_hash}, not {}",
+            asset.issuance.contract_hash
+        )));
+    }
+    let bytes = hex::decode(&issued.tx_hex)
+        .map_err(|e| inconsistent(format!("stored issuance transaction: {e}")))?;
+    let tx: Transaction = elements::encode::deserialize(&bytes)
+        .map_err(|e| inconsistent(format!("stored issuance transaction: {e}")))?;
+    let input = usize::try_from(issued.vin)
+        .ok()
+        .and_then(|vin| tx.input.get(vin))
+        .ok_or_else(|| inconsistent(format!("no issuance input {}", issued.vin)))?;
+    if input.asset_issuance.asset_entropy.to_byte_array() != contract_hash.to_byte_array() {
+        return Err(inconsistent(
+            "the issuance input does not commit to the contract".to_string(),
+        ));
+    }
+    let asset_id = AssetId::new_issuance(input.previous_output, contract_hash);
+    if asset_id.to_string() != issued.asset_id {
+        return Err(inconsistent(format!(
+            "the issuance gives asset {asset_id}, not {}",
+            issued.asset_id
+        )));
+    }
+    let mut entry = json!({
+        "asset_id": asset_id.to_string(),
+        "contract": contract,
+        "issuance_txin": { "txid": tx.txid().to_string(), "vin": issued.vin },
+        "issuance_prevout": {
+            "txid": input.previous_output.txid.to_string(),
+            "vout": input.previous_output.vout,
+        },
+    });
+    for key in [
+        "name",
+        "ticker",
+        "precision",
+        "entity",
+        "version",
+        "issuer_pubkey",
+    ] {
+        entry[key] = contract.get(key).cloned().unwrap_or(Value::Null);
+    }
+    Ok(entry)
+}
+
+fn http_client() -> Result<reqwest::Client, ApiError> {
+    reqwest::Client::builder()
+        .timeout(HTTP_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .build()
+        .map_err(|e| ApiError::Internal(format!("HTTP client: {e}")))
+}
+
+/// Reads the domain proof and compares it with the expected text (400 when missing or wrong).
+async fn check_domain_proof(
+    http: &reqwest::Client,
+    state: &AppState,
+    domain: &str,
+    asset_id: &str,
+) -> Result<(), ApiError> {
+    let url = state.registry().proof_url(domain, asset_id);
+    let expected = proof_text(domain, asset_id);
+    let missing = |why: String| {
+        ApiError::Business(format!(
+            "The domain proof could not be read at {url} ({why}). Publish a file there \
+             containing: {expected}"
+        ))
+    };
+    let response = http
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| missing(describe(&e)))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(missing(format!("HTTP {}", status.as_u16())));
+    }
+    let body = read_limited(response, MAX_PROOF_BYTES)
+        .await
+        .map_err(|e| missing(describe(&e)))?;
+    let text = String::from_utf8_lossy(&body);
+    if text.trim_end() != expected {
+        return Err(ApiError::Business(format!(
+            "The domain proof at {url} is wrong: it must contain exactly: {expected}"
+        )));
+    }
+    Ok(())
+}
+
+/// Submits `{asset_id, contract}` to the external registry, unless it already holds the asset
+/// with this contract (a retried registration).
+async fn submit(
+    http: &reqwest::Client,
+    registry: &str,
+    asset_id: &str,
+    contract: &Value,
+) -> Result<(), ApiError> {
+    let unreachable = |e: reqwest::Error| {
+        ApiError::Unavailable(format!(
+            "The asset registry at {registry} cannot be reached ({}); try again later.",
+            describe(&e)
+        ))
+    };
+    let known = http
+        .get(format!("{registry}/{asset_id}"))
+        .send()
+        .await
+        .map_err(unreachable)?;
+    if known.status().is_success() {
+        if let Ok(existing) = known.json::<Value>().await {
+            if existing.get("contract") == Some(contract) {
+                return Ok(());
+            }
+        }
+    }
+    let body = json!({ "asset_id": asset_id, "contract": contract });
+    let response = http
+        .post(format!("{registry}/"))
+        .json(&body)
+        .send()
+        .await
+        .map_err(unreachable)?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let detail = read_limited(response, 512).await.unwrap_or_default();
+    let detail = String::from_utf8_lossy(&detail).trim().to_string();
+    if status.is_server_error() {
+        tracing::warn!(%registry, %status, %detail, "the asset registry failed");
+        return Err(ApiError::Unavailable(format!(
+            "The asset registry at {registry} failed (HTTP {}); try again later.",
+            status.as_u16()
+        )));
+    }
+    Err(ApiError::Business(format!(
+        "The asset registry at {registry} refused the asset (HTTP {}): {detail}",
+        status.as_u16()
+    )))
+}
+
+/// The body, cut at `limit` bytes.
+async fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+        if body.len() >= limit {
+            body.truncate(limit);
+            break;
+        }
+    }
+    Ok(body)
+}
+
+fn describe(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        "timed out".to_string()
+    } else if error.is_connect() {
+        "connection refused or host unreachable".to_string()
+    } else if error.is_redirect() {
+        "too many redirects".to_string()
+    } else {
+        error.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proof_text_is_the_registry_rule() {
+        assert_eq!(
+            proof_text("example.com", "ab12"),
+            "Authorize linking the domain name example.com to the Liquid asset ab12"
+        );
+    }
+}
