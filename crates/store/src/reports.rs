@@ -84,7 +84,12 @@ pub struct GaidBalance {
 const HELD_AT: &str = "o.asset_uuid = $1 AND o.is_token = FALSE AND o.owner <> 'burn' \
      AND o.height <= $2 AND (o.spent_height IS NULL OR o.spent_height > $2)";
 
-/// Joins the asset's issuer's registered user holding the output's GAID (`g`, `u`).
+/// Joins the asset (`a`) and the link (`g`) from the output's GAID to the asset issuer's
+/// registered user.
+const GAID_JOIN: &str = "JOIN assets a ON a.uuid = o.asset_uuid \
+     LEFT JOIN registered_user_gaids g ON g.gaid = o.gaid AND g.issuer_id = a.issuer_id";
+
+/// [`GAID_JOIN`] and the registered user itself (`u`).
 const USER_JOIN: &str = "JOIN assets a ON a.uuid = o.asset_uuid \
      LEFT JOIN registered_user_gaids g ON g.gaid = o.gaid AND g.issuer_id = a.issuer_id \
      LEFT JOIN registered_users u ON u.id = g.registered_user_id";
@@ -215,7 +220,7 @@ impl Store {
              FROM asset_outputs WHERE asset_uuid = $1";
         let active = format!(
             "SELECT COUNT(DISTINCT o.gaid), COUNT(DISTINCT g.registered_user_id) \
-             FROM asset_outputs o {USER_JOIN} \
+             FROM asset_outputs o {GAID_JOIN} \
              WHERE {HELD_AT} AND o.owner = 'wallet' AND o.amount > 0"
         );
         let users = "SELECT COUNT(*) FROM registered_users \
@@ -272,7 +277,7 @@ impl Store {
     /// GAID, in chain order (height, txid, vout).
     pub async fn report_outputs(&self, asset_uuid: &str) -> Result<Vec<ReportOutput>> {
         let sql = format!(
-            "SELECT {REPORT_OUTPUT_COLUMNS} FROM asset_outputs o {USER_JOIN} \
+            "SELECT {REPORT_OUTPUT_COLUMNS} FROM asset_outputs o {GAID_JOIN} \
              WHERE o.asset_uuid = $1 ORDER BY o.height, o.txid, o.vout"
         );
         let rows: Vec<ReportOutputRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
@@ -316,7 +321,7 @@ impl Store {
         blacklisted: bool,
     ) -> Result<Vec<ReportOutput>> {
         let select = format!(
-            "SELECT {REPORT_OUTPUT_COLUMNS} FROM asset_outputs o {USER_JOIN} \
+            "SELECT {REPORT_OUTPUT_COLUMNS} FROM asset_outputs o {GAID_JOIN} \
              WHERE o.asset_uuid = $1 AND o.txid = $2 AND o.vout = $3"
         );
         with_pool!(self, |pool| {
