@@ -2,16 +2,20 @@
 //! the follower builds it (`apply_block`), and `update-blinders` against a real (embedded
 //! regtest) node.
 
+use amphora_core::assignment::AssignmentInput;
 use amphora_regtest::{Node, NodeConfig, NodeHandle};
 use amphora_rpc::{AddressType, Auth, ElementsRpc};
 use amphora_store::{
-    BlockUpdate, IndexedBlock, IndexedTx, NewAssetOutput, OutputOwner, OutputSpend, TxKind,
-    UNKNOWN_BLINDER,
+    BlockUpdate, IndexedBlock, IndexedTx, NewAssetOutput, NewAssignment, OutputOwner, OutputSpend,
+    TxKind, UNKNOWN_BLINDER,
 };
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::{unregistered_gaid, TestApp};
+
+/// The issuance transaction: the txid `TestApp::stored_asset` records for the asset.
+const ISSUANCE: u8 = 0xcd;
 
 fn txid(n: u8) -> String {
     format!("{n:02x}").repeat(32)
@@ -150,8 +154,8 @@ impl Reported {
         let blocks = [
             self.block(
                 1,
-                &[(1, TxKind::Issuance)],
-                vec![self.out(1, 0, 1_000, treasury(), 1)],
+                &[(ISSUANCE, TxKind::Issuance)],
+                vec![self.out(ISSUANCE, 0, 1_000, treasury(), 1)],
                 &[],
             ),
             self.block(
@@ -162,7 +166,7 @@ impl Reported {
                     self.out(2, 1, 200, self.wallet(1), 2),
                     self.out(2, 2, 500, treasury(), 2),
                 ],
-                &[(1, 0, 2, false)],
+                &[(ISSUANCE, 0, 2, false)],
             ),
             self.block(
                 3,
@@ -223,6 +227,25 @@ async fn summary_balance_and_ownerships_follow_the_index() {
         assert_eq!(summary[key], value, "{key}");
     }
     assert_eq!(summary["reissuance_token_id"], Value::Null);
+
+    // `assigned` sums the asset's assignments.
+    r.app
+        .state
+        .store()
+        .create_assignment(&NewAssignment {
+            issuer_id: r.issuer_id,
+            asset_uuid: r.asset.clone(),
+            input: AssignmentInput {
+                registered_user: r.alice,
+                amount: 150,
+                ready_for_distribution: false,
+                vesting_timestamp: None,
+            },
+            creator_manager_id: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(r.get(&r.path("summary")).await["assigned"], 150);
 
     let c = &r.gaids[2];
     let now = json!([
@@ -314,7 +337,7 @@ async fn activities_and_txs_page_sort_and_filter() {
         })
         .collect();
     let expected = vec![
-        ("issuance".to_string(), txid(1), 0, 1_000),
+        ("issuance".to_string(), txid(ISSUANCE), 0, 1_000),
         ("distribution".to_string(), txid(2), 0, 300),
         ("distribution".to_string(), txid(2), 1, 200),
         ("distribution".to_string(), txid(2), 2, 500),
@@ -357,7 +380,7 @@ async fn activities_and_txs_page_sort_and_filter() {
     };
     assert_eq!(page("start=2&count=2").await, ids(&[(2, 0), (2, 1)]));
     assert_eq!(page("start=-2").await, ids(&[(4, 1), (2, 1)]));
-    assert_eq!(page("start=-100&count=1").await, ids(&[(1, 0)]));
+    assert_eq!(page("start=-100&count=1").await, ids(&[(ISSUANCE, 0)]));
     assert_eq!(page("start=50").await, ids(&[]));
     assert_eq!(page("count=0").await, ids(&[]));
     assert_eq!(
@@ -366,7 +389,7 @@ async fn activities_and_txs_page_sort_and_filter() {
     );
     assert_eq!(
         page("sortcolumn=amount&sortorder=desc&count=2").await,
-        ids(&[(1, 0), (2, 2)])
+        ids(&[(ISSUANCE, 0), (2, 2)])
     );
     assert_eq!(
         page("sortcolumn=6&sortorder=asc&count=1").await,
@@ -426,9 +449,9 @@ async fn activities_and_txs_page_sort_and_filter() {
     assert_eq!(issuance["is_distribution"], false);
     assert_eq!(issuance["outputs"][0]["asset_blinder"], UNKNOWN_BLINDER);
     assert_eq!(issuance["outputs"][0]["is_spent"], true);
-    assert_eq!(issuance["unblinded_url"], format!("/tx/{}", txid(1)));
+    assert_eq!(issuance["unblinded_url"], format!("/tx/{}", txid(ISSUANCE)));
     let distribution = &txs[1];
-    assert_eq!(distribution["inputs"][0]["prev_txid"], txid(1));
+    assert_eq!(distribution["inputs"][0]["prev_txid"], txid(ISSUANCE));
     assert_eq!(distribution["inputs"][0]["is_treasury"], true);
     assert_eq!(distribution["outputs"][0]["registered_user"], r.alice);
     assert_eq!(distribution["outputs"][0]["GAID"], r.gaids[0]);
