@@ -18,6 +18,8 @@ use elements::Transaction;
 
 use crate::context::ManagedAsset;
 
+pub mod distribution;
+
 /// A boxed future, so that recognizers can be kept in one list.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -81,5 +83,5 @@ pub trait FlowRecognizer: Send + Sync + std::fmt::Debug {
 /// Every flow recognizer of the platform, in the order they are asked. One line per flow.
 pub fn recognizers() -> Vec<Box<dyn FlowRecognizer>> {
     // Flows add themselves here, e.g. `Box::new(distribution::DistributionFlow),`.
-    vec![]
+    vec![Box::new(distribution::DistributionFlow)]
 }
