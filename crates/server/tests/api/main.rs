@@ -8,6 +8,7 @@ mod assignments;
 mod auth;
 mod categories;
 mod common;
+mod cosign;
 mod distributions;
 mod health;
 mod isolation;

@@ -5,3 +5,4 @@ mod offline_flow;
 mod platform_e2e;
 mod regtest_node;
 mod rpc_walk;
+mod cosign_e2e;
