@@ -41,6 +41,7 @@ const ENV_KEYS: &[(&str, &str, bool)] = &[
     ),
     ("registry_url", "registry.url", true),
     ("registry_proof_base_url", "registry.proof_base_url", true),
+    ("authorizer_timeout_ms", "authorizer_timeout_ms", false),
 ];
 
 /// Flags shared by the commands that run against the platform's data.
