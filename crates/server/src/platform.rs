@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use amphora_core::account::{check_new_password, Username};
 use amphora_cosigner::{CosignerError, PlatformKey};
+use amphora_follower::{Follower, FollowerConfig, FollowerHandle};
 use amphora_store::{Store, StoreError};
 use tokio::net::TcpListener;
 
@@ -91,6 +92,7 @@ pub struct Platform {
     listener: TcpListener,
     created_issuer: Option<CreatedIssuer>,
     embedded: Option<EmbeddedNode>,
+    follower: Option<FollowerHandle>,
 }
 
 /// Creates the data directory (mode 0700 on Unix) if needed.
@@ -290,6 +292,15 @@ impl Platform {
         .with_cosign_settings(crate::cosign::CosignSettings {
             authorizer_timeout: std::time::Duration::from_millis(config.authorizer_timeout_ms),
         });
+        // The chain follower indexes the node's blocks into the chain index (or waits for the
+        // lease while another replica does); stopped cleanly in `run`.
+        let follower = state.node().cloned().map(|node| {
+            Follower::new(state.store().clone(), node, FollowerConfig::default()).spawn()
+        });
+        let state = match &follower {
+            Some(handle) => state.with_follower(handle.subscribe()),
+            None => state,
+        };
         // Issuances a previous run recorded but may not have broadcast are finished now, so a
         // crash between signing and broadcasting loses nothing. What cannot be resolved (node
         // unreachable) stays recorded and is retried on the next start.
@@ -303,6 +314,7 @@ impl Platform {
             listener,
             created_issuer,
             embedded,
+            follower,
         })
     }
 
@@ -370,6 +382,7 @@ impl Platform {
     ) -> Result<(), ServerError> {
         let store = self.state.store().clone();
         let embedded = self.embedded;
+        let follower = self.follower;
         let app = crate::app(self.state);
         // Connect info gives the login limiter the client's address.
         let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -377,6 +390,10 @@ impl Platform {
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(ServerError::Http);
+        if let Some(follower) = follower {
+            // after the block it is writing; releases the lease for another replica
+            follower.shutdown().await;
+        }
         store.close().await;
         if let Some(node) = embedded {
             node.shutdown().await?;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use amphora_core::Network;
 use amphora_cosigner::PlatformKey;
+use amphora_follower::FollowerStatus;
 use amphora_rpc::ElementsRpc;
 use amphora_store::Store;
 
@@ -18,6 +19,7 @@ use crate::login_limit::{LoginLimiter, LoginLimits};
 pub struct AppState {
     inner: Arc<Inner>,
     node: Option<ElementsRpc>,
+    follower: Option<tokio::sync::watch::Receiver<FollowerStatus>>,
     cosign: Arc<CosignState>,
     registry: Arc<RegistrySettings>,
 }
@@ -59,6 +61,7 @@ impl AppState {
                 platform_wallet: tokio::sync::Mutex::new(()),
             }),
             node: None,
+            follower: None,
             registry: Arc::new(
                 RegistrySettings::resolve(&RegistryConfig::default(), network)
                     .expect("the default registry settings are valid"),
@@ -101,6 +104,20 @@ impl AppState {
     /// The asset registry settings.
     pub fn registry(&self) -> &RegistrySettings {
         &self.registry
+    }
+
+    /// Reports the status of this replica's chain follower (see `/healthz`).
+    pub fn with_follower(self, status: tokio::sync::watch::Receiver<FollowerStatus>) -> Self {
+        AppState {
+            follower: Some(status),
+            ..self
+        }
+    }
+
+    /// The latest status of this replica's chain follower, when one runs: whether it holds
+    /// the lease, the indexed tip, the node's height, the lag and the last error.
+    pub fn follower_status(&self) -> Option<FollowerStatus> {
+        self.follower.as_ref().map(|status| status.borrow().clone())
     }
 
     /// The Elements node, when one is configured.

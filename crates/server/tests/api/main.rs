@@ -10,6 +10,7 @@ mod categories;
 mod common;
 mod cosign;
 mod distributions;
+mod follower;
 mod health;
 mod isolation;
 mod managers;
