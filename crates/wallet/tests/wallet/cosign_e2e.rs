@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use amphora_core::Network;
 use amphora_cosigner::PlatformKey;
+use amphora_follower::{Follower, FollowerConfig, FollowerHandle};
 use amphora_regtest::{Node, NodeConfig, NodeHandle};
 use amphora_rpc::{Amount, Auth, ElementsRpc};
 use amphora_server::{app, AppState};
@@ -74,6 +75,37 @@ async fn env() -> Env {
         platform,
         _db: db,
     }
+}
+
+/// Waits until the chain follower indexed the node's tip.
+async fn caught_up(env: &Env, follower: &FollowerHandle) {
+    let height = env.rpc.get_block_count().await.unwrap() as i64;
+    if follower
+        .wait_for(Duration::from_secs(120), |s| s.tip_height >= Some(height))
+        .await
+        .is_none()
+    {
+        panic!(
+            "the follower did not reach {height}: {:?}",
+            follower.status()
+        );
+    }
+}
+
+/// The unspent indexed outputs of the asset owned by the wallet with `gaid`: amounts.
+async fn owned(env: &Env, uuid: &str, gaid: &str) -> Vec<i64> {
+    let mut amounts: Vec<i64> = env
+        .store
+        .asset_outputs(uuid)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.spent.is_none())
+        .filter(|o| matches!(&o.output.owner, OutputOwner::Wallet { gaid: g, .. } if g == gaid))
+        .map(|o| o.output.amount)
+        .collect();
+    amounts.sort();
+    amounts
 }
 
 fn amount(text: &str) -> Amount {
@@ -206,6 +238,8 @@ async fn transfers_are_cosigned_or_refused_end_to_end() {
     let miner = treasury.get_new_address(None).await.unwrap();
     env.rpc.generate_to_address(1, &miner).await.unwrap();
     let (issuer_id, uuid, category) = manage_asset(&env, share, &issued.txid.to_string()).await;
+    // Ownership moves through the chain follower only.
+    let follower = Follower::new(store.clone(), env.rpc.clone(), FollowerConfig::default()).spawn();
 
     let (mut alice, alice_gaid, _a) = investor(&env, ALICE).await;
     let (mut bob, bob_gaid, _b) = investor(&env, BOB).await;
@@ -256,6 +290,9 @@ async fn transfers_are_cosigned_or_refused_end_to_end() {
         .iter()
         .find(|a| a.asset.asset_id == share);
     assert_eq!(held.map(|a| a.amount), Some(100));
+    caught_up(&env, &follower).await;
+    assert_eq!(owned(&env, &uuid, &bob_gaid).await, [100]);
+    assert_eq!(owned(&env, &uuid, &alice_gaid).await, [20]);
     let decisions = store.cosign_decisions_for_txid(&sent.txid).await.unwrap();
     assert_eq!(decisions.len(), 1);
     assert!(decisions[0].decision.approved);
@@ -311,6 +348,8 @@ async fn transfers_are_cosigned_or_refused_end_to_end() {
 
     // Blacklisting Alice's only share output (her change) makes her transfers refused.
     alice.sync().await.unwrap();
+    caught_up(&env, &follower).await;
+    assert_eq!(owned(&env, &uuid, &alice_gaid).await, [15]);
     let tx = env
         .rpc
         .get_raw_transaction(&approved.txid.parse().unwrap())
@@ -331,24 +370,31 @@ async fn transfers_are_cosigned_or_refused_end_to_end() {
     }
     let (vout, value, script) = change.expect("Alice's share change");
     assert_eq!(value, 120 - 100 - 5);
-    store
-        .record_asset_outputs(&[NewAssetOutput {
-            txid: approved.txid.clone(),
-            vout: vout as i64,
-            asset_uuid: uuid.clone(),
-            is_token: false,
-            amount: value as i64,
-            script_pubkey: format!("{script:x}"),
-            owner: OutputOwner::Wallet {
-                wid: alice_wallet.wid.clone(),
-                gaid: alice_gaid.clone(),
-            },
-            asset_blinder: UNKNOWN_BLINDER.into(),
-            amount_blinder: UNKNOWN_BLINDER.into(),
-            height: 0,
-        }])
+    // Indexed by the follower already; recorded here only if it were not.
+    let indexed = store
+        .asset_output(&approved.txid, vout as i64)
         .await
         .unwrap();
+    if indexed.is_none() {
+        store
+            .record_asset_outputs(&[NewAssetOutput {
+                txid: approved.txid.clone(),
+                vout: vout as i64,
+                asset_uuid: uuid.clone(),
+                is_token: false,
+                amount: value as i64,
+                script_pubkey: format!("{script:x}"),
+                owner: OutputOwner::Wallet {
+                    wid: alice_wallet.wid.clone(),
+                    gaid: alice_gaid.clone(),
+                },
+                asset_blinder: UNKNOWN_BLINDER.into(),
+                amount_blinder: UNKNOWN_BLINDER.into(),
+                height: 0,
+            }])
+            .await
+            .unwrap();
+    }
     store
         .set_outputs_blacklisted(&uuid, &[(approved.txid.clone(), vout as i64)], true)
         .await
@@ -383,13 +429,16 @@ async fn transfers_are_cosigned_or_refused_end_to_end() {
     assert!(signer.sign(&mut pset).unwrap() > 0);
     let outputs_before = store.asset_outputs(&uuid).await.unwrap();
     let cosigned = amp2.cosign(&pset).await.unwrap();
-    // Co-signed but never broadcast: nothing moves (the decision is recorded, nothing else).
+    // Co-signed but never broadcast: nothing moves (the decision is recorded, nothing else),
+    // also once the follower indexed a further block.
     let unsigned_txid = pset.extract_tx().unwrap().txid().to_string();
     let recorded = store
         .cosign_decisions_for_txid(&unsigned_txid)
         .await
         .unwrap();
     assert!(recorded.len() == 1 && recorded[0].decision.approved);
+    env.rpc.generate_to_address(1, &miner).await.unwrap();
+    caught_up(&env, &follower).await;
     assert_eq!(store.asset_outputs(&uuid).await.unwrap(), outputs_before);
     bob.sync().await.unwrap();
     let again = bob.balance().await.unwrap();
@@ -419,5 +468,9 @@ async fn transfers_are_cosigned_or_refused_end_to_end() {
             .map(|a| a.amount),
         Some(98)
     );
+    caught_up(&env, &follower).await;
+    assert_eq!(owned(&env, &uuid, &bob_gaid).await, [98]);
+    assert_eq!(owned(&env, &uuid, &alice_gaid).await, [7, 15]);
+    follower.shutdown().await;
     env.node.shutdown().await.unwrap();
 }
