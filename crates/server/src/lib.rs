@@ -127,6 +127,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::assignments::routes())
         .merge(routes::distributions::routes())
         // Resources in their own modules, each with a `routes()` of its paths (one line each):
+        .merge(routes::reissue_burn::routes())
         .merge(routes::registry::routes())
         .merge(routes::reports::routes())
         .merge(routes::gaid_balances::routes())

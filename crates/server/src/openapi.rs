@@ -115,6 +115,7 @@ impl Modify for TokenAuth {
 pub fn document() -> utoipa::openapi::OpenApi {
     #[allow(unused_mut)]
     let mut doc = ApiDoc::openapi();
+    doc.merge(crate::routes::reissue_burn::Doc::openapi());
     doc.merge(crate::routes::registry::Doc::openapi());
     doc.merge(crate::routes::health::Doc::openapi());
     doc.merge(crate::routes::assignments::Doc::openapi());

@@ -12,6 +12,7 @@ pub mod health;
 pub mod info;
 pub mod managers;
 pub mod registered_users;
+pub mod reissue_burn;
 pub mod registry;
 pub mod reports;
 pub mod user;

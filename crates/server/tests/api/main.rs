@@ -16,6 +16,7 @@ mod isolation;
 mod managers;
 mod openapi;
 mod registered_users;
+mod reissue_burn;
 mod reports;
 mod registry;
 mod security;
