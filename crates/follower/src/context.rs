@@ -49,10 +49,18 @@ impl Context {
         }
     }
 
-    /// Reloads the managed assets and adds newly registered wallets.
+    /// Reloads the managed assets, adds newly registered wallets, and extends each wallet's
+    /// scripts past the receive addresses the platform handed out (which may lie beyond the
+    /// look-ahead of the indexes seen used on chain).
     pub async fn refresh(&mut self, store: &Store) -> Result<(), StoreError> {
         self.set_assets(store.tracked_assets().await?);
         self.wallets.refresh(&store.all_registered_wallets().await?);
+        for (wid, next_index) in store.wallet_address_counters().await? {
+            if let Some(last) = next_index.checked_sub(1) {
+                self.wallets
+                    .mark_used(&wid, lwk_wollet::Chain::External, last);
+            }
+        }
         Ok(())
     }
 
