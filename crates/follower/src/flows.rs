@@ -19,6 +19,7 @@ use elements::Transaction;
 use crate::context::ManagedAsset;
 
 pub mod distribution;
+pub mod reissue_burn;
 
 /// A boxed future, so that recognizers can be kept in one list.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -83,5 +84,8 @@ pub trait FlowRecognizer: Send + Sync + std::fmt::Debug {
 /// Every flow recognizer of the platform, in the order they are asked. One line per flow.
 pub fn recognizers() -> Vec<Box<dyn FlowRecognizer>> {
     // Flows add themselves here, e.g. `Box::new(distribution::DistributionFlow),`.
-    vec![Box::new(distribution::DistributionFlow)]
+    vec![
+        Box::new(distribution::DistributionFlow),
+        Box::new(reissue_burn::ReissueBurnFlow),
+    ]
 }
