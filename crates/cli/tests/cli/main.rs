@@ -2,3 +2,4 @@
 
 mod cli;
 mod embedded_node;
+mod replicas;

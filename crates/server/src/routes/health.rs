@@ -1,6 +1,8 @@
-//! `GET /healthz`: whether this replica can serve — its database answers and its Elements node
-//! (when one is configured) answers. 200 when healthy, 503 otherwise, with the details as JSON
-//! either way, for load balancers and orchestrators. No token needed; no secrets shown.
+//! `GET /healthz`: whether this replica can serve — its database answers, its Elements node
+//! (when one is configured) answers, and the chain index (written by whichever replica holds the
+//! follower lease) is at most [`MAX_INDEX_LAG`] blocks behind the node. 200 when healthy, 503
+//! otherwise, with the details as JSON either way, for load balancers and orchestrators. No
+//! token needed; no secrets shown.
 
 use std::future::Future;
 use std::time::Duration;
@@ -17,6 +19,9 @@ use crate::state::AppState;
 /// Longest wait for each dependency.
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// Most blocks the chain index may trail the node before the replica reports unhealthy.
+pub const MAX_INDEX_LAG: i64 = 6;
+
 /// Routes at the root.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz))
@@ -24,7 +29,7 @@ pub fn routes() -> Router<AppState> {
 
 /// OpenAPI paths of this module.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(healthz), components(schemas(Health, Check)))]
+#[openapi(paths(healthz), components(schemas(Health, Check, IndexCheck)))]
 pub struct Doc;
 
 /// The replica's health.
@@ -36,6 +41,25 @@ pub struct Health {
     pub database: Check,
     /// The Elements node.
     pub node: Check,
+    /// The chain index and this replica's follower.
+    pub follower: IndexCheck,
+}
+
+/// The chain index: how far it trails the node, and whether this replica's follower writes it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndexCheck {
+    /// `ok`, `behind` (more than the allowed lag, or nothing indexed yet), `unknown` (the node
+    /// or the database does not answer) or `not_configured` (no follower in this process).
+    pub status: &'static str,
+    /// Whether this replica holds the follower lease (only the holder indexes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_leader: Option<bool>,
+    /// Height of the last indexed block.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indexed_height: Option<i64>,
+    /// Blocks the index trails the node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag: Option<i64>,
 }
 
 /// One dependency's state.
@@ -110,7 +134,42 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>
             }
         },
     };
-    let healthy = !database.is_down() && !node.is_down();
+    let follower = match state.follower_status() {
+        None => IndexCheck {
+            status: "not_configured",
+            is_leader: None,
+            indexed_height: None,
+            lag: None,
+        },
+        Some(status) => {
+            let indexed = bounded(state.store().chain_tip()).await;
+            let indexed_height = indexed
+                .as_ref()
+                .ok()
+                .and_then(|tip| tip.as_ref().map(|b| b.height));
+            let lag = match (&indexed, node.blocks) {
+                (Ok(_), Some(blocks)) => {
+                    let blocks = i64::try_from(blocks).unwrap_or(i64::MAX);
+                    Some(blocks - indexed_height.unwrap_or(-1))
+                }
+                _ => None,
+            };
+            if let Some(error) = &status.last_error {
+                tracing::warn!(%error, "health: the chain follower reports an error");
+            }
+            IndexCheck {
+                status: match lag {
+                    None => "unknown",
+                    Some(lag) if lag <= MAX_INDEX_LAG => "ok",
+                    Some(_) => "behind",
+                },
+                is_leader: Some(status.is_leader),
+                indexed_height,
+                lag,
+            }
+        }
+    };
+    let healthy = !database.is_down() && !node.is_down() && follower.status != "behind";
     let status = if healthy {
         StatusCode::OK
     } else {
@@ -120,6 +179,7 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>
         status: if healthy { "ok" } else { "unavailable" },
         database,
         node,
+        follower,
     };
     (status, Json(health))
 }

@@ -1,5 +1,6 @@
 //! `/healthz`: 200 with every dependency up, 503 with a JSON body naming what is down.
 
+use amphora_follower::{Follower, FollowerConfig};
 use amphora_regtest::{Node, NodeConfig};
 use amphora_rpc::{Auth, ElementsRpc, RetryPolicy};
 use axum::http::{Method, StatusCode};
@@ -18,6 +19,7 @@ async fn healthy_without_a_node_configured() {
             "status": "ok",
             "database": {"status": "ok"},
             "node": {"status": "not_configured"},
+            "follower": {"status": "not_configured"},
         })
     );
     // Trailing slash and HEAD-free GET only; other methods are 405.
@@ -78,4 +80,63 @@ async fn a_closed_database_is_503() {
     assert_eq!(reply.body["status"], "unavailable");
     assert_eq!(reply.body["database"]["status"], "down");
     assert_eq!(reply.body["node"]["status"], "not_configured");
+}
+
+#[tokio::test]
+async fn the_chain_index_lag_is_checked() {
+    let node = Node::start(NodeConfig {
+        rpc_user: Some("amphora".into()),
+        rpc_password: Some("secret".into()),
+        ..NodeConfig::default()
+    })
+    .await
+    .expect("node starts");
+    let auth = Auth::UserPass {
+        user: "amphora".into(),
+        password: "secret".into(),
+    };
+    let rpc = ElementsRpc::new(node.rpc_url(), auth).unwrap();
+    rpc.create_wallet("miner").await.unwrap();
+    let miner = rpc.wallet("miner").get_new_address(None).await.unwrap();
+    rpc.generate_to_address(3, &miner).await.unwrap();
+    let mut app = TestApp::new().await.with_node(rpc.clone());
+    let follower = Follower::new(
+        app.state.store().clone(),
+        rpc.clone(),
+        FollowerConfig::default(),
+    )
+    .spawn();
+    app.state = app.state.clone().with_follower(follower.subscribe());
+    app.router = amphora_server::app(app.state.clone());
+
+    // The follower catches up: healthy, lag 0, this replica leads.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let reply = loop {
+        let reply = app.send(Method::GET, "/healthz", None, None).await;
+        if reply.status == StatusCode::OK && reply.body["follower"]["lag"] == 0 {
+            break reply;
+        }
+        assert!(std::time::Instant::now() < deadline, "{:?}", reply.body);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let blocks = rpc.get_block_count().await.unwrap();
+    assert_eq!(
+        reply.body["follower"],
+        json!({"status": "ok", "is_leader": true, "indexed_height": blocks, "lag": 0})
+    );
+
+    // Stopped, while the node moves on past the allowed lag: 503, "behind".
+    follower.shutdown().await;
+    let lag = amphora_server::routes::health::MAX_INDEX_LAG as u64 + 1;
+    rpc.generate_to_address(lag, &miner).await.unwrap();
+    let reply = app.send(Method::GET, "/healthz", None, None).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{:?}",
+        reply.body
+    );
+    assert_eq!(reply.body["follower"]["status"], "behind");
+    assert_eq!(reply.body["follower"]["lag"], lag);
+    assert_eq!(reply.body["node"]["status"], "ok");
 }

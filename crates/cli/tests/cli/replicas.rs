@@ -1,0 +1,474 @@
+//! Several `amphora serve` replicas on one PostgreSQL schema and one Elements node (`amphora
+//! regtest` in its own process): writes through either replica are seen by both, concurrent
+//! assignment creates through both never over-assign the treasury, exactly one replica follows
+//! the chain, and when it is killed the other takes the follower lease over and indexes on.
+//!
+//! Needs PostgreSQL (`AMPHORA_TEST_DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/
+//! test`) and `psql`; skipped with `AMPHORA_SKIP_POSTGRES=1`.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use amphora_rpc::{AddressType, Auth, ElementsRpc};
+use amphora_store::{PoolSettings, Store};
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_amphora");
+const PASSWORD: &str = "replica test password";
+const RPC_USER: &str = "amphora";
+const RPC_PASSWORD: &str = "replica-secret";
+
+/// A child process killed when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The test's PostgreSQL schema, dropped afterwards.
+struct Schema {
+    base: String,
+    name: String,
+}
+
+impl Schema {
+    fn create(base: &str, tag: &str) -> Schema {
+        let name = format!("amphora_replicas_{tag}_{}", std::process::id());
+        psql(base, &format!("DROP SCHEMA IF EXISTS {name} CASCADE"));
+        psql(base, &format!("CREATE SCHEMA {name}"));
+        Schema {
+            base: base.to_string(),
+            name,
+        }
+    }
+
+    /// The database URL selecting this schema.
+    fn url(&self) -> String {
+        let separator = if self.base.contains('?') { '&' } else { '?' };
+        format!(
+            "{}{separator}options=-c%20search_path%3D{}",
+            self.base, self.name
+        )
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .env("PGOPTIONS", "--client-min-messages=warning")
+            .args([&self.base, "-q", "-c"])
+            .arg(format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
+            .status();
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let status = Command::new("psql")
+        .env("PGOPTIONS", "--client-min-messages=warning")
+        .args([url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .status()
+        .expect("psql runs (install the PostgreSQL client, see .ci/run)");
+    assert!(status.success(), "psql {sql}");
+}
+
+/// A command with no AMPHORA_* variables inherited.
+fn amphora(dir: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command.current_dir(dir);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AMPHORA_") {
+            command.env_remove(key);
+        }
+    }
+    command.env("AMPHORA_LOG", "warn");
+    command
+}
+
+/// Spawns `command` and returns it with the first stdout line containing `marker` (the rest of
+/// its output is drained in the background).
+fn spawn_until(mut command: Command, marker: &str) -> (Proc, String) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let proc = Proc(child);
+    let found = loop {
+        match lines.next() {
+            Some(Ok(line)) if line.contains(marker) => break line,
+            Some(Ok(_)) => {}
+            _ => panic!("the process ended before printing {marker:?}"),
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (proc, found)
+}
+
+/// Starts a replica on `data_dir` (shared: one platform key) and returns it with its base URL.
+fn replica(data_dir: &Path, database_url: &str, node_url: &str) -> (Proc, String) {
+    let mut command = amphora(data_dir.parent().unwrap());
+    command
+        .env("AMPHORA_ISSUER_PASSWORD", PASSWORD)
+        .env("AMPHORA_KEY_PASSPHRASE", "replica key passphrase")
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .args(["--database-url", database_url, "--elements-url", node_url])
+        .args(["--database-max-connections", "4"]);
+    let (proc, line) = spawn_until(command, "listening on http://");
+    let url = line[line.find("http://").unwrap()..].trim().to_string();
+    (proc, url)
+}
+
+async fn until<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[derive(Clone)]
+struct Api {
+    http: reqwest::Client,
+    token: String,
+}
+
+impl Api {
+    async fn call(&self, method: &str, url: String, body: Option<Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_str(method).unwrap();
+        let mut request = self
+            .http
+            .request(method, &url)
+            .header("authorization", format!("token {}", self.token));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+}
+
+/// A node process, `n` replicas on one fresh schema, an issued asset of `amount` with 2
+/// confirmations indexed, and a registered user with a GAID.
+struct Cluster {
+    replicas: Vec<(Proc, String)>,
+    api: Api,
+    rpc: ElementsRpc,
+    miner: String,
+    store: Store,
+    asset: String,
+    user: i64,
+    // dropped last: the processes above go first
+    _node: Proc,
+    _dir: tempfile::TempDir,
+    _schema: Schema,
+}
+
+impl Cluster {
+    /// `None` when `AMPHORA_SKIP_POSTGRES=1`.
+    async fn start(tag: &str, n: usize, amount: u64) -> Option<Cluster> {
+        if std::env::var("AMPHORA_SKIP_POSTGRES").as_deref() == Ok("1") {
+            return None;
+        }
+        let base = std::env::var("AMPHORA_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+        let schema = Schema::create(&base, tag);
+        let dir = tempfile::tempdir().unwrap();
+
+        // One node process, its platform wallet funded with the genesis coins.
+        let mut node = amphora(dir.path());
+        node.args(["regtest", "--rpcport", "0", "--rpcuser", RPC_USER])
+            .args(["--rpcpassword", RPC_PASSWORD]);
+        let (node, line) = spawn_until(node, "RPC URL: ");
+        let rpc_url = line["RPC URL: ".len()..]
+            .trim()
+            .trim_end_matches('/')
+            .to_string();
+        let node_url =
+            rpc_url.replacen("http://", &format!("http://{RPC_USER}:{RPC_PASSWORD}@"), 1);
+        let auth = Auth::UserPass {
+            user: RPC_USER.into(),
+            password: RPC_PASSWORD.into(),
+        };
+        let rpc = ElementsRpc::new(&rpc_url, auth).unwrap();
+        rpc.create_wallet("platform").await.unwrap();
+        rpc.wallet("platform").rescan_blockchain().await.unwrap();
+        rpc.create_wallet("issuer").await.unwrap();
+        let miner = rpc.wallet("platform").get_new_address(None).await.unwrap();
+
+        // The replicas share one schema and one data directory (one platform key).
+        let data = dir.path().join("data");
+        let replicas: Vec<_> = (0..n)
+            .map(|_| replica(&data, &schema.url(), &node_url))
+            .collect();
+        let first = replicas[0].1.clone();
+        let last = replicas[n - 1].1.clone();
+        let http = reqwest::Client::new();
+        let login = http
+            .post(format!("{last}/api/user/obtain_token"))
+            .json(&json!({"username": "issuer", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), 200);
+        let token = login.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let api = Api { http, token };
+
+        // An asset issued through the first replica, a registered user with a GAID added
+        // through the last.
+        let destination = rpc
+            .wallet("issuer")
+            .get_new_address(Some(AddressType::Blech32))
+            .await
+            .unwrap();
+        let (status, asset) = api
+            .call(
+                "POST",
+                format!("{first}/api/assets/issue"),
+                Some(json!({
+                    "name": "Replicated Security", "amount": amount,
+                    "destination_address": destination, "domain": "example.com",
+                    "ticker": "REPL", "pubkey":
+                    "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084",
+                })),
+            )
+            .await;
+        assert_eq!(status, 201, "{asset}");
+        let uuid = asset["asset_uuid"].as_str().unwrap().to_string();
+        rpc.generate_to_address(2, &miner).await.unwrap();
+
+        let wallet_dir = dir.path().join("wallet");
+        let wallet = |args: &[&str]| {
+            let output = amphora(dir.path())
+                .args(["wallet", "--json", "--wallet-dir"])
+                .arg(&wallet_dir)
+                .args(["--node-url", &node_url, "--platform", &last])
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "{output:?}");
+            serde_json::from_slice::<Value>(&output.stdout).unwrap()
+        };
+        wallet(&["create"]);
+        let gaid = wallet(&["register"])["gaid"].as_str().unwrap().to_string();
+        let (status, user) = api
+            .call(
+                "POST",
+                format!("{last}/api/registered_users/add"),
+                Some(json!({"name": "Investor", "is_company": false})),
+            )
+            .await;
+        assert_eq!(status, 201, "{user}");
+        let user = user["id"].as_i64().unwrap();
+        let (status, body) = api
+            .call(
+                "POST",
+                format!("{first}/api/registered_users/{user}/gaids/add"),
+                Some(json!(gaid)),
+            )
+            .await;
+        assert!(status < 300, "{status} {body}");
+
+        // The store, as the replicas see it.
+        let pool = PoolSettings {
+            max_connections: 2,
+            ..PoolSettings::default()
+        };
+        let store = Store::connect_with(&schema.url(), &pool).await.unwrap();
+        let cluster = Cluster {
+            replicas,
+            api,
+            rpc,
+            miner,
+            store,
+            asset: uuid,
+            user,
+            _node: node,
+            _dir: dir,
+            _schema: schema,
+        };
+        cluster.until_indexed().await;
+        let balance = cluster
+            .store
+            .treasury_balance(&cluster.asset, 2)
+            .await
+            .unwrap();
+        assert_eq!(balance, i64::try_from(amount).unwrap());
+        Some(cluster)
+    }
+
+    /// Waits until the chain index reaches the node's tip.
+    async fn until_indexed(&self) {
+        let tip = i64::try_from(self.rpc.get_block_count().await.unwrap()).unwrap();
+        until("the chain index to reach the node's tip", || async {
+            let indexed = self.store.chain_tip().await.unwrap().map(|b| b.height);
+            (indexed == Some(tip)).then_some(())
+        })
+        .await;
+    }
+
+    /// Creates an assignment of `amount` through the replica at `base`.
+    fn create_assignment(&self, base: &str, amount: i64) -> tokio::task::JoinHandle<(u16, Value)> {
+        let api = self.api.clone();
+        let url = format!("{base}/api/assets/{}/assignments/create", self.asset);
+        let body = json!({"assignments": [{"registered_user": self.user, "amount": amount}]});
+        tokio::spawn(async move { api.call("POST", url, Some(body)).await })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_one_database_and_hand_the_follower_over() {
+    let Some(mut cluster) = Cluster::start("handover", 2, 1_000).await else {
+        return;
+    };
+    let a = cluster.replicas[0].1.clone();
+    let b = cluster.replicas[1].1.clone();
+
+    // 20 concurrent assignments of 100 through both replicas: exactly 10 fit the treasury.
+    let attempts: Vec<_> = (0..20)
+        .map(|i| cluster.create_assignment(if i % 2 == 0 { &a } else { &b }, 100))
+        .collect();
+    let mut created = 0;
+    for attempt in attempts {
+        let (status, body) = attempt.await.unwrap();
+        match status {
+            200 => created += 1,
+            400 => assert!(body["Error"].is_string(), "{body}"),
+            other => panic!("{other} {body}"),
+        }
+    }
+    assert_eq!(created, 10);
+    let uuid = cluster.asset.clone();
+    for replica in [&a, &b] {
+        let (status, list) = cluster
+            .api
+            .call(
+                "GET",
+                format!("{replica}/api/assets/{uuid}/assignments"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200);
+        let list = list.as_array().unwrap();
+        assert_eq!(list.len(), 10);
+        let total: i64 = list.iter().map(|x| x["amount"].as_i64().unwrap()).sum();
+        assert_eq!(total, 1_000);
+    }
+
+    // Exactly one replica follows; kill it (no clean release): the other takes the lease over
+    // once it expires and indexes on.
+    let store = &cluster.store;
+    let lease = store
+        .follower_lease()
+        .await
+        .unwrap()
+        .expect("a follower holds the lease");
+    let holder = cluster
+        .replicas
+        .iter()
+        .position(|(proc, _)| lease.holder.contains(&format!("-{}-", proc.0.id())))
+        .unwrap_or_else(|| panic!("lease holder {} is neither replica", lease.holder));
+    let (killed, _) = cluster.replicas.remove(holder);
+    drop(killed);
+    let (survivor, survivor_url) = &cluster.replicas[0];
+    cluster
+        .rpc
+        .generate_to_address(3, &cluster.miner)
+        .await
+        .unwrap();
+    cluster.until_indexed().await;
+    let lease = store.follower_lease().await.unwrap().unwrap();
+    assert!(
+        lease.holder.contains(&format!("-{}-", survivor.0.id())),
+        "{}",
+        lease.holder
+    );
+    // Nothing counted twice or lost across the hand-over.
+    assert_eq!(store.treasury_balance(&uuid, 2).await.unwrap(), 1_000);
+    let health = cluster
+        .api
+        .http
+        .get(format!("{survivor_url}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let (status, list) = cluster
+        .api
+        .call(
+            "GET",
+            format!("{survivor_url}/api/assets/{uuid}/assignments"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(list.as_array().unwrap().len(), 10);
+}
+
+/// Throughput of assignment creates and ownership reads through one and two replicas (printed;
+/// see BENCHMARKS.md "PostgreSQL replicas"). Run with
+/// `cargo test -p amphora --test cli replicas_throughput -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark"]
+async fn replicas_throughput() {
+    const CREATES: usize = 400;
+    const READS: usize = 400;
+    const CONCURRENCY: usize = 8;
+    for n in [1, 2] {
+        let Some(cluster) = Cluster::start(&format!("bench{n}"), n, 1_000_000).await else {
+            return;
+        };
+        let urls: Vec<String> = cluster.replicas.iter().map(|(_, u)| u.clone()).collect();
+        let started = Instant::now();
+        for wave in 0..CREATES / CONCURRENCY {
+            let batch: Vec<_> = (0..CONCURRENCY)
+                .map(|i| cluster.create_assignment(&urls[(wave + i) % n], 1))
+                .collect();
+            for task in batch {
+                assert_eq!(task.await.unwrap().0, 200);
+            }
+        }
+        let creates = CREATES as f64 / started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        for wave in 0..READS / CONCURRENCY {
+            let batch: Vec<_> = (0..CONCURRENCY)
+                .map(|i| {
+                    let api = cluster.api.clone();
+                    let url = format!(
+                        "{}/api/assets/{}/ownerships",
+                        urls[(wave + i) % n],
+                        cluster.asset
+                    );
+                    tokio::spawn(async move { api.call("GET", url, None).await.0 })
+                })
+                .collect();
+            for task in batch {
+                assert_eq!(task.await.unwrap(), 200);
+            }
+        }
+        let reads = READS as f64 / started.elapsed().as_secs_f64();
+        println!(
+            "{n} replica(s): {creates:.0} assignment creates/s, {reads:.0} ownership reads/s \
+             ({CONCURRENCY} concurrent requests)"
+        );
+    }
+}
