@@ -52,6 +52,19 @@ pub struct DistributeRequest {
     pub map_address_amount: Vec<(String, Amount)>,
     /// Recipient address -> asset id.
     pub map_address_asset: std::collections::BTreeMap<String, AssetId>,
+    /// Amphora: a distribution with more recipients than one transaction can pay lists them
+    /// again here, split into transactions (each address in exactly one). Absent: one
+    /// transaction pays `map_address_amount` (what the official script always does).
+    #[serde(default)]
+    pub transactions: Vec<DistributeBatch>,
+}
+
+/// One transaction of a split distribution.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DistributeBatch {
+    /// Recipient address -> amount (coin units) paid by this transaction.
+    #[serde(deserialize_with = "ordered_amounts")]
+    pub map_address_amount: Vec<(String, Amount)>,
 }
 
 /// `POST assets/{u}/reissue-request`.
@@ -160,6 +173,20 @@ fn check_client_version(
 }
 
 impl Request<DistributeRequest> {
+    /// The payments of each transaction to send: the `transactions` of a split distribution,
+    /// or the whole `map_address_amount` as one.
+    pub fn batches(&self) -> Vec<Vec<(String, Amount)>> {
+        if self.body.transactions.is_empty() {
+            vec![self.body.map_address_amount.clone()]
+        } else {
+            self.body
+                .transactions
+                .iter()
+                .map(|t| t.map_address_amount.clone())
+                .collect()
+        }
+    }
+
     /// Checks the maps before anything is sent: every address has an amount above zero and
     /// is paid in the file's asset (Elements would otherwise pay L-BTC to a forgotten one).
     pub fn validate(&self, path: &Path) -> Result<(), ConfirmError> {
@@ -197,6 +224,28 @@ impl Request<DistributeRequest> {
             return Err(invalid(
                 "map_address_asset names addresses that map_address_amount does not".into(),
             ));
+        }
+        if !maps.transactions.is_empty() {
+            let mut split: Vec<&(String, Amount)> = maps
+                .transactions
+                .iter()
+                .flat_map(|t| t.map_address_amount.iter())
+                .collect();
+            split.sort();
+            let mut whole: Vec<&(String, Amount)> = maps.map_address_amount.iter().collect();
+            whole.sort();
+            if split != whole
+                || maps
+                    .transactions
+                    .iter()
+                    .any(|t| t.map_address_amount.is_empty())
+            {
+                return Err(invalid(
+                    "transactions do not split map_address_amount exactly (each address and \
+                     amount in exactly one non-empty transaction)"
+                        .into(),
+                ));
+            }
         }
         Ok(())
     }

@@ -1,5 +1,7 @@
 //! `distribute -f FILE [--use-existing TXID]`: pays a distribution's assignments with one
-//! `sendmany`, waits for 2 confirmations and confirms the transaction to the platform.
+//! `sendmany` (one per transaction of a split distribution, see
+//! [`DistributeRequest::transactions`]), waits for 2 confirmations and confirms each
+//! transaction to the platform.
 
 use std::path::Path;
 
@@ -10,7 +12,7 @@ use super::Context;
 use crate::api::AmpApi;
 use crate::error::ConfirmError;
 use crate::payload::{self, DistributionConfirm, DistributionTxData};
-use crate::request::{self, DistributeRequest, Request};
+use crate::request::{self, Common, DistributeRequest, Request};
 
 /// Runs the sub-command.
 pub async fn run(
@@ -24,39 +26,60 @@ pub async fn run(
     let api = ctx.login_and_check_balance(common).await?;
     let distribution_uuid = &request.body.distribution_uuid;
 
-    let txid = match use_existing {
+    let txids = match use_existing {
         None => {
             check_assignments(&api, &common.asset_uuid, distribution_uuid).await?;
-            let payments: Vec<AssetPayment> = request
-                .body
-                .map_address_amount
-                .iter()
-                .map(|(address, amount)| AssetPayment {
-                    address: address.clone(),
-                    amount: *amount,
-                    asset: common.asset_id,
-                })
-                .collect();
-            let txid = ctx
-                .rpc
-                .send_many(&payments)
-                .await
-                .map_err(|e| ConfirmError::node("sendmany", e))?;
-            ctx.console.info(format!("Distribute transaction {txid}."));
-            txid
+            let mut txids = Vec::new();
+            for batch in request.batches() {
+                let payments: Vec<AssetPayment> = batch
+                    .iter()
+                    .map(|(address, amount)| AssetPayment {
+                        address: address.clone(),
+                        amount: *amount,
+                        asset: common.asset_id,
+                    })
+                    .collect();
+                let txid = ctx
+                    .rpc
+                    .send_many(&payments)
+                    .await
+                    .map_err(|e| ConfirmError::node("sendmany", e))?;
+                ctx.console.info(format!("Distribute transaction {txid}."));
+                txids.push(txid);
+            }
+            txids
         }
         Some(txid) => {
             ctx.ensure_wallet_tx(&txid).await?;
-            txid
+            vec![txid]
         }
     };
-    let retry = txid.to_string();
-    ctx.wait_confirmed(&txid, &retry).await?;
+    // A split distribution is confirmed transaction by transaction; a failure names the
+    // transaction to retry with --use-existing.
+    for txid in &txids {
+        confirm_one(ctx, &api, common, distribution_uuid, txid).await?;
+    }
+    ctx.console.info("Distribution confirmed successfully");
+    Ok(*txids.last().expect("at least one transaction"))
+}
 
-    let details = ctx.transaction_details(&txid).await?;
-    let change_data = ctx.change_data(&common.asset_id, &txid).await?;
+/// Waits for `txid`'s confirmations and posts it to the platform's distribution confirm.
+async fn confirm_one(
+    ctx: &Context,
+    api: &AmpApi,
+    common: &Common,
+    distribution_uuid: &str,
+    txid: &Txid,
+) -> Result<(), ConfirmError> {
+    let retry = txid.to_string();
+    ctx.wait_confirmed(txid, &retry).await?;
+    let details = ctx.transaction_details(txid).await?;
+    let change_data = ctx.change_data(&common.asset_id, txid).await?;
     let payload = DistributionConfirm {
-        tx_data: DistributionTxData { details, txid },
+        tx_data: DistributionTxData {
+            details,
+            txid: *txid,
+        },
         change_data,
     };
     ctx.console.debug(format!(
@@ -71,8 +94,7 @@ pub async fn run(
             retry,
             source,
         })?;
-    ctx.console.info("Distribution confirmed successfully");
-    Ok(txid)
+    Ok(())
 }
 
 /// At least one assignment must belong to the distribution and none of them be distributed.

@@ -298,3 +298,60 @@ async fn bad_files_and_logins_stop_before_anything_is_sent() {
         .contains("cannot read /nonexistent/distribution.json"));
     assert_eq!(t.mempool_size().await, 0);
 }
+
+#[tokio::test]
+async fn a_split_distribution_is_paid_and_confirmed_transaction_by_transaction() {
+    let t = Treasury::start().await;
+    let amp = AmpDouble::start(Script {
+        assignments: assignments(false),
+        ..Script::default()
+    })
+    .await;
+    let a1 = t.address("investor1").await;
+    let a2 = t.address("investor2").await;
+    let file = RequestFile::write(&with(
+        file_header("distribute", &amp, &t.asset),
+        json!({
+            "distribution_uuid": DISTRIBUTION,
+            "map_address_amount": {&a1: 1.5, &a2: 2.25},
+            "map_address_asset": {&a1: t.asset, &a2: t.asset},
+            "transactions": [
+                {"map_address_amount": {&a1: 1.5}, "map_address_asset": {&a1: t.asset}},
+                {"map_address_amount": {&a2: 2.25}, "map_address_asset": {&a2: t.asset}},
+            ],
+        }),
+    ));
+    t.run_mining(t.args(distribute(&file, None))).await.unwrap();
+    assert_eq!(
+        t.balance("investor1", &t.asset).await,
+        Amount::from_units(150_000_000)
+    );
+    assert_eq!(
+        t.balance("investor2", &t.asset).await,
+        Amount::from_units(225_000_000)
+    );
+    let confirms: Vec<String> = amp
+        .received()
+        .iter()
+        .filter(|r| r.path.ends_with("/confirm"))
+        .map(|r| r.body["tx_data"]["txid"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(confirms.len(), 2, "one confirm call per transaction");
+    assert_ne!(confirms[0], confirms[1]);
+
+    // A split that does not match the whole map is refused before anything is sent.
+    let bad = RequestFile::write(&with(
+        file_header("distribute", &amp, &t.asset),
+        json!({
+            "distribution_uuid": DISTRIBUTION,
+            "map_address_amount": {&a1: 1.5, &a2: 2.25},
+            "map_address_asset": {&a1: t.asset, &a2: t.asset},
+            "transactions": [{"map_address_amount": {&a1: 1.5}}],
+        }),
+    ));
+    let err = t
+        .run_mining(t.args(distribute(&bad, None)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConfirmError::InvalidFile { .. }), "{err:?}");
+}
