@@ -2,6 +2,7 @@
 
 mod admin;
 mod config;
+mod demo;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -40,6 +41,9 @@ enum Command {
     /// The issuer's confirm client: distribute, reissue, burn and update-blinders through the
     /// issuer's own Elements node (compatible with `blockstream-amp-confirm.py`).
     Confirm(amphora_confirm::ConfirmArgs),
+    /// Walk the whole AMP tutorial against a running platform (issue, register users and
+    /// wallets, assign, distribute, reissue, burn), printing each step.
+    Demo(demo::DemoArgs),
 }
 
 fn init_tracing() {
@@ -97,6 +101,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Regtest(args) => amphora_regtest::cli::run(args).await?,
         Command::Wallet(args) => amphora_wallet::run(args).await?,
         Command::Confirm(args) => amphora_confirm::run(args).await?,
+        Command::Demo(args) => demo::run(args).await?,
     }
     Ok(())
 }

@@ -1,0 +1,458 @@
+//! The whole AMP tutorial end to end, over real HTTP: `amphora serve` with its embedded node,
+//! investor wallets from the wallet library, and the `amphora confirm` binary as the issuer runs
+//! it. Issue, authorize, category, registered users, assignments, distribution, a reissuance
+//! interrupted after its broadcast and finished with `--use-existing`, and a burn never confirmed
+//! by the client (the platform completes it from the chain; `--use-existing` later adds the
+//! change). Then the summary, ownerships, distributions, reissuances and activities must be
+//! exactly what the tutorial did.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use amphora_rpc::{AddressType, Amount, Auth, ElementsRpc};
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_amphora");
+const PASSWORD: &str = "tutorial password 1";
+const ISSUED: i64 = 100_000;
+const REISSUED: i64 = 50_000;
+const BURNT: i64 = 10_000;
+const INVESTORS: [(&str, i64); 2] = [("Alice Example", 30_000), ("Bob Example", 20_000)];
+const TIMEOUT: Duration = Duration::from_secs(180);
+
+/// `amphora serve`, killed when dropped.
+struct Serving(Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn amphora(dir: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command.current_dir(dir);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AMPHORA_") {
+            command.env_remove(key);
+        }
+    }
+    command.env("AMPHORA_LOG", "warn");
+    command
+}
+
+/// Starts the platform on free ports; returns it, its base URL and the treasury node URL.
+fn serve(dir: &Path) -> (Serving, String, String) {
+    let mut child = amphora(dir)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--node-rpc-listen",
+            "127.0.0.1:0",
+            "--block-interval",
+            "1",
+        ])
+        .env("AMPHORA_ISSUER_USERNAME", "issuer")
+        .env("AMPHORA_ISSUER_PASSWORD", PASSWORD)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = Vec::new();
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        let done = line.trim_start().starts_with("Log in:");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    let banner = banner.join("\n");
+    let value = |label: &str| -> String {
+        banner
+            .lines()
+            .find_map(|l| {
+                l.trim()
+                    .split_once(label)
+                    .map(|(_, v)| v.trim().to_string())
+            })
+            .unwrap_or_else(|| panic!("no '{label}' in {banner}"))
+    };
+    let url = value("listening on ");
+    let node = value("RPC:");
+    (Serving(child), url, format!("{node}/wallet/treasury"))
+}
+
+/// The issuer API over HTTP.
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    async fn login(url: &str) -> Api {
+        let mut api = Api {
+            http: reqwest::Client::new(),
+            base: format!("{url}/api"),
+            token: String::new(),
+        };
+        let body = json!({"username": "issuer", "password": PASSWORD});
+        let (status, answer) = api.call("POST", "/user/obtain_token", Some(body)).await;
+        assert_eq!(status, 200, "{answer}");
+        api.token = answer["token"].as_str().unwrap().to_string();
+        api
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if !self.token.is_empty() {
+            request = request.header("authorization", format!("token {}", self.token));
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value)
+    }
+
+    /// Calls until the answer is `expected` (a 400 means a rule waits for the chain).
+    async fn until(&self, method: &str, path: &str, body: Option<Value>, expected: u16) -> Value {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let (status, value) = self.call(method, path, body.clone()).await;
+            if status == expected {
+                return value;
+            }
+            assert!(
+                status == 400 && Instant::now() < deadline,
+                "{method} {path}: {status} {value}"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
+    async fn ok(&self, method: &str, path: &str, body: Option<Value>, expected: u16) -> Value {
+        let (status, value) = self.call(method, path, body).await;
+        assert_eq!(status, expected, "{method} {path}: {value}");
+        value
+    }
+}
+
+/// `amphora confirm -u issuer -p … -n NODE <args>`.
+fn confirm(dir: &Path, node: &str, args: &[&str]) -> Command {
+    let mut command = amphora(dir);
+    command
+        .args(["confirm", "-u", "issuer", "-p", PASSWORD, "-n", node])
+        .args(["--poll-interval", "300ms", "--confirmation-timeout", "3m"])
+        .args(args);
+    command
+}
+
+fn run_ok(mut command: Command) -> String {
+    let output = command.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "confirm failed: {text}");
+    text
+}
+
+async fn wait_confirmed(treasury: &ElementsRpc, txid: &str) {
+    let txid = txid.parse().unwrap();
+    let deadline = Instant::now() + TIMEOUT;
+    while treasury.get_transaction(&txid).await.unwrap().confirmations < 2 {
+        assert!(Instant::now() < deadline, "{txid} never confirmed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_whole_tutorial_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_serving, url, node_url) = serve(dir.path());
+    let treasury = ElementsRpc::new(&node_url, Auth::None).unwrap();
+    let mut root = reqwest::Url::parse(&node_url).unwrap();
+    root.set_path("");
+    let node = ElementsRpc::new(root.as_str(), Auth::None).unwrap();
+    let api = Api::login(&url).await;
+
+    // Issue to the treasury wallet and wait for 2 confirmations.
+    let destination = treasury
+        .get_new_address(Some(AddressType::Blech32))
+        .await
+        .unwrap();
+    let pubkey = treasury
+        .get_address_info(&destination)
+        .await
+        .unwrap()
+        .pubkey
+        .unwrap();
+    let issuance = json!({
+        "name": "Tutorial Security", "amount": ISSUED, "destination_address": destination,
+        "domain": "example.com", "ticker": "TUTO", "pubkey": pubkey, "precision": 2,
+        "is_confidential": true, "is_reissuable": true, "reissuance_amount": 1,
+        "reissuance_address": treasury.get_new_address(Some(AddressType::Blech32)).await.unwrap(),
+        "transfer_restricted": true,
+    });
+    let issued = api.ok("POST", "/assets/issue", Some(issuance), 201).await;
+    let uuid = issued["asset_uuid"].as_str().unwrap().to_string();
+    let asset_id = issued["asset_id"].as_str().unwrap().to_string();
+    let asset = format!("/assets/{uuid}");
+    wait_confirmed(&treasury, issued["txid"].as_str().unwrap()).await;
+    let authorized = api
+        .until("GET", &format!("{asset}/register-authorized"), None, 200)
+        .await;
+    assert_eq!(authorized["is_authorized"], true);
+
+    // A category the asset requires, and two registered users with new wallets in it.
+    let category = api
+        .ok(
+            "POST",
+            "/categories/add",
+            Some(json!({"name": "Tutorial", "description": "KYC done"})),
+            201,
+        )
+        .await;
+    let category_id = category["id"].as_i64().unwrap();
+    api.ok(
+        "PUT",
+        &format!("/categories/{category_id}/assets/{uuid}/add"),
+        None,
+        200,
+    )
+    .await;
+    let mut users = Vec::new();
+    for (name, amount) in INVESTORS {
+        let wallet_dir = dir.path().join(name.replace(' ', "-"));
+        let (mut wallet, _) = amphora_wallet::Wallet::create(&wallet_dir, node.clone())
+            .await
+            .unwrap();
+        let registered = wallet.register(&url).await.unwrap();
+        let body = json!({"name": name, "GAID": registered.gaid, "is_company": false});
+        let user = api
+            .ok("POST", "/registered_users/add", Some(body), 201)
+            .await;
+        let id = user["id"].as_i64().unwrap();
+        api.ok(
+            "PUT",
+            &format!("/categories/{category_id}/registered_users/{id}/add"),
+            None,
+            200,
+        )
+        .await;
+        users.push((id, registered.gaid, amount));
+    }
+
+    // Assign and distribute with the confirm binary.
+    for (id, _, amount) in &users {
+        let body = json!({"assignments": [{"registered_user": id, "amount": amount, "ready_for_distribution": true}]});
+        api.until(
+            "POST",
+            &format!("{asset}/assignments/create"),
+            Some(body),
+            200,
+        )
+        .await;
+    }
+    let file = dir.path().join("distribution.json");
+    let distribution = api
+        .ok("GET", &format!("{asset}/distributions/create/"), None, 200)
+        .await;
+    std::fs::write(&file, distribution.to_string()).unwrap();
+    run_ok(confirm(
+        dir.path(),
+        &node_url,
+        &["distribute", "-f", file.to_str().unwrap()],
+    ));
+
+    // Reissue; the client is killed right after the broadcast, then finishes with
+    // --use-existing TXID:VIN.
+    let request = api
+        .until(
+            "POST",
+            &format!("{asset}/reissue-request"),
+            Some(json!({"amount_to_reissue": REISSUED})),
+            200,
+        )
+        .await;
+    assert_eq!(request["amount"], json!(0.0005));
+    let file = dir.path().join("reissue.json");
+    std::fs::write(&file, request.to_string()).unwrap();
+    let mut child = confirm(
+        dir.path(),
+        &node_url,
+        &["reissue", "-f", file.to_str().unwrap()],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    // The confirm client reports its progress on stderr.
+    let mut reader = BufReader::new(child.stderr.take().unwrap());
+    let mut sent = String::new();
+    let mut seen = String::new();
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 {
+        if let Some(rest) = line.trim().strip_prefix("Reissuance transaction ") {
+            sent = rest.trim_end_matches('.').replace(" vin ", ":");
+            break;
+        }
+        seen.push_str(&line);
+        line.clear();
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(sent.contains(':'), "no reissuance printed: {seen}");
+    run_ok(confirm(
+        dir.path(),
+        &node_url,
+        &[
+            "reissue",
+            "-f",
+            file.to_str().unwrap(),
+            "--use-existing",
+            &sent,
+        ],
+    ));
+    let reissue_txid = sent.split(':').next().unwrap().to_string();
+
+    // Burn without any confirm call: the follower completes it from the chain.
+    let request = api
+        .until(
+            "POST",
+            &format!("{asset}/burn-request"),
+            Some(json!({"amount": BURNT})),
+            200,
+        )
+        .await;
+    let burn_txid = treasury
+        .destroy_amount(&asset_id.parse().unwrap(), Amount::from_units(BURNT))
+        .await
+        .unwrap()
+        .to_string();
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let burns = api.ok("GET", &format!("{asset}/burns"), None, 200).await;
+        if burns[0]["txid"] == burn_txid.as_str() {
+            assert_eq!(burns[0]["amount"], BURNT);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the burn was never completed: {burns}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // The client run later with --use-existing records the treasury's change.
+    let file = dir.path().join("burn.json");
+    std::fs::write(&file, request.to_string()).unwrap();
+    run_ok(confirm(
+        dir.path(),
+        &node_url,
+        &[
+            "burn",
+            "-f",
+            file.to_str().unwrap(),
+            "--use-existing",
+            &burn_txid,
+        ],
+    ));
+
+    // What the platform reports.
+    let summary = api.ok("GET", &format!("{asset}/summary"), None, 200).await;
+    for (key, value) in [
+        ("asset_id", json!(asset_id)),
+        ("issued", json!(ISSUED)),
+        ("reissued", json!(REISSUED)),
+        ("assigned", json!(50_000)),
+        ("distributed", json!(50_000)),
+        ("burned", json!(BURNT)),
+        ("registered_users", json!(2)),
+    ] {
+        assert_eq!(summary[key], value, "summary.{key}: {summary}");
+    }
+    let ownerships = api
+        .ok("GET", &format!("{asset}/ownerships"), None, 200)
+        .await;
+    let owned = |gaid: Option<&str>| -> i64 {
+        ownerships
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["GAID"].as_str() == gaid)
+            .map(|o| o["amount"].as_i64().unwrap())
+            .sum()
+    };
+    assert_eq!(
+        owned(None),
+        ISSUED + REISSUED - 50_000 - BURNT,
+        "{ownerships}"
+    );
+    for (_, gaid, amount) in &users {
+        assert_eq!(owned(Some(gaid)), *amount, "{ownerships}");
+    }
+    assert_eq!(ownerships.as_array().unwrap().len(), 3, "{ownerships}");
+    let balance = api.ok("GET", &format!("{asset}/balance"), None, 200).await;
+    assert_eq!(balance["lost_outputs"], json!([]), "{balance}");
+
+    let distributions = api
+        .ok("GET", &format!("{asset}/distributions"), None, 200)
+        .await;
+    assert_eq!(
+        distributions.as_array().unwrap().len(),
+        1,
+        "{distributions}"
+    );
+    assert_eq!(distributions[0]["distribution_status"], "CONFIRMED");
+    let paid: i64 = distributions[0]["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["assignments"].as_array().unwrap().clone())
+        .map(|a| a["amount"].as_i64().unwrap())
+        .sum();
+    assert_eq!(paid, 50_000);
+
+    let reissuances = api
+        .ok("GET", &format!("{asset}/reissuances"), None, 200)
+        .await;
+    assert_eq!(reissuances.as_array().unwrap().len(), 1, "{reissuances}");
+    assert_eq!(reissuances[0]["txid"], reissue_txid.as_str());
+    assert_eq!(reissuances[0]["reissuance_amount"], REISSUED);
+
+    let activities = api
+        .ok("GET", &format!("{asset}/activities"), None, 200)
+        .await;
+    let kinds: Vec<&str> = activities
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["type"].as_str().unwrap_or_default())
+        .collect();
+    for kind in ["issuance", "distribution", "reissuance", "burn"] {
+        assert!(kinds.contains(&kind), "no {kind} in {activities}");
+    }
+    let txids: Vec<&str> = activities
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["txid"].as_str().unwrap_or_default())
+        .collect();
+    assert!(txids.contains(&reissue_txid.as_str()) && txids.contains(&burn_txid.as_str()));
+}
