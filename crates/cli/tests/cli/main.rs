@@ -1,6 +1,7 @@
 //! Integration tests of `amphora-cli`, linked into one binary to keep builds small.
 
 mod cli;
+mod distribute;
 mod embedded_node;
 mod replicas;
 mod tutorial;
