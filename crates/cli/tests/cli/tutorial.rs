@@ -439,20 +439,56 @@ async fn the_whole_tutorial_over_http() {
     let activities = api
         .ok("GET", &format!("{asset}/activities"), None, 200)
         .await;
-    let kinds: Vec<&str> = activities
-        .as_array()
-        .unwrap()
+    // One row per output, oldest transaction first: the issuance, the distribution's two
+    // payments and the treasury's change, the reissued units, the burnt units and the burn's
+    // change (recorded by the late --use-existing run).
+    let rows = activities.as_array().unwrap();
+    let kinds: Vec<&str> = rows.iter().map(|a| a["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "issuance",
+            "distribution",
+            "distribution",
+            "distribution",
+            "reissuance",
+            "burn",
+            "burn"
+        ],
+        "{activities}"
+    );
+    let mut seen: Vec<(String, Option<i64>, i64)> = rows
         .iter()
-        .map(|a| a["type"].as_str().unwrap_or_default())
+        .map(|a| {
+            (
+                a["type"].as_str().unwrap().to_string(),
+                a["registered user"].as_i64(),
+                a["amount"].as_i64().unwrap(),
+            )
+        })
         .collect();
-    for kind in ["issuance", "distribution", "reissuance", "burn"] {
-        assert!(kinds.contains(&kind), "no {kind} in {activities}");
-    }
-    let txids: Vec<&str> = activities
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["txid"].as_str().unwrap_or_default())
-        .collect();
-    assert!(txids.contains(&reissue_txid.as_str()) && txids.contains(&burn_txid.as_str()));
+    let (alice, bob) = (users[0].0, users[1].0);
+    let mut expected: Vec<(String, Option<i64>, i64)> = [
+        ("issuance", None, ISSUED),
+        ("distribution", Some(alice), 30_000),
+        ("distribution", Some(bob), 20_000),
+        ("distribution", None, ISSUED - 50_000),
+        ("reissuance", None, REISSUED),
+        ("burn", None, BURNT),
+        ("burn", None, ISSUED - 50_000 - BURNT),
+    ]
+    .into_iter()
+    .map(|(k, u, a)| (k.to_string(), u, a))
+    .collect();
+    seen.sort();
+    expected.sort();
+    assert_eq!(seen, expected, "{activities}");
+    let txid_of = |kind: &str| -> Vec<&str> {
+        rows.iter()
+            .filter(|a| a["type"] == kind)
+            .map(|a| a["txid"].as_str().unwrap())
+            .collect()
+    };
+    assert_eq!(txid_of("reissuance"), [reissue_txid.as_str()]);
+    assert_eq!(txid_of("burn"), [burn_txid.as_str(), burn_txid.as_str()]);
 }
