@@ -491,4 +491,44 @@ async fn the_whole_tutorial_over_http() {
     };
     assert_eq!(txid_of("reissuance"), [reissue_txid.as_str()]);
     assert_eq!(txid_of("burn"), [burn_txid.as_str(), burn_txid.as_str()]);
+
+    // A reissuance that is never confirmed by the client: the follower completes the request
+    // from the chain, and the reissuance token it spent is not lost.
+    api.until(
+        "POST",
+        &format!("{asset}/reissue-request"),
+        Some(json!({"amount_to_reissue": 7_000})),
+        200,
+    )
+    .await;
+    let unconfirmed = treasury
+        .reissue_asset(&asset_id.parse().unwrap(), Amount::from_units(7_000))
+        .await
+        .unwrap()
+        .txid
+        .to_string();
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let reissuances = api
+            .ok("GET", &format!("{asset}/reissuances"), None, 200)
+            .await;
+        if reissuances.as_array().unwrap().len() == 2 {
+            assert_eq!(reissuances[1]["txid"], unconfirmed.as_str());
+            assert_eq!(reissuances[1]["reissuance_amount"], 7_000);
+            assert_eq!(
+                reissuances[1]["confirmed_in_block"].as_str().unwrap().len(),
+                64
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "never completed: {reissuances}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let lost = api
+        .ok("GET", &format!("{asset}/lost-outputs"), None, 200)
+        .await;
+    assert_eq!(
+        lost,
+        json!({"lost_outputs": [], "reissuance_lost_outputs": []})
+    );
 }
