@@ -126,16 +126,21 @@ async fn distribute_with_the_confirm_binary_and_without_it() {
     let password = value(&banner, "password:").to_string();
 
     let client = reqwest::Client::new();
-    let login = client
-        .post(format!("{root}/api/user/obtain_token"))
-        .json(&json!({"username": username, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    let token = login.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = until("a token", Duration::from_secs(30), || async {
+        let reply = client
+            .post(format!("{root}/api/user/obtain_token"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .ok()?;
+        let body = reply.json::<Value>().await.ok()?;
+        let token = body["token"].as_str().map(str::to_string);
+        if token.is_none() {
+            eprintln!("obtain_token answered {body}");
+        }
+        token
+    })
+    .await;
     let api = Api {
         client,
         base: format!("{root}/api"),

@@ -279,6 +279,7 @@ pub(crate) async fn verify(
             height: chain.height,
         });
     }
+    check_nothing_leaks(state, distribution, &chain.tx, &outputs).await?;
     Ok(PaidBatch {
         distribution_uuid: distribution.uuid.clone(),
         batches,
@@ -289,4 +290,56 @@ pub(crate) async fn verify(
         payments,
         outputs,
     })
+}
+
+/// The asset the transaction takes from tracked treasury outputs must all go to the paid
+/// recipients and the posted change: a transaction that also pays the asset elsewhere is not
+/// this distribution's (its treasury inputs would otherwise be attributed to it).
+async fn check_nothing_leaks(
+    state: &AppState,
+    distribution: &Distribution,
+    tx: &Transaction,
+    outputs: &[NewAssetOutput],
+) -> Result<(), ApiError> {
+    let mut taken: i64 = 0;
+    for input in &tx.input {
+        let spent = state
+            .store()
+            .asset_output(
+                &input.previous_output.txid.to_string(),
+                input.previous_output.vout as i64,
+            )
+            .await?;
+        if let Some(spent) = spent {
+            let output = spent.output;
+            if output.asset_uuid == distribution.asset_uuid
+                && !output.is_token
+                && output.owner == OutputOwner::Treasury
+            {
+                taken = taken.saturating_add(output.amount);
+            }
+        }
+    }
+    // Outputs of this transaction: the verified ones, else those already recorded (a repeated
+    // confirm call, or change posted before).
+    let txid = tx.txid().to_string();
+    let mut accounted: i64 = 0;
+    for vout in 0..tx.output.len() as i64 {
+        if let Some(verified) = outputs.iter().find(|o| o.vout == vout) {
+            accounted = accounted.saturating_add(verified.amount);
+        } else if let Some(known) = state.store().asset_output(&txid, vout).await? {
+            if known.output.asset_uuid == distribution.asset_uuid && !known.output.is_token {
+                accounted = accounted.saturating_add(known.output.amount);
+            }
+        }
+    }
+    if taken > accounted {
+        return Err(ApiError::Business(format!(
+            "Transaction {} takes {taken} of the asset from the treasury but pays only \
+             {accounted} to the distribution's recipients and the posted change_data; the rest \
+             goes elsewhere.",
+            tx.txid()
+        )));
+    }
+    Ok(())
 }
