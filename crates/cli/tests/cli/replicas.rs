@@ -1,7 +1,11 @@
 //! Several `amphora serve` replicas on one PostgreSQL schema and one Elements node (`amphora
 //! regtest` in its own process): writes through either replica are seen by both, concurrent
 //! assignment creates through both never over-assign the treasury, exactly one replica follows
-//! the chain, and when it is killed the other takes the follower lease over and indexes on.
+//! the chain, and when it is killed the other takes the follower lease over and indexes on. A
+//! distribution created through one replica, paid by `amphora confirm` from the node's treasury
+//! wallet and confirmed through the other reads the same on both (status, transactions,
+//! ownerships, summary), two distribution creates racing through both make exactly one, and the
+//! survivor of a killed follower answers the same.
 //!
 //! Needs PostgreSQL (`AMPHORA_TEST_DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/
 //! test`) and `psql`; skipped with `AMPHORA_SKIP_POSTGRES=1`.
@@ -12,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use amphora_rpc::{AddressType, Auth, ElementsRpc};
+use amphora_rpc::{AddressType, Amount, Auth, ElementsRpc};
 use amphora_store::{PoolSettings, Store};
 use serde_json::{json, Value};
 
@@ -171,6 +175,8 @@ struct Cluster {
     api: Api,
     rpc: ElementsRpc,
     miner: String,
+    /// The node's RPC URL with its credentials.
+    node_url: String,
     store: Store,
     asset: String,
     user: i64,
@@ -299,6 +305,7 @@ impl Cluster {
             api,
             rpc,
             miner,
+            node_url,
             store,
             asset: uuid,
             user,
@@ -326,11 +333,26 @@ impl Cluster {
         .await;
     }
 
-    /// Creates an assignment of `amount` through the replica at `base`.
-    fn create_assignment(&self, base: &str, amount: i64) -> tokio::task::JoinHandle<(u16, Value)> {
+    /// `GET {base}/api/assets/{asset}{path}`, which must answer 200.
+    async fn get(&self, base: &str, path: &str) -> Value {
+        let url = format!("{base}/api/assets/{}{path}", self.asset);
+        let (status, body) = self.api.call("GET", url, None).await;
+        assert_eq!(status, 200, "{base} {path}: {body}");
+        body
+    }
+
+    /// Creates an assignment of `amount` (`ready` for distribution or not) through the replica
+    /// at `base`.
+    fn create_assignment(
+        &self,
+        base: &str,
+        amount: i64,
+        ready: bool,
+    ) -> tokio::task::JoinHandle<(u16, Value)> {
         let api = self.api.clone();
         let url = format!("{base}/api/assets/{}/assignments/create", self.asset);
-        let body = json!({"assignments": [{"registered_user": self.user, "amount": amount}]});
+        let body = json!({"assignments": [{"registered_user": self.user, "amount": amount,
+            "ready_for_distribution": ready}]});
         tokio::spawn(async move { api.call("POST", url, Some(body)).await })
     }
 }
@@ -345,7 +367,7 @@ async fn replicas_share_one_database_and_hand_the_follower_over() {
 
     // 20 concurrent assignments of 100 through both replicas: exactly 10 fit the treasury.
     let attempts: Vec<_> = (0..20)
-        .map(|i| cluster.create_assignment(if i % 2 == 0 { &a } else { &b }, 100))
+        .map(|i| cluster.create_assignment(if i % 2 == 0 { &a } else { &b }, 100, false))
         .collect();
     let mut created = 0;
     for attempt in attempts {
@@ -424,6 +446,247 @@ async fn replicas_share_one_database_and_hand_the_follower_over() {
     assert_eq!(list.as_array().unwrap().len(), 10);
 }
 
+/// Ownership rows in a stable order (owner, GAID), to compare two replicas' answers.
+fn sorted(ownerships: Value) -> Vec<Value> {
+    let mut rows = ownerships.as_array().expect("ownerships is a list").clone();
+    rows.sort_by_key(|row| (row["owner"].to_string(), row["GAID"].to_string()));
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_distribute_once_and_agree_on_ownership() {
+    let Some(mut cluster) = Cluster::start("distribute", 2, 1_000).await else {
+        return;
+    };
+    let a = cluster.replicas[0].1.clone();
+    let b = cluster.replicas[1].1.clone();
+    let user = cluster.user;
+
+    // The treasury wallet pays the fees: fund it with L-BTC.
+    let treasury = cluster.rpc.wallet("issuer");
+    let fees = treasury.get_new_address(None).await.unwrap();
+    cluster
+        .rpc
+        .wallet("platform")
+        .send_to_address(&fees, Amount::from_units(100_000_000), None)
+        .await
+        .unwrap();
+    cluster
+        .rpc
+        .generate_to_address(2, &cluster.miner)
+        .await
+        .unwrap();
+    cluster.until_indexed().await;
+
+    // 10 concurrent ready assignments of 100 through both replicas: a registered user has at
+    // most one ready assignment per asset, so exactly one is created.
+    let attempts: Vec<_> = (0..10)
+        .map(|i| cluster.create_assignment(if i % 2 == 0 { &a } else { &b }, 100, true))
+        .collect();
+    let mut created = 0;
+    for attempt in attempts {
+        let (status, body) = attempt.await.unwrap();
+        match status {
+            200 => created += 1,
+            400 => assert!(body["Error"].is_string(), "{body}"),
+            other => panic!("{other} {body}"),
+        }
+    }
+    assert_eq!(created, 1);
+    let listed = cluster.get(&a, "/assignments").await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(cluster.get(&b, "/assignments").await, listed);
+
+    // Created through A, paid from the node's treasury wallet by `amphora confirm`, confirmed
+    // through B (the file's base_url is pointed at B).
+    let file = cluster.get(&a, "/distributions/create/").await;
+    let first = file["distribution_uuid"].as_str().unwrap().to_string();
+    let units: i64 = file["map_address_amount"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|btc| (btc.as_f64().unwrap() * 1e8).round() as i64)
+        .sum();
+    assert_eq!(units, 100, "{file}");
+    let a_host = a.trim_start_matches("http://");
+    let b_host = b.trim_start_matches("http://");
+    let text = file.to_string().replace(a_host, b_host);
+    assert!(text.contains(b_host), "no base_url naming A in {file}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("distribution.json");
+    std::fs::write(&path, text).unwrap();
+    // Blocks keep coming while the client waits for its 2 confirmations.
+    let mining = {
+        let rpc = cluster.rpc.clone();
+        let miner = cluster.miner.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let _ = rpc.generate_to_address(1, &miner).await;
+            }
+        })
+    };
+    let confirm = {
+        let mut command = amphora(dir.path());
+        command
+            .args(["confirm", "-u", "issuer", "-p", PASSWORD])
+            .args(["-n", &format!("{}/wallet/issuer", cluster.node_url)])
+            .args(["--poll-interval", "250ms", "--confirmation-timeout", "2m"])
+            .args(["distribute", "-f", path.to_str().unwrap()]);
+        tokio::task::spawn_blocking(move || command.output().unwrap())
+    };
+    let output = confirm.await.unwrap();
+    mining.abort();
+    assert!(
+        output.status.success(),
+        "confirm failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    cluster.until_indexed().await;
+
+    // Both replicas answer the same: CONFIRMED with the same transactions, one ownership row for
+    // the user holding exactly what was distributed, the treasury the rest.
+    let details = format!("/distributions/{first}");
+    let on_a = cluster.get(&a, &details).await;
+    assert_eq!(on_a["distribution_status"], "CONFIRMED", "{on_a}");
+    assert!(
+        !on_a["transactions"].as_array().unwrap().is_empty(),
+        "{on_a}"
+    );
+    assert_eq!(cluster.get(&b, &details).await, on_a);
+    let ownerships = until("the distributed units in the ownerships", || async {
+        let rows = sorted(cluster.get(&a, "/ownerships").await);
+        let paid = rows.iter().any(|r| r["registered_user"] == user);
+        paid.then_some(rows)
+    })
+    .await;
+    assert_eq!(sorted(cluster.get(&b, "/ownerships").await), ownerships);
+    let users: Vec<&Value> = ownerships
+        .iter()
+        .filter(|r| r["registered_user"] == user)
+        .collect();
+    assert_eq!(users.len(), 1, "one row per wallet: {ownerships:?}");
+    assert_eq!(users[0]["amount"], 100, "{ownerships:?}");
+    let treasury_rows: Vec<&Value> = ownerships
+        .iter()
+        .filter(|r| r["owner"] == "ISSUER")
+        .collect();
+    let held: i64 = treasury_rows
+        .iter()
+        .map(|r| r["amount"].as_i64().unwrap())
+        .sum();
+    assert_eq!(held, 900, "{ownerships:?}");
+    let total: i64 = ownerships
+        .iter()
+        .map(|r| r["amount"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 1_000, "{ownerships:?}");
+    let summary = cluster.get(&a, "/summary").await;
+    assert_eq!(summary["distributed"], 100, "{summary}");
+    assert_eq!(summary["assigned"], 100, "{summary}");
+    assert_eq!(cluster.get(&b, "/summary").await, summary);
+
+    // The distributed assignment is marked so on both replicas.
+    let listed = cluster.get(&b, "/assignments").await;
+    assert_eq!(listed[0]["is_distributed"], true, "{listed}");
+    assert_eq!(cluster.get(&a, "/assignments").await, listed);
+
+    // A new ready assignment, then two distribution creates race through A and B: exactly one
+    // distribution, the other gets a 400.
+    let (status, body) = cluster.create_assignment(&b, 200, true).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let race: Vec<_> = [&a, &b]
+        .into_iter()
+        .map(|base| {
+            let api = cluster.api.clone();
+            let url = format!("{base}/api/assets/{}/distributions/create/", cluster.asset);
+            tokio::spawn(async move { api.call("GET", url, None).await })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for attempt in race {
+        let (status, body) = attempt.await.unwrap();
+        match status {
+            200 => winners.push(body),
+            400 => assert!(body["Error"].is_string(), "{body}"),
+            other => panic!("{other} {body}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let second = winners[0]["distribution_uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        winners[0]["map_address_amount"].as_object().unwrap().len(),
+        1
+    );
+    let distributions = cluster.get(&a, "/distributions").await;
+    assert_eq!(
+        distributions.as_array().unwrap().len(),
+        2,
+        "{distributions}"
+    );
+    assert_eq!(cluster.get(&b, "/distributions").await, distributions);
+    let assignments = cluster.get(&a, "/assignments").await;
+    let in_second = assignments
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["distribution_uuid"] == second.as_str())
+        .count();
+    assert_eq!(in_second, 1, "{assignments}");
+    assert_eq!(cluster.get(&b, "/assignments").await, assignments);
+    let summary = cluster.get(&a, "/summary").await;
+    assert_eq!(summary["assigned"], 300, "{summary}");
+    assert_eq!(summary["distributed"], 100, "{summary}");
+    assert_eq!(cluster.get(&b, "/summary").await, summary);
+
+    // The follower's replica killed: the survivor still answers the same, and after the lease
+    // hand-over and new blocks too.
+    let lease = cluster.store.follower_lease().await.unwrap().unwrap();
+    let holder = cluster
+        .replicas
+        .iter()
+        .position(|(proc, _)| lease.holder.contains(&format!("-{}-", proc.0.id())))
+        .unwrap_or_else(|| panic!("lease holder {} is neither replica", lease.holder));
+    drop(cluster.replicas.remove(holder));
+    let survivor = cluster.replicas[0].1.clone();
+    let check = |label: &'static str| {
+        let (cluster, survivor) = (&cluster, &survivor);
+        let (on_a, ownerships, summary) = (&on_a, &ownerships, &summary);
+        let (distributions, assignments) = (&distributions, &assignments);
+        let details = &details;
+        async move {
+            assert_eq!(&cluster.get(survivor, details).await, on_a, "{label}");
+            let rows = sorted(cluster.get(survivor, "/ownerships").await);
+            assert_eq!(&rows, ownerships, "{label}");
+            let now = cluster.get(survivor, "/summary").await;
+            assert_eq!(&now, summary, "{label}");
+            let now = cluster.get(survivor, "/distributions").await;
+            assert_eq!(&now, distributions, "{label}");
+            let now = cluster.get(survivor, "/assignments").await;
+            assert_eq!(&now, assignments, "{label}");
+        }
+    };
+    check("right after the kill").await;
+    cluster
+        .rpc
+        .generate_to_address(3, &cluster.miner)
+        .await
+        .unwrap();
+    cluster.until_indexed().await;
+    let lease = cluster.store.follower_lease().await.unwrap().unwrap();
+    let pid = cluster.replicas[0].0 .0.id();
+    assert!(
+        lease.holder.contains(&format!("-{pid}-")),
+        "{}",
+        lease.holder
+    );
+    check("after the hand-over").await;
+}
+
 /// Throughput of assignment creates and ownership reads through one and two replicas (printed;
 /// see BENCHMARKS.md "PostgreSQL replicas"). Run with
 /// `cargo test -p amphora --test cli replicas_throughput -- --ignored --nocapture`.
@@ -441,7 +704,7 @@ async fn replicas_throughput() {
         let started = Instant::now();
         for wave in 0..CREATES / CONCURRENCY {
             let batch: Vec<_> = (0..CONCURRENCY)
-                .map(|i| cluster.create_assignment(&urls[(wave + i) % n], 1))
+                .map(|i| cluster.create_assignment(&urls[(wave + i) % n], 1, false))
                 .collect();
             for task in batch {
                 assert_eq!(task.await.unwrap().0, 200);
