@@ -827,3 +827,147 @@ async fn update_blinders_checks_the_commitments_on_chain() {
         reply.body
     );
 }
+
+/// Co-signing decisions about the asset are activity rows too: by datetime among the chain
+/// rows, without block height (so height filters exclude them), with the sender's registered
+/// user and the reasons of a refusal.
+#[tokio::test]
+async fn cosign_decisions_are_activities_in_datetime_order() {
+    use amphora_store::{CosignDecisionAsset, NewCosignDecision};
+
+    let r = Reported::new().await;
+    r.index_history().await;
+    let store = r.app.state.store();
+    let about = |amount: i64| {
+        vec![CosignDecisionAsset {
+            asset_uuid: r.asset.clone(),
+            issuer_id: r.issuer_id,
+            asset_id: "ab".repeat(32),
+            amount,
+        }]
+    };
+    let before = chrono::Utc::now() - chrono::Duration::seconds(5);
+    store
+        .record_cosign_decision(&NewCosignDecision {
+            txid: Some(txid(9)),
+            approved: false,
+            reasons: vec!["recipient_missing_category".into(), "asset_locked".into()],
+            error: Some("refused".into()),
+            sender_wid: Some(r.wids[0].clone()),
+            sender_gaid: Some(r.gaids[0].clone()),
+            recipient_gaids: vec![r.gaids[2].clone()],
+            assets: about(70),
+        })
+        .await
+        .unwrap();
+    store
+        .record_cosign_decision(&NewCosignDecision {
+            txid: None,
+            approved: true,
+            reasons: vec![],
+            error: None,
+            sender_wid: Some(r.wids[2].clone()),
+            sender_gaid: Some(r.gaids[2].clone()),
+            recipient_gaids: vec![r.gaids[1].clone(), r.gaids[0].clone()],
+            assets: about(40),
+        })
+        .await
+        .unwrap();
+    // A later block (year 2096): its row comes after the decisions.
+    let mut later = r.block(
+        6,
+        &[(6, TxKind::Transfer)],
+        vec![r.out(6, 0, 400, r.wallet(1), 6)],
+        &[(4, 1, 6, false)],
+    );
+    later.block.block_time = 4_000_000_000;
+    store.apply_block(&later).await.unwrap();
+
+    let all = r.get(&r.path("activities")).await;
+    let rows = all.as_array().unwrap();
+    let kinds: Vec<&str> = rows.iter().map(|a| a["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "issuance",
+            "distribution",
+            "distribution",
+            "distribution",
+            "transaction",
+            "burn",
+            "burn",
+            "lost",
+            "cosign_refused",
+            "cosign_approved",
+            "transaction"
+        ]
+    );
+    let (refused, approved) = (&rows[8], &rows[9]);
+    assert_eq!(refused["txid"], txid(9));
+    assert_eq!(refused["blockheight"], Value::Null);
+    assert_eq!(refused["vout"], Value::Null);
+    assert_eq!(refused["amount"], 70);
+    assert_eq!(refused["registered user"], r.alice);
+    assert_eq!(refused["registered_user"], r.alice);
+    assert_eq!(refused["GAID"], r.gaids[0]);
+    assert_eq!(
+        refused["reasons"],
+        json!(["recipient_missing_category", "asset_locked"])
+    );
+    let description = refused["description"].as_str().unwrap();
+    for part in [
+        r.gaids[0].as_str(),
+        r.gaids[2].as_str(),
+        "recipient_missing_category",
+        "asset_locked",
+    ] {
+        assert!(description.contains(part), "{description}");
+    }
+    let decided: chrono::DateTime<chrono::Utc> =
+        refused["datetime"].as_str().unwrap().parse().unwrap();
+    assert!(decided >= before && decided <= chrono::Utc::now());
+    assert_eq!(approved["txid"], Value::Null);
+    assert_eq!(approved["amount"], 40);
+    assert_eq!(approved["registered user"], Value::Null);
+    assert_eq!(approved["GAID"], r.gaids[2]);
+    assert_eq!(approved["reasons"], json!([]));
+    let description = approved["description"].as_str().unwrap();
+    for part in [&r.gaids[2], &r.gaids[1], &r.gaids[0]] {
+        assert!(description.contains(part.as_str()), "{description}");
+    }
+    assert!(!description.contains("reasons"), "{description}");
+    assert_eq!(rows[0]["reasons"], json!([]));
+    assert_eq!(rows[10]["blockheight"], 6);
+
+    let kinds_of = |query: &str| {
+        let path = r.path(&format!("activities?{query}"));
+        let reported = &r;
+        async move {
+            reported
+                .get(&path)
+                .await
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["type"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        kinds_of("start=8&count=3").await,
+        ["lost", "cosign_refused", "cosign_approved"]
+    );
+    assert_eq!(
+        kinds_of("sortcolumn=datetime&sortorder=desc&count=3").await,
+        ["transaction", "cosign_approved", "cosign_refused"]
+    );
+    assert_eq!(
+        kinds_of("sortcolumn=blockheight&count=2").await,
+        ["cosign_refused", "cosign_approved"],
+        "no height sorts first"
+    );
+    let filtered = kinds_of("height_start=5").await;
+    assert_eq!(filtered, ["lost", "transaction"]);
+    assert_eq!(kinds_of("height_stop=100").await.len(), 9);
+    assert_eq!(kinds_of("sortcolumn=type&count=2").await, ["burn", "burn"]);
+}
