@@ -6,37 +6,63 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// A fresh confidential receive address of the registered wallet with GAID `gaid`: the address
-/// at the wallet's next unused receive index. The index counter lives in the database and moves
-/// atomically, so two calls — also on two replicas — never return the same address. Every
-/// address handed out is recorded (`wallet_addresses`).
+/// at the wallet's next unused receive index. A one-element [`fresh_addresses`].
 ///
 /// Not scoped to an issuer: callers check that the GAID belongs to one of the caller's
 /// registered users. Errors: a malformed GAID → 400 (`Business`); a GAID of no registered
 /// wallet → 404.
 pub async fn fresh_address(state: &AppState, gaid: &str) -> Result<String, ApiError> {
-    let gaid = Gaid::parse(gaid).map_err(|e| ApiError::Business(e.to_string()))?;
-    let wallet = state
-        .store()
-        .wallet_by_gaid(gaid.as_str())
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let index = state.store().take_wallet_address_index(&wallet.wid).await?;
+    let mut addresses = fresh_addresses(state, &[gaid]).await?;
+    addresses
+        .pop()
+        .ok_or_else(|| ApiError::Internal("no address was derived".into()))
+}
+
+/// One fresh confidential receive address per GAID of `gaids`, in the same order (a GAID listed
+/// k times gets k distinct addresses). The wallets are read in one query, the indexes are
+/// reserved in one database transaction (the counters move atomically, so two calls — also on
+/// two replicas — never return the same address), the addresses are derived in one blocking
+/// task and recorded (`wallet_addresses`) in one transaction.
+///
+/// Errors, for the first offending GAID in order: a malformed GAID → 400 (`Business`); a GAID
+/// of no registered wallet → 404; either takes no index.
+pub async fn fresh_addresses<G: AsRef<str>>(
+    state: &AppState,
+    gaids: &[G],
+) -> Result<Vec<String>, ApiError> {
+    let gaids = gaids
+        .iter()
+        .map(|g| Gaid::parse(g.as_ref()).map_err(|e| ApiError::Business(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let gaids: Vec<&str> = gaids.iter().map(|g| g.as_str()).collect();
+    let wallets = state.store().wallets_by_gaids(&gaids).await?;
+    let wallets = gaids
+        .iter()
+        .map(|g| wallets.get(*g).cloned().ok_or(ApiError::NotFound))
+        .collect::<Result<Vec<_>, _>>()?;
+    let wids: Vec<&str> = wallets.iter().map(|w| w.wid.as_str()).collect();
+    let indexes = state.store().take_wallet_address_indexes(&wids).await?;
     let key_state = state.clone();
-    let descriptor = wallet.descriptor.clone();
-    let address =
-        tokio::task::spawn_blocking(move || key_state.key().receive_address(&descriptor, index))
-            .await
-            .map_err(|e| ApiError::Internal(format!("address derivation task failed: {e}")))?
-            .map_err(|e| {
-                ApiError::Internal(format!(
-                    "cannot derive address {index} of registered wallet {}: {e}",
-                    wallet.wid
-                ))
-            })?
-            .to_string();
-    state
-        .store()
-        .record_wallet_address(&wallet.wid, index, &address)
-        .await?;
-    Ok(address)
+    let derived = tokio::task::spawn_blocking(move || {
+        wallets
+            .into_iter()
+            .zip(indexes)
+            .map(|(wallet, index)| {
+                let address = key_state
+                    .key()
+                    .receive_address(&wallet.descriptor, index)
+                    .map_err(|e| {
+                        ApiError::Internal(format!(
+                            "cannot derive address {index} of registered wallet {}: {e}",
+                            wallet.wid
+                        ))
+                    })?;
+                Ok((wallet.wid, index, address.to_string()))
+            })
+            .collect::<Result<Vec<_>, ApiError>>()
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("address derivation task failed: {e}")))??;
+    state.store().record_wallet_addresses(&derived).await?;
+    Ok(derived.into_iter().map(|(_, _, address)| address).collect())
 }

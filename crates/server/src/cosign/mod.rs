@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use amphora_cosigner::{PlatformKey, WalletIndex, DEFAULT_LOOKAHEAD};
 
-pub use address::fresh_address;
+pub use address::{fresh_address, fresh_addresses};
 pub use service::cosign;
 
 /// Default time the issuer authorization endpoint has to answer.

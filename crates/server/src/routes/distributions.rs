@@ -274,11 +274,11 @@ pub async fn create(
         .map(|u| (u.id, u.categories))
         .collect();
     let (batch_of, batch_count) = batches(eligible.len(), MAX_OUTPUTS_PER_TX);
-    let mut items = Vec::with_capacity(eligible.len());
-    let mut amounts = Vec::with_capacity(eligible.len());
-    for (entry, batch) in eligible.into_iter().zip(batch_of) {
+    // Check every recipient first, then hand out all fresh addresses in one batch.
+    let mut gaids = Vec::with_capacity(eligible.len());
+    for entry in &eligible {
         let user = entry.assignment.registered_user_id;
-        let gaid = entry.default_gaid.ok_or_else(|| {
+        let gaid = entry.default_gaid.clone().ok_or_else(|| {
             ApiError::Business(format!("Registered user {user} has no GAID to be paid to."))
         })?;
         if asset.issuance.transfer_restricted {
@@ -290,7 +290,14 @@ pub async fn create(
                 )));
             }
         }
-        let address = crate::cosign::fresh_address(&state, &gaid).await?;
+        gaids.push(gaid);
+    }
+    let addresses = crate::cosign::fresh_addresses(&state, &gaids).await?;
+    let mut items = Vec::with_capacity(eligible.len());
+    let mut amounts = Vec::with_capacity(eligible.len());
+    for (((entry, batch), gaid), address) in
+        eligible.into_iter().zip(batch_of).zip(gaids).zip(addresses)
+    {
         let script = elements::Address::from_str(&address)
             .map_err(|e| ApiError::Internal(format!("fresh address {address}: {e}")))?
             .script_pubkey();

@@ -9,6 +9,8 @@ use crate::contract::{on_postgres, on_sqlite};
 contract!(
     address_indexes_start_at_zero_and_never_repeat,
     concurrent_address_requests_get_distinct_indexes,
+    address_index_batches_keep_order_and_never_share,
+    failed_address_batches_take_nothing,
     handed_out_addresses_are_recorded_once,
     cosign_decisions_round_trip,
 );
@@ -51,6 +53,98 @@ async fn concurrent_address_requests_get_distinct_indexes(store: Store) {
         );
     }
     assert_eq!(taken, (0..24).collect::<BTreeSet<u32>>());
+}
+
+async fn address_index_batches_keep_order_and_never_share(store: Store) {
+    wallet(&store, "a").await;
+    wallet(&store, "b").await;
+    assert_eq!(store.take_wallet_address_index("a").await.unwrap(), 0);
+    // Request order is kept; a wallet listed twice gets two consecutive indexes.
+    assert_eq!(
+        store
+            .take_wallet_address_indexes(&["b", "a", "b", "a", "a"])
+            .await
+            .unwrap(),
+        [0, 1, 1, 2, 3]
+    );
+    // Concurrent batches over overlapping wallets (in different orders) never share an index.
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let store = store.clone();
+            let wids: Vec<&str> = if i % 2 == 0 {
+                vec!["a", "b", "a"]
+            } else {
+                vec!["b", "a", "b", "b"]
+            };
+            tokio::spawn(async move {
+                let taken = store.take_wallet_address_indexes(&wids).await.unwrap();
+                wids.into_iter().zip(taken).collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut taken = BTreeSet::new();
+    for task in tasks {
+        for (wid, index) in task.await.unwrap() {
+            assert!(
+                taken.insert((wid, index)),
+                "{wid} index {index} handed out twice"
+            );
+        }
+    }
+    // a: 8 batches × 2 + 8 × 1 after 0..4; b: 8 × 1 + 8 × 3 after 0..2.
+    let a: BTreeSet<u32> = taken
+        .iter()
+        .filter(|(w, _)| *w == "a")
+        .map(|(_, i)| *i)
+        .collect();
+    let b: BTreeSet<u32> = taken
+        .iter()
+        .filter(|(w, _)| *w == "b")
+        .map(|(_, i)| *i)
+        .collect();
+    assert_eq!(a, (4..28).collect());
+    assert_eq!(b, (2..34).collect());
+    assert_eq!(
+        store.wallet_address_counters().await.unwrap(),
+        [("a".to_string(), 28), ("b".to_string(), 34)]
+    );
+}
+
+async fn failed_address_batches_take_nothing(store: Store) {
+    wallet(&store, "a").await;
+    let err = store
+        .take_wallet_address_indexes(&["a", "nope"])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+    assert_eq!(store.take_wallet_address_index("a").await.unwrap(), 0);
+    store
+        .record_wallet_addresses(&[
+            ("a".to_string(), 0, "el1a0".to_string()),
+            ("a".to_string(), 1, "el1a1".to_string()),
+        ])
+        .await
+        .unwrap();
+    // Recording the same addresses again is a no-op; one clash rolls the whole batch back.
+    store
+        .record_wallet_addresses(&[("a".to_string(), 1, "el1a1".to_string())])
+        .await
+        .unwrap();
+    let err = store
+        .record_wallet_addresses(&[
+            ("a".to_string(), 2, "el1a2".to_string()),
+            ("a".to_string(), 0, "el1other".to_string()),
+        ])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert!(store.wallet_address("el1a2").await.unwrap().is_none());
+    let found = store
+        .wallets_by_gaids(&["GAa", "GAnope", "GAa"])
+        .await
+        .unwrap();
+    assert_eq!(found.keys().collect::<Vec<_>>(), ["GAa"]);
+    assert_eq!(found["GAa"].wid, "a");
 }
 
 async fn handed_out_addresses_are_recorded_once(store: Store) {
