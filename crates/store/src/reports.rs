@@ -89,11 +89,6 @@ const HELD_AT: &str = "o.asset_uuid = $1 AND o.is_token = FALSE AND o.owner <> '
 const GAID_JOIN: &str = "JOIN assets a ON a.uuid = o.asset_uuid \
      LEFT JOIN registered_user_gaids g ON g.gaid = o.gaid AND g.issuer_id = a.issuer_id";
 
-/// [`GAID_JOIN`] and the registered user itself (`u`).
-const USER_JOIN: &str = "JOIN assets a ON a.uuid = o.asset_uuid \
-     LEFT JOIN registered_user_gaids g ON g.gaid = o.gaid AND g.issuer_id = a.issuer_id \
-     LEFT JOIN registered_users u ON u.id = g.registered_user_id";
-
 /// Units of one kind of transaction, owner kind and token flag: `(kind, owner, is_token,
 /// created (1) or spent (0), amount)`.
 type Flow = (String, String, bool, i32, i64);
@@ -170,14 +165,20 @@ const REPORT_OUTPUT_COLUMNS: &str = "o.txid, o.vout, o.asset_uuid, o.is_token, o
 impl Store {
     /// Who holds the asset at `height` (every recorded output when `None`): one row per
     /// holder (the treasury, or a GAID), positive amounts only, largest first.
+    ///
+    /// Sums per holder first (read from the `asset_outputs_reports` index, in its order), then
+    /// joins only the resulting rows to the registered users: a GAID has at most one
+    /// registered user per issuer, so this groups exactly as grouping by the user would.
     pub async fn holdings(&self, asset_uuid: &str, height: Option<i64>) -> Result<Vec<Holding>> {
         let sql = format!(
-            "SELECT o.owner, o.gaid, u.id AS user_id, u.name AS user_name, \
-             CAST(SUM(o.amount) AS BIGINT) AS amount \
-             FROM asset_outputs o {USER_JOIN} WHERE {HELD_AT} \
-             GROUP BY o.owner, o.gaid, u.id, u.name \
-             HAVING SUM(o.amount) > 0 \
-             ORDER BY amount DESC, o.gaid"
+            "SELECT h.owner, h.gaid, u.id AS user_id, u.name AS user_name, h.amount \
+             FROM (SELECT o.owner, o.gaid, CAST(SUM(o.amount) AS BIGINT) AS amount \
+                   FROM asset_outputs o WHERE {HELD_AT} \
+                   GROUP BY o.owner, o.gaid HAVING SUM(o.amount) > 0) h \
+             JOIN assets a ON a.uuid = $1 \
+             LEFT JOIN registered_user_gaids g ON g.gaid = h.gaid AND g.issuer_id = a.issuer_id \
+             LEFT JOIN registered_users u ON u.id = g.registered_user_id \
+             ORDER BY h.amount DESC, h.gaid"
         );
         let rows: Vec<HoldingRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(asset_uuid)
