@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use amphora_core::Network;
 use amphora_cosigner::PlatformKey;
 use amphora_server::credentials::hash_password;
+use amphora_server::routes::reports::OwnershipDto;
 use amphora_server::{app, AppState};
 use amphora_store::{
     BlockUpdate, IndexedBlock, IndexedTx, IssuanceTx, NewAsset, NewAssetOutput, OutputOwner,
@@ -209,6 +210,46 @@ async fn send(client: &reqwest::Client, url: &str, token: Option<&str>) {
     response.bytes().await.expect("body");
 }
 
+/// Where one request's time goes, sequentially and without HTTP: the store queries alone, then
+/// the JSON serialisation of the ownerships (median of 20 runs each).
+async fn breakdown(store: &Store) {
+    const RUNS: usize = 20;
+    async fn median<F, Fut>(mut f: F) -> Duration
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let mut times = Vec::with_capacity(RUNS);
+        for _ in 0..RUNS {
+            let started = Instant::now();
+            f().await;
+            times.push(started.elapsed());
+        }
+        times.sort();
+        times[RUNS / 2]
+    }
+    let holdings = median(|| async {
+        store.holdings(ASSET, None).await.unwrap();
+    })
+    .await;
+    let totals = median(|| async {
+        store.asset_totals(ASSET).await.unwrap();
+    })
+    .await;
+    let rows = store.holdings(ASSET, None).await.unwrap();
+    let json = median(|| {
+        let dtos: Vec<OwnershipDto> = rows.iter().cloned().map(Into::into).collect();
+        async move {
+            serde_json::to_vec(&dtos).unwrap();
+        }
+    })
+    .await;
+    println!(
+        "Sequential, no HTTP (median of {RUNS}): Store::holdings {holdings:.2?}, \
+         Store::asset_totals {totals:.2?}, ownerships JSON {json:.2?}"
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let holders = arg(1, 10_000);
@@ -221,6 +262,7 @@ async fn main() {
     let started = Instant::now();
     populate(&store, holders).await.unwrap();
     eprintln!("populated {holders} holders in {:.1?}", started.elapsed());
+    breakdown(&store).await;
 
     let key = PlatformKey::from_mnemonic(MNEMONIC, Network::LiquidRegtest).unwrap();
     let state = AppState::new(
