@@ -35,16 +35,15 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use assets::{Asset, IssuanceStatus, IssuanceTx, NewAsset};
 pub use assignments::{Assignment, NewAssignment, UserAssetSummary};
 pub use chain::{
-    AssetOutput, BlockUpdate, FollowerLease, IndexedBlock, IndexedTx, NewAssetOutput,
-    OutputOwner, OutputSpend, TrackedAsset, TxKind, UNKNOWN_BLINDER,
+    AssetOutput, BlockUpdate, FollowerLease, IndexedBlock, IndexedTx, NewAssetOutput, OutputOwner,
+    OutputSpend, TrackedAsset, TxKind, UNKNOWN_BLINDER,
 };
+pub use cosign::{CosignDecision, CosignDecisionAsset, NewCosignDecision};
 pub use distributions::{
     BatchRecorded, Distribution, DistributionItem, DistributionStatus, DistributionTx,
     EligibleAssignment, NewDistribution, OutstandingBatch, PaidBatch,
 };
-pub use cosign::{CosignDecision, CosignDecisionAsset, NewCosignDecision};
 pub use error::StoreError;
-pub use reports::{AssetTotals, GaidBalance, Holding, ReportOutput, ReportTx};
 pub use model::{
     AuditEntry, AuthToken, Category, Issuer, Manager, NewAuditEntry, RegisteredUser,
     RegisteredWallet,
@@ -55,6 +54,7 @@ pub use reissuances::{
     Burn, BurnCompletion, CompletedBy, Completion, Reissuance, ReissuanceCompletion,
     ReissueBurnTotals, UtxoRef,
 };
+pub use reports::{AssetTotals, GaidBalance, Holding, ReportOutput, ReportTx};
 pub use wallet_addresses::WalletAddress;
 
 /// Result type of every store operation.

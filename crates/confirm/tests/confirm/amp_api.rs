@@ -1,9 +1,8 @@
 //! The `AmpApi` client against the AMP API test double (see `support` — not the platform).
 
-
+use crate::support::{AmpDouble, Script, API_PASSWORD, API_USER};
 use amphora_confirm::api::{AmpApi, ApiError, BlinderUpdate};
 use serde_json::json;
-use crate::support::{AmpDouble, Script, API_PASSWORD, API_USER};
 
 #[tokio::test]
 async fn the_client_logs_in_and_reads_and_posts_with_its_token() {

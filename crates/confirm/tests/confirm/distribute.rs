@@ -1,11 +1,10 @@
 //! `distribute` against the embedded regtest node and the AMP API test double
 //! (see `support` — the double is not the platform).
 
-
+use crate::support::{file_header, with, AmpDouble, RequestFile, Script, Treasury};
 use amphora_confirm::{run, ConfirmCommand, ConfirmError};
 use amphora_rpc::Amount;
 use serde_json::{json, Value};
-use crate::support::{file_header, with, AmpDouble, RequestFile, Script, Treasury};
 
 const DISTRIBUTION: &str = "distribution-uuid-1";
 

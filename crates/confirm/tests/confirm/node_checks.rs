@@ -1,13 +1,12 @@
 //! Pre-flight checks and the confirmation wait against the embedded regtest node.
 
-
 use std::time::Duration;
 
+use crate::support::{AmpDouble, Script, Treasury};
 use amphora_confirm::node::{preflight, wait_for_confirmations, WaitPolicy, WaitProgress};
 use amphora_confirm::{run, ConfirmCommand, ConfirmError};
 use amphora_regtest::{Node, NodeConfig};
 use amphora_rpc::{Amount, Auth, ElementsRpc};
-use crate::support::{AmpDouble, Script, Treasury};
 
 fn update_blinders(amp: &AmpDouble) -> ConfirmCommand {
     ConfirmCommand::UpdateBlinders {

@@ -1,11 +1,10 @@
 //! `reissue`, `burn` and `update-blinders` against the embedded regtest node and the AMP API
 //! test double (see `support` — the double is not the platform).
 
-
+use crate::support::{file_header, with, AmpDouble, RequestFile, Script, Treasury};
 use amphora_confirm::{run, ConfirmCommand, ConfirmError, ReissuanceRef};
 use amphora_rpc::Amount;
 use serde_json::{json, Value};
-use crate::support::{file_header, with, AmpDouble, RequestFile, Script, Treasury};
 
 fn reissue(file: &RequestFile, split: bool, use_existing: Option<ReissuanceRef>) -> ConfirmCommand {
     ConfirmCommand::Reissue {

@@ -1,7 +1,6 @@
 //! Chain-level rules: double spends, coinbase maturity, burns, relative lock times, and
 //! persistence of the chain and the mempool across restarts.
 
-
 use crate::chain_common::*;
 
 #[test]

@@ -1,7 +1,6 @@
 //! Confidential transactions and issuances: proofs made by rust-elements verify, broken
 //! rangeproofs, inflation and reissuance without the token are rejected.
 
-
 use crate::chain_common::*;
 
 #[test]

@@ -1,7 +1,6 @@
 //! Input scripts and signatures: accepted when really signed, rejected with Elements'
 //! script errors when tampered, half-signed, or of a type the node does not run.
 
-
 use crate::chain_common::*;
 
 #[test]

@@ -1,9 +1,8 @@
 //! Multiwallet routing, encryption and persistence, with the transcript's error codes and
 //! messages.
 
-
-use serde_json::json;
 use crate::wallet_common::Node;
+use serde_json::json;
 
 #[test]
 fn routing_errors_match_elements() {

@@ -1,12 +1,11 @@
 //! The transcript's treasury flow against a real chain: claim the free coins, raw issuance
 //! with a contract hash, distribution with `sendmany`, reissuance, burn, `issueasset`.
 
-
 use std::str::FromStr;
 
+use crate::wallet_common::{sats, Node};
 use elements::{AssetId, ContractHash, OutPoint, Txid};
 use serde_json::json;
-use crate::wallet_common::{sats, Node};
 
 const CONTRACT: &str = r#"{"entity":{"domain":"example.com"},"issuer_pubkey":"02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084","name":"Example Security","precision":0,"ticker":"EXSEC","version":0}"#;
 

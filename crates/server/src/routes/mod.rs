@@ -12,8 +12,8 @@ pub mod health;
 pub mod info;
 pub mod managers;
 pub mod registered_users;
-pub mod reissue_burn;
 pub mod registry;
+pub mod reissue_burn;
 pub mod reports;
 pub mod user;
 

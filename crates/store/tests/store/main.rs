@@ -4,9 +4,9 @@
 #[macro_use]
 mod contract;
 mod assignments;
-mod distributions;
 mod chain;
 mod cosign;
+mod distributions;
 mod registry;
-mod reports;
 mod reissue_burn;
+mod reports;

@@ -1,8 +1,8 @@
 //! Integration tests of `amphora-wallet`, linked into one binary to keep builds small.
 
 mod common;
+mod cosign_e2e;
 mod offline_flow;
 mod platform_e2e;
 mod regtest_node;
 mod rpc_walk;
-mod cosign_e2e;

@@ -4,14 +4,13 @@
 //! signs, the platform's co-signer library (amphora-cosigner) analyses, judges and co-signs it,
 //! LWK finalises it, and the mined transfer moves the balances. Reorgs and the gap limit too.
 
-
+use crate::common::*;
 use amphora_core::gaid::Gaid;
 use amphora_core::policy::{self, AssetRules};
 use amphora_cosigner::{analyze_pset, WalletIndex};
 use amphora_rpc::{Auth, ElementsRpc};
 use amphora_wallet::chain_index::{ChainIndex, LOOKAHEAD};
 use amphora_wallet::Wallet;
-use crate::common::*;
 use elements::BlockHash;
 use lwk_common::Signer;
 

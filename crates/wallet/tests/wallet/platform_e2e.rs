@@ -2,9 +2,9 @@
 //! SQLite database) and the embedded regtest node: create, register (wallet id and GAID checked),
 //! address, sync, balance and transaction history of node-funded AMP2 wallets.
 
-
 use std::time::Duration;
 
+use crate::common::{ALICE, BOB, PLATFORM_MNEMONIC};
 use amphora_core::gaid::Gaid;
 use amphora_core::Network;
 use amphora_cosigner::PlatformKey;
@@ -14,7 +14,6 @@ use amphora_server::{app, AppState};
 use amphora_store::Store;
 use amphora_wallet::{execute, Wallet, WalletArgs, WalletError};
 use clap::Parser;
-use crate::common::{ALICE, BOB, PLATFORM_MNEMONIC};
 
 struct Env {
     node: NodeHandle,

@@ -4,7 +4,7 @@
 //! platform's co-signer library is accepted by the node (2-of-2 witness, CT proofs), mined, and
 //! found by the recipient's wallet.
 
-
+use crate::common::{platform, ALICE, BOB};
 use amphora_core::policy::{self, AssetRules};
 use amphora_cosigner::{analyze_pset, WalletIndex};
 use amphora_regtest::{Node, NodeConfig};
@@ -12,7 +12,6 @@ use amphora_rpc::{Amount, Auth, ElementsRpc};
 use amphora_wallet::chain_index::ChainIndex;
 use amphora_wallet::sync::{node_chain, walk};
 use amphora_wallet::Wallet;
-use crate::common::{platform, ALICE, BOB};
 use elements::encode::serialize_hex;
 use lwk_common::Signer;
 use lwk_signer::SwSigner;

@@ -5,16 +5,15 @@
 //! This is a test fixture serving known blocks, not a node: it does not validate anything. The
 //! walk against the embedded regtest node is exercised once that node serves JSON-RPC.
 
-
 use std::sync::{Arc, Mutex};
 
+use crate::common::*;
 use amphora_rpc::{Auth, ElementsRpc, RetryPolicy};
 use amphora_wallet::chain_index::{ChainIndex, REORG_WINDOW};
 use amphora_wallet::sync::{node_chain, walk};
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use crate::common::*;
 use elements::encode::serialize_hex;
 use elements::{BlockHash, Transaction};
 use serde_json::{json, Value};
