@@ -1,5 +1,6 @@
 //! Integration tests of `amphora-cli`, linked into one binary to keep builds small.
 
+mod chain_reports;
 mod cli;
 mod distribute;
 mod embedded_node;

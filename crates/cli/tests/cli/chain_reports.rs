@@ -1,0 +1,389 @@
+//! Issue #4 end to end, over real HTTP: `amphora serve` with its embedded node mining only when
+//! told (a one-hour block interval, blocks from `generatetoaddress`). Two assets issued to the
+//! treasury (confidential + reissuable + transfer-restricted, and issuer-tracked), their ids
+//! checked against the contract and the issuance outpoint, then every chain report; units sent
+//! from the treasury to a wallet the platform does not know become lost outputs; a reorg that
+//! disconnects that send brings the holdings back, and re-mining it loses them again, without
+//! counting anything twice.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use amphora_rpc::{AddressType, Amount, Auth, ElementsRpc};
+use elements::hashes::sha256;
+use elements::{AssetId, ContractHash};
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_amphora");
+const PASSWORD: &str = "chain reports password 1";
+const RESTRICTED: i64 = 70_000;
+const TRACKED: i64 = 40_000;
+const SENT: i64 = 1_500;
+const TIMEOUT: Duration = Duration::from_secs(180);
+
+/// `amphora serve`, killed when dropped.
+struct Serving(Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the platform on free ports with a block timer that never fires during the test;
+/// returns it, its base URL and the node's root RPC URL.
+fn serve(dir: &Path) -> (Serving, String, String) {
+    let mut command = Command::new(BIN);
+    command.current_dir(dir);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AMPHORA_") {
+            command.env_remove(key);
+        }
+    }
+    let mut child = command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "--node-rpc-listen",
+            "127.0.0.1:0",
+            "--block-interval",
+            "3600",
+        ])
+        .env("AMPHORA_LOG", "warn")
+        .env("AMPHORA_ISSUER_USERNAME", "issuer")
+        .env("AMPHORA_ISSUER_PASSWORD", PASSWORD)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = Vec::new();
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        let done = line.trim_start().starts_with("Log in:");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    let banner = banner.join("\n");
+    let value = |label: &str| -> String {
+        banner
+            .lines()
+            .find_map(|l| {
+                l.trim()
+                    .split_once(label)
+                    .map(|(_, v)| v.trim().to_string())
+            })
+            .unwrap_or_else(|| panic!("no '{label}' in {banner}"))
+    };
+    (Serving(child), value("listening on "), value("RPC:"))
+}
+
+/// The issuer API over HTTP.
+struct Api {
+    http: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+impl Api {
+    async fn login(url: &str) -> Api {
+        let mut api = Api {
+            http: reqwest::Client::new(),
+            url: url.to_string(),
+            token: String::new(),
+        };
+        let body = json!({"username": "issuer", "password": PASSWORD});
+        api.token = api
+            .ok("POST", "/api/user/obtain_token", Some(body), 200)
+            .await["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        api
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.http.request(method, format!("{}{path}", self.url));
+        if !self.token.is_empty() {
+            request = request.header("authorization", format!("token {}", self.token));
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
+    }
+
+    async fn ok(&self, method: &str, path: &str, body: Option<Value>, expected: u16) -> Value {
+        let (status, value) = self.call(method, path, body).await;
+        assert_eq!(status, expected, "{method} {path}: {value}");
+        value
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        self.ok("GET", path, None, 200).await
+    }
+
+    /// Waits until the follower has indexed the node's tip, `height`.
+    async fn indexed(&self, node: &ElementsRpc, height: u64) {
+        assert_eq!(node.get_block_count().await.unwrap(), height);
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let (_, health) = self.call("GET", "/healthz", None).await;
+            if health["follower"]["indexed_height"].as_u64() == Some(height) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never indexed {height}: {health}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Polls `path` until `done` holds for its answer.
+    async fn until(&self, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let value = self.get(path).await;
+            if done(&value) {
+                return value;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "GET {path} never as expected: {value}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// One issued asset.
+struct Issued {
+    path: String,
+    amount: i64,
+    txid: String,
+    vout: i64,
+}
+
+/// Sum of the ownership amounts.
+fn owned(ownerships: &Value) -> i64 {
+    ownerships
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["amount"].as_i64().unwrap())
+        .sum()
+}
+
+async fn issue(
+    api: &Api,
+    treasury: &ElementsRpc,
+    ticker: &str,
+    amount: i64,
+    restricted: bool,
+) -> Issued {
+    let destination = treasury
+        .get_new_address(Some(AddressType::Blech32))
+        .await
+        .unwrap();
+    let pubkey = treasury
+        .get_address_info(&destination)
+        .await
+        .unwrap()
+        .pubkey
+        .unwrap();
+    let mut body = json!({
+        "name": format!("{ticker} Security"), "amount": amount,
+        "destination_address": destination, "domain": "example.com", "ticker": ticker,
+        "pubkey": pubkey, "precision": 0, "is_confidential": restricted,
+        "is_reissuable": restricted, "transfer_restricted": restricted,
+    });
+    if restricted {
+        body["reissuance_amount"] = json!(1);
+        body["reissuance_address"] = json!(treasury
+            .get_new_address(Some(AddressType::Blech32))
+            .await
+            .unwrap());
+    }
+    let issued = api.ok("POST", "/api/assets/issue", Some(body), 201).await;
+
+    // The asset id is what the contract and the spent outpoint commit to.
+    let contract = json!({
+        "entity": {"domain": "example.com"}, "issuer_pubkey": pubkey,
+        "name": format!("{ticker} Security"), "precision": 0, "ticker": ticker, "version": 0,
+    });
+    let digest = sha256::Hash::hash(serde_json::to_string(&contract).unwrap().as_bytes());
+    let txid = issued["txid"].as_str().unwrap().to_string();
+    let tx = treasury
+        .get_raw_transaction(&txid.parse().unwrap())
+        .await
+        .unwrap();
+    let prevout = tx.input[issued["vin"].as_u64().unwrap() as usize].previous_output;
+    let entropy = AssetId::generate_asset_entropy(
+        prevout,
+        ContractHash::from_byte_array(digest.to_byte_array()),
+    );
+    assert_eq!(
+        issued["asset_id"].as_str().unwrap(),
+        AssetId::from_entropy(entropy).to_string(),
+        "{issued}"
+    );
+    Issued {
+        path: format!("/api/assets/{}", issued["asset_uuid"].as_str().unwrap()),
+        amount,
+        txid,
+        vout: issued["asset_vout"].as_i64().unwrap(),
+    }
+}
+
+/// The reports of a freshly issued asset held whole by the treasury.
+async fn assert_issued(api: &Api, asset: &Issued) {
+    let path = &asset.path;
+    let summary = api.get(&format!("{path}/summary")).await;
+    assert_eq!(summary["issued"], asset.amount, "{summary}");
+    let issuer =
+        json!([{"owner": "ISSUER", "amount": asset.amount, "GAID": null, "registered_user": null}]);
+    let balance = api.get(&format!("{path}/balance")).await;
+    assert_eq!(balance["confirmed_balance"], issuer, "{balance}");
+    assert_eq!(balance["lost_outputs"], json!([]), "{balance}");
+    let ownerships = api.get(&format!("{path}/ownerships")).await;
+    assert_eq!(ownerships, issuer);
+    let txs = api.get(&format!("{path}/txs")).await;
+    assert_eq!(txs[0]["txid"], asset.txid.as_str(), "{txs}");
+    assert_eq!(txs[0]["is_issuance"], true, "{txs}");
+    assert_eq!(txs.as_array().unwrap().len(), 1, "{txs}");
+    let activities = api.get(&format!("{path}/activities")).await;
+    let issuance: Vec<&Value> = activities
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["type"] == "issuance")
+        .collect();
+    assert_eq!(issuance.len(), 1, "{activities}");
+    assert_eq!(issuance[0]["txid"], asset.txid.as_str(), "{activities}");
+    assert_eq!(issuance[0]["amount"], asset.amount, "{activities}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reports_follow_issuance_lost_units_and_a_reorg() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_serving, url, node_url) = serve(dir.path());
+    let node = ElementsRpc::new(&node_url, Auth::None).unwrap();
+    let treasury = ElementsRpc::new(&format!("{node_url}/wallet/treasury"), Auth::None).unwrap();
+    node.create_wallet("outsider").await.unwrap();
+    let outsider = ElementsRpc::new(&format!("{node_url}/wallet/outsider"), Auth::None).unwrap();
+    // Blocks pay an outsider address, so a reorg never takes coins the treasury spends.
+    let miner = outsider.get_new_address(None).await.unwrap();
+    let mine = |blocks: u64| {
+        let (node, miner) = (node.clone(), miner.clone());
+        async move {
+            node.generate_to_address(blocks, &miner).await.unwrap();
+            node.get_block_count().await.unwrap()
+        }
+    };
+    let api = Api::login(&url).await;
+
+    let restricted = issue(&api, &treasury, "RSTR", RESTRICTED, true).await;
+    let tracked = issue(&api, &treasury, "TRCK", TRACKED, false).await;
+    let height = mine(2).await;
+    api.indexed(&node, height).await;
+    assert_issued(&api, &restricted).await;
+    assert_issued(&api, &tracked).await;
+
+    // Units leave the treasury for a wallet the platform does not know: the spent output is lost.
+    let path = &tracked.path;
+    let asset_id: AssetId = api.get(path).await["asset_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let destination = outsider.get_new_address(None).await.unwrap();
+    let sent = treasury
+        .send_to_address(&destination, Amount::from_units(SENT), Some(&asset_id))
+        .await
+        .unwrap();
+    let lost_issuance = json!([{"txid": tracked.txid, "vout": tracked.vout}]);
+    let height = mine(1).await;
+    let send_height = height;
+    api.indexed(&node, height).await;
+    let lost = api.get(&format!("{path}/lost-outputs")).await;
+    assert_eq!(lost["lost_outputs"], lost_issuance, "{lost}");
+    let balance = api.get(&format!("{path}/balance")).await;
+    assert_eq!(balance["lost_outputs"], lost_issuance, "{balance}");
+    let ownerships = api.get(&format!("{path}/ownerships")).await;
+    assert_eq!(
+        owned(&ownerships),
+        0,
+        "the lost output still counts: {ownerships}"
+    );
+    assert_eq!(owned(&balance["confirmed_balance"]), 0, "{balance}");
+    let txs = api.get(&format!("{path}/txs")).await;
+    assert_eq!(txs[1]["txid"], sent.to_string(), "{txs}");
+    // The restricted asset is untouched.
+    assert_issued(&api, &restricted).await;
+
+    // A reorg of the last 3 blocks (the send's and one on top; the issuance stays confirmed
+    // 1 deep) puts the send back in the mempool: nothing is lost any more.
+    let height = mine(1).await;
+    api.indexed(&node, height).await;
+    let fork = node.get_block_hash(send_height - 1).await.unwrap();
+    let _: Value = node
+        .call("invalidateblock", &[json!(fork.to_string())])
+        .await
+        .unwrap();
+    assert_eq!(node.get_block_count().await.unwrap(), send_height - 2);
+    api.indexed(&node, send_height - 2).await;
+    let lost = api
+        .until(&format!("{path}/lost-outputs"), |l| {
+            l["lost_outputs"] == json!([])
+        })
+        .await;
+    assert_eq!(lost["reissuance_lost_outputs"], json!([]), "{lost}");
+    assert_issued(&api, &tracked).await;
+    assert_issued(&api, &restricted).await;
+
+    // Four new blocks confirm the send again: lost once, counted once.
+    let height = mine(4).await;
+    assert_eq!(height, send_height + 2);
+    api.indexed(&node, height).await;
+    assert!(
+        treasury.get_transaction(&sent).await.unwrap().confirmations >= 1,
+        "the send did not re-confirm"
+    );
+    let lost = api
+        .until(&format!("{path}/lost-outputs"), |l| {
+            l["lost_outputs"] == lost_issuance
+        })
+        .await;
+    assert_eq!(lost["reissuance_lost_outputs"], json!([]), "{lost}");
+    let balance = api.get(&format!("{path}/balance")).await;
+    assert_eq!(balance["lost_outputs"], lost_issuance, "{balance}");
+    let ownerships = api.get(&format!("{path}/ownerships")).await;
+    let summary = api.get(&format!("{path}/summary")).await;
+    assert_eq!(summary["issued"], TRACKED, "{summary}");
+    // The lost output is the whole issuance: holdings + lost units = issued, exactly.
+    assert_eq!(
+        owned(&ownerships) + tracked.amount,
+        summary["issued"].as_i64().unwrap(),
+        "{ownerships}"
+    );
+    assert_eq!(owned(&balance["confirmed_balance"]), owned(&ownerships));
+    let txs = api.get(&format!("{path}/txs")).await;
+    let txids: Vec<&str> = txs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["txid"].as_str().unwrap())
+        .collect();
+    assert_eq!(txids, [tracked.txid.clone(), sent.to_string()], "{txs}");
+    assert_issued(&api, &restricted).await;
+}
