@@ -583,7 +583,7 @@ impl Store {
         let sql = "INSERT INTO asset_treasury_addresses (asset_uuid, address, created_at) \
                    VALUES ($1, $2, $3) ON CONFLICT (asset_uuid, address) DO NOTHING";
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             for address in addresses {
                 sqlx::query(sql)
                     .bind(uuid)
@@ -609,7 +609,7 @@ impl Store {
         }
         let sql = "DELETE FROM asset_treasury_addresses WHERE asset_uuid = $1 AND address = $2";
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             for address in addresses {
                 sqlx::query(sql)
                     .bind(uuid)

@@ -126,7 +126,7 @@ impl Store {
         description: Option<&str>,
     ) -> Result<Category> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let updated = sqlx::query(
                 "UPDATE categories SET name = COALESCE($1, name), \
                  description = COALESCE($2, description) WHERE id = $3 AND issuer_id = $4",
@@ -196,7 +196,7 @@ impl Store {
              WHERE category_id = $1 AND registered_user_id = $2"
         };
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let user_is_issuers: Option<i64> = sqlx::query_scalar(
                 "SELECT id FROM registered_users WHERE id = $1 AND issuer_id = $2",
             )

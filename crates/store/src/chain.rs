@@ -354,7 +354,7 @@ impl Store {
     async fn apply(&self, update: &BlockUpdate, lease: Option<(&str, Duration)>) -> Result<()> {
         let block = &update.block;
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             if let Some((holder, ttl)) = lease {
                 renew_in_tx!(&mut *tx, holder, ttl);
             }
@@ -443,7 +443,7 @@ impl Store {
 
     async fn rollback(&self, height: i64, lease: Option<(&str, Duration)>) -> Result<()> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             if let Some((holder, ttl)) = lease {
                 renew_in_tx!(&mut *tx, holder, ttl);
             }
@@ -498,7 +498,7 @@ impl Store {
     /// example). Outputs already indexed are kept as they are. One transaction.
     pub async fn record_asset_outputs(&self, outputs: &[NewAssetOutput]) -> Result<()> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             for output in outputs {
                 insert_output!(&mut *tx, output);
             }

@@ -83,7 +83,7 @@ impl Store {
     /// Records a decision and its assets in one transaction; returns its id.
     pub async fn record_cosign_decision(&self, decision: &NewCosignDecision) -> Result<i64> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO cosign_decisions (decided_at, txid, approved, reasons, error, \
                  sender_wid, sender_gaid, recipient_gaids) \

@@ -24,7 +24,7 @@ impl Store {
              RETURNING {ISSUER_COLUMNS}"
         );
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             // Managers log in through the same endpoint: their names are taken too.
             let manager_named: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM managers WHERE username = $1")
@@ -103,7 +103,7 @@ impl Store {
     /// in one transaction.
     pub async fn set_issuer_password(&self, issuer_id: i64, password_hash: &str) -> Result<()> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let updated = sqlx::query("UPDATE issuers SET password_hash = $1 WHERE id = $2")
                 .bind(password_hash)
                 .bind(issuer_id)

@@ -136,6 +136,18 @@ impl Store {
         })
     }
 
+    /// The statement that opens a transaction that will write. On SQLite it is `BEGIN
+    /// IMMEDIATE`: the write lock is taken up front, so a transaction that reads before it writes
+    /// waits for a concurrent writer (the busy timeout) instead of failing at once with "database
+    /// is locked" when it tries to upgrade its read snapshot. On PostgreSQL a plain `BEGIN`
+    /// (row locks and constraints do the rest).
+    pub(crate) fn begin_write(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "BEGIN IMMEDIATE",
+            Backend::Postgres(_) => "BEGIN",
+        }
+    }
+
     /// The engine this store runs on.
     pub fn engine(&self) -> Engine {
         match self.backend {

@@ -55,7 +55,7 @@ impl Store {
             "INSERT INTO managers (issuer_id, username, password_hash, is_locked, created_at) \
                    VALUES ($1, $2, $3, $4, $5) RETURNING id";
         let id: i64 = with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let issuer_named: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM issuers WHERE username = $1")
                     .bind(username)
@@ -165,7 +165,7 @@ impl Store {
         locked: bool,
     ) -> Result<Manager> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let updated =
                 sqlx::query("UPDATE managers SET is_locked = $1 WHERE id = $2 AND issuer_id = $3")
                     .bind(locked)
@@ -198,7 +198,7 @@ impl Store {
         password_hash: &str,
     ) -> Result<()> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let updated = sqlx::query(
                 "UPDATE managers SET password_hash = $1 WHERE id = $2 AND issuer_id = $3",
             )

@@ -186,7 +186,7 @@ impl Store {
     ) -> Result<RegisteredUser> {
         let now = Utc::now();
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO registered_users \
                  (issuer_id, name, is_company, default_gaid, creator_manager_id, created_at) \
@@ -221,7 +221,7 @@ impl Store {
         name: &str,
     ) -> Result<RegisteredUser> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let updated = sqlx::query(
                 "UPDATE registered_users SET name = $1 WHERE id = $2 AND issuer_id = $3",
             )
@@ -262,7 +262,7 @@ impl Store {
     ) -> Result<RegisteredUser> {
         let now = Utc::now();
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let user = load_user!(&mut *tx, issuer_id, id)?.ok_or(StoreError::NotFound)?;
             if user.gaids.iter().any(|g| g == gaid) {
                 return Ok(user);
@@ -290,7 +290,7 @@ impl Store {
         gaid: &str,
     ) -> Result<RegisteredUser> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let user = load_user!(&mut *tx, issuer_id, id)?.ok_or(StoreError::NotFound)?;
             if !user.gaids.iter().any(|g| g == gaid) {
                 return Err(StoreError::Conflict(format!(

@@ -48,7 +48,7 @@ impl Store {
                       VALUES ($1, $2, $3, $4, $5)";
         let uuid = registration.asset_uuid.as_str();
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let marked = sqlx::query(&mark)
                 .bind(uuid)
                 .bind(issuer_id)

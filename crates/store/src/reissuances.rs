@@ -373,7 +373,7 @@ impl Store {
     ) -> Result<Reissuance> {
         let select = format!("SELECT {REISSUANCE_COLUMNS} FROM reissuances WHERE id = $1");
         let id = with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let asset_uuid: Option<(String,)> =
                 sqlx::query_as("SELECT asset_uuid FROM reissuances WHERE id = $1")
                     .bind(id)
@@ -522,7 +522,7 @@ impl Store {
     ) -> Result<Burn> {
         let select = format!("SELECT {BURN_COLUMNS} FROM burns WHERE id = $1");
         let id = with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let asset_uuid: Option<(String,)> =
                 sqlx::query_as("SELECT asset_uuid FROM burns WHERE id = $1")
                     .bind(id)

@@ -326,7 +326,7 @@ impl Store {
              WHERE o.asset_uuid = $1 AND o.txid = $2 AND o.vout = $3"
         );
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let mut outputs = Vec::with_capacity(outpoints.len());
             for (txid, vout) in outpoints {
                 let changed = sqlx::query(

@@ -45,7 +45,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5) RETURNING {TOKEN_COLUMNS}"
         );
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             // SQLite keeps timestamps as text, so expiry is compared here, not in SQL.
             let hashes: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
                 "SELECT token_hash, expires_at FROM auth_tokens WHERE issuer_id = $1",

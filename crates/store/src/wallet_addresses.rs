@@ -49,7 +49,7 @@ impl Store {
         let rows: Vec<(&str, i64)> = counts.iter().map(|(w, n)| (*w, *n)).collect();
         let mut next: BTreeMap<String, i64> = BTreeMap::new();
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                 let values = placeholders(chunk.len(), 2);
                 let sql = format!(
@@ -106,7 +106,7 @@ impl Store {
         let now = Utc::now();
         let mut stored: BTreeMap<String, (String, i64)> = BTreeMap::new();
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             for chunk in addresses.chunks(ROWS_PER_STATEMENT) {
                 let values = placeholders(chunk.len(), 4);
                 let sql = format!(
@@ -198,7 +198,7 @@ impl Store {
         address: &str,
     ) -> Result<WalletAddress> {
         let stored: WalletAddress = with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             sqlx::query(
                 "INSERT INTO wallet_addresses (wid, address_index, address, created_at) \
                  VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",

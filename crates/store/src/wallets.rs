@@ -18,7 +18,7 @@ impl Store {
     ) -> Result<RegisteredWallet> {
         let select = format!("SELECT {WALLET_COLUMNS} FROM registered_wallets WHERE wid = $1");
         let stored: RegisteredWallet = with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             sqlx::query(
                 "INSERT INTO registered_wallets (wid, descriptor, gaid, created_at) \
                  VALUES ($1, $2, $3, $4) ON CONFLICT (wid) DO NOTHING",
