@@ -8,42 +8,25 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::support::{amphora, Killed};
 use amphora_rpc::{AddressType, Amount, Auth, ElementsRpc};
 use elements::hashes::sha256;
 use elements::{AssetId, ContractHash};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_amphora");
 const PASSWORD: &str = "chain reports password 1";
 const RESTRICTED: i64 = 70_000;
 const TRACKED: i64 = 40_000;
 const SENT: i64 = 1_500;
 const TIMEOUT: Duration = Duration::from_secs(180);
 
-/// `amphora serve`, killed when dropped.
-struct Serving(Child);
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts the platform on free ports with a block timer that never fires during the test;
 /// returns it, its base URL and the node's root RPC URL.
-fn serve(dir: &Path) -> (Serving, String, String) {
-    let mut command = Command::new(BIN);
-    command.current_dir(dir);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("AMPHORA_") {
-            command.env_remove(key);
-        }
-    }
-    let mut child = command
+fn serve(dir: &Path) -> (Killed, String, String) {
+    let mut child = amphora(dir)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args([
             "--node-rpc-listen",
@@ -79,7 +62,7 @@ fn serve(dir: &Path) -> (Serving, String, String) {
             })
             .unwrap_or_else(|| panic!("no '{label}' in {banner}"))
     };
-    (Serving(child), value("listening on "), value("RPC:"))
+    (Killed(child), value("listening on "), value("RPC:"))
 }
 
 /// The issuer API over HTTP.

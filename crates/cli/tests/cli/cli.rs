@@ -1,24 +1,10 @@
 //! The `amphora` binary: zero-configuration start, graceful shutdown on SIGTERM, `migrate` and
 //! `admin issuer …`.
 
+use crate::support::amphora;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_amphora");
-
-/// A command in `dir` with no AMPHORA_* variables inherited.
-fn amphora(dir: &std::path::Path) -> Command {
-    let mut command = Command::new(BIN);
-    command.current_dir(dir);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("AMPHORA_") {
-            command.env_remove(key);
-        }
-    }
-    command.env("AMPHORA_LOG", "warn");
-    command
-}
 
 #[cfg(unix)]
 #[test]

@@ -6,12 +6,12 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::{amphora, Killed};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_amphora");
 /// How long the whole demo may take (the chain steps wait for 2 confirmations several times).
 const DEMO_TIMEOUT: Duration = Duration::from_secs(900);
 /// What the demo issues, reissues, distributes and burns (crates/cli/src/demo.rs).
@@ -35,29 +35,6 @@ const STEPS: [&str; 13] = [
     "[12] Ownerships",
     "[13] Reissuances",
 ];
-
-/// A child process killed when dropped.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `amphora` run in `dir`, without any AMPHORA_* setting inherited from the test's environment.
-fn amphora(dir: &Path) -> Command {
-    let mut command = Command::new(BIN);
-    command.current_dir(dir);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("AMPHORA_") {
-            command.env_remove(key);
-        }
-    }
-    command.env("AMPHORA_LOG", "warn");
-    command
-}
 
 /// What `amphora serve` prints on its first start.
 struct Banner {

@@ -4,38 +4,15 @@
 //! distribution paid without any confirm call completed by the chain follower.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::support::{amphora, Killed};
 use amphora_rpc::{Amount, AssetPayment, Auth, ElementsRpc};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_amphora");
 const PUBKEY: &str = "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084";
-
-/// Kills `amphora serve` when the test ends.
-struct Serving(Child);
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn amphora(dir: &Path) -> Command {
-    let mut command = Command::new(BIN);
-    command.current_dir(dir);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("AMPHORA_") {
-            command.env_remove(key);
-        }
-    }
-    command.env("AMPHORA_LOG", "warn");
-    command
-}
 
 fn value<'a>(banner: &'a str, label: &str) -> &'a str {
     banner
@@ -116,7 +93,7 @@ async fn distribute_with_the_confirm_binary_and_without_it() {
             break;
         }
     }
-    let _serving = Serving(child);
+    let _serving = Killed(child);
     let root = value(&banner, "AMP API:")
         .trim_end_matches("/api")
         .to_string();

@@ -7,22 +7,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::amphora;
 use amphora_rpc::{Amount, Auth, ElementsRpc};
-
-const BIN: &str = env!("CARGO_BIN_EXE_amphora");
-
-/// A command in `dir` with no AMPHORA_* variables inherited.
-fn amphora(dir: &Path) -> Command {
-    let mut command = Command::new(BIN);
-    command.current_dir(dir);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("AMPHORA_") {
-            command.env_remove(key);
-        }
-    }
-    command.env("AMPHORA_LOG", "warn");
-    command
-}
 
 /// Starts `amphora serve <args>` and reads its banner up to the line starting with `last`.
 fn start(dir: &Path, args: &[&str], last: &str) -> (Serving, String) {

@@ -6,4 +6,5 @@ mod demo;
 mod distribute;
 mod embedded_node;
 mod replicas;
+mod support;
 mod tutorial;

@@ -16,11 +16,11 @@ use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use crate::support::amphora;
 use amphora_rpc::{AddressType, Amount, Auth, ElementsRpc};
 use amphora_store::{PoolSettings, Store};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_amphora");
 const PASSWORD: &str = "replica test password";
 const RPC_USER: &str = "amphora";
 const RPC_PASSWORD: &str = "replica-secret";
@@ -79,19 +79,6 @@ fn psql(url: &str, sql: &str) {
         .status()
         .expect("psql runs (install the PostgreSQL client, see .ci/run)");
     assert!(status.success(), "psql {sql}");
-}
-
-/// A command with no AMPHORA_* variables inherited.
-fn amphora(dir: &Path) -> Command {
-    let mut command = Command::new(BIN);
-    command.current_dir(dir);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("AMPHORA_") {
-            command.env_remove(key);
-        }
-    }
-    command.env("AMPHORA_LOG", "warn");
-    command
 }
 
 /// Spawns `command` and returns it with the first stdout line containing `marker` (the rest of

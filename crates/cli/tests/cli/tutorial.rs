@@ -8,13 +8,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::{amphora, Killed};
 use amphora_rpc::{AddressType, Amount, Auth, ElementsRpc};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_amphora");
 const PASSWORD: &str = "tutorial password 1";
 const ISSUED: i64 = 100_000;
 const REISSUED: i64 = 50_000;
@@ -22,30 +22,8 @@ const BURNT: i64 = 10_000;
 const INVESTORS: [(&str, i64); 2] = [("Alice Example", 30_000), ("Bob Example", 20_000)];
 const TIMEOUT: Duration = Duration::from_secs(180);
 
-/// `amphora serve`, killed when dropped.
-struct Serving(Child);
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn amphora(dir: &Path) -> Command {
-    let mut command = Command::new(BIN);
-    command.current_dir(dir);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("AMPHORA_") {
-            command.env_remove(key);
-        }
-    }
-    command.env("AMPHORA_LOG", "warn");
-    command
-}
-
 /// Starts the platform on free ports; returns it, its base URL and the treasury node URL.
-fn serve(dir: &Path) -> (Serving, String, String) {
+fn serve(dir: &Path) -> (Killed, String, String) {
     let mut child = amphora(dir)
         .args([
             "serve",
@@ -85,7 +63,7 @@ fn serve(dir: &Path) -> (Serving, String, String) {
     };
     let url = value("listening on ");
     let node = value("RPC:");
-    (Serving(child), url, format!("{node}/wallet/treasury"))
+    (Killed(child), url, format!("{node}/wallet/treasury"))
 }
 
 /// The issuer API over HTTP.
