@@ -33,16 +33,17 @@ pub struct RegtestArgs {
     /// Policy-asset satoshis paid to OP_TRUE in the genesis block.
     #[arg(long, default_value_t = DEFAULT_INITIAL_FREE_COINS)]
     pub initialfreecoins: u64,
-    /// Also mine a block every this many seconds.
+    /// Also mine a block every this many seconds; 0 mines as soon as a transaction enters
+    /// the mempool, and again until it has 2 confirmations, then idles.
     #[arg(long, value_name = "SECONDS")]
     pub block_interval: Option<u64>,
 }
 
+/// Confirmations `--block-interval 0` mines towards.
+const INSTANT_MINING_CONFIRMATIONS: u32 = 2;
+
 /// Runs the node until Ctrl-C or the `stop` RPC, then shuts it down cleanly.
 pub async fn run(args: RegtestArgs) -> anyhow::Result<()> {
-    if args.block_interval == Some(0) {
-        anyhow::bail!("--block-interval must be at least 1 second");
-    }
     let config = NodeConfig {
         datadir: args.datadir.clone(),
         chain: args.chain,
@@ -51,7 +52,13 @@ pub async fn run(args: RegtestArgs) -> anyhow::Result<()> {
         rpc_user: args.rpcuser.clone(),
         rpc_password: args.rpcpassword.clone(),
         block_interval: args.block_interval.map(Duration::from_secs),
-        mining_policy: MiningPolicy::Always,
+        mining_policy: if args.block_interval == Some(0) {
+            MiningPolicy::WhileUnconfirmed {
+                confirmations: INSTANT_MINING_CONFIRMATIONS,
+            }
+        } else {
+            MiningPolicy::Always
+        },
         block_script: None,
     };
     let node = Node::start(config)

@@ -23,4 +23,6 @@ pub mod node;
 pub mod rpc;
 pub mod wallet;
 
-pub use node::{MiningPolicy, Node, NodeConfig, NodeError, NodeHandle, NodeState};
+pub use node::{
+    ChainTip, MiningPolicy, Node, NodeConfig, NodeError, NodeEvents, NodeHandle, NodeState,
+};

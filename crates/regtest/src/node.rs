@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use elements::opcodes::OP_TRUE;
-use elements::Script;
+use elements::{BlockHash, Script};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -72,8 +72,9 @@ pub struct NodeConfig {
     pub rpc_user: Option<String>,
     /// `-rpcpassword`.
     pub rpc_password: Option<String>,
-    /// Consider mining a block every interval (none = only on demand); whether the timer
-    /// actually mines is decided by `mining_policy`.
+    /// Consider mining a block every interval (none = only on demand; zero = as soon as the
+    /// mempool or the tip changes); whether a block is actually mined is decided by
+    /// `mining_policy`.
     pub block_interval: Option<Duration>,
     /// What the block timer does on each tick (default: always mine).
     pub mining_policy: MiningPolicy,
@@ -134,6 +135,72 @@ impl MiningPolicy {
     }
 }
 
+/// The active chain's tip, as [`NodeHandle::subscribe_tip`] and `waitfornewblock` report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainTip {
+    /// Height of the tip.
+    pub height: u32,
+    /// Hash of the tip.
+    pub hash: BlockHash,
+}
+
+/// What changed in the node, published after every RPC call and every timer block: the tip
+/// (new block, reorg) and the mempool's contents (a digest of its txids).
+#[derive(Debug, Clone)]
+pub struct NodeEvents {
+    tip: watch::Sender<ChainTip>,
+    mempool: watch::Sender<(usize, u64)>,
+}
+
+impl NodeEvents {
+    fn new(chain: &Chain) -> NodeEvents {
+        NodeEvents {
+            tip: watch::Sender::new(tip_of(chain)),
+            mempool: watch::Sender::new(mempool_digest(chain)),
+        }
+    }
+
+    /// Publishes `chain`'s tip and mempool to the subscribers whose value changed.
+    pub fn publish(&self, chain: &Chain) {
+        let tip = tip_of(chain);
+        self.tip.send_if_modified(|current| {
+            let changed = *current != tip;
+            *current = tip;
+            changed
+        });
+        let mempool = mempool_digest(chain);
+        self.mempool.send_if_modified(|current| {
+            let changed = *current != mempool;
+            *current = mempool;
+            changed
+        });
+    }
+
+    /// A receiver of the tip, marked changed at every new tip.
+    pub fn subscribe_tip(&self) -> watch::Receiver<ChainTip> {
+        self.tip.subscribe()
+    }
+
+    fn subscribe_mempool(&self) -> watch::Receiver<(usize, u64)> {
+        self.mempool.subscribe()
+    }
+}
+
+fn tip_of(chain: &Chain) -> ChainTip {
+    let (height, hash) = chain.tip();
+    ChainTip { height, hash }
+}
+
+/// Number of mempool transactions and an order-independent digest of their txids.
+fn mempool_digest(chain: &Chain) -> (usize, u64) {
+    chain.mempool().fold((0, 0), |(count, digest), (txid, _)| {
+        let bytes: &[u8] = txid.as_ref();
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&bytes[..8]);
+        (count + 1, digest ^ u64::from_le_bytes(word))
+    })
+}
+
 /// Namespace of [`Node::start`].
 #[derive(Debug)]
 pub struct Node;
@@ -145,6 +212,7 @@ pub struct NodeHandle {
     credentials: Credentials,
     cookie_path: Option<PathBuf>,
     state: Arc<Mutex<NodeState>>,
+    events: NodeEvents,
     stop: watch::Sender<bool>,
     server: JoinHandle<Result<(), String>>,
     timer: Option<JoinHandle<()>>,
@@ -201,6 +269,7 @@ impl Node {
             addr: config.rpc_listen,
             source,
         })?;
+        let events = NodeEvents::new(&chain);
         let state = Arc::new(Mutex::new(NodeState {
             chain,
             wallets,
@@ -211,6 +280,7 @@ impl Node {
             node: state.clone(),
             credentials: credentials.clone(),
             stop: stop.clone(),
+            events: events.clone(),
         });
         let mut server_stop = stop_rx.clone();
         let server = tokio::spawn(async move {
@@ -221,51 +291,108 @@ impl Node {
                 .await
                 .map_err(|e| e.to_string())
         });
-        let policy = config.mining_policy;
         let timer = config.block_interval.map(|interval| {
-            let state = state.clone();
-            let mut stop_rx = stop_rx.clone();
-            let script = config
-                .block_script
-                .clone()
-                .unwrap_or_else(|| Script::from(vec![OP_TRUE.into_u8()]));
-            tokio::spawn(async move {
-                let mut ticker = tokio::time::interval(interval);
-                ticker.tick().await;
-                loop {
-                    tokio::select! {
-                        _ = ticker.tick() => {
-                            let state = state.clone();
-                            let script = script.clone();
-                            let mined = tokio::task::spawn_blocking(move || {
-                                let mut guard = state.lock().unwrap_or_else(|p| p.into_inner());
-                                if policy.wants_block(&guard.chain) {
-                                    guard.chain.mine_block(script).map(Some)
-                                } else {
-                                    Ok(None)
-                                }
-                            }).await;
-                            match mined {
-                                Ok(Ok(Some(hash))) => tracing::debug!(%hash, "timer mined a block"),
-                                Ok(Ok(None)) => {}
-                                Ok(Err(e)) => tracing::error!(error = %e, "timer failed to mine a block"),
-                                Err(e) => tracing::error!(error = %e, "block timer task failed"),
-                            }
-                        }
-                        _ = stop_rx.changed() => break,
-                    }
-                }
-            })
+            let miner = BlockTimer {
+                state: state.clone(),
+                events: events.clone(),
+                policy: config.mining_policy,
+                script: config
+                    .block_script
+                    .clone()
+                    .unwrap_or_else(|| Script::from(vec![OP_TRUE.into_u8()])),
+            };
+            let stop_rx = stop_rx.clone();
+            if interval.is_zero() {
+                tokio::spawn(miner.run_instant(stop_rx))
+            } else {
+                tokio::spawn(miner.run_every(interval, stop_rx))
+            }
         });
         Ok(NodeHandle {
             url: format!("http://{local}"),
             credentials,
             cookie_path,
             state,
+            events,
             stop,
             server,
             timer,
         })
+    }
+}
+
+/// The node's own miner: on a timer, or instantly on every change of the mempool or tip.
+struct BlockTimer {
+    state: Arc<Mutex<NodeState>>,
+    events: NodeEvents,
+    policy: MiningPolicy,
+    script: Script,
+}
+
+impl BlockTimer {
+    /// Mines one block when the policy wants one; returns whether it did.
+    async fn mine_if_wanted(&self) -> bool {
+        let state = self.state.clone();
+        let events = self.events.clone();
+        let script = self.script.clone();
+        let policy = self.policy;
+        let mined = tokio::task::spawn_blocking(move || {
+            let mut guard = state.lock().unwrap_or_else(|p| p.into_inner());
+            if !policy.wants_block(&guard.chain) {
+                return Ok(None);
+            }
+            let mined = guard.chain.mine_block(script).map(Some);
+            events.publish(&guard.chain);
+            mined
+        })
+        .await;
+        match mined {
+            Ok(Ok(Some(hash))) => {
+                tracing::debug!(%hash, "the node mined a block");
+                true
+            }
+            Ok(Ok(None)) => false,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "the node failed to mine a block");
+                false
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the block timer task failed");
+                false
+            }
+        }
+    }
+
+    /// Considers a block on every tick of `interval`.
+    async fn run_every(self, interval: Duration, mut stop: watch::Receiver<bool>) {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.tick().await;
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => { self.mine_if_wanted().await; }
+                _ = stop.changed() => break,
+            }
+        }
+    }
+
+    /// `--block-interval 0`: mines as long as the policy wants blocks, then sleeps until the
+    /// mempool or the tip changes.
+    async fn run_instant(self, mut stop: watch::Receiver<bool>) {
+        let mut mempool = self.events.subscribe_mempool();
+        let mut tip = self.events.subscribe_tip();
+        loop {
+            mempool.mark_unchanged();
+            tip.mark_unchanged();
+            while !*stop.borrow() && self.mine_if_wanted().await {}
+            tokio::select! {
+                _ = mempool.changed() => {}
+                _ = tip.changed() => {}
+                _ = stop.changed() => {}
+            }
+            if *stop.borrow() {
+                break;
+            }
+        }
     }
 }
 
@@ -312,6 +439,18 @@ impl NodeHandle {
     /// The shared node state (for in-process callers and tests).
     pub fn state(&self) -> Arc<Mutex<NodeState>> {
         self.state.clone()
+    }
+
+    /// A receiver of the chain tip, marked changed at every new block or reorg: how
+    /// in-process listeners (the platform's chain follower) hear of blocks at once.
+    pub fn subscribe_tip(&self) -> watch::Receiver<ChainTip> {
+        self.events.subscribe_tip()
+    }
+
+    /// Asks the server and the block timer to stop without waiting for them (for `Drop`
+    /// impls that cannot await [`NodeHandle::shutdown`]; blocks are already on disk).
+    pub fn request_stop(&self) {
+        let _ = self.stop.send(true);
     }
 
     /// Resolves when the node was asked to stop (`stop` RPC or [`NodeHandle::shutdown`]).

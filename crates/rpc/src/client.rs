@@ -306,9 +306,14 @@ impl ElementsRpc {
     }
 }
 
+/// How long an idle connection stays in the pool: below Elements Core's `-rpcservertimeout`
+/// (30 s by default), so the client never reuses a connection the node is closing.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
+
 fn build_http(timeout: Duration) -> Result<reqwest::Client, RpcError> {
     reqwest::Client::builder()
         .timeout(timeout)
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .build()
         .map_err(|source| RpcError::ClientSetup {
             reason: source.to_string(),

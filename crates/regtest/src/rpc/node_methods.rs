@@ -54,6 +54,7 @@ pub fn call(
         }
         "invalidateblock" => invalidateblock(chain, p),
         "getrawtransaction" => getrawtransaction(chain, p),
+        "getindexinfo" => getindexinfo(chain, p),
         "decoderawtransaction" => decoderawtransaction(chain, p),
         "gettxout" => gettxout(chain, p),
         "scantxoutset" => scantxoutset(chain, p),
@@ -73,6 +74,19 @@ pub fn call(
         _ => return None,
     };
     Some(result.map(|v| (v, AfterCall::Continue)))
+}
+
+/// `getindexinfo ( "index_name" )`: the node keeps a transaction index (`-txindex=1`),
+/// always in sync with the tip.
+fn getindexinfo(chain: &Chain, p: Params) -> Result<Value, RpcError> {
+    let wanted = match p.get(0) {
+        None => None,
+        Some(_) => Some(p.str(0, "index_name")?),
+    };
+    if wanted.is_some_and(|name| name != "txindex") {
+        return Ok(json!({}));
+    }
+    Ok(json!({"txindex": {"synced": true, "best_block_height": chain.height()}}))
 }
 
 fn getnetworkinfo() -> Value {

@@ -19,7 +19,7 @@ use super::error::codes;
 use super::node_methods::{self, AfterCall};
 use super::params::{arg_names, named_to_positional};
 use super::RpcError;
-use crate::node::NodeState;
+use crate::node::{NodeEvents, NodeState};
 
 /// Largest accepted request body (Bitcoin Core's `MAX_SIZE`, 32 MiB), so that batches of
 /// large confidential transactions are not cut off by a small framework default.
@@ -51,6 +51,8 @@ pub struct ServerState {
     pub credentials: Credentials,
     /// Set to `true` by the `stop` RPC.
     pub stop: watch::Sender<bool>,
+    /// Tip and mempool changes, published after every call (`waitfornewblock`, the miner).
+    pub events: NodeEvents,
 }
 
 /// The router with the `/` and `/wallet/<name>` endpoints.
@@ -144,39 +146,22 @@ async fn handle(
             );
         }
     };
+    if request.get("method").and_then(Value::as_str) == Some("waitfornewblock") {
+        let id = request.get("id").cloned().unwrap_or(Value::Null);
+        let result = wait_for_new_block(&state, request.get("params")).await;
+        let status = match &result {
+            Ok(_) => StatusCode::OK,
+            Err(e) => status_for(e),
+        };
+        return reply(status, &envelope(result, id));
+    }
     let node = state.node.clone();
+    let events = state.events.clone();
     let outcome = tokio::task::spawn_blocking(move || {
         let mut guard = node.lock().unwrap_or_else(|p| p.into_inner());
-        match request {
-            Value::Array(batch) => {
-                let mut stop = false;
-                let replies: Vec<Value> = batch
-                    .into_iter()
-                    .map(|req| {
-                        let (result, id, after) = execute(&mut guard, wallet.as_deref(), req);
-                        stop |= after == AfterCall::Stop;
-                        envelope(result, id)
-                    })
-                    .collect();
-                (StatusCode::OK, Value::Array(replies), stop)
-            }
-            Value::Object(_) => {
-                let (result, id, after) = execute(&mut guard, wallet.as_deref(), request);
-                let status = match &result {
-                    Ok(_) => StatusCode::OK,
-                    Err(e) => status_for(e),
-                };
-                (status, envelope(result, id), after == AfterCall::Stop)
-            }
-            _ => {
-                let err = RpcError::new(codes::PARSE_ERROR, "Top-level object parse error");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    envelope(Err(err), Value::Null),
-                    false,
-                )
-            }
-        }
+        let outcome = execute_request(&mut guard, wallet.as_deref(), request);
+        events.publish(&guard.chain);
+        outcome
     })
     .await;
     match outcome {
@@ -194,6 +179,96 @@ async fn handle(
             reply(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 &envelope(Err(err), Value::Null),
+            )
+        }
+    }
+}
+
+/// `waitfornewblock ( timeout )`: waits until the tip changes or `timeout` milliseconds pass
+/// (0 or none: no limit) and answers the tip then, like Elements Core. It holds no lock while
+/// it waits, so other calls go on.
+async fn wait_for_new_block(
+    state: &ServerState,
+    params: Option<&Value>,
+) -> Result<Value, RpcError> {
+    let positional = match params {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(list)) => list.clone(),
+        Some(Value::Object(named)) => named_to_positional(&["timeout"], named)?,
+        Some(_) => {
+            return Err(RpcError::new(
+                codes::INVALID_REQUEST,
+                "Params must be an array or object",
+            ))
+        }
+    };
+    let timeout = positional.first();
+    // Core reads it with `get_int()`: anything but an integer is a -1 with this message.
+    let timeout_ms = match timeout {
+        None | Some(Value::Null) => 0,
+        Some(value) => value.as_i64().ok_or_else(|| {
+            RpcError::new(
+                codes::MISC_ERROR,
+                "JSON value is not an integer as expected",
+            )
+        })?,
+    };
+    let mut tip = state.events.subscribe_tip();
+    let mut stop = state.stop.subscribe();
+    let start = *tip.borrow_and_update();
+    let changed = async {
+        tokio::select! {
+            _ = tip.wait_for(|t| *t != start) => {}
+            _ = stop.wait_for(|s| *s) => {}
+        }
+    };
+    match timeout_ms {
+        0 => changed.await,
+        // a negative timeout does not wait (Core's `wait_for` with a negative duration)
+        ms if ms < 0 => {}
+        ms => {
+            let _ =
+                tokio::time::timeout(std::time::Duration::from_millis(ms.unsigned_abs()), changed)
+                    .await;
+        }
+    }
+    let now = *state.events.subscribe_tip().borrow();
+    Ok(json!({"hash": now.hash.to_string(), "height": now.height}))
+}
+
+/// Runs one request (an object or a batch) under the node lock: `(status, body, stop)`.
+fn execute_request(
+    guard: &mut NodeState,
+    wallet: Option<&str>,
+    request: Value,
+) -> (StatusCode, Value, bool) {
+    match request {
+        Value::Array(batch) => {
+            let mut stop = false;
+            let replies: Vec<Value> = batch
+                .into_iter()
+                .map(|req| {
+                    let (result, id, after) = execute(guard, wallet, req);
+                    stop |= after == AfterCall::Stop;
+                    envelope(result, id)
+                })
+                .collect();
+            (StatusCode::OK, Value::Array(replies), stop)
+        }
+        Value::Object(_) => {
+            let (result, id, after) = execute(guard, wallet, request);
+            let status = match &result {
+                Ok(_) => StatusCode::OK,
+                Err(e) => status_for(e),
+            };
+            (status, envelope(result, id), after == AfterCall::Stop)
+        }
+        _ => {
+            let err = RpcError::new(codes::PARSE_ERROR, "Top-level object parse error");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                envelope(Err(err), Value::Null),
+                false,
             )
         }
     }

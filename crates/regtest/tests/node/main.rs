@@ -3,6 +3,7 @@
 mod chain_common;
 mod conformance;
 mod fixtures;
+mod instant_mining;
 mod rpc_http;
 mod treasury_flow_http;
 mod validation_chain;
