@@ -70,7 +70,7 @@ pub struct ConfigArgs {
     #[arg(long, value_name = "ADDR")]
     pub node_rpc_listen: Option<SocketAddr>,
     /// The embedded node mines a block every this many seconds while a transaction has fewer
-    /// than 2 confirmations [default: 2].
+    /// than 2 confirmations; 0 mines at once, without waiting [default: 2].
     #[arg(long, value_name = "SECONDS")]
     pub block_interval: Option<u64>,
     /// Most database connections of this process [default: 16].

@@ -169,7 +169,8 @@ pub struct NodeConfig {
     /// `<data_dir>/regtest/rpc-password`, mode 0600).
     pub rpc_password: Option<Secret>,
     /// The embedded node mines a block every this many seconds while a transaction has fewer
-    /// than 2 confirmations, and stays idle otherwise.
+    /// than 2 confirmations, and stays idle otherwise; 0 mines at once (a block as soon as a
+    /// transaction enters the mempool, the next right after, until 2 confirmations).
     pub block_interval_secs: u64,
 }
 

@@ -99,11 +99,6 @@ pub fn check_embedded_config(config: &Config) -> Result<(), ServerError> {
             config.network
         )));
     }
-    if config.node.block_interval_secs == 0 {
-        return Err(ServerError::Invalid(
-            "block_interval_secs must be at least 1".to_string(),
-        ));
-    }
     if config.node.rpc_user.is_empty() || config.node.rpc_user.contains(':') {
         return Err(ServerError::Invalid(
             "node rpc_user must be non-empty and contain no ':'".to_string(),
@@ -148,8 +143,8 @@ fn embedded_password(config: &Config) -> Result<String, ServerError> {
     Ok(password)
 }
 
-/// Starts the embedded node in `<data_dir>/regtest`, mining every `block_interval_secs` while
-/// a transaction has fewer than [`TARGET_CONFIRMATIONS`] confirmations.
+/// Starts the embedded node in `<data_dir>/regtest`, mining every `block_interval_secs` (0: at
+/// once) while a transaction has fewer than [`TARGET_CONFIRMATIONS`] confirmations.
 pub async fn start_embedded(config: &Config) -> Result<(EmbeddedNode, ElementsRpc), ServerError> {
     let datadir = config.regtest_dir();
     super::ensure_data_dir(&datadir)?;
