@@ -21,9 +21,14 @@
 //! p2sh-p2wpkh, p2wsh and p2sh-p2wsh (single key or multisig), taproot key path, and the
 //! genesis `OP_TRUE` outputs. Other scripts are rejected, never accepted unchecked.
 //!
-//! Not modelled: competing branches (blocks can only be disconnected, as `invalidateblock`
-//! does), RBF replacement (conflicts are rejected), standardness policy for outputs (dust,
-//! non-standard scripts), peg-ins and taproot script paths.
+//! Branches: blocks leave the active chain by `invalidateblock` (kept, marked invalid) or by a
+//! switch to a branch with more blocks; `reconsiderblock` makes an invalidated branch valid
+//! again and reconnects it when it has more work (every block has the same work, as with
+//! Liquid's signed blocks; on a tie the branch received first wins, as in Core). Blocks off
+//! the active chain are kept in memory only (a restart forgets them).
+//!
+//! Not modelled: RBF replacement (conflicts are rejected), standardness policy for outputs
+//! (dust, non-standard scripts), peg-ins and taproot script paths.
 
 mod ct;
 mod mempool;
@@ -48,6 +53,7 @@ pub use mining::DEFAULT_BLOCK_MAX_WEIGHT;
 pub use params::{
     ChainName, ChainParams, COINBASE_MATURITY, DEFAULT_INITIAL_FREE_COINS, DYNAFED_EPOCH_LENGTH,
 };
+pub use reorg::ChainTip;
 pub use validation::{
     fees_of, reissuance_spends_token, verify_input, verify_issuance_rangeproof, TxCheckError,
     MAX_MONEY,
@@ -138,6 +144,11 @@ pub struct Chain {
     store: Option<BlockStore>,
     secp: Secp256k1<All>,
     size_on_disk: u64,
+    /// Known blocks off the active chain (see [`reorg`]).
+    side: HashMap<BlockHash, reorg::SideBlock>,
+    /// The order in which blocks were first connected (Core's `nSequenceId`): between
+    /// branches of equal work the one received first is followed.
+    received: HashMap<BlockHash, u64>,
 }
 
 impl std::fmt::Debug for Chain {
@@ -165,6 +176,8 @@ impl Chain {
             store: None,
             secp: Secp256k1::new(),
             size_on_disk: 0,
+            side: HashMap::new(),
+            received: HashMap::new(),
             params,
         };
         chain.connect(genesis);
@@ -382,6 +395,8 @@ impl Chain {
             self.txindex.insert(txid, TxPos { height, index });
         }
         self.mempool.remove_for_block(&block);
+        let sequence = self.received.len() as u64;
+        self.received.entry(hash).or_insert(sequence);
         self.heights.insert(hash, height);
         self.hashes.push(hash);
         self.blocks.push(block);

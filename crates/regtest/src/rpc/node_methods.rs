@@ -46,13 +46,16 @@ pub fn call(
         "getblockhash" => getblockhash(chain, p),
         "getblock" => getblock(chain, p),
         "getblockheader" => getblockheader(chain, p),
-        "getchaintips" => {
-            let (height, hash) = chain.tip();
-            Ok(
-                json!([{"height": height, "hash": hash.to_string(), "branchlen": 0, "status": "active"}]),
-            )
-        }
+        "getchaintips" => Ok(chain
+            .chain_tips()
+            .into_iter()
+            .map(|t| {
+                json!({"height": t.height, "hash": t.hash.to_string(),
+                       "branchlen": t.branch_len, "status": t.status})
+            })
+            .collect()),
         "invalidateblock" => invalidateblock(chain, p),
+        "reconsiderblock" => reconsiderblock(chain, p),
         "getrawtransaction" => getrawtransaction(chain, p),
         "getindexinfo" => getindexinfo(chain, p),
         "decoderawtransaction" => decoderawtransaction(chain, p),
@@ -199,6 +202,20 @@ fn invalidateblock(chain: &mut Chain, p: Params<'_>) -> Result<Value, RpcError> 
         .invalidate_block(&hash)
         .map(|_| Value::Null)
         .map_err(|e| RpcError::new(codes::MISC_ERROR, e.to_string()))
+}
+
+/// `reconsiderblock`: the block, its descendants and ancestors are valid again; the best
+/// valid branch is followed (see `Chain::reconsider_block`); `null`, as Elements Core answers.
+fn reconsiderblock(chain: &mut Chain, p: Params<'_>) -> Result<Value, RpcError> {
+    let hash: BlockHash = parse_hash(p.str(0, "blockhash")?, "blockhash")?;
+    match chain.reconsider_block(&hash) {
+        Ok(true) => Ok(Value::Null),
+        Ok(false) => Err(RpcError::new(
+            codes::INVALID_ADDRESS_OR_KEY,
+            "Block not found",
+        )),
+        Err(e) => Err(RpcError::new(codes::MISC_ERROR, e.to_string())),
+    }
 }
 
 fn getrawtransaction(chain: &Chain, p: Params<'_>) -> Result<Value, RpcError> {

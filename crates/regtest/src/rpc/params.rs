@@ -108,6 +108,7 @@ pub fn arg_names(method: &str) -> Option<&'static [&'static str]> {
     Some(match method {
         "getblockhash" => &["height"],
         "invalidateblock" => &["blockhash"],
+        "reconsiderblock" => &["blockhash"],
         "estimatesmartfee" => &["conf_target", "estimate_mode"],
         "getblock" => &["blockhash", "verbosity"],
         "getblockheader" => &["blockhash", "verbose"],

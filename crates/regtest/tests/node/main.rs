@@ -1,5 +1,6 @@
 //! Integration tests of `amphora-regtest`, linked into one binary to keep builds small.
 
+mod chain_branches;
 mod chain_common;
 mod conformance;
 mod fixtures;
