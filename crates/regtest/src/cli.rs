@@ -60,6 +60,7 @@ pub async fn run(args: RegtestArgs) -> anyhow::Result<()> {
             MiningPolicy::Always
         },
         block_script: None,
+        txindex: true,
     };
     let node = Node::start(config)
         .await

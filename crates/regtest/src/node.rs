@@ -25,6 +25,9 @@ pub struct NodeState {
     pub wallets: WalletManager,
     /// When the node started (`uptime`).
     pub started: Instant,
+    /// Whether the node keeps a transaction index (`-txindex`): without it
+    /// `getrawtransaction` finds only mempool transactions unless given a block hash.
+    pub txindex: bool,
 }
 
 /// Errors starting or stopping the node.
@@ -80,6 +83,8 @@ pub struct NodeConfig {
     pub mining_policy: MiningPolicy,
     /// Script paid by timer-mined blocks (default `OP_TRUE`).
     pub block_script: Option<Script>,
+    /// `-txindex` (default on, as the platform needs it).
+    pub txindex: bool,
 }
 
 impl Default for NodeConfig {
@@ -94,6 +99,7 @@ impl Default for NodeConfig {
             block_interval: None,
             mining_policy: MiningPolicy::Always,
             block_script: None,
+            txindex: true,
         }
     }
 }
@@ -274,6 +280,7 @@ impl Node {
             chain,
             wallets,
             started: Instant::now(),
+            txindex: config.txindex,
         }));
         let (stop, stop_rx) = watch::channel(false);
         let app = router(ServerState {

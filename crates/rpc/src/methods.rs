@@ -83,6 +83,26 @@ impl ElementsRpc {
         self.call("getblockchaininfo", &[]).await
     }
 
+    /// `getindexinfo`: the node's optional indexes by name; `txindex` is present only on a
+    /// node started with `-txindex=1`.
+    pub async fn get_index_info(&self) -> Result<BTreeMap<String, IndexInfo>, RpcError> {
+        self.call("getindexinfo", &[]).await
+    }
+
+    /// `waitforblockheight <height> <timeout_ms>`: answers the tip once it is at least `height`
+    /// high (at once when it already is), or when `timeout` passes (Elements Core; hidden).
+    pub async fn wait_for_block_height(
+        &self,
+        height: u64,
+        timeout: std::time::Duration,
+    ) -> Result<BlockRef, RpcError> {
+        let millis = u64::try_from(timeout.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        self.call("waitforblockheight", &[json!(height), json!(millis)])
+            .await
+    }
+
     /// `getblockcount`: height of the best block.
     pub async fn get_block_count(&self) -> Result<u64, RpcError> {
         self.call("getblockcount", &[]).await

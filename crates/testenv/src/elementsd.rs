@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use amphora_rpc::{Auth, ElementsRpc, RetryPolicy};
 
-use crate::{ELEMENTSD_EXE, INITIAL_FREE_COINS};
+use crate::{TestNodeOptions, ELEMENTSD_EXE, INITIAL_FREE_COINS};
 
 /// How long a stopping `elementsd` may take before it is killed. Elements Core 23 waits for
 /// its idle keep-alive RPC connections (up to `-rpcservertimeout`, 30 s) before it exits, and a
@@ -59,6 +59,7 @@ impl Elementsd {
         datadir: &Path,
         user: &str,
         password: &str,
+        options: &TestNodeOptions,
     ) -> Result<Elementsd, String> {
         let mut last_error = String::new();
         // A port taken between `free_port` and the bind makes elementsd exit: try again.
@@ -71,7 +72,6 @@ impl Elementsd {
                     "-server=1",
                     "-listen=0",
                     "-printtoconsole=0",
-                    "-txindex=1",
                     "-validatepegin=0",
                     "-anyonecanspendaremine=1",
                     "-con_blocksubsidy=0",
@@ -79,6 +79,7 @@ impl Elementsd {
                     "-rpcthreads=16",
                     "-rpcworkqueue=64",
                 ])
+                .arg(format!("-txindex={}", u8::from(options.txindex)))
                 .arg(format!("-initialfreecoins={INITIAL_FREE_COINS}"))
                 .arg(format!("-datadir={}", datadir.display()))
                 .arg(format!("-rpcport={rpc_port}"))

@@ -51,6 +51,19 @@ pub const TREASURY_WALLET: &str = "treasury";
 /// L-BTC sent from `platform` to `treasury` by [`TestNode::provision_platform_wallets`].
 pub const TREASURY_FUNDING_LBTC: i64 = 1_000;
 
+/// How a [`TestNode`] is started, beyond its kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestNodeOptions {
+    /// `-txindex` (default on, as the platform requires it).
+    pub txindex: bool,
+}
+
+impl Default for TestNodeOptions {
+    fn default() -> Self {
+        TestNodeOptions { txindex: true }
+    }
+}
+
 /// Which node a [`TestNode`] runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeKind {
@@ -108,6 +121,11 @@ impl TestNode {
 
     /// A node of `kind`. Panics with a clear message when it cannot start.
     pub async fn start_kind(kind: NodeKind) -> TestNode {
+        TestNode::start_with(kind, TestNodeOptions::default()).await
+    }
+
+    /// A node of `kind` started with `options`.
+    pub async fn start_with(kind: NodeKind, options: TestNodeOptions) -> TestNode {
         let datadir = tempfile::tempdir().expect("a temporary node data directory");
         let password = format!("test-{}", hex::encode(rand::random::<[u8; 12]>()));
         let (backend, url) = match kind {
@@ -117,6 +135,7 @@ impl TestNode {
                     initial_free_coins: INITIAL_FREE_COINS,
                     rpc_user: Some(RPC_USER.into()),
                     rpc_password: Some(password.clone()),
+                    txindex: options.txindex,
                     ..NodeConfig::default()
                 })
                 .await
@@ -126,9 +145,15 @@ impl TestNode {
             }
             NodeKind::Elementsd => {
                 let exe = elementsd_exe().unwrap_or_else(|e| panic!("{e}"));
-                let node = elementsd::Elementsd::spawn(&exe, datadir.path(), RPC_USER, &password)
-                    .await
-                    .unwrap_or_else(|e| panic!("{e}"));
+                let node = elementsd::Elementsd::spawn(
+                    &exe,
+                    datadir.path(),
+                    RPC_USER,
+                    &password,
+                    &options,
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
                 let url = node.url().to_string();
                 (Backend::Elementsd(node), url)
             }

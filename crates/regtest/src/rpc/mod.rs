@@ -9,5 +9,6 @@ pub mod node_methods;
 pub mod params;
 pub mod script_json;
 pub mod server;
+pub mod wait_methods;
 
 pub use error::RpcError;

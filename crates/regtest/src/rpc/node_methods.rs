@@ -56,8 +56,8 @@ pub fn call(
             .collect()),
         "invalidateblock" => invalidateblock(chain, p),
         "reconsiderblock" => reconsiderblock(chain, p),
-        "getrawtransaction" => getrawtransaction(chain, p),
-        "getindexinfo" => getindexinfo(chain, p),
+        "getrawtransaction" => getrawtransaction(chain, state.txindex, p),
+        "getindexinfo" => getindexinfo(chain, state.txindex, p),
         "decoderawtransaction" => decoderawtransaction(chain, p),
         "gettxout" => gettxout(chain, p),
         "scantxoutset" => scantxoutset(chain, p),
@@ -79,14 +79,14 @@ pub fn call(
     Some(result.map(|v| (v, AfterCall::Continue)))
 }
 
-/// `getindexinfo ( "index_name" )`: the node keeps a transaction index (`-txindex=1`),
-/// always in sync with the tip.
-fn getindexinfo(chain: &Chain, p: Params) -> Result<Value, RpcError> {
+/// `getindexinfo ( "index_name" )`: with `-txindex` the transaction index, always in sync
+/// with the tip; `{}` without it.
+fn getindexinfo(chain: &Chain, txindex: bool, p: Params) -> Result<Value, RpcError> {
     let wanted = match p.get(0) {
         None => None,
         Some(_) => Some(p.str(0, "index_name")?),
     };
-    if wanted.is_some_and(|name| name != "txindex") {
+    if !txindex || wanted.is_some_and(|name| name != "txindex") {
         return Ok(json!({}));
     }
     Ok(json!({"txindex": {"synced": true, "best_block_height": chain.height()}}))
@@ -218,7 +218,7 @@ fn reconsiderblock(chain: &mut Chain, p: Params<'_>) -> Result<Value, RpcError> 
     }
 }
 
-fn getrawtransaction(chain: &Chain, p: Params<'_>) -> Result<Value, RpcError> {
+fn getrawtransaction(chain: &Chain, txindex: bool, p: Params<'_>) -> Result<Value, RpcError> {
     let txid: Txid = parse_hash(p.str(0, "txid")?, "parameter 1")?;
     let verbose = p.opt_bool(1)?.unwrap_or(false);
     let in_block: Option<BlockHash> = match p.get(2) {
@@ -236,11 +236,14 @@ fn getrawtransaction(chain: &Chain, p: Params<'_>) -> Result<Value, RpcError> {
     }
     let found = chain.tx(&txid).filter(|l| match in_block {
         Some(bh) => l.block.is_some_and(|b| b.hash == bh),
-        None => true,
+        // without a transaction index only the mempool is searched
+        None => txindex || l.block.is_none(),
     });
     let Some(lookup) = found else {
         let msg = if in_block.is_some() {
             "No such transaction found in the provided block. Use gettransaction for wallet transactions."
+        } else if !txindex {
+            "No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction queries. Use gettransaction for wallet transactions."
         } else {
             "No such mempool or blockchain transaction. Use gettransaction for wallet transactions."
         };

@@ -119,7 +119,6 @@ pub fn arg_names(method: &str) -> Option<&'static [&'static str]> {
         "getrawmempool" => &["verbose", "mempool_sequence"],
         "getmempoolentry" => &["txid"],
         "getindexinfo" => &["index_name"],
-        "waitfornewblock" => &["timeout"],
         "testmempoolaccept" => &["rawtxs", "maxfeerate"],
         "sendrawtransaction" => &["hexstring", "maxfeerate"],
         "generatetoaddress" => &["nblocks", "address", "maxtries"],

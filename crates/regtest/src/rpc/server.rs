@@ -18,6 +18,7 @@ use tokio::sync::watch;
 use super::error::codes;
 use super::node_methods::{self, AfterCall};
 use super::params::{arg_names, named_to_positional};
+use super::wait_methods;
 use super::RpcError;
 use crate::node::{NodeEvents, NodeState};
 
@@ -146,9 +147,12 @@ async fn handle(
             );
         }
     };
-    if request.get("method").and_then(Value::as_str) == Some("waitfornewblock") {
+    let method = request.get("method").and_then(Value::as_str);
+    if let Some(wait) = method.and_then(wait_methods::WaitMethod::from_name) {
         let id = request.get("id").cloned().unwrap_or(Value::Null);
-        let result = wait_for_new_block(&state, request.get("params")).await;
+        let mut tip = state.events.subscribe_tip();
+        let mut stop = state.stop.subscribe();
+        let result = wait.call(request.get("params"), &mut tip, &mut stop).await;
         let status = match &result {
             Ok(_) => StatusCode::OK,
             Err(e) => status_for(e),
@@ -182,58 +186,6 @@ async fn handle(
             )
         }
     }
-}
-
-/// `waitfornewblock ( timeout )`: waits until the tip changes or `timeout` milliseconds pass
-/// (0 or none: no limit) and answers the tip then, like Elements Core. It holds no lock while
-/// it waits, so other calls go on.
-async fn wait_for_new_block(
-    state: &ServerState,
-    params: Option<&Value>,
-) -> Result<Value, RpcError> {
-    let positional = match params {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(list)) => list.clone(),
-        Some(Value::Object(named)) => named_to_positional(&["timeout"], named)?,
-        Some(_) => {
-            return Err(RpcError::new(
-                codes::INVALID_REQUEST,
-                "Params must be an array or object",
-            ))
-        }
-    };
-    let timeout = positional.first();
-    // Core reads it with `get_int()`: anything but an integer is a -1 with this message.
-    let timeout_ms = match timeout {
-        None | Some(Value::Null) => 0,
-        Some(value) => value.as_i64().ok_or_else(|| {
-            RpcError::new(
-                codes::MISC_ERROR,
-                "JSON value is not an integer as expected",
-            )
-        })?,
-    };
-    let mut tip = state.events.subscribe_tip();
-    let mut stop = state.stop.subscribe();
-    let start = *tip.borrow_and_update();
-    let changed = async {
-        tokio::select! {
-            _ = tip.wait_for(|t| *t != start) => {}
-            _ = stop.wait_for(|s| *s) => {}
-        }
-    };
-    match timeout_ms {
-        0 => changed.await,
-        // a negative timeout does not wait (Core's `wait_for` with a negative duration)
-        ms if ms < 0 => {}
-        ms => {
-            let _ =
-                tokio::time::timeout(std::time::Duration::from_millis(ms.unsigned_abs()), changed)
-                    .await;
-        }
-    }
-    let now = *state.events.subscribe_tip().borrow();
-    Ok(json!({"hash": now.hash.to_string(), "height": now.height}))
 }
 
 /// Runs one request (an object or a batch) under the node lock: `(status, body, stop)`.

@@ -67,7 +67,7 @@ async fn embedded_instant_mining_confirms_twice_at_once_then_idles() {
 }
 
 #[tokio::test]
-async fn embedded_waitfornewblock_answers_at_the_next_block_or_at_its_timeout() {
+async fn embedded_wait_rpcs_answer_at_the_awaited_block_or_at_their_timeout() {
     let (node, rpc) = instant_node().await;
     let genesis = rpc.get_best_block_hash().await.unwrap();
 
@@ -92,6 +92,42 @@ async fn embedded_waitfornewblock_answers_at_the_next_block_or_at_its_timeout() 
         .unwrap()
         .unwrap();
     assert_eq!(woke, json!({"hash": hash.to_string(), "height": 1}));
+
+    // waitforblockheight answers at once for a height already reached, waits for a higher one
+    let started = Instant::now();
+    let reached: Value = rpc
+        .call("waitforblockheight", &[json!(1), json!(5_000)])
+        .await
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_millis(500));
+    assert_eq!(reached, json!({"hash": hash.to_string(), "height": 1}));
+    let higher = {
+        let rpc = rpc.clone();
+        tokio::spawn(async move {
+            rpc.call::<Value>("waitforblockheight", &[json!(3), json!(10_000)])
+                .await
+        })
+    };
+    rpc.generate_to_address(1, &address).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!higher.is_finished(), "height 2 is not height 3");
+    let third = rpc.generate_to_address(1, &address).await.unwrap()[0];
+    let woke = tokio::time::timeout(Duration::from_secs(2), higher)
+        .await
+        .expect("woken at height 3")
+        .unwrap()
+        .unwrap();
+    assert_eq!(woke, json!({"hash": third.to_string(), "height": 3}));
+    let missing = rpc
+        .call::<Value>("waitforblockheight", &[])
+        .await
+        .unwrap_err();
+    assert!(
+        missing
+            .to_string()
+            .contains("waitforblockheight height ( timeout )"),
+        "{missing}"
+    );
 
     // A type error, as Elements Core answers it (`get_int()` on a string).
     let wrong = rpc

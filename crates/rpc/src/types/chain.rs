@@ -27,6 +27,24 @@ pub struct NetworkInfo {
     pub warnings: String,
 }
 
+/// A block by hash and height (`waitfornewblock`, `waitforblockheight`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct BlockRef {
+    /// The block's hash.
+    pub hash: BlockHash,
+    /// Its height.
+    pub height: u64,
+}
+
+/// One optional index of `getindexinfo` (e.g. `txindex`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct IndexInfo {
+    /// Whether the index has caught up with the tip.
+    pub synced: bool,
+    /// Height the index has reached.
+    pub best_block_height: u64,
+}
+
 /// `getblockchaininfo`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct BlockchainInfo {
