@@ -252,8 +252,7 @@ impl Platform {
         let (rpc, embedded) = match &config.node.elements_url {
             Some(url) => {
                 let rpc = connect_external(url.expose())?;
-                check_node(&rpc, network).await?;
-                chain_node::ensure_wallet(&rpc, PLATFORM_WALLET).await?;
+                chain_node::check_external_node(&rpc, network).await?;
                 tracing::info!(node = %rpc.url(), "using the Elements node at elements_url");
                 (rpc, None)
             }
@@ -346,8 +345,11 @@ impl Platform {
         );
         match (&self.embedded, self.state.node()) {
             (Some(node), _) => text.push_str(&format!(
-                "\nEmbedded Elements node (liquidregtest; mines every {} s while a transaction has fewer than {TARGET_CONFIRMATIONS} confirmations)\n  RPC:         {}\n  Wallets:     {PLATFORM_WALLET} (issuance fees), {TREASURY_WALLET} (the issuer's)\n  Treasury address (destination_address): {}\n  Confirm:     amphora confirm -n {} …\n",
-                node.block_interval().as_secs(),
+                "\nEmbedded Elements node (liquidregtest; mines {} while a transaction has fewer than {TARGET_CONFIRMATIONS} confirmations)\n  RPC:         {}\n  Wallets:     {PLATFORM_WALLET} (issuance fees), {TREASURY_WALLET} (the issuer's)\n  Treasury address (destination_address): {}\n  Confirm:     amphora confirm -n {} …\n",
+                match node.block_interval().as_secs() {
+                    0 => "at once".to_string(),
+                    secs => format!("every {secs} s"),
+                },
                 node.url_with_credentials(""),
                 node.treasury_address(),
                 node.url_with_credentials(&format!("/wallet/{TREASURY_WALLET}")),

@@ -249,6 +249,40 @@ pub async fn check_node(rpc: &ElementsRpc, network: Network) -> Result<(), Serve
     Ok(())
 }
 
+/// What the platform needs from an operator's Elements node beyond [`check_node`]: a
+/// transaction index (the confirm checks read transactions with `getrawtransaction`), and a
+/// loaded `platform` wallet that pays issuance fees (created when missing). An empty
+/// `platform` wallet is reported with the address to fund; a node without `txindex` is refused
+/// with what to change.
+pub async fn check_external_node(rpc: &ElementsRpc, network: Network) -> Result<(), ServerError> {
+    check_node(rpc, network).await?;
+    let indexes = rpc
+        .get_index_info()
+        .await
+        .map_err(rpc_error("getindexinfo"))?;
+    if !indexes.contains_key("txindex") {
+        return Err(ServerError::Node(format!(
+            "the Elements node at {} keeps no transaction index, which the platform needs to              check payments on chain: set txindex=1 in its elements.conf and restart it (once              with -reindex if it has run without it)",
+            rpc.url()
+        )));
+    }
+    let created = ensure_wallet(rpc, PLATFORM_WALLET).await?;
+    let platform = rpc.wallet(PLATFORM_WALLET);
+    if policy_balance(&platform, PLATFORM_WALLET).await? == 0 {
+        let address = platform
+            .get_new_address(None)
+            .await
+            .map_err(rpc_error("getnewaddress (platform)"))?;
+        tracing::warn!(
+            created,
+            %address,
+            "the node's '{PLATFORM_WALLET}' wallet holds no L-BTC: issuances will answer 503 \
+             until it is funded; send L-BTC for fees to this address"
+        );
+    }
+    Ok(())
+}
+
 /// Makes sure the wallet `name` exists and is loaded; returns whether it was just created.
 pub async fn ensure_wallet(rpc: &ElementsRpc, name: &str) -> Result<bool, ServerError> {
     let loaded = rpc.list_wallets().await.map_err(rpc_error("listwallets"))?;
