@@ -17,7 +17,10 @@ use crate::wallets::DEFAULT_LOOKAHEAD;
 /// How the follower runs.
 #[derive(Debug, Clone)]
 pub struct FollowerConfig {
-    /// Pause between polls of the node once caught up (and after an error).
+    /// Longest pause between polls of the node once caught up (and the pause after an
+    /// error). A leader caught up with the node waits with `waitforblockheight` for the next
+    /// block, so it indexes a new block as soon as the node has it, and polls again at the
+    /// latest after this long (to renew the lease and notice a reorg at the same height).
     pub poll_interval: Duration,
     /// How long the follower lease lasts unless renewed; renewed on every poll and block.
     pub lease_ttl: Duration,
@@ -74,6 +77,9 @@ pub struct Follower {
     recognizers: Arc<Vec<Box<dyn FlowRecognizer>>>,
     ctx: Context,
     status: watch::Sender<FollowerStatus>,
+    /// The node's height when this replica, as leader, last caught up with it: the wait for
+    /// the next block starts there.
+    caught_up_at: Option<u64>,
 }
 
 /// A running follower: its status, and the way to stop it.
@@ -141,6 +147,7 @@ impl Follower {
             config,
             recognizers: Arc::new(recognizers),
             status,
+            caught_up_at: None,
         }
     }
 
@@ -169,7 +176,7 @@ impl Follower {
             };
             if caught_up {
                 tokio::select! {
-                    _ = tokio::time::sleep(self.config.poll_interval) => {}
+                    _ = self.wait_for_next_block() => {}
                     _ = stop.changed() => {}
                 }
             }
@@ -181,8 +188,27 @@ impl Follower {
         tracing::info!(holder = %self.config.holder, "chain follower stopped");
     }
 
+    /// Until the node has a block above the height this leader caught up at (at most
+    /// `poll_interval`); a replica that does not lead, or just failed, sleeps `poll_interval`.
+    async fn wait_for_next_block(&mut self) {
+        match self.caught_up_at.take() {
+            Some(height) => {
+                if let Err(e) = self
+                    .rpc
+                    .wait_for_block_height(height + 1, self.config.poll_interval)
+                    .await
+                {
+                    tracing::debug!("waitforblockheight: {e}; polling instead");
+                    tokio::time::sleep(self.config.poll_interval).await;
+                }
+            }
+            None => tokio::time::sleep(self.config.poll_interval).await,
+        }
+    }
+
     /// One poll: returns true when caught up with the node (or not the leader).
     async fn poll(&mut self, stop: &watch::Receiver<bool>) -> Result<bool, FollowerError> {
+        self.caught_up_at = None;
         let leader = self
             .store
             .acquire_follower_lease(&self.config.holder, self.config.lease_ttl)
@@ -251,7 +277,11 @@ impl Follower {
             self.status.send_modify(|s| s.blocks_indexed += 1);
             self.report(&tip, node_height);
         }
-        Ok(end >= node_height)
+        let caught_up = end >= node_height;
+        if caught_up {
+            self.caught_up_at = u64::try_from(node_height).ok();
+        }
+        Ok(caught_up)
     }
 
     /// The height to roll back to when the indexed tip is not on the node's best chain: the
