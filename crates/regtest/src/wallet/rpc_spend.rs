@@ -11,7 +11,9 @@ use super::keys::AddressType;
 use super::params::{
     amount, arg, asset_arg, opt_bool, opt_str, parse_address, req_amount, req_str, type_error,
 };
-use super::send::{fee_rate_arg, NewIssuance, Recipient, Reissuance, SendRequest};
+use super::send::{
+    anti_fee_sniping_lock_time, fee_rate_arg, NewIssuance, Recipient, Reissuance, SendRequest,
+};
 use super::state::Wallet;
 use crate::chain::Chain;
 use crate::rpc::error::codes;
@@ -64,6 +66,7 @@ pub fn sendtoaddress(
         outputs: vec![Recipient::to_address(&addr, asset, value)],
         subtract_fee_from: subtract.then_some(0),
         fee_rate,
+        lock_time: anti_fee_sniping_lock_time(chain),
         ..SendRequest::default()
     };
     let built = wallet.build(policy, &req)?;
@@ -149,6 +152,7 @@ pub fn sendmany(
         outputs,
         subtract_fee_from: subtract,
         fee_rate,
+        lock_time: anti_fee_sniping_lock_time(chain),
         ..SendRequest::default()
     };
     let built = wallet.build(policy, &req)?;
@@ -193,6 +197,7 @@ pub fn issueasset(
             asset_to,
             token_to,
         }),
+        lock_time: anti_fee_sniping_lock_time(chain),
         ..SendRequest::default()
     };
     let built = wallet.build(policy, &req)?;
@@ -290,6 +295,7 @@ pub fn reissueasset(
             asset_to,
             token_to,
         }),
+        lock_time: anti_fee_sniping_lock_time(chain),
         ..SendRequest::default()
     };
     let built = wallet.build(policy, &req)?;
@@ -321,6 +327,7 @@ pub fn destroyamount(
     };
     let req = SendRequest {
         outputs: vec![burn],
+        lock_time: anti_fee_sniping_lock_time(chain),
         ..SendRequest::default()
     };
     let built = wallet.build(policy, &req)?;

@@ -93,6 +93,29 @@ pub struct SendRequest {
     pub subtract_fee_from: Option<usize>,
     /// Fee rate in satoshi per 1000 vbytes (`fee_rate` argument); the fallback fee if unset.
     pub fee_rate: Option<u64>,
+    /// `nLockTime` of the transaction ([`anti_fee_sniping_lock_time`] for wallet sends).
+    pub lock_time: u32,
+}
+
+/// How old the tip may be for a wallet send to lock to its height (Elements Core's
+/// `MAX_ANTI_FEE_SNIPING_TIP_AGE`).
+const ANTI_FEE_SNIPING_TIP_AGE_SECS: u64 = 8 * 60 * 60;
+
+/// The `nLockTime` Elements Core's wallet gives a transaction it builds (anti-fee-sniping): the
+/// tip's height, so the transaction is final only on top of the current chain, or 0 while the
+/// tip is older than 8 hours. (Core also backdates it by up to 100 blocks one time in ten; the
+/// embedded node keeps the tip height, which Core picks the other nine times.) A transaction
+/// locked this way does not return to the mempool when a reorg leaves the chain below it.
+pub fn anti_fee_sniping_lock_time(chain: &Chain) -> u32 {
+    let height = chain.height();
+    let tip_time = chain
+        .block_at(height)
+        .map(|b| u64::from(b.header.time))
+        .unwrap_or(0);
+    if tip_time + ANTI_FEE_SNIPING_TIP_AGE_SECS < crate::chain::now_secs() {
+        return 0;
+    }
+    height
 }
 
 /// A built, signed transaction and the secrets the wallet keeps about it.
@@ -203,7 +226,7 @@ impl Wallet {
             }
             let mut tx = Transaction {
                 version: 2,
-                lock_time: elements::LockTime::ZERO,
+                lock_time: elements::LockTime::from_consensus(req.lock_time),
                 input: selected
                     .iter()
                     .map(|c| TxIn {
