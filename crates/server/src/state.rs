@@ -7,11 +7,16 @@ use amphora_core::Network;
 use amphora_cosigner::PlatformKey;
 use amphora_follower::FollowerStatus;
 use amphora_rpc::ElementsRpc;
-use amphora_store::Store;
+use amphora_store::{Store, StoreError};
 
 use crate::config::{RegistryConfig, RegistrySettings};
 use crate::cosign::{CosignSettings, CosignState};
 use crate::login_limit::{LoginLimiter, LoginLimits};
+
+/// How long a confirm call waits for the chain index to reach its transaction's block.
+pub const INDEX_WAIT: Duration = Duration::from_secs(10);
+/// How often that wait reads the index's tip.
+const INDEX_POLL: Duration = Duration::from_millis(20);
 
 /// What every handler can reach: the store, the platform key and the settings that shape
 /// responses. Cheap to clone.
@@ -118,6 +123,39 @@ impl AppState {
     /// the lease, the indexed tip, the node's height, the lag and the last error.
     pub fn follower_status(&self) -> Option<FollowerStatus> {
         self.follower.as_ref().map(|status| status.borrow().clone())
+    }
+
+    /// Waits, at most [`INDEX_WAIT`], until the chain index (this replica's follower or
+    /// another's) has indexed the block at `height`. A confirm call checks its transaction on
+    /// the node, which can be ahead of the index (with instant mining the 2 confirmations come
+    /// at once); recording it only once its block is indexed means the outputs it spends are
+    /// already marked spent, so the reports read after the call count nothing twice. Returns
+    /// at once when nothing indexes the chain (no follower here and no index in the store).
+    pub async fn wait_for_index(&self, height: i64) -> Result<(), StoreError> {
+        self.wait_for_index_within(height, INDEX_WAIT).await
+    }
+
+    /// [`AppState::wait_for_index`] with another bound.
+    pub async fn wait_for_index_within(
+        &self,
+        height: i64,
+        bound: Duration,
+    ) -> Result<(), StoreError> {
+        let deadline = tokio::time::Instant::now() + bound;
+        loop {
+            match self.store().chain_tip().await? {
+                Some(tip) if tip.height >= height => return Ok(()),
+                None if self.follower.is_none() => return Ok(()),
+                _ if tokio::time::Instant::now() >= deadline => {
+                    tracing::warn!(
+                        height,
+                        "the chain index has not reached the node's block yet"
+                    );
+                    return Ok(());
+                }
+                _ => tokio::time::sleep(INDEX_POLL).await,
+            }
+        }
     }
 
     /// The Elements node, when one is configured.

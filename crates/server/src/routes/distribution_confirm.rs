@@ -30,7 +30,8 @@ pub(crate) struct ChainTx {
 }
 
 /// Fetches `txid` with its block from the platform's node; 400 when the node does not know
-/// it or it has fewer than 2 confirmations, 503 when the node cannot answer.
+/// it or it has fewer than 2 confirmations, 503 when the node cannot answer. Returns once the
+/// chain index holds its block ([`AppState::wait_for_index`]).
 pub(crate) async fn fetch_confirmed(state: &AppState, txid: &Txid) -> Result<ChainTx, ApiError> {
     let node = state
         .node()
@@ -68,6 +69,7 @@ pub(crate) async fn fetch_confirmed(state: &AppState, txid: &Txid) -> Result<Cha
         .get_block_header_info(&block_hash)
         .await
         .map_err(unavailable)?;
+    state.wait_for_index(header.height as i64).await?;
     Ok(ChainTx {
         tx,
         height: header.height as i64,

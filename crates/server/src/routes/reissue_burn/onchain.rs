@@ -47,7 +47,8 @@ pub fn parse_txid(field: &str, text: &str) -> Result<Txid, ApiError> {
     Txid::from_str(text).map_err(|_| ApiError::field(field, "Enter a valid transaction id."))
 }
 
-/// Fetches `txid` from the platform's node and checks it has [`MIN_CONFIRMATIONS`].
+/// Fetches `txid` from the platform's node and checks it has [`MIN_CONFIRMATIONS`]; returns
+/// once the chain index holds its block ([`AppState::wait_for_index`]).
 pub async fn confirmed_tx(state: &AppState, txid: &Txid) -> Result<ChainTx, ApiError> {
     let node = state
         .node()
@@ -81,6 +82,7 @@ pub async fn confirmed_tx(state: &AppState, txid: &Txid) -> Result<ChainTx, ApiE
         .get_block_header_info(&block_hash)
         .await
         .map_err(|e| node_failed("getblockheader", e))?;
+    state.wait_for_index(header.height as i64).await?;
     Ok(ChainTx {
         tx,
         txid: *txid,
