@@ -1,18 +1,15 @@
-//! Issue #4 end to end, over real HTTP: `amphora serve` with its embedded node mining only when
-//! told (a one-hour block interval, blocks from `generatetoaddress`). Two assets issued to the
+//! Issue #4 end to end, over real HTTP: `amphora serve` on the node of the run (see
+//! `support.rs`) mining only when told (blocks from `generatetoaddress`). Two assets issued to the
 //! treasury (confidential + reissuable + transfer-restricted, and issuer-tracked), their ids
 //! checked against the contract and the issuance outpoint, then every chain report; units sent
 //! from the treasury to a wallet the platform does not know become lost outputs; a reorg that
-//! disconnects that send brings the holdings back, and re-mining it loses them again, without
+//! disconnects that send brings the holdings back (the send, not final below its lock time,
+//! leaves the mempool too), and broadcasting and mining it again loses them again, without
 //! counting anything twice.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
-
-use crate::support::{amphora, Killed};
-use amphora_rpc::{AddressType, Amount, Auth, ElementsRpc};
+use crate::support::{Api, Blocks, Options, Platform};
+use amphora_rpc::{AddressType, Amount, ElementsRpc};
+use elements::encode::serialize_hex;
 use elements::hashes::sha256;
 use elements::{AssetId, ContractHash};
 use serde_json::{json, Value};
@@ -21,133 +18,6 @@ const PASSWORD: &str = "chain reports password 1";
 const RESTRICTED: i64 = 70_000;
 const TRACKED: i64 = 40_000;
 const SENT: i64 = 1_500;
-const TIMEOUT: Duration = Duration::from_secs(180);
-
-/// Starts the platform on free ports with a block timer that never fires during the test;
-/// returns it, its base URL and the node's root RPC URL.
-fn serve(dir: &Path) -> (Killed, String, String) {
-    let mut child = amphora(dir)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args([
-            "--node-rpc-listen",
-            "127.0.0.1:0",
-            "--block-interval",
-            "3600",
-        ])
-        .env("AMPHORA_LOG", "warn")
-        .env("AMPHORA_ISSUER_USERNAME", "issuer")
-        .env("AMPHORA_ISSUER_PASSWORD", PASSWORD)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut banner = Vec::new();
-    for line in stdout.lines() {
-        let line = line.unwrap();
-        let done = line.trim_start().starts_with("Log in:");
-        banner.push(line);
-        if done {
-            break;
-        }
-    }
-    let banner = banner.join("\n");
-    let value = |label: &str| -> String {
-        banner
-            .lines()
-            .find_map(|l| {
-                l.trim()
-                    .split_once(label)
-                    .map(|(_, v)| v.trim().to_string())
-            })
-            .unwrap_or_else(|| panic!("no '{label}' in {banner}"))
-    };
-    (Killed(child), value("listening on "), value("RPC:"))
-}
-
-/// The issuer API over HTTP.
-struct Api {
-    http: reqwest::Client,
-    url: String,
-    token: String,
-}
-
-impl Api {
-    async fn login(url: &str) -> Api {
-        let mut api = Api {
-            http: reqwest::Client::new(),
-            url: url.to_string(),
-            token: String::new(),
-        };
-        let body = json!({"username": "issuer", "password": PASSWORD});
-        api.token = api
-            .ok("POST", "/api/user/obtain_token", Some(body), 200)
-            .await["token"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        api
-    }
-
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut request = self.http.request(method, format!("{}{path}", self.url));
-        if !self.token.is_empty() {
-            request = request.header("authorization", format!("token {}", self.token));
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, value)
-    }
-
-    async fn ok(&self, method: &str, path: &str, body: Option<Value>, expected: u16) -> Value {
-        let (status, value) = self.call(method, path, body).await;
-        assert_eq!(status, expected, "{method} {path}: {value}");
-        value
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        self.ok("GET", path, None, 200).await
-    }
-
-    /// Waits until the follower has indexed the node's tip, `height`.
-    async fn indexed(&self, node: &ElementsRpc, height: u64) {
-        assert_eq!(node.get_block_count().await.unwrap(), height);
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            let (_, health) = self.call("GET", "/healthz", None).await;
-            if health["follower"]["indexed_height"].as_u64() == Some(height) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "never indexed {height}: {health}"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    /// Polls `path` until `done` holds for its answer.
-    async fn until(&self, path: &str, done: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            let value = self.get(path).await;
-            if done(&value) {
-                return value;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "GET {path} never as expected: {value}"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-}
 
 /// One issued asset.
 struct Issued {
@@ -197,7 +67,7 @@ async fn issue(
             .await
             .unwrap());
     }
-    let issued = api.ok("POST", "/api/assets/issue", Some(body), 201).await;
+    let issued = api.ok("POST", "/assets/issue", Some(body), 201).await;
 
     // The asset id is what the contract and the spent outpoint commit to.
     let contract = json!({
@@ -221,7 +91,7 @@ async fn issue(
         "{issued}"
     );
     Issued {
-        path: format!("/api/assets/{}", issued["asset_uuid"].as_str().unwrap()),
+        path: format!("/assets/{}", issued["asset_uuid"].as_str().unwrap()),
         amount,
         txid,
         vout: issued["asset_vout"].as_i64().unwrap(),
@@ -259,11 +129,16 @@ async fn assert_issued(api: &Api, asset: &Issued) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reports_follow_issuance_lost_units_and_a_reorg() {
     let dir = tempfile::tempdir().unwrap();
-    let (_serving, url, node_url) = serve(dir.path());
-    let node = ElementsRpc::new(&node_url, Auth::None).unwrap();
-    let treasury = ElementsRpc::new(&format!("{node_url}/wallet/treasury"), Auth::None).unwrap();
+    let options = Options {
+        blocks: Blocks::OnDemand,
+        issuer_password: Some(PASSWORD.into()),
+        ..Options::default()
+    };
+    let platform = Platform::start(dir.path(), options).await;
+    let node = platform.node();
+    let treasury = platform.treasury();
     node.create_wallet("outsider").await.unwrap();
-    let outsider = ElementsRpc::new(&format!("{node_url}/wallet/outsider"), Auth::None).unwrap();
+    let outsider = platform.wallet("outsider");
     // Blocks pay an outsider address, so a reorg never takes coins the treasury spends.
     let miner = outsider.get_new_address(None).await.unwrap();
     let mine = |blocks: u64| {
@@ -273,7 +148,7 @@ async fn reports_follow_issuance_lost_units_and_a_reorg() {
             node.get_block_count().await.unwrap()
         }
     };
-    let api = Api::login(&url).await;
+    let api = platform.api().await;
 
     let restricted = issue(&api, &treasury, "RSTR", RESTRICTED, true).await;
     let tracked = issue(&api, &treasury, "TRCK", TRACKED, false).await;
@@ -315,7 +190,11 @@ async fn reports_follow_issuance_lost_units_and_a_reorg() {
     assert_issued(&api, &restricted).await;
 
     // A reorg of the last 3 blocks (the send's and one on top; the issuance stays confirmed
-    // 1 deep) puts the send back in the mempool: nothing is lost any more.
+    // 1 deep) takes the send out of the chain: nothing is lost any more. The wallet locked
+    // the send to the height it was made at (anti-fee-sniping), so below that height it is not
+    // final and, as Elements Core does, the node drops it rather than putting it back in the
+    // mempool.
+    let raw = serialize_hex(&node.get_raw_transaction(&sent).await.unwrap());
     let height = mine(1).await;
     api.indexed(&node, height).await;
     let fork = node.get_block_hash(send_height - 1).await.unwrap();
@@ -324,6 +203,8 @@ async fn reports_follow_issuance_lost_units_and_a_reorg() {
         .await
         .unwrap();
     assert_eq!(node.get_block_count().await.unwrap(), send_height - 2);
+    let mempool: Vec<String> = node.call("getrawmempool", &[]).await.unwrap();
+    assert!(!mempool.contains(&sent.to_string()), "{mempool:?}");
     api.indexed(&node, send_height - 2).await;
     let lost = api
         .until(&format!("{path}/lost-outputs"), |l| {
@@ -334,8 +215,11 @@ async fn reports_follow_issuance_lost_units_and_a_reorg() {
     assert_issued(&api, &tracked).await;
     assert_issued(&api, &restricted).await;
 
-    // Four new blocks confirm the send again: lost once, counted once.
-    let height = mine(4).await;
+    // One block later the send is final again and broadcast anew; three more blocks confirm
+    // it on the new branch: lost once, counted once.
+    mine(1).await;
+    node.send_raw_transaction(&raw).await.unwrap();
+    let height = mine(3).await;
     assert_eq!(height, send_height + 2);
     api.indexed(&node, height).await;
     assert!(

@@ -1,15 +1,15 @@
-//! `amphora demo` against `amphora serve` started with its defaults (embedded node, default
-//! block interval, the issuer account and password it generates and prints), except its own
-//! data directory and free ports. The demo must exit 0 and print every step, and afterwards the
+//! `amphora demo` against `amphora serve` started with its defaults (the issuer account and
+//! password it generates and prints), except its own data directory, free ports and the node of
+//! the run (its embedded node with `--block-interval 0`, or a real `elementsd`; see
+//! `support.rs`). The demo must exit 0 and print every step, and afterwards the
 //! platform, asked over HTTP with the issuer's token, must report for the asset the demo issued
 //! the summary the demo printed, consistent ownerships and no lost outputs.
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{amphora, Killed};
+use crate::support::{amphora, Options, Platform};
 use serde_json::{json, Value};
 
 /// How long the whole demo may take (the chain steps wait for 2 confirmations several times).
@@ -35,62 +35,6 @@ const STEPS: [&str; 13] = [
     "[12] Ownerships",
     "[13] Reissuances",
 ];
-
-/// What `amphora serve` prints on its first start.
-struct Banner {
-    url: String,
-    node_rpc: String,
-    username: String,
-    password: String,
-}
-
-/// Starts `amphora serve` with defaults but `data_dir` and free ports; reads its banner.
-fn serve(dir: &Path, data_dir: &Path) -> (Killed, Banner) {
-    let mut child = amphora(dir)
-        .arg("serve")
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--node-rpc-listen",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let child = Killed(child);
-    let mut lines = Vec::new();
-    for line in stdout.lines() {
-        let line = line.unwrap();
-        let done = line.trim_start().starts_with("Log in:");
-        lines.push(line);
-        if done {
-            break;
-        }
-    }
-    let text = lines.join("\n");
-    let value = |label: &str| -> String {
-        text.lines()
-            .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
-            .unwrap_or_else(|| panic!("no '{label}' in the banner:\n{text}"))
-    };
-    let listening = value("Amphora ");
-    let url = listening
-        .split_once("listening on ")
-        .unwrap_or_else(|| panic!("no address in the banner:\n{text}"))
-        .1
-        .to_string();
-    let banner = Banner {
-        url,
-        node_rpc: value("RPC:"),
-        username: value("username:"),
-        password: value("password:"),
-    };
-    (child, banner)
-}
 
 /// Runs `command` to its end (killing it after `timeout`); its status and its whole output.
 fn run_with_timeout(mut command: Command, timeout: Duration) -> (bool, String) {
@@ -139,39 +83,31 @@ fn printed_json(output: &str, heading: &str, next: &str) -> Value {
         .unwrap_or_else(|e| panic!("{heading}: not JSON ({e}):\n{}", &output[start..end]))
 }
 
-/// GET `path` under /api with the issuer's token; the status must be 200.
-async fn get(http: &reqwest::Client, base: &str, token: &str, path: &str) -> Value {
-    let response = http
-        .get(format!("{base}/api{path}"))
-        .header("authorization", format!("token {token}"))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    assert_eq!(status, 200, "GET {path}: {text}");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("GET {path}: {e}: {text}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_runs_against_serve_with_defaults() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     let work_dir = dir.path().join("demo");
-    let (_serving, banner) = serve(dir.path(), &data_dir);
-    assert!(
-        data_dir.join("regtest").join("rpc-password").is_file(),
-        "serve wrote no embedded node password in {}",
-        data_dir.display()
-    );
+    let options = Options {
+        data_dir: Some(data_dir.clone()),
+        ..Options::default()
+    };
+    let platform = Platform::start(dir.path(), options).await;
+    if !platform.is_elementsd() {
+        assert!(
+            data_dir.join("regtest").join("rpc-password").is_file(),
+            "serve wrote no embedded node password in {}",
+            data_dir.display()
+        );
+    }
 
     // The demo's default node URL is the embedded node on its default port 18884; this node
-    // listens on a free port, so the demo is given the treasury URL serve printed.
+    // listens on a free port (or is elementsd), so the demo is given the treasury URL.
     let mut demo = amphora(dir.path());
     demo.arg("demo")
-        .args(["-u", &banner.username, "-p", &banner.password])
-        .args(["--url", &banner.url])
-        .args(["-n", &format!("{}/wallet/treasury", banner.node_rpc)])
+        .args(["-u", &platform.username, "-p", &platform.password])
+        .args(["--url", &platform.url])
+        .args(["-n", &platform.treasury_url()])
         .arg("--data-dir")
         .arg(&data_dir)
         .arg("--work-dir")
@@ -206,21 +142,8 @@ async fn demo_runs_against_serve_with_defaults() {
     }
 
     // What the platform reports, over HTTP with the issuer's token.
-    let http = reqwest::Client::new();
-    let login = http
-        .post(format!("{}/api/user/obtain_token", banner.url))
-        .json(&json!({"username": banner.username, "password": banner.password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 200);
-    let token = login.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (base, token) = (banner.url.as_str(), token.as_str());
-
-    let assets = get(&http, base, token, "/assets").await;
+    let api = platform.api().await;
+    let assets = api.get("/assets").await;
     let listed: Vec<&Value> = assets
         .as_array()
         .unwrap()
@@ -232,7 +155,7 @@ async fn demo_runs_against_serve_with_defaults() {
     assert_eq!(listed[0]["ticker"], json!("ADEMO"));
     let asset_id = listed[0]["asset_id"].clone();
 
-    let summary = get(&http, base, token, &format!("/assets/{uuid}/summary")).await;
+    let summary = api.get(&format!("/assets/{uuid}/summary")).await;
     assert_eq!(
         summary, printed_summary,
         "summary differs from the printed one"
@@ -249,7 +172,7 @@ async fn demo_runs_against_serve_with_defaults() {
         assert_eq!(summary[key], value, "summary.{key}: {summary}");
     }
 
-    let ownerships = get(&http, base, token, &format!("/assets/{uuid}/ownerships")).await;
+    let ownerships = api.get(&format!("/assets/{uuid}/ownerships")).await;
     assert_eq!(
         ownerships, printed_ownerships,
         "ownerships differ from the printed ones"
@@ -271,11 +194,11 @@ async fn demo_runs_against_serve_with_defaults() {
     );
     assert_eq!(owned(true), amount("distributed"), "{ownerships}");
 
-    let lost = get(&http, base, token, &format!("/assets/{uuid}/lost-outputs")).await;
+    let lost = api.get(&format!("/assets/{uuid}/lost-outputs")).await;
     assert_eq!(
         lost,
         json!({"lost_outputs": [], "reissuance_lost_outputs": []})
     );
-    let balance = get(&http, base, token, &format!("/assets/{uuid}/balance")).await;
+    let balance = api.get(&format!("/assets/{uuid}/balance")).await;
     assert_eq!(balance["lost_outputs"], json!([]), "{balance}");
 }

@@ -1,142 +1,38 @@
-//! Distribution end to end: `amphora serve` with its embedded node, investor wallets
+//! Distribution end to end: `amphora serve` on the node of the run (see `support.rs`), investor wallets
 //! registered on the platform, assignments, `distributions/create`, and the `amphora confirm`
 //! binary paying and confirming the distribution; then a wrong transaction refused, and a
 //! distribution paid without any confirm call completed by the chain follower.
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::support::{amphora, Killed};
-use amphora_rpc::{Amount, AssetPayment, Auth, ElementsRpc};
-use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use crate::support::{until, Options, Platform};
+use amphora_rpc::{Amount, AssetPayment};
+use serde_json::json;
 
 const PUBKEY: &str = "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084";
 
-fn value<'a>(banner: &'a str, label: &str) -> &'a str {
-    banner
-        .lines()
-        .find_map(|l| l.trim().strip_prefix(label))
-        .unwrap_or_else(|| panic!("no '{label}' in {banner}"))
-        .trim()
-}
-
-/// The issuer's API session.
-struct Api {
-    client: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Api {
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .header("authorization", format!("token {}", self.token));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
-        let (status, reply) = self.call(method, path, body).await;
-        assert!(status.is_success(), "{path}: {status} {reply}");
-        reply
-    }
-}
-
-/// Polls `check` every 250 ms until it returns `Some`, for at most `limit`.
-async fn until<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(found) = check().await {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn distribute_with_the_confirm_binary_and_without_it() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = amphora(dir.path())
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--node-rpc-listen",
-            "127.0.0.1:0",
-        ])
-        .args(["--block-interval", "1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut banner = String::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        banner.push_str(&line);
-        banner.push('\n');
-        if line.trim_start().starts_with("Log in:") {
-            break;
-        }
-    }
-    let _serving = Killed(child);
-    let root = value(&banner, "AMP API:")
-        .trim_end_matches("/api")
-        .to_string();
-    let rpc = value(&banner, "RPC:").to_string();
-    let treasury_address = value(&banner, "Treasury address (destination_address):").to_string();
-    let username = value(&banner, "username:").to_string();
-    let password = value(&banner, "password:").to_string();
-
-    let client = reqwest::Client::new();
-    let token = until("a token", Duration::from_secs(30), || async {
-        let reply = client
-            .post(format!("{root}/api/user/obtain_token"))
-            .json(&json!({"username": username, "password": password}))
-            .send()
-            .await
-            .ok()?;
-        let body = reply.json::<Value>().await.ok()?;
-        let token = body["token"].as_str().map(str::to_string);
-        if token.is_none() {
-            eprintln!("obtain_token answered {body}");
-        }
-        token
-    })
-    .await;
-    let api = Api {
-        client,
-        base: format!("{root}/api"),
-        token,
-    };
+    let platform = Platform::start(dir.path(), Options::default()).await;
+    let root = platform.url.clone();
+    let treasury_address = platform.treasury().get_new_address(None).await.unwrap();
+    let api = platform.api().await;
 
     // An asset issued to the treasury wallet, and two investors with registered wallets.
     let issued = api
         .ok(
-            Method::POST,
+            "POST",
             "/assets/issue",
             Some(json!({"name": "Distributed asset", "amount": 1_000_000,
                 "destination_address": treasury_address, "domain": "example.com",
                 "ticker": "DST", "pubkey": PUBKEY})),
+            201,
         )
         .await;
     let asset = issued["asset_uuid"].as_str().unwrap().to_string();
     let asset_id = issued["asset_id"].as_str().unwrap().parse().unwrap();
-    let node = ElementsRpc::new(&rpc, Auth::None).unwrap();
+    let node = platform.node();
     let mut users = Vec::new();
     for name in ["Alice", "Bob"] {
         let wallet_dir = dir.path().join(format!("wallet-{name}"));
@@ -146,9 +42,10 @@ async fn distribute_with_the_confirm_binary_and_without_it() {
         let registered = wallet.register(&root).await.unwrap();
         let user = api
             .ok(
-                Method::POST,
+                "POST",
                 "/registered_users/add",
                 Some(json!({"name": name, "GAID": registered.gaid})),
+                201,
             )
             .await;
         users.push(user["id"].as_i64().unwrap());
@@ -164,11 +61,9 @@ async fn distribute_with_the_confirm_binary_and_without_it() {
         "the issuance to be assignable",
         Duration::from_secs(60),
         || async {
-            let (status, reply) = api
-                .call(Method::POST, &create, Some(assign(alice, 500)))
-                .await;
+            let (status, reply) = api.call("POST", &create, Some(assign(alice, 500))).await;
             match status {
-                StatusCode::OK => Some(()),
+                200 => Some(()),
                 _ => {
                     let error = reply["Error"].as_str().unwrap_or_default();
                     assert!(error.contains("confirmation"), "{status} {reply}");
@@ -178,26 +73,19 @@ async fn distribute_with_the_confirm_binary_and_without_it() {
         },
     )
     .await;
-    api.ok(Method::POST, &create, Some(assign(bob, 300))).await;
+    api.ok("POST", &create, Some(assign(bob, 300)), 200).await;
 
     // Distribute with the confirm binary.
     let file = api
-        .ok(
-            Method::GET,
-            &format!("/assets/{asset}/distributions/create/"),
-            None,
-        )
+        .get(&format!("/assets/{asset}/distributions/create/"))
         .await;
     let uuid = file["distribution_uuid"].as_str().unwrap().to_string();
     assert_eq!(file["map_address_amount"].as_object().unwrap().len(), 2);
     let path = dir.path().join("distribution.json");
     std::fs::write(&path, file.to_string()).unwrap();
     let started = Instant::now();
-    let output = amphora(dir.path())
-        .args(["confirm", "-u", &username, "-p", &password])
-        .args(["-n", &format!("{rpc}/wallet/treasury")])
-        .args(["--poll-interval", "250ms", "--confirmation-timeout", "2m"])
-        .args(["distribute", "-f", path.to_str().unwrap()])
+    let output = platform
+        .confirm(dir.path(), &["distribute", "-f", path.to_str().unwrap()])
         .output()
         .unwrap();
     eprintln!("amphora confirm distribute took {:?}", started.elapsed());
@@ -208,67 +96,47 @@ async fn distribute_with_the_confirm_binary_and_without_it() {
         String::from_utf8_lossy(&output.stderr)
     );
     let done = api
-        .ok(
-            Method::GET,
-            &format!("/assets/{asset}/distributions/{uuid}"),
-            None,
-        )
+        .get(&format!("/assets/{asset}/distributions/{uuid}"))
         .await;
     assert_eq!(done["distribution_status"], "CONFIRMED", "{done}");
     let paid = &done["transactions"][0];
     let first_txid = paid["txid"].as_str().unwrap().to_string();
     assert_eq!(paid["assignments"].as_array().unwrap().len(), 2);
-    let assignments = api
-        .ok(Method::GET, &format!("/assets/{asset}/assignments"), None)
-        .await;
+    let assignments = api.get(&format!("/assets/{asset}/assignments")).await;
     assert!(assignments
         .as_array()
         .unwrap()
         .iter()
         .all(|a| a["is_distributed"] == true));
-    let summary = api
-        .ok(
-            Method::GET,
-            &format!("/registered_users/{alice}/summary"),
-            None,
-        )
-        .await;
+    let summary = api.get(&format!("/registered_users/{alice}/summary")).await;
     assert_eq!(summary[0]["distributions_sum"], 500);
     assert_eq!(summary[0]["balance"], 500);
     // A repeated confirm is idempotent.
     let repeat = json!({"tx_data": {"txid": first_txid, "details": []}, "change_data": []});
     let confirm = format!("/assets/{asset}/distributions/{uuid}/confirm");
-    let (status, _) = api.call(Method::POST, &confirm, Some(repeat.clone())).await;
-    assert_eq!(status, StatusCode::OK);
+    let (status, _) = api.call("POST", &confirm, Some(repeat.clone())).await;
+    assert_eq!(status, 200);
 
     // A wrong transaction is refused and changes nothing.
-    api.ok(Method::POST, &create, Some(assign(bob, 100))).await;
+    api.ok("POST", &create, Some(assign(bob, 100)), 200).await;
     let file = api
-        .ok(
-            Method::GET,
-            &format!("/assets/{asset}/distributions/create"),
-            None,
-        )
+        .get(&format!("/assets/{asset}/distributions/create"))
         .await;
     let second = file["distribution_uuid"].as_str().unwrap().to_string();
     let confirm = format!("/assets/{asset}/distributions/{second}/confirm");
-    let (status, reply) = api.call(Method::POST, &confirm, Some(repeat)).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{reply}");
+    let (status, reply) = api.call("POST", &confirm, Some(repeat)).await;
+    assert_eq!(status, 400, "{reply}");
     assert!(
         reply["Error"].as_str().unwrap().contains("pays none"),
         "{reply}"
     );
     let pending = api
-        .ok(
-            Method::GET,
-            &format!("/assets/{asset}/distributions/{second}"),
-            None,
-        )
+        .get(&format!("/assets/{asset}/distributions/{second}"))
         .await;
     assert_eq!(pending["distribution_status"], "UNCONFIRMED");
 
     // Paid without a confirm call: the follower completes it.
-    let treasury = node.wallet("treasury");
+    let treasury = platform.treasury();
     let payments: Vec<AssetPayment> = file["map_address_amount"]
         .as_object()
         .unwrap()
@@ -286,7 +154,7 @@ async fn distribute_with_the_confirm_binary_and_without_it() {
         || async {
             let (_, reply) = api
                 .call(
-                    Method::GET,
+                    "GET",
                     &format!("/assets/{asset}/distributions/{second}"),
                     None,
                 )
@@ -295,22 +163,12 @@ async fn distribute_with_the_confirm_binary_and_without_it() {
         },
     )
     .await;
-    let (status, lost) = api
-        .call(Method::GET, &format!("/assets/{asset}/lost-outputs"), None)
-        .await;
-    if status == StatusCode::OK {
-        assert_eq!(
-            lost["lost_outputs"],
-            json!([]),
-            "treasury inputs are not lost"
-        );
-    }
-    let summary = api
-        .ok(
-            Method::GET,
-            &format!("/registered_users/{bob}/summary"),
-            None,
-        )
-        .await;
+    let lost = api.get(&format!("/assets/{asset}/lost-outputs")).await;
+    assert_eq!(
+        lost["lost_outputs"],
+        json!([]),
+        "treasury inputs are not lost"
+    );
+    let summary = api.get(&format!("/registered_users/{bob}/summary")).await;
     assert_eq!(summary[0]["distributions_sum"], 400);
 }

@@ -1,6 +1,10 @@
 //! `amphora serve` and its Elements node: the embedded regtest node with zero configuration
 //! (JSON-RPC, funded wallets, mining to 2 confirmations then idling, restart), and
 //! `--elements-url` using another node instead.
+//!
+//! Embedded-only: these tests are about the embedded node `amphora serve` starts (its default
+//! port, password file, wallets and timer), so they run on it whatever `ELEMENTSD_EXE` says;
+//! the other CLI tests run `amphora serve` on the node of the run (`support.rs`).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -9,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::amphora;
 use amphora_rpc::{Amount, Auth, ElementsRpc};
+use amphora_testenv::TestNode;
 
 /// Starts `amphora serve <args>` and reads its banner up to the line starting with `last`.
 fn start(dir: &Path, args: &[&str], last: &str) -> (Serving, String) {
@@ -176,15 +181,10 @@ async fn zero_configuration_runs_the_embedded_node_and_restarts_with_its_state()
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn elements_url_uses_that_node_and_starts_no_embedded_one() {
-    let other = amphora_regtest::Node::start(amphora_regtest::NodeConfig {
-        rpc_user: Some("user".into()),
-        rpc_password: Some("pass".into()),
-        ..amphora_regtest::NodeConfig::default()
-    })
-    .await
-    .unwrap();
-    let root = other.rpc_url().to_string();
-    let elements_url = root.replace("http://", "http://user:pass@");
+    let other = TestNode::embedded().await;
+    let root = other.url().to_string();
+    let elements_url = other.url_with_credentials("");
+    let (user, password) = other.credentials();
     let dir = tempfile::tempdir().unwrap();
     let (child, banner) = start(
         dir.path(),
@@ -197,7 +197,7 @@ async fn elements_url_uses_that_node_and_starts_no_embedded_one() {
     );
     assert!(!banner.contains("Embedded"), "{banner}");
     assert!(
-        !banner.contains("user:pass"),
+        !banner.contains(&format!("{user}:{password}")) && !banner.contains(&password),
         "credentials are not printed: {banner}"
     );
     assert!(!dir.path().join("amphora-data/regtest").exists());
@@ -226,7 +226,7 @@ async fn elements_url_uses_that_node_and_starts_no_embedded_one() {
         stderr.contains("runs chain 'liquidregtest'") && stderr.contains("liquidtestnet"),
         "{stderr}"
     );
-    other.shutdown().await.unwrap();
+    other.stop().await;
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! Several `amphora serve` replicas on one PostgreSQL schema and one Elements node (`amphora
-//! regtest` in its own process): writes through either replica are seen by both, concurrent
+//! Several `amphora serve` replicas on one PostgreSQL schema and one Elements node (the node of
+//! the run, `TestNode::start`: the embedded node, or a real `elementsd` with `ELEMENTSD_EXE`): writes through either replica are seen by both, concurrent
 //! assignment creates through both never over-assign the treasury, exactly one replica follows
 //! the chain, and when it is killed the other takes the follower lease over and indexes on. A
 //! distribution created through one replica, paid by `amphora confirm` from the node's treasury
@@ -10,30 +10,16 @@
 //! Needs PostgreSQL (`AMPHORA_TEST_DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/
 //! test`) and `psql`; skipped with `AMPHORA_SKIP_POSTGRES=1`.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::str::FromStr;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::amphora;
-use amphora_rpc::{AddressType, Amount, Auth, ElementsRpc};
+use crate::support::{amphora, spawn_until, Api, Killed};
 use amphora_store::{PoolSettings, Store};
+use amphora_testenv::{TestNode, TREASURY_WALLET};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "replica test password";
-const RPC_USER: &str = "amphora";
-const RPC_PASSWORD: &str = "replica-secret";
-
-/// A child process killed when dropped.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// The test's PostgreSQL schema, dropped afterwards.
 struct Schema {
@@ -81,29 +67,8 @@ fn psql(url: &str, sql: &str) {
     assert!(status.success(), "psql {sql}");
 }
 
-/// Spawns `command` and returns it with the first stdout line containing `marker` (the rest of
-/// its output is drained in the background).
-fn spawn_until(mut command: Command, marker: &str) -> (Proc, String) {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let proc = Proc(child);
-    let found = loop {
-        match lines.next() {
-            Some(Ok(line)) if line.contains(marker) => break line,
-            Some(Ok(_)) => {}
-            _ => panic!("the process ended before printing {marker:?}"),
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (proc, found)
-}
-
 /// Starts a replica on `data_dir` (shared: one platform key) and returns it with its base URL.
-fn replica(data_dir: &Path, database_url: &str, node_url: &str) -> (Proc, String) {
+fn replica(data_dir: &Path, database_url: &str, node_url: &str) -> (Killed, String) {
     let mut command = amphora(data_dir.parent().unwrap());
     command
         .env("AMPHORA_ISSUER_PASSWORD", PASSWORD)
@@ -112,63 +77,30 @@ fn replica(data_dir: &Path, database_url: &str, node_url: &str) -> (Proc, String
         .arg(data_dir)
         .args(["--database-url", database_url, "--elements-url", node_url])
         .args(["--database-max-connections", "4"]);
-    let (proc, line) = spawn_until(command, "listening on http://");
-    let url = line[line.find("http://").unwrap()..].trim().to_string();
+    let (proc, banner) = spawn_until(command, "Amphora ");
+    let url = banner[banner.find("http://").unwrap()..].trim().to_string();
     (proc, url)
 }
 
-async fn until<T, F, Fut>(what: &str, mut check: F) -> T
+async fn until<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    crate::support::until(what, Duration::from_secs(120), check).await
 }
 
-#[derive(Clone)]
-struct Api {
-    http: reqwest::Client,
-    token: String,
-}
-
-impl Api {
-    async fn call(&self, method: &str, url: String, body: Option<Value>) -> (u16, Value) {
-        let method = reqwest::Method::from_str(method).unwrap();
-        let mut request = self
-            .http
-            .request(method, &url)
-            .header("authorization", format!("token {}", self.token));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-}
-
-/// A node process, `n` replicas on one fresh schema, an issued asset of `amount` with 2
-/// confirmations indexed, and a registered user with a GAID.
+/// The node of the run with its `platform` and `treasury` wallets, `n` replicas on one fresh
+/// schema, an issued asset of `amount` with 2 confirmations indexed, and a registered user with
+/// a GAID.
 struct Cluster {
-    replicas: Vec<(Proc, String)>,
+    replicas: Vec<(Killed, String)>,
     api: Api,
-    rpc: ElementsRpc,
-    miner: String,
-    /// The node's RPC URL with its credentials.
-    node_url: String,
     store: Store,
     asset: String,
     user: i64,
     // dropped last: the processes above go first
-    _node: Proc,
+    node: TestNode,
     _dir: tempfile::TempDir,
     _schema: Schema,
 }
@@ -184,26 +116,10 @@ impl Cluster {
         let schema = Schema::create(&base, tag);
         let dir = tempfile::tempdir().unwrap();
 
-        // One node process, its platform wallet funded with the genesis coins.
-        let mut node = amphora(dir.path());
-        node.args(["regtest", "--rpcport", "0", "--rpcuser", RPC_USER])
-            .args(["--rpcpassword", RPC_PASSWORD]);
-        let (node, line) = spawn_until(node, "RPC URL: ");
-        let rpc_url = line["RPC URL: ".len()..]
-            .trim()
-            .trim_end_matches('/')
-            .to_string();
-        let node_url =
-            rpc_url.replacen("http://", &format!("http://{RPC_USER}:{RPC_PASSWORD}@"), 1);
-        let auth = Auth::UserPass {
-            user: RPC_USER.into(),
-            password: RPC_PASSWORD.into(),
-        };
-        let rpc = ElementsRpc::new(&rpc_url, auth).unwrap();
-        rpc.create_wallet("platform").await.unwrap();
-        rpc.wallet("platform").rescan_blockchain().await.unwrap();
-        rpc.create_wallet("issuer").await.unwrap();
-        let miner = rpc.wallet("platform").get_new_address(None).await.unwrap();
+        // The node, its platform wallet holding the genesis coins, a funded treasury.
+        let node = TestNode::start().await;
+        let (_, treasury) = node.provision_platform_wallets().await;
+        let node_url = node.url_with_credentials("");
 
         // The replicas share one schema and one data directory (one platform key).
         let data = dir.path().join("data");
@@ -212,31 +128,15 @@ impl Cluster {
             .collect();
         let first = replicas[0].1.clone();
         let last = replicas[n - 1].1.clone();
-        let http = reqwest::Client::new();
-        let login = http
-            .post(format!("{last}/api/user/obtain_token"))
-            .json(&json!({"username": "issuer", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(login.status(), 200);
-        let token = login.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let api = Api { http, token };
+        let api = Api::login(&last, "issuer", PASSWORD).await;
 
         // An asset issued through the first replica, a registered user with a GAID added
         // through the last.
-        let destination = rpc
-            .wallet("issuer")
-            .get_new_address(Some(AddressType::Blech32))
-            .await
-            .unwrap();
+        let destination = treasury.get_new_address(None).await.unwrap();
         let (status, asset) = api
-            .call(
+            .call_url(
                 "POST",
-                format!("{first}/api/assets/issue"),
+                &format!("{first}/api/assets/issue"),
                 Some(json!({
                     "name": "Replicated Security", "amount": amount,
                     "destination_address": destination, "domain": "example.com",
@@ -247,7 +147,7 @@ impl Cluster {
             .await;
         assert_eq!(status, 201, "{asset}");
         let uuid = asset["asset_uuid"].as_str().unwrap().to_string();
-        rpc.generate_to_address(2, &miner).await.unwrap();
+        node.mine(2).await;
 
         let wallet_dir = dir.path().join("wallet");
         let wallet = |args: &[&str]| {
@@ -264,18 +164,18 @@ impl Cluster {
         wallet(&["create"]);
         let gaid = wallet(&["register"])["gaid"].as_str().unwrap().to_string();
         let (status, user) = api
-            .call(
+            .call_url(
                 "POST",
-                format!("{last}/api/registered_users/add"),
+                &format!("{last}/api/registered_users/add"),
                 Some(json!({"name": "Investor", "is_company": false})),
             )
             .await;
         assert_eq!(status, 201, "{user}");
         let user = user["id"].as_i64().unwrap();
         let (status, body) = api
-            .call(
+            .call_url(
                 "POST",
-                format!("{first}/api/registered_users/{user}/gaids/add"),
+                &format!("{first}/api/registered_users/{user}/gaids/add"),
                 Some(json!(gaid)),
             )
             .await;
@@ -290,13 +190,10 @@ impl Cluster {
         let cluster = Cluster {
             replicas,
             api,
-            rpc,
-            miner,
-            node_url,
             store,
             asset: uuid,
             user,
-            _node: node,
+            node,
             _dir: dir,
             _schema: schema,
         };
@@ -312,7 +209,7 @@ impl Cluster {
 
     /// Waits until the chain index reaches the node's tip.
     async fn until_indexed(&self) {
-        let tip = i64::try_from(self.rpc.get_block_count().await.unwrap()).unwrap();
+        let tip = i64::try_from(self.node.height().await).unwrap();
         until("the chain index to reach the node's tip", || async {
             let indexed = self.store.chain_tip().await.unwrap().map(|b| b.height);
             (indexed == Some(tip)).then_some(())
@@ -323,7 +220,7 @@ impl Cluster {
     /// `GET {base}/api/assets/{asset}{path}`, which must answer 200.
     async fn get(&self, base: &str, path: &str) -> Value {
         let url = format!("{base}/api/assets/{}{path}", self.asset);
-        let (status, body) = self.api.call("GET", url, None).await;
+        let (status, body) = self.api.call_url("GET", &url, None).await;
         assert_eq!(status, 200, "{base} {path}: {body}");
         body
     }
@@ -340,7 +237,7 @@ impl Cluster {
         let url = format!("{base}/api/assets/{}/assignments/create", self.asset);
         let body = json!({"assignments": [{"registered_user": self.user, "amount": amount,
             "ready_for_distribution": ready}]});
-        tokio::spawn(async move { api.call("POST", url, Some(body)).await })
+        tokio::spawn(async move { api.call_url("POST", &url, Some(body)).await })
     }
 }
 
@@ -370,9 +267,9 @@ async fn replicas_share_one_database_and_hand_the_follower_over() {
     for replica in [&a, &b] {
         let (status, list) = cluster
             .api
-            .call(
+            .call_url(
                 "GET",
-                format!("{replica}/api/assets/{uuid}/assignments"),
+                &format!("{replica}/api/assets/{uuid}/assignments"),
                 None,
             )
             .await;
@@ -399,11 +296,7 @@ async fn replicas_share_one_database_and_hand_the_follower_over() {
     let (killed, _) = cluster.replicas.remove(holder);
     drop(killed);
     let (survivor, survivor_url) = &cluster.replicas[0];
-    cluster
-        .rpc
-        .generate_to_address(3, &cluster.miner)
-        .await
-        .unwrap();
+    cluster.node.mine(3).await;
     cluster.until_indexed().await;
     let lease = store.follower_lease().await.unwrap().unwrap();
     assert!(
@@ -413,19 +306,16 @@ async fn replicas_share_one_database_and_hand_the_follower_over() {
     );
     // Nothing counted twice or lost across the hand-over.
     assert_eq!(store.treasury_balance(&uuid, 2).await.unwrap(), 1_000);
-    let health = cluster
+    let (status, health) = cluster
         .api
-        .http
-        .get(format!("{survivor_url}/healthz"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status(), 200);
+        .call_url("GET", &format!("{survivor_url}/healthz"), None)
+        .await;
+    assert_eq!(status, 200, "{health}");
     let (status, list) = cluster
         .api
-        .call(
+        .call_url(
             "GET",
-            format!("{survivor_url}/api/assets/{uuid}/assignments"),
+            &format!("{survivor_url}/api/assets/{uuid}/assignments"),
             None,
         )
         .await;
@@ -448,22 +338,6 @@ async fn replicas_distribute_once_and_agree_on_ownership() {
     let a = cluster.replicas[0].1.clone();
     let b = cluster.replicas[1].1.clone();
     let user = cluster.user;
-
-    // The treasury wallet pays the fees: fund it with L-BTC.
-    let treasury = cluster.rpc.wallet("issuer");
-    let fees = treasury.get_new_address(None).await.unwrap();
-    cluster
-        .rpc
-        .wallet("platform")
-        .send_to_address(&fees, Amount::from_units(100_000_000), None)
-        .await
-        .unwrap();
-    cluster
-        .rpc
-        .generate_to_address(2, &cluster.miner)
-        .await
-        .unwrap();
-    cluster.until_indexed().await;
 
     // 10 concurrent ready assignments of 100 through both replicas: a registered user has at
     // most one ready assignment per asset, so exactly one is created.
@@ -502,28 +376,24 @@ async fn replicas_distribute_once_and_agree_on_ownership() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("distribution.json");
     std::fs::write(&path, text).unwrap();
-    // Blocks keep coming while the client waits for its 2 confirmations.
-    let mining = {
-        let rpc = cluster.rpc.clone();
-        let miner = cluster.miner.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                let _ = rpc.generate_to_address(1, &miner).await;
-            }
-        })
-    };
+    // Blocks come while the client waits for its 2 confirmations (the treasury pays the fees).
+    let mining = cluster.node.automine(2);
     let confirm = {
         let mut command = amphora(dir.path());
         command
             .args(["confirm", "-u", "issuer", "-p", PASSWORD])
-            .args(["-n", &format!("{}/wallet/issuer", cluster.node_url)])
+            .args([
+                "-n",
+                &cluster
+                    .node
+                    .url_with_credentials(&format!("/wallet/{TREASURY_WALLET}")),
+            ])
             .args(["--poll-interval", "250ms", "--confirmation-timeout", "2m"])
             .args(["distribute", "-f", path.to_str().unwrap()]);
         tokio::task::spawn_blocking(move || command.output().unwrap())
     };
     let output = confirm.await.unwrap();
-    mining.abort();
+    drop(mining);
     assert!(
         output.status.success(),
         "confirm failed: {}\n{}",
@@ -588,7 +458,7 @@ async fn replicas_distribute_once_and_agree_on_ownership() {
         .map(|base| {
             let api = cluster.api.clone();
             let url = format!("{base}/api/assets/{}/distributions/create/", cluster.asset);
-            tokio::spawn(async move { api.call("GET", url, None).await })
+            tokio::spawn(async move { api.call_url("GET", &url, None).await })
         })
         .collect();
     let mut winners = Vec::new();
@@ -658,11 +528,7 @@ async fn replicas_distribute_once_and_agree_on_ownership() {
         }
     };
     check("right after the kill").await;
-    cluster
-        .rpc
-        .generate_to_address(3, &cluster.miner)
-        .await
-        .unwrap();
+    cluster.node.mine(3).await;
     cluster.until_indexed().await;
     let lease = cluster.store.follower_lease().await.unwrap().unwrap();
     let pid = cluster.replicas[0].0 .0.id();
@@ -708,7 +574,7 @@ async fn replicas_throughput() {
                         urls[(wave + i) % n],
                         cluster.asset
                     );
-                    tokio::spawn(async move { api.call("GET", url, None).await.0 })
+                    tokio::spawn(async move { api.call_url("GET", &url, None).await.0 })
                 })
                 .collect();
             for task in batch {

@@ -1,5 +1,5 @@
-//! The whole AMP tutorial end to end, over real HTTP: `amphora serve` with its embedded node,
-//! investor wallets from the wallet library, and the `amphora confirm` binary as the issuer runs
+//! The whole AMP tutorial end to end, over real HTTP: `amphora serve` on the node of the run
+//! (its embedded node mining at once, or a real `elementsd`; see `support.rs`), investor wallets from the wallet library, and the `amphora confirm` binary as the issuer runs
 //! it. Issue, authorize, category, registered users, assignments, distribution, a reissuance
 //! interrupted after its broadcast and finished with `--use-existing`, and a burn never confirmed
 //! by the client (the platform completes it from the chain; `--use-existing` later adds the
@@ -7,168 +7,34 @@
 //! exactly what the tutorial did.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::support::{amphora, Killed};
-use amphora_rpc::{AddressType, Amount, Auth, ElementsRpc};
-use serde_json::{json, Value};
+use crate::support::{run_ok, wait_confirmed, Options, Platform, TIMEOUT};
+use amphora_rpc::{AddressType, Amount};
+use serde_json::json;
 
 const PASSWORD: &str = "tutorial password 1";
 const ISSUED: i64 = 100_000;
 const REISSUED: i64 = 50_000;
 const BURNT: i64 = 10_000;
 const INVESTORS: [(&str, i64); 2] = [("Alice Example", 30_000), ("Bob Example", 20_000)];
-const TIMEOUT: Duration = Duration::from_secs(180);
-
-/// Starts the platform on free ports; returns it, its base URL and the treasury node URL.
-fn serve(dir: &Path) -> (Killed, String, String) {
-    let mut child = amphora(dir)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--node-rpc-listen",
-            "127.0.0.1:0",
-            "--block-interval",
-            "1",
-        ])
-        .env("AMPHORA_ISSUER_USERNAME", "issuer")
-        .env("AMPHORA_ISSUER_PASSWORD", PASSWORD)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut banner = Vec::new();
-    for line in stdout.lines() {
-        let line = line.unwrap();
-        let done = line.trim_start().starts_with("Log in:");
-        banner.push(line);
-        if done {
-            break;
-        }
-    }
-    let banner = banner.join("\n");
-    let value = |label: &str| -> String {
-        banner
-            .lines()
-            .find_map(|l| {
-                l.trim()
-                    .split_once(label)
-                    .map(|(_, v)| v.trim().to_string())
-            })
-            .unwrap_or_else(|| panic!("no '{label}' in {banner}"))
-    };
-    let url = value("listening on ");
-    let node = value("RPC:");
-    (Killed(child), url, format!("{node}/wallet/treasury"))
-}
-
-/// The issuer API over HTTP.
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Api {
-    async fn login(url: &str) -> Api {
-        let mut api = Api {
-            http: reqwest::Client::new(),
-            base: format!("{url}/api"),
-            token: String::new(),
-        };
-        let body = json!({"username": "issuer", "password": PASSWORD});
-        let (status, answer) = api.call("POST", "/user/obtain_token", Some(body)).await;
-        assert_eq!(status, 200, "{answer}");
-        api.token = answer["token"].as_str().unwrap().to_string();
-        api
-    }
-
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if !self.token.is_empty() {
-            request = request.header("authorization", format!("token {}", self.token));
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        let value = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        (status, value)
-    }
-
-    /// Calls until the answer is `expected` (a 400 means a rule waits for the chain).
-    async fn until(&self, method: &str, path: &str, body: Option<Value>, expected: u16) -> Value {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            let (status, value) = self.call(method, path, body.clone()).await;
-            if status == expected {
-                return value;
-            }
-            assert!(
-                status == 400 && Instant::now() < deadline,
-                "{method} {path}: {status} {value}"
-            );
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        }
-    }
-
-    async fn ok(&self, method: &str, path: &str, body: Option<Value>, expected: u16) -> Value {
-        let (status, value) = self.call(method, path, body).await;
-        assert_eq!(status, expected, "{method} {path}: {value}");
-        value
-    }
-}
-
-/// `amphora confirm -u issuer -p … -n NODE <args>`.
-fn confirm(dir: &Path, node: &str, args: &[&str]) -> Command {
-    let mut command = amphora(dir);
-    command
-        .args(["confirm", "-u", "issuer", "-p", PASSWORD, "-n", node])
-        .args(["--poll-interval", "300ms", "--confirmation-timeout", "3m"])
-        .args(args);
-    command
-}
-
-fn run_ok(mut command: Command) -> String {
-    let output = command.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "confirm failed: {text}");
-    text
-}
-
-async fn wait_confirmed(treasury: &ElementsRpc, txid: &str) {
-    let txid = txid.parse().unwrap();
-    let deadline = Instant::now() + TIMEOUT;
-    while treasury.get_transaction(&txid).await.unwrap().confirmations < 2 {
-        assert!(Instant::now() < deadline, "{txid} never confirmed");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_whole_tutorial_over_http() {
     let dir = tempfile::tempdir().unwrap();
-    let (_serving, url, node_url) = serve(dir.path());
-    let treasury = ElementsRpc::new(&node_url, Auth::None).unwrap();
-    let mut root = reqwest::Url::parse(&node_url).unwrap();
-    root.set_path("");
-    let node = ElementsRpc::new(root.as_str(), Auth::None).unwrap();
-    let api = Api::login(&url).await;
+    let platform = Platform::start(
+        dir.path(),
+        Options {
+            issuer_password: Some(PASSWORD.into()),
+            ..Options::default()
+        },
+    )
+    .await;
+    let url = platform.url.clone();
+    let treasury = platform.treasury();
+    let node = platform.node();
+    let api = platform.api().await;
 
     // Issue to the treasury wallet and wait for 2 confirmations.
     let destination = treasury
@@ -194,7 +60,7 @@ async fn the_whole_tutorial_over_http() {
     let asset = format!("/assets/{uuid}");
     wait_confirmed(&treasury, issued["txid"].as_str().unwrap()).await;
     let authorized = api
-        .until("GET", &format!("{asset}/register-authorized"), None, 200)
+        .until_status("GET", &format!("{asset}/register-authorized"), None, 200)
         .await;
     assert_eq!(authorized["is_authorized"], true);
 
@@ -240,7 +106,7 @@ async fn the_whole_tutorial_over_http() {
     // Assign and distribute with the confirm binary.
     for (id, _, amount) in &users {
         let body = json!({"assignments": [{"registered_user": id, "amount": amount, "ready_for_distribution": true}]});
-        api.until(
+        api.until_status(
             "POST",
             &format!("{asset}/assignments/create"),
             Some(body),
@@ -253,16 +119,12 @@ async fn the_whole_tutorial_over_http() {
         .ok("GET", &format!("{asset}/distributions/create/"), None, 200)
         .await;
     std::fs::write(&file, distribution.to_string()).unwrap();
-    run_ok(confirm(
-        dir.path(),
-        &node_url,
-        &["distribute", "-f", file.to_str().unwrap()],
-    ));
+    run_ok(platform.confirm(dir.path(), &["distribute", "-f", file.to_str().unwrap()]));
 
     // Reissue; the client is killed right after the broadcast, then finishes with
     // --use-existing TXID:VIN.
     let request = api
-        .until(
+        .until_status(
             "POST",
             &format!("{asset}/reissue-request"),
             Some(json!({"amount_to_reissue": REISSUED})),
@@ -272,15 +134,12 @@ async fn the_whole_tutorial_over_http() {
     assert_eq!(request["amount"], json!(0.0005));
     let file = dir.path().join("reissue.json");
     std::fs::write(&file, request.to_string()).unwrap();
-    let mut child = confirm(
-        dir.path(),
-        &node_url,
-        &["reissue", "-f", file.to_str().unwrap()],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let mut child = platform
+        .confirm(dir.path(), &["reissue", "-f", file.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     // The confirm client reports its progress on stderr.
     let mut reader = BufReader::new(child.stderr.take().unwrap());
     let mut sent = String::new();
@@ -297,9 +156,8 @@ async fn the_whole_tutorial_over_http() {
     child.kill().unwrap();
     let _ = child.wait();
     assert!(sent.contains(':'), "no reissuance printed: {seen}");
-    run_ok(confirm(
+    run_ok(platform.confirm(
         dir.path(),
-        &node_url,
         &[
             "reissue",
             "-f",
@@ -312,7 +170,7 @@ async fn the_whole_tutorial_over_http() {
 
     // Burn without any confirm call: the follower completes it from the chain.
     let request = api
-        .until(
+        .until_status(
             "POST",
             &format!("{asset}/burn-request"),
             Some(json!({"amount": BURNT})),
@@ -340,9 +198,8 @@ async fn the_whole_tutorial_over_http() {
     // The client run later with --use-existing records the treasury's change.
     let file = dir.path().join("burn.json");
     std::fs::write(&file, request.to_string()).unwrap();
-    run_ok(confirm(
+    run_ok(platform.confirm(
         dir.path(),
-        &node_url,
         &[
             "burn",
             "-f",
@@ -472,7 +329,7 @@ async fn the_whole_tutorial_over_http() {
 
     // A reissuance that is never confirmed by the client: the follower completes the request
     // from the chain, and the reissuance token it spent is not lost.
-    api.until(
+    api.until_status(
         "POST",
         &format!("{asset}/reissue-request"),
         Some(json!({"amount_to_reissue": 7_000})),
