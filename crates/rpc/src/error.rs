@@ -124,6 +124,9 @@ pub enum RpcError {
     },
 }
 
+/// Elements Core's message for a wallet that cannot fund a transaction.
+const INSUFFICIENT_FUNDS_MESSAGE: &str = "Insufficient funds";
+
 impl RpcError {
     /// The node's error code, when the node answered with an error.
     pub fn code(&self) -> Option<i64> {
@@ -173,9 +176,13 @@ impl RpcError {
     pub fn is_wallet_already_loaded(&self) -> bool {
         self.has_code(codes::WALLET_ALREADY_LOADED)
     }
-    /// -6: the wallet has not enough funds (of the asset asked for).
+    /// The wallet has not enough funds (of the asset asked for): -6 from the send calls, or
+    /// -4 "Insufficient funds" from `fundrawtransaction`, which Elements Core reports as a
+    /// generic wallet error.
     pub fn is_insufficient_funds(&self) -> bool {
         self.has_code(codes::WALLET_INSUFFICIENT_FUNDS)
+            || (self.has_code(codes::WALLET_ERROR)
+                && self.node_message() == Some(INSUFFICIENT_FUNDS_MESSAGE))
     }
     /// -5: invalid address, key or unknown (non-wallet) transaction id.
     pub fn is_invalid_address_or_key(&self) -> bool {
@@ -200,5 +207,32 @@ impl RpcError {
     /// The node could not be reached at all.
     pub fn is_transport(&self) -> bool {
         matches!(self, RpcError::Transport { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node_error(method: &str, code: i64, message: &str) -> RpcError {
+        RpcError::Node {
+            method: method.into(),
+            code,
+            message: message.into(),
+            http_status: 500,
+        }
+    }
+
+    #[test]
+    fn insufficient_funds_is_recognised_from_the_send_calls_and_from_fundrawtransaction() {
+        // What Elements Core 23.3.3 answers.
+        assert!(node_error("sendtoaddress", -6, "Insufficient funds").is_insufficient_funds());
+        assert!(node_error("fundrawtransaction", -4, "Insufficient funds").is_insufficient_funds());
+        assert!(!node_error(
+            "reissueasset",
+            -4,
+            "No available reissuance tokens in wallet."
+        )
+        .is_insufficient_funds());
     }
 }

@@ -107,6 +107,7 @@ fn recorded_errors_map_to_their_helpers() {
     assert!(error_of("signmessage", -5).is_invalid_address_or_key());
     assert!(error_of("gettransaction", -5).is_invalid_address_or_key());
     assert!(error_of("reissueasset", -4).is_wallet_error());
+    assert!(!error_of("reissueasset", -4).is_insufficient_funds());
     assert!(error_of("destroyamount", -6).is_insufficient_funds());
     assert!(error_of("sendrawtransaction", -27).is_already_in_chain());
     assert!(error_of("loadwallet", -18).is_wallet_not_found());
