@@ -15,7 +15,7 @@ use super::keys::ScriptKind;
 use super::ledger::explicit_secrets;
 use super::params::{amount, amount_json, arg, opt_bool, req_str, type_error};
 use super::raw_build::{decode_tx, encode_tx};
-use super::send::{insufficient_funds, FALLBACK_FEE_SAT_PER_KVB};
+use super::send::FALLBACK_FEE_SAT_PER_KVB;
 use super::state::Wallet;
 use crate::chain::Chain;
 use crate::rpc::error::codes;
@@ -150,7 +150,9 @@ pub fn fundrawtransaction(
                 spent.push(coin.txout.clone());
             }
             if have < amount_needed {
-                return Err(insufficient_funds());
+                // Elements Core's fundrawtransaction reports every funding failure as a
+                // generic wallet error (-4), not as -6 like the send calls.
+                return Err(RpcError::new(codes::WALLET_ERROR, "Insufficient funds"));
             }
             *totals.get_mut(&asset).expect("present") -= have;
         }

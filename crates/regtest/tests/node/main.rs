@@ -11,6 +11,7 @@ mod validation_chain;
 mod validation_ct;
 mod validation_scripts;
 mod wallet_common;
+mod wallet_funding_errors;
 mod wallet_multiwallet;
 mod wallet_reorg;
 mod wallet_treasury_flow;
