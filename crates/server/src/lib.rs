@@ -8,6 +8,7 @@
 pub mod access;
 pub mod admin;
 pub mod audit;
+pub mod chain_view;
 pub mod config;
 pub mod cosign;
 pub mod credentials;

@@ -14,6 +14,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
 use crate::routes::no_content;
@@ -242,6 +243,7 @@ pub async fn list(
     ))]
 pub async fn create(
     State(state): State<AppState>,
+    _synced: ChainSynced,
     auth: AuthIssuer,
     Path(asset_uuid): Path<String>,
     extract::RawBody(bytes): extract::RawBody,

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
 use crate::routes::assignments::visible_asset;
@@ -245,6 +246,7 @@ pub async fn list(
     ))]
 pub async fn create(
     State(state): State<AppState>,
+    _synced: ChainSynced,
     auth: AuthIssuer,
     Path(asset_uuid): Path<String>,
     headers: HeaderMap,

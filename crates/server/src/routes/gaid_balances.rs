@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{AuthIssuer, Path};
 use crate::routes::reports::{asset_ids, load_asset};
@@ -52,6 +53,7 @@ fn parse_gaid(text: &str) -> Result<Gaid, ApiError> {
     ))]
 pub async fn balances(
     State(state): State<AppState>,
+    _synced: ChainSynced,
     auth: AuthIssuer,
     Path(gaid): Path<String>,
 ) -> Result<Json<Vec<GaidBalanceDto>>, ApiError> {
@@ -87,6 +89,7 @@ pub async fn balances(
     ))]
 pub async fn balance(
     State(state): State<AppState>,
+    _synced: ChainSynced,
     auth: AuthIssuer,
     Path((gaid, uuid)): Path<(String, String)>,
 ) -> Result<Json<GaidBalanceDto>, ApiError> {

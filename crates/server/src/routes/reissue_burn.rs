@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path, RawBody};
 use crate::state::AppState;
@@ -356,6 +357,7 @@ fn outpoint_dtos(utxos: &[UtxoRef]) -> Vec<OutpointDto> {
     ))]
 pub async fn reissue_request(
     State(state): State<AppState>,
+    _synced: ChainSynced,
     auth: AuthIssuer,
     Path(uuid): Path<String>,
     headers: HeaderMap,
@@ -569,6 +571,7 @@ pub async fn reissue_confirm(
     ))]
 pub async fn reissuances(
     State(state): State<AppState>,
+    _synced: ChainSynced,
     auth: AuthIssuer,
     Path(uuid): Path<String>,
 ) -> Result<Json<Vec<ReissuanceDto>>, ApiError> {
@@ -597,6 +600,7 @@ pub async fn reissuances(
     ))]
 pub async fn burn_request(
     State(state): State<AppState>,
+    _synced: ChainSynced,
     auth: AuthIssuer,
     Path(uuid): Path<String>,
     headers: HeaderMap,
@@ -758,6 +762,7 @@ pub async fn burn_confirm(
     ))]
 pub async fn burns(
     State(state): State<AppState>,
+    _synced: ChainSynced,
     auth: AuthIssuer,
     Path(uuid): Path<String>,
 ) -> Result<Json<Vec<BurnDto>>, ApiError> {

@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{parse_json, AuthIssuer, Path, RawBody};
 use crate::state::AppState;
@@ -229,6 +230,7 @@ pub(crate) fn output_gaid(output: &ReportOutput) -> Option<String> {
     ))]
 pub async fn summary(
     State(state): State<AppState>,
+    _synced: ChainSynced,
     auth: AuthIssuer,
     Path(uuid): Path<String>,
 ) -> Result<Json<AssetSummaryDto>, ApiError> {
@@ -285,6 +287,7 @@ async fn lost(state: &AppState, uuid: &str) -> Result<LostOutputsDto, ApiError> 
     ))]
 pub async fn balance(
     State(state): State<AppState>,
+    _synced: ChainSynced,
     auth: AuthIssuer,
     Path(uuid): Path<String>,
 ) -> Result<Json<BalanceDto>, ApiError> {
@@ -340,6 +343,7 @@ async fn ownerships_for(
     ))]
 pub async fn ownerships(
     State(state): State<AppState>,
+    _synced: ChainSynced,
     auth: AuthIssuer,
     Path(uuid): Path<String>,
     uri: axum::http::Uri,
@@ -376,6 +380,7 @@ pub async fn ownerships(
     ))]
 pub async fn ownerships_at(
     State(state): State<AppState>,
+    _synced: ChainSynced,
     auth: AuthIssuer,
     Path((uuid, height)): Path<(String, i64)>,
 ) -> Result<Json<Vec<OwnershipDto>>, ApiError> {
@@ -409,6 +414,7 @@ fn utxo_dto(asset: &Asset, output: ReportOutput) -> UtxoDto {
     ))]
 pub async fn utxos(
     State(state): State<AppState>,
+    _synced: ChainSynced,
     auth: AuthIssuer,
     Path(uuid): Path<String>,
 ) -> Result<Json<Vec<UtxoDto>>, ApiError> {
@@ -527,6 +533,7 @@ pub async fn whitelist(
     ))]
 pub async fn lost_outputs(
     State(state): State<AppState>,
+    _synced: ChainSynced,
     auth: AuthIssuer,
     Path(uuid): Path<String>,
 ) -> Result<Json<LostOutputsDto>, ApiError> {

@@ -19,6 +19,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::{load_asset, output_asset_id, output_gaid};
+use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{AuthIssuer, Path, RawBody};
 use crate::state::AppState;
@@ -459,6 +460,7 @@ fn merge_by_datetime(
     ))]
 pub async fn activities(
     State(state): State<AppState>,
+    _synced: ChainSynced,
     auth: AuthIssuer,
     Path(uuid): Path<String>,
     uri: Uri,
@@ -708,6 +710,7 @@ fn transaction(
     ))]
 pub async fn txs(
     State(state): State<AppState>,
+    _synced: ChainSynced,
     auth: AuthIssuer,
     Path(uuid): Path<String>,
     uri: Uri,
@@ -739,6 +742,7 @@ pub async fn txs(
     ))]
 pub async fn tx(
     State(state): State<AppState>,
+    _synced: ChainSynced,
     auth: AuthIssuer,
     Path((uuid, txid)): Path<(String, String)>,
 ) -> Result<Json<AssetTransactionDto>, ApiError> {
