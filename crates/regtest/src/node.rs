@@ -166,8 +166,9 @@ impl NodeEvents {
         }
     }
 
-    /// Publishes `chain`'s tip and mempool to the subscribers whose value changed.
-    pub fn publish(&self, chain: &Chain) {
+    /// Publishes `chain`'s tip and mempool to the subscribers whose value changed; returns
+    /// whether the mempool changed.
+    pub fn publish(&self, chain: &Chain) -> bool {
         let tip = tip_of(chain);
         self.tip.send_if_modified(|current| {
             let changed = *current != tip;
@@ -179,7 +180,18 @@ impl NodeEvents {
             let changed = *current != mempool;
             *current = mempool;
             changed
-        });
+        })
+    }
+
+    /// Publishes `state`'s changes and, when the mempool changed, writes it to disk before the
+    /// caller answers: a crash (even `kill -9`) after an answered `sendrawtransaction` or
+    /// wallet send keeps the transaction, as Elements Core's `mempool.dat` and wallet do.
+    pub fn publish_and_persist(&self, state: &mut NodeState) {
+        if self.publish(&state.chain) {
+            if let Err(e) = state.chain.flush() {
+                tracing::error!(error = %e, "the node could not write its mempool");
+            }
+        }
     }
 
     /// A receiver of the tip, marked changed at every new tip.
@@ -275,6 +287,8 @@ impl Node {
             addr: config.rpc_listen,
             source,
         })?;
+        let mut chain = chain;
+        rebroadcast_wallet_transactions(&mut chain, &wallets);
         let events = NodeEvents::new(&chain);
         let state = Arc::new(Mutex::new(NodeState {
             chain,
@@ -349,7 +363,7 @@ impl BlockTimer {
                 return Ok(None);
             }
             let mined = guard.chain.mine_block(script).map(Some);
-            events.publish(&guard.chain);
+            events.publish_and_persist(&mut guard);
             mined
         })
         .await;
@@ -400,6 +414,38 @@ impl BlockTimer {
                 break;
             }
         }
+    }
+}
+
+/// Puts the loaded wallets' unconfirmed transactions that are not in the mempool back into it,
+/// as Elements Core's wallets resubmit theirs at start (after a crash lost the mempool, or a
+/// reorg left them out). One whose inputs were spent meanwhile is not accepted and stays
+/// unconfirmed in its wallet.
+fn rebroadcast_wallet_transactions(chain: &mut Chain, wallets: &WalletManager) {
+    let mut pending: Vec<_> = wallets
+        .unconfirmed_transactions()
+        .into_iter()
+        .filter(|tx| chain.tx(&tx.txid()).is_none())
+        .collect();
+    // a child may come before its parent: retry until a pass accepts nothing more
+    loop {
+        let before = pending.len();
+        pending.retain(|tx| match chain.submit_transaction(tx.clone()) {
+            Ok(txid) => {
+                tracing::info!(%txid, "resubmitted an unconfirmed wallet transaction");
+                false
+            }
+            Err(_) => true,
+        });
+        if pending.len() == before {
+            break;
+        }
+    }
+    for tx in &pending {
+        tracing::info!(txid = %tx.txid(), "an unconfirmed wallet transaction conflicts with the chain");
+    }
+    if let Err(e) = chain.flush() {
+        tracing::error!(error = %e, "the node could not write its mempool");
     }
 }
 

@@ -164,7 +164,7 @@ async fn handle(
     let outcome = tokio::task::spawn_blocking(move || {
         let mut guard = node.lock().unwrap_or_else(|p| p.into_inner());
         let outcome = execute_request(&mut guard, wallet.as_deref(), request);
-        events.publish(&guard.chain);
+        events.publish_and_persist(&mut guard);
         outcome
     })
     .await;

@@ -115,6 +115,22 @@ impl WalletManager {
         self.loaded.iter().map(|w| w.name.clone()).collect()
     }
 
+    /// The loaded wallets' transactions that are in no block, oldest first (a transaction
+    /// that spends another's output comes after it), each once.
+    pub fn unconfirmed_transactions(&self) -> Vec<elements::Transaction> {
+        let mut found: Vec<(u64, elements::Transaction)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for wallet in &self.loaded {
+            for (txid, wtx) in &wallet.data.txs {
+                if wtx.block.is_none() && seen.insert(*txid) {
+                    found.push((wtx.time, wtx.tx.clone()));
+                }
+            }
+        }
+        found.sort_by_key(|(time, _)| *time);
+        found.into_iter().map(|(_, tx)| tx).collect()
+    }
+
     /// A loaded wallet by name.
     pub fn get_mut(&mut self, name: &str) -> Option<&mut Wallet> {
         self.loaded.iter_mut().find(|w| w.name == name)

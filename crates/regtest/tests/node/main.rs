@@ -3,6 +3,7 @@
 mod chain_branches;
 mod chain_common;
 mod conformance;
+mod crash_recovery;
 mod fixtures;
 mod instant_mining;
 mod rpc_http;
