@@ -44,6 +44,8 @@ pub mod codes {
     pub const INVALID_REQUEST: i64 = -32600;
     /// RPC_METHOD_NOT_FOUND
     pub const METHOD_NOT_FOUND: i64 = -32601;
+    /// RPC_INTERNAL_ERROR
+    pub const INTERNAL_ERROR: i64 = -32603;
     /// RPC_PARSE_ERROR
     pub const PARSE_ERROR: i64 = -32700;
 }

@@ -346,6 +346,14 @@ impl Chain {
     pub fn mine_block(&mut self, coinbase_script: Script) -> Result<BlockHash, ChainError> {
         let block = self.assemble_block(coinbase_script);
         let height = self.height() + 1;
+        // Mined again on the same parent within the same second, a block can be exactly the
+        // one `invalidateblock` marked invalid: Elements Core refuses it (`duplicate-invalid`).
+        if self.is_marked_invalid(&block.block_hash()) {
+            return Err(ChainError::InvalidBlock {
+                height,
+                reason: "duplicate-invalid".into(),
+            });
+        }
         self.check_block_links(&block, height)?;
         self.check_block_inputs(&block)
             .map_err(|reason| ChainError::InvalidBlock { height, reason })?;

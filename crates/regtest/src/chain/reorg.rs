@@ -125,6 +125,11 @@ impl Chain {
         Ok(true)
     }
 
+    /// Whether `hash` is a block `invalidateblock` marked invalid (or found invalid).
+    pub(super) fn is_marked_invalid(&self, hash: &BlockHash) -> bool {
+        self.side.get(hash).is_some_and(|side| side.invalid)
+    }
+
     /// The side blocks from `hash` down (`hash` first, when it is a side block) and the block
     /// below the lowest of them (on the active chain, unless the branch is orphaned).
     fn branch(&self, hash: &BlockHash) -> (Vec<BlockHash>, BlockHash) {

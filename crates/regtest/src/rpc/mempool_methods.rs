@@ -10,7 +10,7 @@ use super::json::amount;
 use super::node_methods::{decode_tx, SEND_DECODE_FAILED};
 use super::params::{parse_hash, Params};
 use super::RpcError;
-use crate::chain::{Chain, TxCheckError};
+use crate::chain::{Chain, ChainError, TxCheckError};
 use elements::Txid;
 
 pub(super) fn getmempoolinfo(chain: &Chain) -> Value {
@@ -198,9 +198,14 @@ pub(super) fn sendrawtransaction(chain: &mut Chain, p: Params<'_>) -> Result<Val
 fn mine(chain: &mut Chain, n: i64, script: elements::Script) -> Result<Value, RpcError> {
     let mut hashes = Vec::new();
     for _ in 0..n.max(0) {
-        let hash = chain
-            .mine_block(script.clone())
-            .map_err(|e| RpcError::new(codes::MISC_ERROR, e.to_string()))?;
+        let hash = chain.mine_block(script.clone()).map_err(|e| match e {
+            // What Elements Core's generate calls answer when the block they made is refused.
+            ChainError::InvalidBlock { .. } => {
+                tracing::warn!(error = %e, "the block mined for a generate call was refused");
+                RpcError::new(codes::INTERNAL_ERROR, "ProcessNewBlock, block not accepted")
+            }
+            other => RpcError::new(codes::MISC_ERROR, other.to_string()),
+        })?;
         hashes.push(json!(hash.to_string()));
     }
     Ok(Value::Array(hashes))

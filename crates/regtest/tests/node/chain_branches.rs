@@ -151,3 +151,28 @@ async fn reconsiderblock_over_rpc() {
     );
     node.shutdown().await.expect("shutdown");
 }
+
+#[test]
+fn a_block_mined_again_as_the_invalidated_one_is_refused() {
+    let mut f = Fixture::new();
+    let (_, pk) = key(32);
+    // Blocks mined faster than one a second run ahead of the clock (each comes after the
+    // median time past), so a block mined again on the same parent gets the time of the one it
+    // replaces: with the same coinbase it is that block, which Elements Core refuses.
+    for _ in 0..40 {
+        f.chain.mine_block(p2wpkh(&pk)).expect("mined");
+    }
+    let (height, hash) = f.chain.tip();
+    f.chain.invalidate_block(&hash).expect("invalidated");
+    let refused = f.chain.mine_block(p2wpkh(&pk)).unwrap_err();
+    assert!(
+        refused.to_string().contains("duplicate-invalid"),
+        "{refused}"
+    );
+    assert_eq!(f.chain.height(), height - 1);
+    // Another coinbase makes another block.
+    let (_, other) = key(33);
+    let mined = f.chain.mine_block(p2wpkh(&other)).expect("mined");
+    assert_ne!(mined, hash);
+    assert_eq!(f.chain.tip(), (height, mined));
+}
