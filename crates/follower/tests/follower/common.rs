@@ -1,6 +1,7 @@
-//! The test platform: an embedded regtest node (RPC on 127.0.0.1:0), a funded `treasury`
-//! wallet, a migrated SQLite store, helpers to issue managed assets, register AMP2 wallets,
-//! mine, and run followers.
+//! The test platform: the test node of the run (`amphora_testenv::TestNode`: the embedded
+//! regtest node, or Elements Core with `ELEMENTSD_EXE`), a funded `treasury` wallet, a
+//! migrated SQLite store, helpers to issue managed assets, register AMP2 wallets, mine, and
+//! run followers.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -8,10 +9,10 @@ use std::time::Duration;
 use amphora_core::Network;
 use amphora_cosigner::PlatformKey;
 use amphora_follower::{Follower, FollowerConfig, FollowerHandle, FollowerStatus};
-use amphora_regtest::{Node, NodeConfig, NodeHandle};
 use amphora_rpc::types::UnspentOutput;
-use amphora_rpc::{Amount, Auth, ElementsRpc};
+use amphora_rpc::{Amount, ElementsRpc};
 use amphora_store::{IssuanceTx, NewAsset, Store};
+use amphora_testenv::TestNode;
 use elements::{AddressParams, AssetId, Txid};
 use lwk_signer::SwSigner;
 use lwk_wollet::amp2::Amp2;
@@ -28,7 +29,7 @@ const USER_MNEMONIC: &str =
 
 /// Node, wallets and store of one test.
 pub struct Platform {
-    pub node: Option<NodeHandle>,
+    pub node: TestNode,
     pub rpc: ElementsRpc,
     pub treasury: ElementsRpc,
     pub other: ElementsRpc,
@@ -54,27 +55,17 @@ pub struct Registered {
 
 impl Platform {
     pub async fn start() -> Platform {
-        let node = Node::start(NodeConfig {
-            rpc_listen: "127.0.0.1:0".parse().unwrap(),
-            ..NodeConfig::default()
-        })
-        .await
-        .expect("node starts");
-        let (user, password) = node.credentials();
-        let rpc = ElementsRpc::new(node.rpc_url(), Auth::UserPass { user, password }).unwrap();
-        for name in ["treasury", "other"] {
-            rpc.create_wallet(name).await.unwrap();
-        }
-        let treasury = rpc.wallet("treasury");
+        let node = TestNode::start().await;
+        let rpc = node.rpc().clone();
         // the genesis free coins (anyone-can-spend) pay the treasury's fees
-        treasury.rescan_blockchain().await.unwrap();
-        let other = rpc.wallet("other");
+        let treasury = node.claim_free_coins("treasury").await;
+        let other = node.create_wallet("other").await;
         let dir = tempfile::tempdir().unwrap();
         let db_url = format!("sqlite:{}", dir.path().join("amphora.db").display());
         let store = Store::connect(&db_url).await.unwrap();
         store.migrate().await.unwrap();
         let platform = Platform {
-            node: Some(node),
+            node,
             rpc,
             treasury,
             other,
@@ -86,10 +77,9 @@ impl Platform {
         platform
     }
 
-    /// Mines `n` blocks to a fresh address of the `other` wallet.
+    /// Mines `n` blocks.
     pub async fn mine(&self, n: u64) {
-        let address = self.other.get_new_address(None).await.unwrap();
-        self.rpc.generate_to_address(n, &address).await.unwrap();
+        self.node.mine(n).await;
     }
 
     pub async fn height(&self) -> i64 {
@@ -240,11 +230,9 @@ impl Platform {
             .unwrap_or_else(|| panic!("follower did not reach {height}: {:?}", follower.status()))
     }
 
-    pub async fn stop(mut self) {
+    pub async fn stop(self) {
         self.store.close().await;
-        if let Some(node) = self.node.take() {
-            node.shutdown().await.unwrap();
-        }
+        self.node.stop().await;
     }
 }
 

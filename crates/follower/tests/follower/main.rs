@@ -1,5 +1,6 @@
-//! Follower integration tests against the embedded regtest node (real blocks, real
-//! transactions, a real SQLite database): one binary, one module per topic.
+//! Follower integration tests against the test node of the run (the embedded regtest node, or
+//! Elements Core with `ELEMENTSD_EXE`): real blocks, real transactions, a real SQLite
+//! database; one binary, one module per topic.
 
 mod common;
 mod indexing;

@@ -1,4 +1,5 @@
-//! A 3-block reorg: the follower rolls back to the fork point and indexes the new branch.
+//! A 3-block reorg: the follower rolls back to the fork point (`invalidateblock`), follows the
+//! old branch when the node takes it back (`reconsiderblock`), and indexes a longer new branch.
 
 use amphora_rpc::Amount;
 use amphora_store::{OutputOwner, TxKind};
@@ -26,6 +27,7 @@ async fn a_three_block_reorg_rolls_back_and_forward() {
         .unwrap();
     platform.mine(3).await;
     platform.caught_up(&follower).await;
+    let old_tip = platform.rpc.get_best_block_hash().await.unwrap();
     assert_eq!(
         platform
             .store
@@ -69,10 +71,54 @@ async fn a_three_block_reorg_rolls_back_and_forward() {
         None
     );
 
-    // a longer branch (the transfer back from the mempool) confirms it again, once
-    platform.mine(4).await;
+    // the node takes the branch back (it has more work than the fork point): rolled forward
+    let _: serde_json::Value = platform
+        .rpc
+        .call("reconsiderblock", &[serde_json::json!(first.to_string())])
+        .await
+        .unwrap();
+    assert_eq!(platform.height().await, fork + 3);
+    assert_eq!(platform.rpc.get_best_block_hash().await.unwrap(), old_tip);
+    let status = platform.caught_up(&follower).await;
+    assert_eq!((status.reorgs, status.last_error), (1, None));
+    assert_eq!(
+        platform
+            .store
+            .asset_outputs(&issued.uuid)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        platform
+            .store
+            .tx_confirmations(&send.to_string())
+            .await
+            .unwrap(),
+        Some(3)
+    );
+
+    // dropped again, and a longer branch (the transfer back from the mempool) confirms it
+    // again, once. Its blocks pay a fresh address: a block equal to an invalidated one (same
+    // parent, transactions and time) would be refused as a duplicate of an invalid block.
+    let _: serde_json::Value = platform
+        .rpc
+        .call("invalidateblock", &[serde_json::json!(first.to_string())])
+        .await
+        .unwrap();
+    follower
+        .wait_for(WAIT, |s| s.tip_height == Some(fork) && s.reorgs == 2)
+        .await
+        .unwrap_or_else(|| panic!("no second rollback: {:?}", follower.status()));
+    let fresh = platform.other.get_new_address(None).await.unwrap();
+    platform.rpc.generate_to_address(4, &fresh).await.unwrap();
     let status = platform.caught_up(&follower).await;
     assert_eq!(status.tip_height, Some(fork + 4));
+    assert_ne!(
+        platform.rpc.get_block_hash(fork as u64 + 1).await.unwrap(),
+        first
+    );
     let outputs = platform.store.asset_outputs(&issued.uuid).await.unwrap();
     assert_eq!(outputs.len(), 3, "{outputs:?}");
     let received = outputs
