@@ -1,12 +1,12 @@
-//! Pre-flight checks and the confirmation wait against the embedded regtest node.
+//! Pre-flight checks and the confirmation wait against the test node of the run.
 
 use std::time::Duration;
 
 use crate::support::{AmpDouble, Script, Treasury};
 use amphora_confirm::node::{preflight, wait_for_confirmations, WaitPolicy, WaitProgress};
 use amphora_confirm::{run, ConfirmCommand, ConfirmError};
-use amphora_regtest::{Node, NodeConfig};
 use amphora_rpc::{Amount, Auth, ElementsRpc};
+use amphora_testenv::TestNode;
 
 fn update_blinders(amp: &AmpDouble) -> ConfirmCommand {
     ConfirmCommand::UpdateBlinders {
@@ -17,15 +17,9 @@ fn update_blinders(amp: &AmpDouble) -> ConfirmCommand {
 
 #[tokio::test]
 async fn an_elements_core_node_passes_once_synced() {
-    let node = Node::start(NodeConfig {
-        rpc_user: Some("u".into()),
-        rpc_password: Some("p".into()),
-        ..NodeConfig::default()
-    })
-    .await
-    .unwrap();
-    let url = node.rpc_url().replace("http://", "http://u:p@");
-    let rpc = ElementsRpc::new(&url, Auth::None).unwrap();
+    let node = TestNode::start().await;
+    // Credentials in the URL, as `--node-url` gives them.
+    let rpc = ElementsRpc::new(&node.url_with_credentials(""), Auth::None).unwrap();
     rpc.create_wallet("w").await.unwrap();
     // A fresh chain (height 0) reports verificationprogress 0.
     let err = preflight(&rpc).await.unwrap_err();
@@ -34,12 +28,11 @@ async fn an_elements_core_node_passes_once_synced() {
         .to_string()
         .contains("wait until it is fully synchronized"));
 
-    let address = rpc.get_new_address(None).await.unwrap();
-    rpc.generate_to_address(1, &address).await.unwrap();
+    node.mine(1).await;
     let network = preflight(&rpc).await.unwrap();
     assert!(network.subversion.contains("Elements Core"));
     assert!(network.version >= 170_001);
-    node.shutdown().await.unwrap();
+    node.stop().await;
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
-//! Shared test support: the embedded regtest node with a treasury wallet holding an issued
-//! asset, and a TEST DOUBLE of the AMP API.
+//! Shared test support: the test node of the run (`amphora_testenv::TestNode`: the embedded
+//! regtest node, or Elements Core with `ELEMENTSD_EXE`) with a treasury wallet holding an
+//! issued asset, and a TEST DOUBLE of the AMP API.
 //!
 //! The double is NOT the platform: it is a small axum server implementing only the contract of
 //! AMP API §3 that the confirm client relies on (obtain_token, balance with lost_outputs,
@@ -15,8 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use amphora_confirm::{execute, ConfirmArgs, ConfirmCommand, ConfirmError};
-use amphora_regtest::{Node, NodeConfig, NodeHandle};
-use amphora_rpc::{Amount, Auth, ElementsRpc};
+use amphora_rpc::{Amount, ElementsRpc};
+use amphora_testenv::TestNode;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::IntoResponse;
@@ -27,10 +28,6 @@ use serde_json::{json, Value};
 pub const API_USER: &str = "issuer";
 pub const API_PASSWORD: &str = "issuer-password";
 const TOKEN: &str = "test-token-1";
-const RPC_USER: &str = "rpcuser";
-const RPC_PASSWORD: &str = "rpcpassword";
-/// A liquidregtest address outside every wallet, paid by the blocks the tests mine.
-const MINER: &str = "ert1qfzmw6u70pnttvwvfr2p3r0hwdx4qynl9swy7a4";
 
 /// One request the double received.
 #[derive(Debug, Clone)]
@@ -186,10 +183,10 @@ fn answer(
     }
 }
 
-/// The embedded node with a `treasury` wallet that issued `asset` (blinded, with 1 token),
-/// and two investor wallets.
+/// The test node with a `treasury` wallet that issued `asset` (blinded, with 1 token), and
+/// two investor wallets.
 pub struct Treasury {
-    pub node: NodeHandle,
+    pub node: TestNode,
     pub root: ElementsRpc,
     pub wallet: ElementsRpc,
     pub asset: AssetId,
@@ -199,26 +196,12 @@ pub struct Treasury {
 
 impl Treasury {
     pub async fn start() -> Treasury {
-        let node = Node::start(NodeConfig {
-            rpc_user: Some(RPC_USER.into()),
-            rpc_password: Some(RPC_PASSWORD.into()),
-            ..NodeConfig::default()
-        })
-        .await
-        .expect("node starts");
-        let root = ElementsRpc::new(
-            node.rpc_url(),
-            Auth::UserPass {
-                user: RPC_USER.into(),
-                password: RPC_PASSWORD.into(),
-            },
-        )
-        .unwrap();
-        for name in ["treasury", "investor1", "investor2"] {
-            root.create_wallet(name).await.unwrap();
+        let node = TestNode::start().await;
+        let root = node.rpc().clone();
+        let wallet = node.claim_free_coins("treasury").await;
+        for name in ["investor1", "investor2"] {
+            node.create_wallet(name).await;
         }
-        let wallet = root.wallet("treasury");
-        wallet.rescan_blockchain().await.unwrap();
         let issued = wallet
             .issue_asset(
                 Amount::from_units(1_000 * 100_000_000),
@@ -239,20 +222,18 @@ impl Treasury {
         treasury
     }
 
-    /// `http://rpcuser:rpcpassword@127.0.0.1:<port>/wallet/<name>`.
+    /// `http://user:password@127.0.0.1:<port>/wallet/<name>`.
     pub fn wallet_url(&self, name: &str) -> String {
-        format!("{}/wallet/{name}", self.node_url())
+        self.node.url_with_credentials(&format!("/wallet/{name}"))
     }
 
     /// The node URL with credentials and no wallet.
     pub fn node_url(&self) -> String {
-        self.node
-            .rpc_url()
-            .replace("http://", &format!("http://{RPC_USER}:{RPC_PASSWORD}@"))
+        self.node.url_with_credentials("")
     }
 
     pub async fn mine(&self, blocks: u64) {
-        self.root.generate_to_address(blocks, MINER).await.unwrap();
+        self.node.mine(blocks).await;
     }
 
     pub async fn address(&self, wallet: &str) -> String {
@@ -304,24 +285,11 @@ impl Treasury {
         }
     }
 
-    /// Runs the command while mining: a block whenever the mempool has transactions, and one
-    /// more after that, so a sent transaction reaches 2 confirmations.
+    /// Runs the command while the node mines by itself (a block whenever the mempool has
+    /// transactions, and blocks until they have 2 confirmations).
     pub async fn run_mining(&self, args: ConfirmArgs) -> Result<(), ConfirmError> {
-        let task = tokio::spawn(async move { execute(&args).await });
-        let mut pending = 0;
-        loop {
-            if task.is_finished() {
-                return task.await.expect("command task");
-            }
-            if self.mempool_size().await > 0 {
-                self.mine(1).await;
-                pending = 1;
-            } else if pending > 0 {
-                self.mine(1).await;
-                pending -= 1;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let _miner = self.node.automine(2);
+        execute(&args).await
     }
 }
 
