@@ -1,10 +1,17 @@
 //! Helpers shared by the integration tests: the platform key, users built by LWK's `Amp2`
-//! client, blocks built on demand and confidential funding transactions.
+//! client, blocks built on demand and confidential funding transactions, and the platform
+//! served over HTTP on the node of the run ([`env`]).
 
 #![allow(dead_code)]
 
+use std::time::Duration;
+
 use amphora_core::Network;
 use amphora_cosigner::PlatformKey;
+use amphora_rpc::ElementsRpc;
+use amphora_server::{app, AppState};
+use amphora_store::Store;
+use amphora_testenv::TestNode;
 use amphora_wallet::backend::scan;
 use amphora_wallet::chain_index::ChainIndex;
 use elements::confidential::{AssetBlindingFactor, ValueBlindingFactor};
@@ -170,4 +177,48 @@ pub fn sync(index: &ChainIndex, wollet: &mut Wollet) {
 
 pub fn balance(wollet: &Wollet, asset: AssetId) -> u64 {
     wollet.balance().unwrap().get(&asset).copied().unwrap_or(0)
+}
+
+/// The platform (`amphora-server`'s application on a fresh SQLite database, with the
+/// [`PLATFORM_MNEMONIC`] key) served over HTTP, and the node of the run
+/// ([`TestNode::start`]: the embedded node, or a real `elementsd` with `ELEMENTSD_EXE`).
+pub struct Env {
+    /// The node; stopped when the environment is dropped.
+    pub node: TestNode,
+    /// A node-level client.
+    pub rpc: ElementsRpc,
+    /// The platform's database.
+    pub store: Store,
+    /// The platform key.
+    pub key: PlatformKey,
+    /// The platform's base URL.
+    pub platform: String,
+    _db: tempfile::TempDir,
+}
+
+/// Starts an [`Env`].
+pub async fn env() -> Env {
+    let node = TestNode::start().await;
+    let rpc = node.rpc().clone();
+    let db = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", db.path().join("amphora.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let state = AppState::new(
+        store.clone(),
+        platform(),
+        Network::LiquidRegtest,
+        Duration::from_secs(3600),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let platform_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    Env {
+        node,
+        rpc,
+        store,
+        key: platform(),
+        platform: platform_url,
+        _db: db,
+    }
 }

@@ -1,5 +1,5 @@
-//! Co-signing end to end: the platform over real HTTP, the embedded regtest node, `amphora
-//! wallet` investors and LWK's own `Amp2` client. The node's treasury issues an asset the
+//! Co-signing end to end: the platform over real HTTP, the node of the run (the embedded
+//! regtest node, or a real `elementsd` with `ELEMENTSD_EXE`), `amphora wallet` investors and LWK's own `Amp2` client. The node's treasury issues an asset the
 //! platform manages (transfer-restricted, one required category) and pays Alice; then
 //! transfers are co-signed, broadcast and confirmed — or refused with the platform's reasons.
 
@@ -7,13 +7,9 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use amphora_core::Network;
-use amphora_cosigner::PlatformKey;
 use amphora_follower::{Follower, FollowerConfig, FollowerHandle};
-use amphora_regtest::{Node, NodeConfig, NodeHandle};
-use amphora_rpc::{Amount, Auth, ElementsRpc};
-use amphora_server::{app, AppState};
-use amphora_store::{IssuanceTx, NewAsset, NewAssetOutput, OutputOwner, Store, UNKNOWN_BLINDER};
+use amphora_rpc::Amount;
+use amphora_store::{IssuanceTx, NewAsset, NewAssetOutput, OutputOwner, UNKNOWN_BLINDER};
 use amphora_wallet::backend::scan;
 use amphora_wallet::chain_index::ChainIndex;
 use amphora_wallet::{sync, SendRequest, Wallet, WalletError};
@@ -24,58 +20,9 @@ use lwk_signer::SwSigner;
 use lwk_wollet::amp2::Amp2;
 use lwk_wollet::WolletBuilder;
 
-use crate::common::{ALICE, BOB, PLATFORM_MNEMONIC};
+use crate::common::{env, Env, ALICE, BOB};
 
 const CAROL: &str = "zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo wrong";
-
-struct Env {
-    node: NodeHandle,
-    rpc: ElementsRpc,
-    store: Store,
-    key: PlatformKey,
-    platform: String,
-    _db: tempfile::TempDir,
-}
-
-async fn env() -> Env {
-    let node = Node::start(NodeConfig {
-        rpc_user: Some("amphora".into()),
-        rpc_password: Some("secret".into()),
-        ..NodeConfig::default()
-    })
-    .await
-    .unwrap();
-    let rpc = ElementsRpc::new(
-        node.rpc_url(),
-        Auth::UserPass {
-            user: "amphora".into(),
-            password: "secret".into(),
-        },
-    )
-    .unwrap();
-    let db = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", db.path().join("amphora.db").display());
-    let store = Store::connect(&url).await.unwrap();
-    store.migrate().await.unwrap();
-    let key = || PlatformKey::from_mnemonic(PLATFORM_MNEMONIC, Network::LiquidRegtest).unwrap();
-    let state = AppState::new(
-        store.clone(),
-        key(),
-        Network::LiquidRegtest,
-        Duration::from_secs(3600),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let platform = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
-    Env {
-        node,
-        rpc,
-        store,
-        key: key(),
-        platform,
-        _db: db,
-    }
-}
 
 /// Waits until the chain follower indexed the node's tip.
 async fn caught_up(env: &Env, follower: &FollowerHandle) {
@@ -227,16 +174,13 @@ async fn transfers_are_cosigned_or_refused_end_to_end() {
     let env = env().await;
     let store = &env.store;
     // The node's treasury issues the asset.
-    env.rpc.create_wallet("treasury").await.unwrap();
-    let treasury = env.rpc.wallet("treasury");
-    treasury.rescan_blockchain().await.unwrap();
+    let treasury = env.node.claim_free_coins("treasury").await;
     let issued = treasury
         .issue_asset(amount("0.00000500"), amount("0.00000001"), true)
         .await
         .unwrap();
     let share = issued.asset;
-    let miner = treasury.get_new_address(None).await.unwrap();
-    env.rpc.generate_to_address(1, &miner).await.unwrap();
+    env.node.mine(1).await;
     let (issuer_id, uuid, category) = manage_asset(&env, share, &issued.txid.to_string()).await;
     // Ownership moves through the chain follower only.
     let follower = Follower::new(store.clone(), env.rpc.clone(), FollowerConfig::default()).spawn();
@@ -277,12 +221,12 @@ async fn transfers_are_cosigned_or_refused_end_to_end() {
         .send_to_address(&bob_address, amount("0.001"), None)
         .await
         .unwrap();
-    env.rpc.generate_to_address(1, &miner).await.unwrap();
+    env.node.mine(1).await;
     alice.sync().await.unwrap();
 
     // Alice -> Bob: allowed, co-signed, broadcast and confirmed.
     let sent = alice.send(&send(&bob_address, share, 100)).await.unwrap();
-    env.rpc.generate_to_address(1, &miner).await.unwrap();
+    env.node.mine(1).await;
     bob.sync().await.unwrap();
     let bob_balance = bob.balance().await.unwrap();
     let held = bob_balance
@@ -344,7 +288,7 @@ async fn transfers_are_cosigned_or_refused_end_to_end() {
         .set_asset_authorization_endpoint(issuer_id, &uuid, None)
         .await
         .unwrap();
-    env.rpc.generate_to_address(1, &miner).await.unwrap();
+    env.node.mine(1).await;
 
     // Blacklisting Alice's only share output (her change) makes her transfers refused.
     alice.sync().await.unwrap();
@@ -437,7 +381,7 @@ async fn transfers_are_cosigned_or_refused_end_to_end() {
         .await
         .unwrap();
     assert!(recorded.len() == 1 && recorded[0].decision.approved);
-    env.rpc.generate_to_address(1, &miner).await.unwrap();
+    env.node.mine(1).await;
     caught_up(&env, &follower).await;
     assert_eq!(store.asset_outputs(&uuid).await.unwrap(), outputs_before);
     bob.sync().await.unwrap();
@@ -457,7 +401,7 @@ async fn transfers_are_cosigned_or_refused_end_to_end() {
         .send_raw_transaction(&serialize_hex(&tx))
         .await
         .unwrap();
-    env.rpc.generate_to_address(1, &miner).await.unwrap();
+    env.node.mine(1).await;
     bob.sync().await.unwrap();
     let after = bob.balance().await.unwrap();
     assert_eq!(
@@ -473,5 +417,5 @@ async fn transfers_are_cosigned_or_refused_end_to_end() {
     assert_eq!(owned(&env, &uuid, &bob_gaid).await.iter().sum::<i64>(), 98);
     assert_eq!(owned(&env, &uuid, &alice_gaid).await, [7, 15]);
     follower.shutdown().await;
-    env.node.shutdown().await.unwrap();
+    env.node.stop().await;
 }

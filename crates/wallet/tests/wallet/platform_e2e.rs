@@ -1,68 +1,13 @@
 //! The wallet API end to end against the real platform (`amphora-server`'s application on a
-//! SQLite database) and the embedded regtest node: create, register (wallet id and GAID checked),
+//! SQLite database) and the node of the run (the embedded regtest node, or a real `elementsd`
+//! with `ELEMENTSD_EXE`): create, register (wallet id and GAID checked),
 //! address, sync, balance and transaction history of node-funded AMP2 wallets.
 
-use std::time::Duration;
-
-use crate::common::{ALICE, BOB, PLATFORM_MNEMONIC};
+use crate::common::{env, ALICE, BOB};
 use amphora_core::gaid::Gaid;
-use amphora_core::Network;
-use amphora_cosigner::PlatformKey;
-use amphora_regtest::{Node, NodeConfig, NodeHandle};
 use amphora_rpc::{Amount, Auth, ElementsRpc, RetryPolicy};
-use amphora_server::{app, AppState};
-use amphora_store::Store;
 use amphora_wallet::{execute, Wallet, WalletArgs, WalletError};
 use clap::Parser;
-
-struct Env {
-    node: NodeHandle,
-    rpc: ElementsRpc,
-    platform: String,
-    _db: tempfile::TempDir,
-}
-
-async fn env() -> Env {
-    let node = Node::start(NodeConfig {
-        rpc_user: Some("amphora".into()),
-        rpc_password: Some("secret".into()),
-        ..NodeConfig::default()
-    })
-    .await
-    .unwrap();
-    let rpc = ElementsRpc::new(
-        node.rpc_url(),
-        Auth::UserPass {
-            user: "amphora".into(),
-            password: "secret".into(),
-        },
-    )
-    .unwrap();
-    let db = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!(
-        "sqlite:{}",
-        db.path().join("amphora.db").display()
-    ))
-    .await
-    .unwrap();
-    store.migrate().await.unwrap();
-    let key = PlatformKey::from_mnemonic(PLATFORM_MNEMONIC, Network::LiquidRegtest).unwrap();
-    let state = AppState::new(
-        store,
-        key,
-        Network::LiquidRegtest,
-        Duration::from_secs(3600),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let platform = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
-    Env {
-        node,
-        rpc,
-        platform,
-        _db: db,
-    }
-}
 
 fn amount(text: &str) -> Amount {
     Amount::parse_decimal(text).unwrap()
@@ -96,16 +41,13 @@ async fn register_sync_and_report_against_the_platform_and_node() {
     assert_eq!(alice.registration().unwrap().gaid, registered.gaid);
 
     // The node's treasury issues an asset and pays Alice.
-    env.rpc.create_wallet("treasury").await.unwrap();
-    let treasury = env.rpc.wallet("treasury");
-    treasury.rescan_blockchain().await.unwrap();
+    let treasury = env.node.claim_free_coins("treasury").await;
     let share = treasury
         .issue_asset(amount("0.00000500"), amount("0.00000001"), true)
         .await
         .unwrap()
         .asset;
-    let miner = treasury.get_new_address(None).await.unwrap();
-    env.rpc.generate_to_address(1, &miner).await.unwrap();
+    env.node.mine(1).await;
     let first = alice.address(None).await.unwrap();
     assert_eq!(first.index, 0);
     treasury
@@ -116,7 +58,7 @@ async fn register_sync_and_report_against_the_platform_and_node() {
         .send_to_address(&first.address, amount("0.0005"), None)
         .await
         .unwrap();
-    env.rpc.generate_to_address(1, &miner).await.unwrap();
+    env.node.mine(1).await;
 
     let synced = alice.sync().await.unwrap();
     assert_eq!((synced.height, synced.walk.confirmed_txs), (2, 2));
@@ -169,7 +111,7 @@ async fn register_sync_and_report_against_the_platform_and_node() {
     let bob_reg = bob.register(&env.platform).await.unwrap();
     assert_ne!(bob_reg.wid, registered.wid);
     assert_ne!(bob_reg.gaid, registered.gaid);
-    env.node.shutdown().await.unwrap();
+    env.node.stop().await;
 }
 
 #[derive(Parser)]
@@ -194,10 +136,7 @@ async fn command_line_prints_json_for_scripts() {
     let dir = tempfile::tempdir().unwrap();
     let wallet_dir = dir.path().join("w");
     let wd = wallet_dir.to_str().unwrap();
-    let url = format!(
-        "http://amphora:secret@{}",
-        env.node.rpc_url().trim_start_matches("http://")
-    );
+    let url = env.node.url_with_credentials("");
     let base = ["--wallet-dir", wd, "--node-url", url.as_str()];
 
     let created = cli(&[&base[..], &["create"]].concat()).await.unwrap();
@@ -259,5 +198,5 @@ async fn command_line_prints_json_for_scripts() {
         .await
         .unwrap_err();
     assert!(matches!(err, WalletError::OtherPlatform { .. }));
-    env.node.shutdown().await.unwrap();
+    env.node.stop().await;
 }

@@ -1,4 +1,5 @@
-//! Against the embedded regtest node (`amphora-regtest`, real Elements validation over JSON-RPC):
+//! Against the node of the run over JSON-RPC (the embedded regtest node, `amphora-regtest`, or a
+//! real `elementsd` with `ELEMENTSD_EXE`):
 //! the node's wallet issues an asset and pays an AMP2 wallet; the chain walk and LWK's scan find
 //! the (node-blinded) outputs; an LWK-built transfer signed by the user and co-signed by the
 //! platform's co-signer library is accepted by the node (2-of-2 witness, CT proofs), mined, and
@@ -7,8 +8,8 @@
 use crate::common::{platform, ALICE, BOB};
 use amphora_core::policy::{self, AssetRules};
 use amphora_cosigner::{analyze_pset, WalletIndex};
-use amphora_regtest::{Node, NodeConfig};
-use amphora_rpc::{Amount, Auth, ElementsRpc};
+use amphora_rpc::{Amount, ElementsRpc};
+use amphora_testenv::TestNode;
 use amphora_wallet::chain_index::ChainIndex;
 use amphora_wallet::sync::{node_chain, walk};
 use amphora_wallet::Wallet;
@@ -66,21 +67,8 @@ fn amount(text: &str) -> Amount {
 
 #[tokio::test]
 async fn transfer_cosigned_by_the_platform_is_accepted_by_the_node() {
-    let node = Node::start(NodeConfig {
-        rpc_user: Some("amphora".into()),
-        rpc_password: Some("secret".into()),
-        ..NodeConfig::default()
-    })
-    .await
-    .unwrap();
-    let rpc = ElementsRpc::new(
-        node.rpc_url(),
-        Auth::UserPass {
-            user: "amphora".into(),
-            password: "secret".into(),
-        },
-    )
-    .unwrap();
+    let node = TestNode::start().await;
+    let rpc = node.rpc().clone();
     let chain = node_chain(&rpc).await.unwrap();
     let network = chain.lwk_network();
     let lbtc = chain.policy_asset;
@@ -90,16 +78,13 @@ async fn transfer_cosigned_by_the_platform_is_accepted_by_the_node() {
     let (_, created) = Wallet::create(dir.path(), rpc.clone()).await.unwrap();
     assert_eq!(created.birth_height, Some(0));
 
-    rpc.create_wallet("treasury").await.unwrap();
-    let treasury = rpc.wallet("treasury");
-    treasury.rescan_blockchain().await.unwrap();
+    let treasury = node.claim_free_coins("treasury").await;
     let issued = treasury
         .issue_asset(amount("0.00001000"), amount("0.00000001"), true)
         .await
         .unwrap();
     let share = issued.asset;
-    let miner = treasury.get_new_address(None).await.unwrap();
-    rpc.generate_to_address(1, &miner).await.unwrap();
+    node.mine(1).await;
 
     let mut alice = Investor::new(network, ALICE);
     let mut bob = Investor::new(network, BOB);
@@ -117,7 +102,7 @@ async fn transfer_cosigned_by_the_platform_is_accepted_by_the_node() {
     alice.sync(&rpc).await;
     assert_eq!(alice.balance(&share), 600);
     assert_eq!(alice.balance(&lbtc), 100_000);
-    rpc.generate_to_address(1, &miner).await.unwrap();
+    node.mine(1).await;
     alice.sync(&rpc).await;
     assert!(alice
         .wollet
@@ -166,12 +151,12 @@ async fn transfer_cosigned_by_the_platform_is_accepted_by_the_node() {
     bob.sync(&rpc).await;
     assert_eq!(alice.balance(&share), 350);
     assert_eq!(bob.balance(&share), 250);
-    rpc.generate_to_address(1, &miner).await.unwrap();
+    node.mine(1).await;
     bob.sync(&rpc).await;
     let received = bob.wollet.transaction(&txid).unwrap().unwrap();
     assert_eq!(
         (received.height, received.type_.as_str()),
         (Some(3), "incoming")
     );
-    node.shutdown().await.unwrap();
+    node.stop().await;
 }

@@ -3,12 +3,14 @@
 //! walk follows it through new blocks, mempool transactions and reorgs.
 //!
 //! This is a test fixture serving known blocks, not a node: it does not validate anything. The
-//! walk against the embedded regtest node is exercised once that node serves JSON-RPC.
+//! last test walks the node of the run instead (`TestNode::start`: the embedded node, or a real
+//! `elementsd` with `ELEMENTSD_EXE`) through a payment and an `invalidateblock` reorg.
 
 use std::sync::{Arc, Mutex};
 
 use crate::common::*;
-use amphora_rpc::{Auth, ElementsRpc, RetryPolicy};
+use amphora_rpc::{Amount, Auth, ElementsRpc, RetryPolicy};
+use amphora_testenv::TestNode;
 use amphora_wallet::chain_index::{ChainIndex, REORG_WINDOW};
 use amphora_wallet::sync::{node_chain, walk};
 use axum::extract::State;
@@ -209,4 +211,75 @@ async fn reorg_below_the_window_walks_again_from_the_start() {
     let mut w = wollet(&alice);
     sync(&index, &mut w);
     assert_eq!(balance(&w, share()), 7);
+}
+
+#[tokio::test]
+async fn walk_follows_the_node_through_a_payment_and_invalidateblock() {
+    let node = TestNode::start().await;
+    let treasury = node.claim_free_coins("treasury").await;
+    node.mine(1).await;
+    let platform = platform();
+    let alice = user(&platform, ALICE);
+    let addr = alice.descriptor.address(0, PARAMS).unwrap().to_string();
+    let mut index = ChainIndex::new(alice.descriptor.clone(), 0).unwrap();
+    let report = walk(node.rpc(), &mut index, |_| Ok(())).await.unwrap();
+    assert_eq!((report.height, report.confirmed_txs), (1, 0));
+
+    // Unconfirmed, then confirmed at height 2.
+    let txid = treasury
+        .send_to_address(&addr, Amount::from_units(100_000), None)
+        .await
+        .unwrap();
+    let report = walk(node.rpc(), &mut index, |_| Ok(())).await.unwrap();
+    assert_eq!((report.blocks, report.mempool_txs), (0, 1));
+    let mined = node.mine(1).await;
+    let report = walk(node.rpc(), &mut index, |_| Ok(())).await.unwrap();
+    assert_eq!(
+        (
+            report.blocks,
+            report.confirmed_txs,
+            report.mempool_txs,
+            report.height
+        ),
+        (1, 1, 0, 2)
+    );
+
+    // The block is invalidated: the payment is back in the mempool, the walk undoes the block.
+    let _: Value = node
+        .rpc()
+        .call("invalidateblock", &[json!(mined[0].to_string())])
+        .await
+        .unwrap();
+    let mempool: Vec<String> = node.rpc().call("getrawmempool", &[]).await.unwrap();
+    assert_eq!(mempool, [txid.to_string()]);
+    let report = walk(node.rpc(), &mut index, |_| Ok(())).await.unwrap();
+    assert_eq!(
+        (
+            report.reorged,
+            report.blocks,
+            report.mempool_txs,
+            report.height
+        ),
+        (1, 0, 1, 1)
+    );
+    assert!(!report.rescanned);
+
+    // A block paying elsewhere (mined again at once to the same address, it could be the
+    // invalidated block itself, which the node refuses) confirms it again on a new branch.
+    let elsewhere = treasury.get_new_address(None).await.unwrap();
+    let remined = node.rpc().generate_to_address(1, &elsewhere).await.unwrap();
+    assert_ne!(remined, mined);
+    let report = walk(node.rpc(), &mut index, |_| Ok(())).await.unwrap();
+    assert_eq!(
+        (
+            report.reorged,
+            report.blocks,
+            report.confirmed_txs,
+            report.height
+        ),
+        (0, 1, 1, 2)
+    );
+    assert_eq!(index.tip().unwrap().block_hash(), remined[0]);
+    assert_eq!(index.transactions().count(), 1);
+    node.stop().await;
 }
