@@ -1,5 +1,8 @@
 //! The `amphora` binary: zero-configuration start, graceful shutdown on SIGTERM, `migrate` and
 //! `admin issuer …`.
+//!
+//! None of these goes through the chain: the zero-configuration start is about the embedded
+//! node `amphora serve` starts by default, so it runs on it whatever `ELEMENTSD_EXE` says.
 
 use crate::support::amphora;
 use std::io::{BufRead, BufReader, Write};
