@@ -179,6 +179,7 @@ async fn foreign_key_one_of_two_and_garbage_are_refused() {
 
 #[tokio::test]
 async fn lwk_amp2_client_registers_against_a_running_server() {
+    let (_chain, node) = crate::chain::platform_node().await;
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -186,11 +187,8 @@ async fn lwk_amp2_client_registers_against_a_running_server() {
         issuer_username: Some("operator".into()),
         issuer_password: Some("operator password".into()),
         key_passphrase: Some("test passphrase".into()),
-        // the embedded node on any free port, so tests can run side by side
-        node: amphora_server::NodeConfig {
-            rpc_listen: "127.0.0.1:0".parse().unwrap(),
-            ..Default::default()
-        },
+        // the test node of the run, through elements_url
+        node,
         ..Config::default()
     };
     let platform = Platform::prepare(&config).await.unwrap();

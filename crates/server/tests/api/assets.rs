@@ -1,59 +1,16 @@
-//! Asset endpoints: issuance through a real (embedded regtest) node, validation, the asset's
+//! Asset endpoints: issuance through the test node of the run (embedded or Elements Core), validation, the asset's
 //! settings, treasury addresses, category requirements, isolation and issuance recovery.
 
-use amphora_regtest::{Node, NodeConfig, NodeHandle};
-use amphora_rpc::{AddressType, Auth, ElementsRpc, RetryPolicy};
+use amphora_rpc::{Auth, ElementsRpc, RetryPolicy};
 use amphora_server::recover_pending_issuances;
 use amphora_store::{IssuanceStatus, NewAsset};
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
+use crate::chain::Chain;
 use crate::common::{TestApp, REGTEST_ADDRESS};
 
 const PUBKEY: &str = "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084";
-
-/// A running embedded node with its client.
-struct Chain {
-    _node: NodeHandle,
-    rpc: ElementsRpc,
-}
-
-impl Chain {
-    /// Starts a node; `fund_platform` creates the `platform` wallet and claims the genesis
-    /// coins for it.
-    async fn start(fund_platform: bool) -> Chain {
-        let node = Node::start(NodeConfig {
-            rpc_user: Some("amphora".into()),
-            rpc_password: Some("secret".into()),
-            ..NodeConfig::default()
-        })
-        .await
-        .expect("node starts");
-        let rpc = ElementsRpc::new(
-            node.rpc_url(),
-            Auth::UserPass {
-                user: "amphora".into(),
-                password: "secret".into(),
-            },
-        )
-        .unwrap();
-        rpc.create_wallet("platform").await.unwrap();
-        if fund_platform {
-            rpc.wallet("platform").rescan_blockchain().await.unwrap();
-        }
-        rpc.create_wallet("issuer").await.unwrap();
-        Chain { _node: node, rpc }
-    }
-
-    /// A confidential address of the issuer's wallet.
-    async fn issuer_address(&self) -> String {
-        self.rpc
-            .wallet("issuer")
-            .get_new_address(Some(AddressType::Blech32))
-            .await
-            .unwrap()
-    }
-}
 
 fn issuance(destination: &str, token_address: &str) -> Value {
     json!({
@@ -75,7 +32,7 @@ fn issuance(destination: &str, token_address: &str) -> Value {
 
 #[tokio::test]
 async fn issuance_through_the_node_pays_the_issuer() {
-    let chain = Chain::start(true).await;
+    let chain = Chain::start().await;
     let app = TestApp::new().await.with_node(chain.rpc.clone());
     let token = app.issuer("issuer").await;
     let destination = chain.issuer_address().await;
@@ -107,14 +64,8 @@ async fn issuance_through_the_node_pays_the_issuer() {
     let txid = body["txid"].as_str().unwrap();
     let mempool = chain.rpc.get_raw_mempool().await.unwrap();
     assert!(mempool.iter().any(|t| t.to_string() == txid));
-    let miner = chain
-        .rpc
-        .wallet("platform")
-        .get_new_address(None)
-        .await
-        .unwrap();
-    chain.rpc.generate_to_address(1, &miner).await.unwrap();
-    let balances = chain.rpc.wallet("issuer").get_balances().await.unwrap();
+    chain.mine(1).await;
+    let balances = chain.issuer.get_balances().await.unwrap();
     assert_eq!(balances[&asset_id].units(), 17_000_000);
     assert_eq!(balances[&token_id].units(), 1);
 
@@ -166,7 +117,7 @@ async fn issuance_through_the_node_pays_the_issuer() {
 
 #[tokio::test]
 async fn issuance_without_platform_funds_is_503() {
-    let chain = Chain::start(false).await;
+    let chain = Chain::unfunded().await;
     let app = TestApp::new().await.with_node(chain.rpc.clone());
     let token = app.issuer("issuer").await;
     let destination = chain.issuer_address().await;
@@ -371,7 +322,7 @@ async fn asset_settings_round_trip_and_stay_with_their_issuer() {
 
 #[tokio::test]
 async fn concurrent_issuances_all_succeed() {
-    let chain = Chain::start(true).await;
+    let chain = Chain::start().await;
     let app = TestApp::new().await.with_node(chain.rpc.clone());
     let token = app.issuer("issuer").await;
     let mut bodies = Vec::new();

@@ -1,27 +1,30 @@
-//! The platform runs the chain follower: started with the node, indexing its blocks, reported
-//! in the state, stopped (lease released) on shutdown.
+//! The platform runs the chain follower: started with the node (the test node of the run,
+//! through `elements_url`), indexing its blocks, reported in the state, stopped (lease
+//! released) on shutdown.
 
 use std::time::Duration;
 
 use amphora_server::{Config, Platform};
 
+use crate::chain::platform_node;
+
 #[tokio::test]
 async fn the_platform_runs_the_chain_follower_and_stops_it_on_shutdown() {
+    let (chain, node) = platform_node().await;
+    // blocks the follower has to index
+    chain.mine(3).await;
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().join("data"),
         key_passphrase: Some("test passphrase".into()),
-        node: amphora_server::NodeConfig {
-            rpc_listen: "127.0.0.1:0".parse().unwrap(),
-            ..Default::default()
-        },
+        node,
         ..Config::default()
     };
     let platform = Platform::prepare(&config).await.unwrap();
     let node = platform.state().node().unwrap().clone();
     let store = platform.state().store().clone();
-    // the embedded node's start-up transactions get mined; the follower indexes every block
+    // the follower indexes every block
     let mut indexed = None;
     for _ in 0..600 {
         let height = node.get_block_count().await.unwrap() as i64;

@@ -1,8 +1,8 @@
 //! `/healthz`: 200 with every dependency up, 503 with a JSON body naming what is down.
 
 use amphora_follower::{Follower, FollowerConfig};
-use amphora_regtest::{Node, NodeConfig};
 use amphora_rpc::{Auth, ElementsRpc, RetryPolicy};
+use amphora_testenv::TestNode;
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
@@ -31,18 +31,8 @@ async fn healthy_without_a_node_configured() {
 
 #[tokio::test]
 async fn the_node_is_checked() {
-    let node = Node::start(NodeConfig {
-        rpc_user: Some("amphora".into()),
-        rpc_password: Some("secret".into()),
-        ..NodeConfig::default()
-    })
-    .await
-    .expect("node starts");
-    let auth = Auth::UserPass {
-        user: "amphora".into(),
-        password: "secret".into(),
-    };
-    let rpc = ElementsRpc::new(node.rpc_url(), auth).unwrap();
+    let node = TestNode::start().await;
+    let rpc = node.rpc().clone();
     let blocks = rpc.get_block_count().await.unwrap();
     let app = TestApp::new().await.with_node(rpc);
     let reply = app.send(Method::GET, "/healthz", None, None).await;
@@ -84,21 +74,9 @@ async fn a_closed_database_is_503() {
 
 #[tokio::test]
 async fn the_chain_index_lag_is_checked() {
-    let node = Node::start(NodeConfig {
-        rpc_user: Some("amphora".into()),
-        rpc_password: Some("secret".into()),
-        ..NodeConfig::default()
-    })
-    .await
-    .expect("node starts");
-    let auth = Auth::UserPass {
-        user: "amphora".into(),
-        password: "secret".into(),
-    };
-    let rpc = ElementsRpc::new(node.rpc_url(), auth).unwrap();
-    rpc.create_wallet("miner").await.unwrap();
-    let miner = rpc.wallet("miner").get_new_address(None).await.unwrap();
-    rpc.generate_to_address(3, &miner).await.unwrap();
+    let node = TestNode::start().await;
+    let rpc = node.rpc().clone();
+    node.mine(3).await;
     let mut app = TestApp::new().await.with_node(rpc.clone());
     let follower = Follower::new(
         app.state.store().clone(),
@@ -128,7 +106,7 @@ async fn the_chain_index_lag_is_checked() {
     // Stopped, while the node moves on past the allowed lag: 503, "behind".
     follower.shutdown().await;
     let lag = amphora_server::routes::health::MAX_INDEX_LAG as u64 + 1;
-    rpc.generate_to_address(lag, &miner).await.unwrap();
+    node.mine(lag).await;
     let reply = app.send(Method::GET, "/healthz", None, None).await;
     assert_eq!(
         reply.status,

@@ -7,6 +7,7 @@ mod assets;
 mod assignments;
 mod auth;
 mod categories;
+mod chain;
 mod common;
 mod cosign;
 mod distributions;

@@ -1,14 +1,12 @@
 //! Asset registry: domain proofs served by a local HTTP server (none, wrong, right), the
 //! platform's own registry at `/registry/{asset_id}`, submission to an external registry (a
 //! local server recording what it receives), and authorization after 2 confirmations — on
-//! assets issued through a real embedded regtest node.
+//! assets issued through the test node of the run (embedded or Elements Core).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use amphora_regtest::{Node, NodeConfig, NodeHandle};
-use amphora_rpc::{AddressType, Auth, ElementsRpc};
 use amphora_server::config::{RegistrySettings, RegistryTarget};
 use axum::body::Bytes;
 use axum::http::{Method, StatusCode, Uri};
@@ -16,6 +14,7 @@ use elements::hashes::sha256;
 use elements::{AssetId, Txid};
 use serde_json::{json, Value};
 
+use crate::chain::Chain;
 use crate::common::TestApp;
 
 const PUBKEY: &str = "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084";
@@ -81,92 +80,50 @@ impl Web {
     }
 }
 
-/// An embedded node with a funded `platform` wallet and an `issuer` wallet.
-struct Chain {
-    _node: NodeHandle,
-    rpc: ElementsRpc,
+/// Issues an asset through the API; its (uuid, asset id, txid, vin).
+async fn issue(
+    chain: &Chain,
+    app: &TestApp,
+    token: &str,
+    ticker: &str,
+) -> (String, String, Txid, u32) {
+    let destination = chain.issuer_address().await;
+    let body = json!({
+        "name": "Registered Security",
+        "amount": 1_000,
+        "destination_address": destination,
+        "domain": "example.com",
+        "ticker": ticker,
+        "pubkey": PUBKEY,
+        "precision": 2,
+    });
+    let reply = app
+        .post("/api/assets/issue", token, &body.to_string())
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    let field = |key: &str| reply.body[key].as_str().unwrap().to_string();
+    let vin = u32::try_from(reply.body["vin"].as_i64().unwrap()).unwrap();
+    (
+        field("asset_uuid"),
+        field("asset_id"),
+        field("txid").parse().unwrap(),
+        vin,
+    )
 }
 
-impl Chain {
-    async fn start() -> Chain {
-        let node = Node::start(NodeConfig {
-            rpc_user: Some("amphora".into()),
-            rpc_password: Some("secret".into()),
-            ..NodeConfig::default()
-        })
-        .await
-        .expect("node starts");
-        let rpc = ElementsRpc::new(
-            node.rpc_url(),
-            Auth::UserPass {
-                user: "amphora".into(),
-                password: "secret".into(),
-            },
-        )
-        .unwrap();
-        rpc.create_wallet("platform").await.unwrap();
-        rpc.wallet("platform").rescan_blockchain().await.unwrap();
-        rpc.create_wallet("issuer").await.unwrap();
-        Chain { _node: node, rpc }
-    }
-
-    async fn mine(&self, blocks: u64) {
-        let address = self
-            .rpc
-            .wallet("platform")
-            .get_new_address(None)
-            .await
-            .unwrap();
-        self.rpc
-            .generate_to_address(blocks, &address)
-            .await
-            .unwrap();
-    }
-
-    /// Issues an asset through the API; its (uuid, asset id, txid, vin).
-    async fn issue(&self, app: &TestApp, token: &str, ticker: &str) -> (String, String, Txid, u32) {
-        let issuer = self.rpc.wallet("issuer");
-        let destination = issuer
-            .get_new_address(Some(AddressType::Blech32))
-            .await
-            .unwrap();
-        let body = json!({
-            "name": "Registered Security",
-            "amount": 1_000,
-            "destination_address": destination,
-            "domain": "example.com",
-            "ticker": ticker,
-            "pubkey": PUBKEY,
-            "precision": 2,
-        });
-        let reply = app
-            .post("/api/assets/issue", token, &body.to_string())
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-        let field = |key: &str| reply.body[key].as_str().unwrap().to_string();
-        let vin = u32::try_from(reply.body["vin"].as_i64().unwrap()).unwrap();
-        (
-            field("asset_uuid"),
-            field("asset_id"),
-            field("txid").parse().unwrap(),
-            vin,
-        )
-    }
-
-    /// Checks that `contract` is what the issuance committed to: its canonical JSON hashes to
-    /// the issuance input's entropy, which with the spent outpoint gives the asset id.
-    async fn assert_committed(&self, contract: &Value, asset_id: &str, txid: &Txid, vin: u32) {
-        let canonical = serde_json::to_string(contract).unwrap();
-        let digest = sha256::Hash::hash(canonical.as_bytes()).to_byte_array();
-        let tx = self.rpc.get_raw_transaction(txid).await.unwrap();
-        let input = &tx.input[vin as usize];
-        assert_eq!(input.asset_issuance.asset_entropy.to_byte_array(), digest);
-        let hash = elements::ContractHash::from_byte_array(digest);
-        assert_eq!(
-            AssetId::new_issuance(input.previous_output, hash).to_string(),
-            asset_id
-        );
-    }
+/// Checks that `contract` is what the issuance committed to: its canonical JSON hashes to
+/// the issuance input's entropy, which with the spent outpoint gives the asset id.
+async fn assert_committed(chain: &Chain, contract: &Value, asset_id: &str, txid: &Txid, vin: u32) {
+    let canonical = serde_json::to_string(contract).unwrap();
+    let digest = sha256::Hash::hash(canonical.as_bytes()).to_byte_array();
+    let tx = chain.rpc.get_raw_transaction(txid).await.unwrap();
+    let input = &tx.input[vin as usize];
+    assert_eq!(input.asset_issuance.asset_entropy.to_byte_array(), digest);
+    let hash = elements::ContractHash::from_byte_array(digest);
+    assert_eq!(
+        AssetId::new_issuance(input.previous_output, hash).to_string(),
+        asset_id
+    );
 }
 
 fn settings(web: SocketAddr, target: RegistryTarget) -> RegistrySettings {
@@ -185,7 +142,7 @@ async fn registration_checks_the_domain_proof_and_registers_the_committed_contra
         .with_node(chain.rpc.clone())
         .with_registry(settings(addr, RegistryTarget::Own));
     let token = app.issuer("issuer").await;
-    let (uuid, asset_id, txid, vin) = chain.issue(&app, &token, "REGD").await;
+    let (uuid, asset_id, txid, vin) = issue(&chain, &app, &token, "REGD").await;
     let register = format!("/api/assets/{uuid}/register");
 
     // No proof published: 400, and the asset stays unregistered.
@@ -261,9 +218,7 @@ async fn registration_checks_the_domain_proof_and_registers_the_committed_contra
         body["issuance_prevout"],
         json!({"txid": prevout.txid.to_string(), "vout": prevout.vout})
     );
-    chain
-        .assert_committed(&body["contract"], &asset_id, &txid, vin)
-        .await;
+    assert_committed(&chain, &body["contract"], &asset_id, &txid, vin).await;
 
     // Unknown and malformed asset ids.
     let unknown = app
@@ -290,7 +245,7 @@ async fn registration_submits_the_contract_to_an_external_registry() {
         .with_node(chain.rpc.clone())
         .with_registry(settings(addr, RegistryTarget::Remote(remote)));
     let token = app.issuer("issuer").await;
-    let (uuid, asset_id, txid, vin) = chain.issue(&app, &token, "EXTR").await;
+    let (uuid, asset_id, txid, vin) = issue(&chain, &app, &token, "EXTR").await;
     let register = format!("/api/assets/{uuid}/register");
     web.serve_proof(
         "example.com",
@@ -322,9 +277,7 @@ async fn registration_submits_the_contract_to_an_external_registry() {
     let keys: Vec<&String> = submitted[0].as_object().unwrap().keys().collect();
     assert_eq!(keys.len(), 2, "{keys:?}");
     assert_eq!(submitted[0]["asset_id"], asset_id.as_str());
-    chain
-        .assert_committed(&submitted[0]["contract"], &asset_id, &txid, vin)
-        .await;
+    assert_committed(&chain, &submitted[0]["contract"], &asset_id, &txid, vin).await;
 
     // Registered elsewhere: the platform's own registry does not list it.
     let own = app
@@ -343,7 +296,7 @@ async fn a_registration_the_registry_already_holds_is_recorded_without_resubmitt
         .with_node(chain.rpc.clone())
         .with_registry(settings(addr, RegistryTarget::Remote(remote)));
     let token = app.issuer("issuer").await;
-    let (uuid, asset_id, _, _) = chain.issue(&app, &token, "RETRY").await;
+    let (uuid, asset_id, _, _) = issue(&chain, &app, &token, "RETRY").await;
     web.serve_proof(
         "example.com",
         &asset_id,
@@ -385,7 +338,7 @@ async fn authorization_needs_two_confirmations_of_the_issuance() {
     let chain = Chain::start().await;
     let app = TestApp::new().await.with_node(chain.rpc.clone());
     let token = app.issuer("issuer").await;
-    let (uuid, _, txid, _) = chain.issue(&app, &token, "AUTH").await;
+    let (uuid, _, txid, _) = issue(&chain, &app, &token, "AUTH").await;
     let authorize = format!("/api/assets/{uuid}/register-authorized");
 
     for confirmations in 0..2 {

@@ -1,9 +1,8 @@
 //! Reissue and burn: the request files, and the confirm calls checked against real
-//! transactions of an embedded regtest node (blinded issuance, `reissueasset`, `destroyamount`),
+//! transactions of the test node of the run, embedded or Elements Core (blinded issuance, `reissueasset`, `destroyamount`),
 //! with the chain index written as the follower writes it.
 
-use amphora_regtest::{Node, NodeConfig, NodeHandle};
-use amphora_rpc::{AddressType, Amount, Auth, ElementsRpc};
+use amphora_rpc::{Amount, ElementsRpc};
 use amphora_store::{
     BlockUpdate, IndexedBlock, IndexedTx, NewAssetOutput, OutputOwner, OutputSpend, TxKind,
     UNKNOWN_BLINDER,
@@ -12,109 +11,46 @@ use axum::http::StatusCode;
 use elements::{AssetId, Txid};
 use serde_json::{json, Value};
 
+use crate::chain::Chain;
 use crate::common::TestApp;
 
 const PUBKEY: &str = "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084";
 const ISSUED: i64 = 1_000_000;
 
-/// An embedded node with a funded `platform` wallet and an `issuer` (treasury) wallet holding
+/// The test node with a funded `platform` wallet and an `issuer` (treasury) wallet holding
 /// L-BTC for fees.
-struct Chain {
-    _node: NodeHandle,
-    rpc: ElementsRpc,
-    issuer: ElementsRpc,
+async fn funded_chain() -> Chain {
+    let chain = Chain::start().await;
+    chain.fund_issuer(10).await;
+    chain
 }
 
-impl Chain {
-    async fn start() -> Chain {
-        let node = Node::start(NodeConfig {
-            rpc_user: Some("amphora".into()),
-            rpc_password: Some("secret".into()),
-            ..NodeConfig::default()
-        })
-        .await
-        .expect("node starts");
-        let rpc = ElementsRpc::new(
-            node.rpc_url(),
-            Auth::UserPass {
-                user: "amphora".into(),
-                password: "secret".into(),
-            },
-        )
-        .unwrap();
-        rpc.create_wallet("platform").await.unwrap();
-        rpc.wallet("platform").rescan_blockchain().await.unwrap();
-        rpc.create_wallet("issuer").await.unwrap();
-        let issuer = rpc.wallet("issuer");
-        let fees = issuer.get_new_address(None).await.unwrap();
-        rpc.wallet("platform")
-            .send_to_address(&fees, Amount::from_units(10 * 100_000_000), None)
-            .await
-            .unwrap();
-        let chain = Chain {
-            _node: node,
-            rpc,
-            issuer,
-        };
-        chain.mine(1).await;
-        chain
-    }
-
-    async fn mine(&self, blocks: u64) {
-        let to = self
-            .rpc
-            .wallet("platform")
-            .get_new_address(None)
-            .await
-            .unwrap();
-        self.rpc.generate_to_address(blocks, &to).await.unwrap();
-    }
-
-    async fn address(&self) -> String {
-        self.issuer
-            .get_new_address(Some(AddressType::Blech32))
-            .await
-            .unwrap()
-    }
-
-    async fn tx(&self, txid: &str) -> elements::Transaction {
-        self.rpc
-            .get_raw_transaction(&txid.parse().unwrap())
-            .await
-            .unwrap()
-    }
-
-    /// Writes block `height` into the index as the follower would, with these rows.
-    async fn index(
-        &self,
-        app: &TestApp,
-        height: u64,
-        txs: Vec<IndexedTx>,
-        outputs: Vec<NewAssetOutput>,
-        spends: Vec<OutputSpend>,
-    ) {
-        let hash = self.rpc.get_block_hash(height).await.unwrap();
-        let header = self.rpc.get_block_header_info(&hash).await.unwrap();
-        let update = BlockUpdate {
-            block: IndexedBlock {
-                height: height as i64,
-                block_hash: hash.to_string(),
-                prev_hash: header
-                    .previousblockhash
-                    .map(|h| h.to_string())
-                    .unwrap_or_default(),
-                block_time: header.time as i64,
-            },
-            txs,
-            outputs,
-            spends,
-        };
-        app.state.store().apply_block(&update).await.unwrap();
-    }
-
-    async fn height(&self) -> u64 {
-        self.rpc.get_block_count().await.unwrap()
-    }
+/// Writes block `height` into the index as the follower would, with these rows.
+async fn index(
+    chain: &Chain,
+    app: &TestApp,
+    height: u64,
+    txs: Vec<IndexedTx>,
+    outputs: Vec<NewAssetOutput>,
+    spends: Vec<OutputSpend>,
+) {
+    let hash = chain.rpc.get_block_hash(height).await.unwrap();
+    let header = chain.rpc.get_block_header_info(&hash).await.unwrap();
+    let update = BlockUpdate {
+        block: IndexedBlock {
+            height: height as i64,
+            block_hash: hash.to_string(),
+            prev_hash: header
+                .previousblockhash
+                .map(|h| h.to_string())
+                .unwrap_or_default(),
+            block_time: header.time as i64,
+        },
+        txs,
+        outputs,
+        spends,
+    };
+    app.state.store().apply_block(&update).await.unwrap();
 }
 
 /// A node entry list (`gettransaction` details, `listunspent`, `listissuances`) as raw JSON.
@@ -154,14 +90,14 @@ async fn issued(
     let body = json!({
         "name": "Reissuable Security",
         "amount": ISSUED,
-        "destination_address": chain.address().await,
+        "destination_address": chain.issuer_address().await,
         "domain": "example.com",
         "ticker": "RISS",
         "pubkey": PUBKEY,
         "is_confidential": true,
         "is_reissuable": true,
         "reissuance_amount": 1,
-        "reissuance_address": chain.address().await,
+        "reissuance_address": chain.issuer_address().await,
         "transfer_restricted": true,
     });
     let reply = app
@@ -196,23 +132,23 @@ async fn issued(
     chain.mine(1).await;
     let height = chain.height().await;
     let tx = chain.tx(&txid).await;
-    chain
-        .index(
-            app,
-            height,
-            vec![IndexedTx {
-                asset_uuid: uuid.clone(),
-                txid: txid.clone(),
-                position: 1,
-                kind: TxKind::Issuance,
-            }],
-            vec![
-                treasury_output(&uuid, &tx, asset_vout, false, ISSUED, height),
-                treasury_output(&uuid, &tx, token_vout, true, 1, height),
-            ],
-            vec![],
-        )
-        .await;
+    index(
+        chain,
+        app,
+        height,
+        vec![IndexedTx {
+            asset_uuid: uuid.clone(),
+            txid: txid.clone(),
+            position: 1,
+            kind: TxKind::Issuance,
+        }],
+        vec![
+            treasury_output(&uuid, &tx, asset_vout, false, ISSUED, height),
+            treasury_output(&uuid, &tx, token_vout, true, 1, height),
+        ],
+        vec![],
+    )
+    .await;
     let one = app
         .post(
             &format!("/api/assets/{uuid}/reissue-request"),
@@ -229,13 +165,13 @@ async fn issued(
         one.body
     );
     chain.mine(1).await;
-    chain.index(app, height + 1, vec![], vec![], vec![]).await;
+    index(chain, app, height + 1, vec![], vec![], vec![]).await;
     (uuid, asset, token_id, tx)
 }
 
 #[tokio::test]
 async fn reissuance_is_checked_on_chain_recorded_and_idempotent() {
-    let chain = Chain::start().await;
+    let chain = funded_chain().await;
     let app = TestApp::new().await.with_node(chain.rpc.clone());
     let token = app.issuer("issuer").await;
     let (uuid, asset_id, token_id, issuance) = issued(&chain, &app, &token).await;
@@ -295,26 +231,26 @@ async fn reissuance_is_checked_on_chain_recorded_and_idempotent() {
     let height = chain.height().await;
     let tx = chain.tx(&txid).await;
     let token_input = issuance.txid().to_string();
-    chain
-        .index(
-            &app,
-            height,
-            vec![IndexedTx {
-                asset_uuid: uuid.clone(),
-                txid: txid.clone(),
-                position: 1,
-                kind: TxKind::Reissuance,
-            }],
-            vec![],
-            vec![OutputSpend {
-                txid: token_input,
-                vout: i64::from(tx.input[sent.vin as usize].previous_output.vout),
-                spent_txid: txid.clone(),
-                spent_vin: i64::from(sent.vin),
-                lost: false,
-            }],
-        )
-        .await;
+    index(
+        &chain,
+        &app,
+        height,
+        vec![IndexedTx {
+            asset_uuid: uuid.clone(),
+            txid: txid.clone(),
+            position: 1,
+            kind: TxKind::Reissuance,
+        }],
+        vec![],
+        vec![OutputSpend {
+            txid: token_input,
+            vout: i64::from(tx.input[sent.vin as usize].previous_output.vout),
+            spent_txid: txid.clone(),
+            spent_vin: i64::from(sent.vin),
+            lost: false,
+        }],
+    )
+    .await;
     let details =
         raw_call(&chain.issuer, "gettransaction", &[json!(txid)]).await["details"].clone();
     let issuances: Vec<Value> = raw_call(&chain.issuer, "listissuances", &[])
@@ -344,7 +280,7 @@ async fn reissuance_is_checked_on_chain_recorded_and_idempotent() {
     );
 
     chain.mine(1).await;
-    chain.index(&app, height + 1, vec![], vec![], vec![]).await;
+    index(&chain, &app, height + 1, vec![], vec![], vec![]).await;
     let outputs_before = app.state.store().asset_outputs(&uuid).await.unwrap();
 
     // Wrong transaction, wrong input, tampered entries: 400 and nothing recorded.
@@ -451,7 +387,7 @@ async fn reissuance_is_checked_on_chain_recorded_and_idempotent() {
 
 #[tokio::test]
 async fn burn_is_checked_on_chain_recorded_and_idempotent() {
-    let chain = Chain::start().await;
+    let chain = funded_chain().await;
     let app = TestApp::new().await.with_node(chain.rpc.clone());
     let token = app.issuer("issuer").await;
     let (uuid, asset_id, _, issuance) = issued(&chain, &app, &token).await;
@@ -504,8 +440,8 @@ async fn burn_is_checked_on_chain_recorded_and_idempotent() {
     let txid: Txid = burn(100_000).await;
     chain.mine(2).await;
     let height = chain.height().await - 1;
-    chain.index(&app, height, vec![], vec![], vec![]).await;
-    chain.index(&app, height + 1, vec![], vec![], vec![]).await;
+    index(&chain, &app, height, vec![], vec![], vec![]).await;
+    index(&chain, &app, height + 1, vec![], vec![], vec![]).await;
     let change_data: Vec<Value> = raw_call(&chain.issuer, "listunspent", &[])
         .await
         .as_array()

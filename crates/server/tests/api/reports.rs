@@ -1,10 +1,8 @@
 //! Asset reports and GAID balances through the real router, over a chain index built the way
-//! the follower builds it (`apply_block`), and `update-blinders` against a real (embedded
-//! regtest) node.
+//! the follower builds it (`apply_block`), and `update-blinders` against the test node of the
+//! run (embedded or Elements Core).
 
 use amphora_core::assignment::AssignmentInput;
-use amphora_regtest::{Node, NodeConfig, NodeHandle};
-use amphora_rpc::{AddressType, Auth, ElementsRpc};
 use amphora_store::{
     BlockUpdate, IndexedBlock, IndexedTx, NewAssetOutput, NewAssignment, OutputOwner, OutputSpend,
     TxKind, UNKNOWN_BLINDER,
@@ -12,6 +10,7 @@ use amphora_store::{
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
+use crate::chain::Chain;
 use crate::common::{unregistered_gaid, TestApp};
 
 /// The issuance transaction: the txid `TestApp::stored_asset` records for the asset.
@@ -647,44 +646,13 @@ async fn managers_read_reports_of_granted_assets() {
     }
 }
 
-/// A running embedded node whose `platform` wallet holds the genesis coins.
-struct Chain {
-    _node: NodeHandle,
-    rpc: ElementsRpc,
-}
-
-async fn chain() -> Chain {
-    let node = Node::start(NodeConfig {
-        rpc_user: Some("amphora".into()),
-        rpc_password: Some("secret".into()),
-        ..NodeConfig::default()
-    })
-    .await
-    .expect("node starts");
-    let rpc = ElementsRpc::new(
-        node.rpc_url(),
-        Auth::UserPass {
-            user: "amphora".into(),
-            password: "secret".into(),
-        },
-    )
-    .unwrap();
-    rpc.create_wallet("platform").await.unwrap();
-    rpc.wallet("platform").rescan_blockchain().await.unwrap();
-    rpc.create_wallet("issuer").await.unwrap();
-    Chain { _node: node, rpc }
-}
-
 #[tokio::test]
 async fn update_blinders_checks_the_commitments_on_chain() {
-    let chain = chain().await;
+    let chain = Chain::start().await;
     let app = TestApp::new().await.with_node(chain.rpc.clone());
     let token = app.issuer("blinder").await;
-    let issuer = chain.rpc.wallet("issuer");
-    let destination = issuer
-        .get_new_address(Some(AddressType::Blech32))
-        .await
-        .unwrap();
+    let issuer = chain.issuer.clone();
+    let destination = chain.issuer_address().await;
     let body = json!({
         "name": "Blinded Security",
         "amount": 5_000,
@@ -702,13 +670,7 @@ async fn update_blinders_checks_the_commitments_on_chain() {
     let txid = reply.body["txid"].as_str().unwrap().to_string();
     let vout = reply.body["asset_vout"].as_i64().unwrap();
     let asset_id: elements::AssetId = reply.body["asset_id"].as_str().unwrap().parse().unwrap();
-    let miner = chain
-        .rpc
-        .wallet("platform")
-        .get_new_address(None)
-        .await
-        .unwrap();
-    chain.rpc.generate_to_address(1, &miner).await.unwrap();
+    chain.mine(1).await;
 
     // The issuer's wallet knows the blinders of the output it received.
     let unspent = issuer.list_unspent(Some(&asset_id)).await.unwrap();

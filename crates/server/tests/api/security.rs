@@ -117,6 +117,7 @@ async fn locked_managers_cannot_log_in_even_with_the_right_password() {
 #[tokio::test]
 async fn a_running_server_limits_by_the_peer_address() {
     use amphora_server::{Config, Platform};
+    let (_chain, node) = crate::chain::platform_node().await;
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -125,11 +126,8 @@ async fn a_running_server_limits_by_the_peer_address() {
         issuer_password: Some("operator password".into()),
         key_passphrase: Some("test passphrase".into()),
         login_max_failures: 2,
-        // the embedded node on any free port, so tests can run side by side
-        node: amphora_server::NodeConfig {
-            rpc_listen: "127.0.0.1:0".parse().unwrap(),
-            ..Default::default()
-        },
+        // the test node of the run, through elements_url
+        node,
         ..Config::default()
     };
     let platform = Platform::prepare(&config).await.unwrap();
