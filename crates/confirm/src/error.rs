@@ -214,6 +214,30 @@ pub enum ConfirmError {
         /// The `--use-existing` value.
         retry: String,
     },
+    /// The transaction is in no block and not in the node's mempool: the node dropped it (a
+    /// conflict, a restart that lost it) and waiting would never confirm it.
+    #[error(
+        "the transaction ({txid}) is neither in a block nor in the node's mempool: the node does \
+         not have it to confirm (it was dropped, or its inputs were spent by another \
+         transaction); check it with 'elements-cli gettransaction {txid}' before doing anything \
+         else"
+    )]
+    NotInMempool {
+        /// The transaction.
+        txid: String,
+    },
+    /// The wallet already paid this request: paying again would pay twice.
+    #[error(
+        "the wallet already sent transaction {txid} to {address}, an address of this request: \
+         it will not be paid again. Confirm that payment with the additional argument \
+         \"--use-existing {txid}\""
+    )]
+    AlreadyPaid {
+        /// The wallet's earlier transaction.
+        txid: String,
+        /// The request's address it paid.
+        address: String,
+    },
     /// The user interrupted the run (Ctrl-C).
     #[error("interrupted{}", interrupted_advice(.retry.as_deref()))]
     Interrupted {

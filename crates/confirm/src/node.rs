@@ -181,6 +181,11 @@ pub async fn wait_for_confirmations(
                 confirmations: tx.confirmations,
             });
         }
+        if tx.confirmations == 0 && !in_mempool_or_mined(rpc, txid).await? {
+            return Err(ConfirmError::NotInMempool {
+                txid: txid.to_string(),
+            });
+        }
         let elapsed = started.elapsed();
         if elapsed >= policy.timeout {
             return Err(ConfirmError::NotConfirmed {
@@ -192,6 +197,21 @@ pub async fn wait_for_confirmations(
         }
         tokio::time::sleep(policy.poll_interval.min(policy.timeout - elapsed)).await;
     }
+}
+
+/// Whether an unconfirmed wallet transaction is still in the node's mempool, or was mined
+/// meanwhile (checked again after a mempool miss, so a block in between is no false alarm).
+async fn in_mempool_or_mined(rpc: &ElementsRpc, txid: &Txid) -> Result<bool, ConfirmError> {
+    match rpc.get_mempool_entry(txid).await {
+        Ok(_) => return Ok(true),
+        Err(e) if e.is_invalid_address_or_key() => {}
+        Err(e) => return Err(ConfirmError::node("getmempoolentry", e)),
+    }
+    let again = rpc
+        .get_transaction(txid)
+        .await
+        .map_err(|e| ConfirmError::node("gettransaction", e))?;
+    Ok(again.confirmations != 0)
 }
 
 async fn block_count(rpc: &ElementsRpc) -> Result<u64, ConfirmError> {

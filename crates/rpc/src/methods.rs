@@ -211,6 +211,12 @@ impl ElementsRpc {
         self.call("getmempoolinfo", &[]).await
     }
 
+    /// `getmempoolentry <txid>`: the entry as the node answers it; -5 when the transaction is
+    /// not in the mempool.
+    pub async fn get_mempool_entry(&self, txid: &Txid) -> Result<Value, RpcError> {
+        self.call("getmempoolentry", &[json!(txid)]).await
+    }
+
     /// `getrawmempool`.
     pub async fn get_raw_mempool(&self) -> Result<Vec<Txid>, RpcError> {
         self.call("getrawmempool", &[]).await

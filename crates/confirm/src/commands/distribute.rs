@@ -29,8 +29,11 @@ pub async fn run(
     let txids = match use_existing {
         None => {
             check_assignments(&api, &common.asset_uuid, distribution_uuid).await?;
+            let batches = request.batches();
+            ctx.refuse_if_already_paid(batches.iter().flatten().map(|(address, _)| address))
+                .await?;
             let mut txids = Vec::new();
-            for batch in request.batches() {
+            for batch in batches {
                 let payments: Vec<AssetPayment> = batch
                     .iter()
                     .map(|(address, amount)| AssetPayment {

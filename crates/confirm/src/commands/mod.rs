@@ -21,6 +21,27 @@ use crate::output::Console;
 use crate::payload::EntryKeys;
 use crate::request::Common;
 
+/// Most wallet history entries read when looking for an earlier payment of a request.
+const WALLET_HISTORY: u32 = 1_000_000;
+
+/// One `listtransactions` entry, as far as the double-payment check reads it.
+#[derive(Debug, Deserialize)]
+struct WalletEntry {
+    category: String,
+    #[serde(default)]
+    address: Option<String>,
+    txid: String,
+}
+
+/// The unconfidential form of a (confidential) address, for comparing what the wallet
+/// reports with what a request lists; the text itself when it does not parse.
+fn unconfidential(address: &str) -> String {
+    address
+        .parse::<elements::Address>()
+        .map(|a| a.to_unconfidential().to_string())
+        .unwrap_or_else(|_| address.to_owned())
+}
+
 /// What every sub-command works with.
 #[derive(Clone)]
 pub struct Context {
@@ -115,6 +136,43 @@ impl Context {
             });
         }
         Ok(api)
+    }
+
+    /// Refuses to pay a request whose addresses the wallet already paid: the wallet's sends
+    /// (`listtransactions`, which names the unconfidential address of each recipient) are
+    /// compared with the request's `addresses`. A run interrupted after its broadcast (a
+    /// crash of this client, of the platform or of the node) is then confirmed with
+    /// `--use-existing` instead of paying the same investors twice.
+    pub async fn refuse_if_already_paid<'a>(
+        &self,
+        addresses: impl IntoIterator<Item = &'a String>,
+    ) -> Result<(), ConfirmError> {
+        let wanted: std::collections::HashMap<String, &String> = addresses
+            .into_iter()
+            .map(|address| (unconfidential(address), address))
+            .collect();
+        let sends: Vec<WalletEntry> = self
+            .rpc
+            .call(
+                "listtransactions",
+                &[json!("*"), json!(WALLET_HISTORY), json!(0), json!(true)],
+            )
+            .await
+            .map_err(|e| ConfirmError::node("listtransactions", e))?;
+        let paid = sends
+            .iter()
+            .filter(|e| e.category == "send")
+            .find_map(|entry| {
+                let address = entry.address.as_deref()?;
+                wanted.get(&unconfidential(address)).map(|a| (entry, *a))
+            });
+        match paid {
+            Some((entry, address)) => Err(ConfirmError::AlreadyPaid {
+                txid: entry.txid.clone(),
+                address: address.clone(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Waits for 2 confirmations of `txid` with a progress display.

@@ -151,10 +151,32 @@ async fn a_refused_confirm_gives_the_retry_hint_and_use_existing_resends_only_th
     );
     assert!(message.contains("HTTP 500"), "{message}");
 
-    // Retry with --use-existing: nothing is sent again, the same payload is posted.
+    // Running it again without --use-existing (as after a crash) pays nobody twice: the
+    // wallet's earlier payment to the file's addresses is found and named.
     amp.set_confirm_status(200);
-    let txid: elements::Txid = txid.parse().unwrap();
     let mempool_before = t.mempool_size().await;
+    let again = t
+        .run_mining(t.args(distribute(&file, None)))
+        .await
+        .unwrap_err();
+    let ConfirmError::AlreadyPaid { txid: paid, .. } = &again else {
+        panic!("unexpected error {again}");
+    };
+    assert_eq!(paid, txid);
+    assert!(
+        again
+            .to_string()
+            .contains(&format!("\"--use-existing {txid}\"")),
+        "{again}"
+    );
+    assert_eq!(t.mempool_size().await, mempool_before, "nothing sent");
+    assert_eq!(
+        t.balance("investor1", &t.asset).await,
+        Amount::from_units(150_000_000)
+    );
+
+    // Retry with --use-existing: nothing is sent again, the same payload is posted.
+    let txid: elements::Txid = txid.parse().unwrap();
     run(t.args(distribute(&file, Some(txid)))).await.unwrap();
     assert_eq!(t.mempool_size().await, mempool_before);
     assert_eq!(
@@ -164,13 +186,14 @@ async fn a_refused_confirm_gives_the_retry_hint_and_use_existing_resends_only_th
     let posted = amp.posted("/confirm");
     assert_eq!(posted.len(), 2);
     assert_eq!(posted[0], posted[1]);
-    // --use-existing skips the assignments check, as the official script does.
+    // --use-existing skips the assignments check, as the official script does (the two
+    // checks are the first run's and the refused rerun's).
     assert_eq!(
         amp.received()
             .iter()
             .filter(|r| r.path.ends_with("/assignments"))
             .count(),
-        1
+        2
     );
 
     // An unknown transaction is refused with a clear message.
