@@ -5,4 +5,5 @@
 mod common;
 mod indexing;
 mod lease;
+mod notification;
 mod reorg;

@@ -56,12 +56,19 @@ async fn embedded_node_keeps_an_answered_send_across_a_crash() {
     crash(node).await;
 
     let (node, rpc) = start(dir.path()).await;
-    assert_eq!(mempool(&rpc).await, vec![txid], "the mempool survived the crash");
+    assert_eq!(
+        mempool(&rpc).await,
+        vec![txid],
+        "the mempool survived the crash"
+    );
     let wallet = rpc.wallet("w");
     let tx = wallet.get_transaction(&txid).await.unwrap();
     assert_eq!(tx.confirmations, 0);
     rpc.generate_to_address(1, &address).await.unwrap();
-    assert_eq!(wallet.get_transaction(&txid).await.unwrap().confirmations, 1);
+    assert_eq!(
+        wallet.get_transaction(&txid).await.unwrap().confirmations,
+        1
+    );
     node.shutdown().await.unwrap();
 }
 
