@@ -162,6 +162,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict(message) => ApiError::Business(message),
+            StoreError::Forbidden(message) => ApiError::PermissionDenied(message),
             other => ApiError::Internal(other.to_string()),
         }
     }

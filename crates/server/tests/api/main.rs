@@ -19,5 +19,6 @@ mod registered_users;
 mod registry;
 mod reissue_burn;
 mod reports;
+mod roles;
 mod security;
 mod wire;
