@@ -3,6 +3,7 @@
 
 mod access;
 mod amp2;
+mod amp2_limits;
 mod assets;
 mod assignments;
 mod auth;
@@ -21,4 +22,5 @@ mod reissue_burn;
 mod reports;
 mod roles;
 mod security;
+mod ssrf;
 mod wire;
