@@ -250,6 +250,25 @@ impl TestApp {
         self
     }
 
+    /// Runs `sql` on this app's database over a connection of its own, past the store (to
+    /// check what the database itself allows); the rows it affected.
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64, sqlx::Error> {
+        match &self.postgres_schema {
+            Some((url, schema)) => {
+                let mut conn = sqlx::PgConnection::connect(url).await?;
+                sqlx::query(&format!("SET search_path TO {schema}"))
+                    .execute(&mut conn)
+                    .await?;
+                Ok(sqlx::query(sql).execute(&mut conn).await?.rows_affected())
+            }
+            None => {
+                let url = format!("sqlite:{}", self._dir.path().join("amphora.db").display());
+                let mut conn = sqlx::SqliteConnection::connect(&url).await?;
+                Ok(sqlx::query(sql).execute(&mut conn).await?.rows_affected())
+            }
+        }
+    }
+
     /// Sends `request` as if it came over TCP from `peer` (as `amphora serve` sees it).
     pub async fn call_from(&self, peer: &str, mut request: Request<Body>) -> Reply {
         let peer: std::net::SocketAddr = peer.parse().unwrap();

@@ -157,3 +157,30 @@ async fn a_manager_sees_only_its_granted_assets_in_a_users_summary() {
     );
     assert_eq!(s.app.get(&summary, &manager).await.body, issuer_view.body);
 }
+
+/// Migration 0010: the database itself refuses to delete a user with assignments (a statement
+/// that bypasses the store, e.g. an operator's SQL session, cannot cascade them away either).
+#[tokio::test]
+async fn the_database_keeps_assignment_history_too() {
+    let s = setup(2).await;
+    assign(&s, 100).await;
+    let delete = format!("DELETE FROM registered_users WHERE id = {}", s.user);
+    let refused = s.app.execute_raw(&delete).await.unwrap_err().to_string();
+    assert!(
+        refused.contains("assignment history") || refused.contains("foreign key"),
+        "{refused}"
+    );
+    let count = format!(
+        "UPDATE assignments SET amount = amount WHERE registered_user_id = {}",
+        s.user
+    );
+    assert_eq!(
+        s.app.execute_raw(&count).await.unwrap(),
+        1,
+        "the assignment is there"
+    );
+    // without assignments the row goes, as before
+    let other = s.app.registered_user(&s.token, "Nobody").await;
+    let delete = format!("DELETE FROM registered_users WHERE id = {other}");
+    assert_eq!(s.app.execute_raw(&delete).await.unwrap(), 1);
+}
