@@ -11,37 +11,61 @@ use figment::providers::{Format, Serialized, Toml};
 use figment::value::Value;
 use figment::Figment;
 
-/// Environment variables read (with the `AMPHORA_` prefix), the config key each sets, and
-/// whether the value is always text (secrets and names stay strings even if they look numeric).
-const ENV_KEYS: &[(&str, &str, bool)] = &[
-    ("listen", "listen", true),
-    ("data_dir", "data_dir", true),
-    ("database_url", "database_url", true),
-    ("network", "network", true),
-    ("token_lifetime_secs", "token_lifetime_secs", false),
-    ("issuer_username", "issuer_username", true),
-    ("issuer_password", "issuer_password", true),
-    ("key_passphrase", "key_passphrase", true),
-    ("login_max_failures", "login_max_failures", false),
-    ("login_window_secs", "login_window_secs", false),
-    ("elements_url", "node.elements_url", true),
-    ("node_rpc_listen", "node.rpc_listen", true),
-    ("node_rpc_user", "node.rpc_user", true),
-    ("node_rpc_password", "node.rpc_password", true),
-    ("block_interval_secs", "node.block_interval_secs", false),
+/// How an environment variable's text becomes a configuration value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Always a string (secrets and names stay strings even if they look numeric).
+    Text,
+    /// Parsed: numbers and booleans.
+    Parsed,
+    /// A comma-separated list of strings.
+    List,
+}
+
+use Kind::{List, Parsed, Text};
+
+/// Environment variables read (with the `AMPHORA_` prefix), the config key each sets, and how
+/// the value is read.
+const ENV_KEYS: &[(&str, &str, Kind)] = &[
+    ("listen", "listen", Text),
+    ("data_dir", "data_dir", Text),
+    ("database_url", "database_url", Text),
+    ("network", "network", Text),
+    ("token_lifetime_secs", "token_lifetime_secs", Parsed),
+    ("issuer_username", "issuer_username", Text),
+    ("issuer_password", "issuer_password", Text),
+    ("key_passphrase", "key_passphrase", Text),
+    ("login_max_failures", "login_max_failures", Parsed),
+    ("login_window_secs", "login_window_secs", Parsed),
+    ("elements_url", "node.elements_url", Text),
+    ("node_rpc_listen", "node.rpc_listen", Text),
+    ("node_rpc_user", "node.rpc_user", Text),
+    ("node_rpc_password", "node.rpc_password", Text),
+    ("block_interval_secs", "node.block_interval_secs", Parsed),
     (
         "database_max_connections",
         "database_max_connections",
-        false,
+        Parsed,
     ),
     (
         "database_statement_timeout_ms",
         "database_statement_timeout_ms",
-        false,
+        Parsed,
     ),
-    ("registry_url", "registry.url", true),
-    ("registry_proof_base_url", "registry.proof_base_url", true),
-    ("authorizer_timeout_ms", "authorizer_timeout_ms", false),
+    ("registry_url", "registry.url", Text),
+    ("registry_proof_base_url", "registry.proof_base_url", Text),
+    ("authorizer_timeout_ms", "authorizer_timeout_ms", Parsed),
+    ("trusted_proxies", "trusted_proxies", List),
+    (
+        "login_max_concurrent_verifications",
+        "login_max_concurrent_verifications",
+        Parsed,
+    ),
+    ("amp2_address_per_minute", "amp2_address_per_minute", Parsed),
+    ("amp2_address_burst", "amp2_address_burst", Parsed),
+    ("amp2_wallet_per_minute", "amp2_wallet_per_minute", Parsed),
+    ("amp2_wallet_burst", "amp2_wallet_burst", Parsed),
+    ("allow_private_outbound", "allow_private_outbound", Parsed),
 ];
 
 /// Flags shared by the commands that run against the platform's data.
@@ -83,6 +107,14 @@ pub struct ConfigArgs {
     /// at /registry) [default: Blockstream's for the network; own on liquidregtest].
     #[arg(long, value_name = "URL")]
     pub registry_url: Option<String>,
+    /// Proxies whose X-Forwarded-* headers are believed: IPs or CIDR networks, comma-separated
+    /// [default: none].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<String>>,
+    /// Let issuer authorization endpoints and domain proofs be fetched from loopback, private
+    /// and link-local addresses [default: true on liquidregtest, false otherwise].
+    #[arg(long, value_name = "BOOL")]
+    pub allow_private_outbound: Option<bool>,
 }
 
 /// Errors resolving the configuration.
@@ -111,13 +143,20 @@ impl ConfigArgs {
             figment = figment.merge(Toml::file_exact(path));
         }
         let env: Vec<(String, String)> = env.into_iter().collect();
-        for (name, key, text) in ENV_KEYS {
+        for (name, key, kind) in ENV_KEYS {
             let var = format!("AMPHORA_{}", name.to_ascii_uppercase());
             if let Some((_, value)) = env.iter().find(|(k, _)| *k == var) {
-                let value = if *text {
-                    Value::from(value.clone())
-                } else {
-                    value.parse::<Value>().unwrap_or_else(|e| match e {})
+                let value = match kind {
+                    Text => Value::from(value.clone()),
+                    Parsed => value.parse::<Value>().unwrap_or_else(|e| match e {}),
+                    List => Value::from(
+                        value
+                            .split(',')
+                            .map(str::trim)
+                            .filter(|v| !v.is_empty())
+                            .map(String::from)
+                            .collect::<Vec<_>>(),
+                    ),
                 };
                 figment = figment.merge(Serialized::default(key, value));
             }
@@ -151,6 +190,12 @@ impl ConfigArgs {
         }
         if let Some(url) = &self.registry_url {
             figment = figment.merge(Serialized::default("registry.url", url));
+        }
+        if let Some(proxies) = &self.trusted_proxies {
+            figment = figment.merge(Serialized::default("trusted_proxies", proxies));
+        }
+        if let Some(allow) = self.allow_private_outbound {
+            figment = figment.merge(Serialized::default("allow_private_outbound", allow));
         }
         figment
             .extract()
@@ -245,6 +290,57 @@ mod tests {
         assert_eq!(config.database_max_connections, 3);
         assert_eq!(config.pool_settings().statement_timeout, None);
         assert_eq!(config.registry.url.as_deref(), Some("own"));
+    }
+
+    #[test]
+    fn security_settings_from_file_env_and_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("amphora.toml");
+        std::fs::write(
+            &file,
+            "trusted_proxies = [\"10.0.0.0/8\"]\namp2_wallet_burst = 3\n\
+             allow_private_outbound = false\n",
+        )
+        .unwrap();
+        let args = ConfigArgs {
+            config: Some(file),
+            ..ConfigArgs::default()
+        };
+        let config = args.resolve_with_env(env(&[])).unwrap();
+        assert_eq!(config.trusted_proxies, ["10.0.0.0/8"]);
+        assert_eq!(config.amp2_wallet_burst, 3);
+        assert_eq!(config.allow_private_outbound, Some(false));
+        let environment = env(&[
+            ("AMPHORA_TRUSTED_PROXIES", "10.1.0.0/16, ::1"),
+            ("AMPHORA_LOGIN_MAX_CONCURRENT_VERIFICATIONS", "2"),
+            ("AMPHORA_AMP2_ADDRESS_PER_MINUTE", "50"),
+            ("AMPHORA_AMP2_ADDRESS_BURST", "7"),
+            ("AMPHORA_AMP2_WALLET_PER_MINUTE", "9"),
+            ("AMPHORA_ALLOW_PRIVATE_OUTBOUND", "true"),
+        ]);
+        let config = args.resolve_with_env(environment.clone()).unwrap();
+        assert_eq!(config.trusted_proxies, ["10.1.0.0/16", "::1"]);
+        assert_eq!(config.login_max_concurrent_verifications, 2);
+        assert_eq!(
+            (
+                config.amp2_address_per_minute,
+                config.amp2_address_burst,
+                config.amp2_wallet_per_minute,
+                config.amp2_wallet_burst
+            ),
+            (50, 7, 9, 3)
+        );
+        assert_eq!(config.allow_private_outbound, Some(true));
+        let settings = config.security_settings().unwrap();
+        assert!(settings.trusted_proxies.contains("::1".parse().unwrap()));
+        let args = ConfigArgs {
+            trusted_proxies: Some(vec!["192.0.2.1".into()]),
+            allow_private_outbound: Some(false),
+            ..args
+        };
+        let config = args.resolve_with_env(environment).unwrap();
+        assert_eq!(config.trusted_proxies, ["192.0.2.1"]);
+        assert_eq!(config.allow_private_outbound, Some(false));
     }
 
     #[test]

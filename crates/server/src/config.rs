@@ -52,6 +52,55 @@ pub struct Config {
     /// How long an issuer authorization endpoint has to answer a co-signing request, in
     /// milliseconds; no answer in time refuses the transfer.
     pub authorizer_timeout_ms: u64,
+    /// Proxies (IP addresses or CIDR networks) whose `X-Forwarded-For`, `X-Forwarded-Proto`
+    /// and `X-Forwarded-Host` are believed; from any other peer they are ignored.
+    pub trusted_proxies: Vec<String>,
+    /// Password verifications (argon2) running at once; a login beyond them is answered 503
+    /// with `Retry-After` at once instead of waiting.
+    pub login_max_concurrent_verifications: usize,
+    /// Requests a minute per client address to `/amp2/wallets/register` and
+    /// `/amp2/wallets/sign` together (on average; see `amp2_address_burst`).
+    pub amp2_address_per_minute: u32,
+    /// Requests a client address may send at once to those endpoints.
+    pub amp2_address_burst: u32,
+    /// Requests a minute per wallet (the registering or the sending wallet).
+    pub amp2_wallet_per_minute: u32,
+    /// Requests a wallet may send at once.
+    pub amp2_wallet_burst: u32,
+    /// Let the platform connect to loopback, private and link-local addresses when it calls
+    /// issuer authorization endpoints and reads domain proofs. Default: on liquidregtest only.
+    pub allow_private_outbound: Option<bool>,
+}
+
+/// The security settings in effect, resolved from a [`Config`] and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecuritySettings {
+    /// Whose forwarding headers are believed.
+    pub trusted_proxies: crate::forwarded::TrustedProxies,
+    /// Password verifications running at once (at least 1).
+    pub login_max_concurrent_verifications: usize,
+    /// Rate limits of the anonymous AMP2 endpoints.
+    pub amp2_limits: crate::rate_limit::Amp2Limits,
+    /// What outbound calls to issuer-chosen targets may reach.
+    pub outbound: crate::outbound::OutboundPolicy,
+}
+
+/// Default of `login_max_concurrent_verifications`.
+pub const DEFAULT_LOGIN_VERIFICATIONS: usize = 4;
+
+impl SecuritySettings {
+    /// The defaults on `network`: no trusted proxy, 4 verifications at once, the default
+    /// AMP2 limits, private outbound only on liquidregtest.
+    pub fn defaults_for(network: Network) -> Self {
+        SecuritySettings {
+            trusted_proxies: Default::default(),
+            login_max_concurrent_verifications: DEFAULT_LOGIN_VERIFICATIONS,
+            amp2_limits: Default::default(),
+            outbound: crate::outbound::OutboundPolicy {
+                allow_private: network == Network::LiquidRegtest,
+            },
+        }
+    }
 }
 
 /// Where asset registrations go and where domain proofs are fetched from.
@@ -204,6 +253,13 @@ impl Default for Config {
             database_statement_timeout_ms: 30_000,
             registry: RegistryConfig::default(),
             authorizer_timeout_ms: 5_000,
+            trusted_proxies: Vec::new(),
+            login_max_concurrent_verifications: DEFAULT_LOGIN_VERIFICATIONS,
+            amp2_address_per_minute: 300,
+            amp2_address_burst: 100,
+            amp2_wallet_per_minute: 60,
+            amp2_wallet_burst: 20,
+            allow_private_outbound: None,
         }
     }
 }
@@ -230,6 +286,37 @@ impl Config {
     /// The registry settings for the configured network.
     pub fn registry_settings(&self) -> Result<RegistrySettings, String> {
         RegistrySettings::resolve(&self.registry, self.network)
+    }
+
+    /// The security settings; an invalid value is an error naming the setting.
+    pub fn security_settings(&self) -> Result<SecuritySettings, String> {
+        use crate::rate_limit::{Amp2Limiter, Amp2Limits, Rate};
+        let trusted_proxies = crate::forwarded::TrustedProxies::parse(&self.trusted_proxies)?;
+        if self.login_max_concurrent_verifications == 0 {
+            return Err("login_max_concurrent_verifications must be at least 1".into());
+        }
+        let amp2_limits = Amp2Limits {
+            per_address: Rate {
+                per_minute: self.amp2_address_per_minute,
+                burst: self.amp2_address_burst,
+            },
+            per_wallet: Rate {
+                per_minute: self.amp2_wallet_per_minute,
+                burst: self.amp2_wallet_burst,
+            },
+        };
+        Amp2Limiter::new(amp2_limits).map_err(|e| format!("amp2 rate limits: {e}"))?;
+        let defaults = SecuritySettings::defaults_for(self.network);
+        Ok(SecuritySettings {
+            trusted_proxies,
+            login_max_concurrent_verifications: self.login_max_concurrent_verifications,
+            amp2_limits,
+            outbound: crate::outbound::OutboundPolicy {
+                allow_private: self
+                    .allow_private_outbound
+                    .unwrap_or(defaults.outbound.allow_private),
+            },
+        })
     }
 
     /// Lifetime of API tokens.
@@ -365,6 +452,41 @@ mod tests {
         assert!(err.contains("registry.url"), "{err}");
         config.registry.url = Some("http://".into());
         assert!(config.registry_settings().is_err());
+    }
+
+    #[test]
+    fn security_settings_resolve_per_network_and_are_checked() {
+        let mut config = Config::default();
+        let settings = config.security_settings().unwrap();
+        assert!(settings.outbound.allow_private);
+        assert_eq!(settings.login_max_concurrent_verifications, 4);
+        assert_eq!(
+            settings.amp2_limits,
+            crate::rate_limit::Amp2Limits::default()
+        );
+        config.network = Network::LiquidV1;
+        assert!(!config.security_settings().unwrap().outbound.allow_private);
+        config.allow_private_outbound = Some(true);
+        assert!(config.security_settings().unwrap().outbound.allow_private);
+        config.network = Network::LiquidRegtest;
+        config.allow_private_outbound = Some(false);
+        assert!(!config.security_settings().unwrap().outbound.allow_private);
+        config.trusted_proxies = vec!["10.0.0.0/8".into(), "::1".into()];
+        let settings = config.security_settings().unwrap();
+        assert!(settings
+            .trusted_proxies
+            .contains("10.9.9.9".parse().unwrap()));
+        config.trusted_proxies = vec!["ten".into()];
+        assert!(config
+            .security_settings()
+            .unwrap_err()
+            .contains("trusted_proxies"));
+        config.trusted_proxies.clear();
+        config.amp2_wallet_per_minute = 0;
+        assert!(config.security_settings().unwrap_err().contains("amp2"));
+        config.amp2_wallet_per_minute = 1;
+        config.login_max_concurrent_verifications = 0;
+        assert!(config.security_settings().is_err());
     }
 
     #[test]

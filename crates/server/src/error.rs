@@ -8,6 +8,8 @@
 //! | `MethodNotAllowed` | 405 | `{"detail": "Method \"X\" not allowed."}` |
 //! | `PayloadTooLarge` | 413 | `{"detail": msg}` |
 //! | `TooManyRequests` | 429 + `Retry-After: <seconds>` | `{"detail": msg}` |
+//! | `LoginsBusy` | 503 + `Retry-After: <seconds>` | `{"detail": msg}` |
+//! | `Amp2Throttled` | 429 + `Retry-After: <seconds>` | `{"error": msg}` |
 //! | `Fields` | 400 | `{"field": ["msg", …], …}` (DRF field errors) |
 //! | `Business` | 400 | `{"Error": msg}` |
 //! | `Amp2` | 400 | `{"error": msg}` (the AMP2 co-signer's shape) |
@@ -43,6 +45,14 @@ pub enum ApiError {
     /// number of seconds.
     #[error("Too many failed login attempts. Try again in {0} seconds.")]
     TooManyRequests(u64),
+    /// As many password verifications as allowed are already running; retry after the given
+    /// number of seconds (the request is answered at once, not queued).
+    #[error("Too many logins are being verified. Try again in {0} seconds.")]
+    LoginsBusy(u64),
+    /// An anonymous AMP2 endpoint's rate limit (per client address or per wallet) is
+    /// exhausted; retry after the given number of seconds.
+    #[error("Too many requests. Try again in {0} seconds.")]
+    Amp2Throttled(u64),
     /// Schema or field validation failed.
     #[error("invalid input: {0:?}")]
     Fields(Vec<FieldError>),
@@ -87,7 +97,10 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests(_) | ApiError::Amp2Throttled(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ApiError::LoginsBusy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Fields(_) | ApiError::Business(_) | ApiError::Amp2(_) => {
                 StatusCode::BAD_REQUEST
             }
@@ -122,6 +135,7 @@ impl ApiError {
             }
             ApiError::Business(message) => json!({ "Error": message }),
             ApiError::Amp2(message) => json!({ "error": message }),
+            ApiError::Amp2Throttled(_) => json!({ "error": self.to_string() }),
             ApiError::Amp2Refused { error, reasons, .. } => {
                 json!({ "error": error, "reasons": reasons })
             }
@@ -142,7 +156,10 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Token"));
         }
-        if let ApiError::TooManyRequests(seconds) = self {
+        if let ApiError::TooManyRequests(seconds)
+        | ApiError::LoginsBusy(seconds)
+        | ApiError::Amp2Throttled(seconds) = self
+        {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -162,6 +179,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict(message) => ApiError::Business(message),
+            StoreError::Forbidden(message) => ApiError::PermissionDenied(message),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -195,6 +213,15 @@ mod tests {
             unavailable.body(),
             json!({"detail": "no Elements node configured"})
         );
+        let throttled = ApiError::Amp2Throttled(3);
+        assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            throttled.body(),
+            json!({"error": "Too many requests. Try again in 3 seconds."})
+        );
+        let response = ApiError::LoginsBusy(1).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
         let internal = ApiError::Internal("secret db detail".into());
         assert_eq!(internal.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!internal.body().to_string().contains("secret"));

@@ -333,19 +333,20 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<AuthIssuer,
 }
 
 /// The client's IP address: the TCP peer when the server runs with connect info (as
-/// [`crate::serve`] does); `None` otherwise. Forwarding headers are not trusted.
+/// [`crate::serve`] does), or the forwarded client behind a trusted proxy (see
+/// [`crate::forwarded`]); `None` without connect info.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddress(pub Option<std::net::IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(ClientAddress(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|info| info.0.ip()),
+            crate::forwarded::origin_of(parts, state).client,
         ))
     }
 }

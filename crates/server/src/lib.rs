@@ -14,10 +14,13 @@ pub mod cosign;
 pub mod credentials;
 pub mod error;
 pub mod extract;
+pub mod forwarded;
 pub mod issuance;
 pub mod login_limit;
 pub mod openapi;
+pub mod outbound;
 mod platform;
+pub mod rate_limit;
 pub mod routes;
 pub mod state;
 
@@ -134,11 +137,19 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::gaid_balances::routes())
         .method_not_allowed_fallback(routes::method_not_allowed);
 
+    // The anonymous wallet endpoints are rate limited per client address before anything
+    // else runs (see `rate_limit`).
+    let amp2_wallets = Router::new()
+        .route("/wallets/register", post(amp2::register))
+        .route("/wallets/sign", post(amp2::sign))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::per_address,
+        ));
     let amp2 = Router::new()
         .route("/info/xpub", get(amp2::xpub))
         .route("/info/xpub-master", get(amp2::xpub_master))
-        .route("/wallets/register", post(amp2::register))
-        .route("/wallets/sign", post(amp2::sign))
+        .merge(amp2_wallets)
         .route("/info/authorizer", get(amp2::authorizer))
         .method_not_allowed_fallback(routes::method_not_allowed);
 

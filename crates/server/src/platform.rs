@@ -227,6 +227,7 @@ impl Platform {
             ));
         }
         let registry = config.registry_settings().map_err(ServerError::Invalid)?;
+        let security = config.security_settings().map_err(ServerError::Invalid)?;
         let store = open_store(config).await?;
         tracing::info!(
             engine = ?store.engine(),
@@ -288,9 +289,13 @@ impl Platform {
         )
         .with_node(rpc)
         .with_registry(registry)
-        .with_cosign_settings(crate::cosign::CosignSettings {
+        .with_security(security)
+        .expect("the security settings were checked before anything started");
+        let cosign = crate::cosign::CosignSettings {
             authorizer_timeout: std::time::Duration::from_millis(config.authorizer_timeout_ms),
-        });
+            ..state.cosign().settings()
+        };
+        let state = state.with_cosign_settings(cosign);
         // The chain follower indexes the node's blocks into the chain index (or waits for the
         // lease while another replica does); stopped cleanly in `run`.
         let follower = state.node().cloned().map(|node| {

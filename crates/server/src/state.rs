@@ -9,9 +9,12 @@ use amphora_follower::FollowerStatus;
 use amphora_rpc::ElementsRpc;
 use amphora_store::{Store, StoreError};
 
-use crate::config::{RegistryConfig, RegistrySettings};
+use crate::config::{RegistryConfig, RegistrySettings, SecuritySettings};
 use crate::cosign::{CosignSettings, CosignState};
+use crate::forwarded::TrustedProxies;
 use crate::login_limit::{LoginLimiter, LoginLimits};
+use crate::outbound::OutboundPolicy;
+use crate::rate_limit::Amp2Limiter;
 
 /// How long a confirm call waits for the chain index to reach its transaction's block.
 pub const INDEX_WAIT: Duration = Duration::from_secs(10);
@@ -27,6 +30,28 @@ pub struct AppState {
     follower: Option<tokio::sync::watch::Receiver<FollowerStatus>>,
     cosign: Arc<CosignState>,
     registry: Arc<RegistrySettings>,
+    security: Arc<Security>,
+}
+
+/// The security settings with the state they shape.
+#[derive(Debug)]
+struct Security {
+    settings: SecuritySettings,
+    /// One permit per password verification allowed to run.
+    verifications: Arc<tokio::sync::Semaphore>,
+    amp2: Amp2Limiter,
+}
+
+impl Security {
+    fn new(settings: SecuritySettings) -> Result<Security, String> {
+        Ok(Security {
+            verifications: Arc::new(tokio::sync::Semaphore::new(
+                settings.login_max_concurrent_verifications.max(1),
+            )),
+            amp2: Amp2Limiter::new(settings.amp2_limits)?,
+            settings,
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -55,7 +80,14 @@ impl AppState {
         token_lifetime: Duration,
         login_limits: LoginLimits,
     ) -> Self {
-        let cosign = Arc::new(CosignState::new(&key, CosignSettings::default()));
+        let security = SecuritySettings::defaults_for(network);
+        let cosign = Arc::new(CosignState::new(
+            &key,
+            CosignSettings {
+                outbound: security.outbound,
+                ..CosignSettings::default()
+            },
+        ));
         AppState {
             inner: Arc::new(Inner {
                 store,
@@ -72,7 +104,42 @@ impl AppState {
                     .expect("the default registry settings are valid"),
             ),
             cosign,
+            security: Arc::new(
+                Security::new(security).expect("the default security settings are valid"),
+            ),
         }
+    }
+
+    /// Replaces the security settings (trusted proxies, concurrent password verifications,
+    /// AMP2 rate limits, outbound policy); the co-signer's webhook client follows the new
+    /// outbound policy. Fails on invalid rate limits.
+    pub fn with_security(self, settings: SecuritySettings) -> Result<Self, String> {
+        let cosign = CosignSettings {
+            outbound: settings.outbound,
+            ..self.cosign.settings()
+        };
+        let security = Arc::new(Security::new(settings)?);
+        Ok(AppState { security, ..self }.with_cosign_settings(cosign))
+    }
+
+    /// Whose forwarding headers are believed.
+    pub fn trusted_proxies(&self) -> &TrustedProxies {
+        &self.security.settings.trusted_proxies
+    }
+
+    /// The permits of password verifications (see `login_max_concurrent_verifications`).
+    pub fn login_verifications(&self) -> &Arc<tokio::sync::Semaphore> {
+        &self.security.verifications
+    }
+
+    /// The AMP2 rate limiters and counters.
+    pub fn amp2_limiter(&self) -> &Amp2Limiter {
+        &self.security.amp2
+    }
+
+    /// What outbound calls to issuer-chosen targets may reach.
+    pub fn outbound(&self) -> OutboundPolicy {
+        self.security.settings.outbound
     }
 
     /// Replaces the co-signer's settings (e.g. the issuer authorization timeout); the wallet

@@ -12,6 +12,10 @@ pub enum StoreError {
     /// A uniqueness rule was violated; the message names it.
     #[error("{0}")]
     Conflict(String),
+    /// The caller's grants do not cover the rows the change would affect; the message says
+    /// why.
+    #[error("{0}")]
+    Forbidden(String),
     /// The database failed or refused the statement.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

@@ -50,6 +50,16 @@ fn assemble(
         .collect()
 }
 
+/// Text of the database's own refusal (SQLite trigger of migration 0010).
+const HISTORY_KEPT: &str = "registered user has assignment history";
+
+fn has_history(id: i64, assignments: i64) -> StoreError {
+    StoreError::Conflict(format!(
+        "Registered user {id} has {assignments} assignment(s); its assignment and distribution \
+         history is kept, so it cannot be deleted."
+    ))
+}
+
 fn gaid_taken(gaid: &str) -> String {
     format!("GAID {gaid} already belongs to another registered user")
 }
@@ -112,6 +122,33 @@ macro_rules! link_gaid {
             ),
             _ => StoreError::conflict_on_unique(e, &gaid_taken(gaid)),
         })
+    }};
+}
+
+/// Refuses a GAID change of registered user `$id` through `$conn` for a caller granted only
+/// `$grants` (a manager's assets; `None`: the issuer, unrestricted) when the user has an
+/// undistributed assignment of another asset: its default GAID decides where that assignment
+/// is paid ([`StoreError::Forbidden`]). Runs inside the change's transaction.
+macro_rules! check_gaid_scope {
+    ($conn:expr, $id:expr, $grants:expr) => {{
+        let grants: Option<&[String]> = $grants;
+        if let Some(grants) = grants {
+            let assets: Vec<String> = sqlx::query_scalar(
+                "SELECT DISTINCT asset_uuid FROM assignments WHERE registered_user_id = $1 \
+                 AND is_distributed = FALSE AND deleted_at IS NULL",
+            )
+            .bind($id)
+            .fetch_all($conn)
+            .await?;
+            if assets.iter().any(|asset| !grants.contains(asset)) {
+                return Err(StoreError::Forbidden(
+                    "This registered user has undistributed assignments of an asset you are \
+                     not granted; only the issuer (or a manager granted every such asset) may \
+                     change its GAIDs."
+                        .to_string(),
+                ));
+            }
+        }
     }};
 }
 
@@ -238,32 +275,62 @@ impl Store {
         })
     }
 
-    /// Deletes a registered user with its GAID and category links.
+    /// Deletes a registered user with its GAID and category links. A user with any
+    /// assignment (pending, distributed or deleted) is kept: assignments and distributions are
+    /// the issuer's record of who was allotted and paid what, so deleting the user is refused
+    /// with [`StoreError::Conflict`] (the database refuses it too: migration 0010).
     pub async fn delete_registered_user(&self, issuer_id: i64, id: i64) -> Result<()> {
-        let deleted = with_pool!(self, |pool| sqlx::query(
-            "DELETE FROM registered_users WHERE id = $1 AND issuer_id = $2"
-        )
-        .bind(id)
-        .bind(issuer_id)
-        .execute(pool)
-        .await?
-        .rows_affected());
-        expect_found(deleted)?;
-        Ok(())
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            let assignments: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM assignments a JOIN registered_users u \
+                 ON u.id = a.registered_user_id WHERE u.id = $1 AND u.issuer_id = $2",
+            )
+            .bind(id)
+            .bind(issuer_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if assignments > 0 {
+                return Err(has_history(id, assignments));
+            }
+            let deleted =
+                sqlx::query("DELETE FROM registered_users WHERE id = $1 AND issuer_id = $2")
+                    .bind(id)
+                    .bind(issuer_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match &e {
+                        // an assignment inserted meanwhile: the database keeps the history too
+                        sqlx::Error::Database(db)
+                            if db.is_foreign_key_violation()
+                                || db.message().contains(HISTORY_KEPT) =>
+                        {
+                            has_history(id, 1)
+                        }
+                        _ => StoreError::from(e),
+                    })?
+                    .rows_affected();
+            expect_found(deleted)?;
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     /// Links a GAID to a registered user; the first GAID becomes the default. Adding a GAID the
-    /// user already has changes nothing.
+    /// user already has changes nothing. `grants`: the assets of a manager making the change
+    /// (`None` for the issuer); see [`StoreError::Forbidden`].
     pub async fn add_registered_user_gaid(
         &self,
         issuer_id: i64,
         id: i64,
         gaid: &str,
+        grants: Option<&[String]>,
     ) -> Result<RegisteredUser> {
         let now = Utc::now();
         with_pool!(self, |pool| {
             let mut tx = pool.begin_with(self.begin_write()).await?;
             let user = load_user!(&mut *tx, issuer_id, id)?.ok_or(StoreError::NotFound)?;
+            check_gaid_scope!(&mut *tx, id, grants);
             if user.gaids.iter().any(|g| g == gaid) {
                 return Ok(user);
             }
@@ -282,16 +349,19 @@ impl Store {
     }
 
     /// Makes one of the user's GAIDs its default ([`StoreError::Conflict`] if the user does not
-    /// hold that GAID).
+    /// hold that GAID). `grants`: the assets of a manager making the change (`None` for the
+    /// issuer); see [`StoreError::Forbidden`].
     pub async fn set_default_gaid(
         &self,
         issuer_id: i64,
         id: i64,
         gaid: &str,
+        grants: Option<&[String]>,
     ) -> Result<RegisteredUser> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_with(self.begin_write()).await?;
             let user = load_user!(&mut *tx, issuer_id, id)?.ok_or(StoreError::NotFound)?;
+            check_gaid_scope!(&mut *tx, id, grants);
             if !user.gaids.iter().any(|g| g == gaid) {
                 return Err(StoreError::Conflict(format!(
                     "GAID {gaid} is not one of this registered user's GAIDs; add it first"

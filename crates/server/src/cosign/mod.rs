@@ -29,12 +29,18 @@ pub struct CosignSettings {
     /// How long the issuer authorization endpoint has to answer (connect + response); no answer
     /// in time refuses the transfer.
     pub authorizer_timeout: Duration,
+    /// What the webhook may connect to (never redirected).
+    pub outbound: crate::outbound::OutboundPolicy,
 }
 
 impl Default for CosignSettings {
+    /// The default timeout, private targets refused.
     fn default() -> Self {
         CosignSettings {
             authorizer_timeout: DEFAULT_AUTHORIZER_TIMEOUT,
+            outbound: crate::outbound::OutboundPolicy {
+                allow_private: false,
+            },
         }
     }
 }
@@ -51,12 +57,10 @@ pub struct CosignState {
 impl CosignState {
     /// An empty wallet index for wallets co-signed by `key`.
     pub fn new(key: &PlatformKey, settings: CosignSettings) -> CosignState {
-        let http = reqwest::Client::builder()
-            .timeout(settings.authorizer_timeout)
-            .connect_timeout(settings.authorizer_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("a reqwest client with rustls and timeouts builds");
+        let http = settings.outbound.client(
+            settings.authorizer_timeout,
+            reqwest::redirect::Policy::none(),
+        );
         CosignState {
             wallets: Arc::new(RwLock::new(WalletIndex::new(key, DEFAULT_LOOKAHEAD))),
             http,

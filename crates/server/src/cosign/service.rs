@@ -14,6 +14,7 @@ use amphora_core::policy::{
 };
 use amphora_cosigner::{analyze_pset, decode_pset, CosignError, Destination, TransferAnalysis};
 use amphora_store::{CosignDecisionAsset, NewCosignDecision};
+use elements::pset::PartiallySignedTransaction;
 use elements::{Address, AssetId, OutPoint, Script};
 
 use super::wallets::refreshed_index;
@@ -24,9 +25,19 @@ use crate::state::AppState;
 /// Co-signs `pset` (base64) if the platform may, returning the PSET with the platform's
 /// signatures added. Errors are [`ApiError::Amp2Refused`] (400: not understood, 403: refused by
 /// the rules or the issuer) or internal failures; the decision is recorded in every case.
+///
+/// A PSET that does not decode is only counted (see [`crate::rate_limit`]), and a request over
+/// its wallet's rate limit is refused (429) unrecorded: neither can make the table grow.
 pub async fn cosign(state: &AppState, pset: &str) -> Result<String, ApiError> {
+    let pset = decode_pset(pset).map_err(|e| {
+        state.amp2_limiter().undecodable();
+        not_understood("pset_invalid", e)
+    })?;
     let mut record = NewCosignDecision::default();
     let outcome = decide_and_sign(state, pset, &mut record).await;
+    if let Err(throttled @ ApiError::Amp2Throttled(_)) = outcome {
+        return Err(throttled);
+    }
     match &outcome {
         Ok(_) => record.approved = true,
         Err(ApiError::Amp2Refused { error, reasons, .. }) => {
@@ -81,10 +92,9 @@ struct AssetCheck {
 
 async fn decide_and_sign(
     state: &AppState,
-    pset_b64: &str,
+    mut pset: PartiallySignedTransaction,
     record: &mut NewCosignDecision,
 ) -> Result<String, ApiError> {
-    let mut pset = decode_pset(pset_b64).map_err(|e| not_understood("pset_invalid", e))?;
     let index = refreshed_index(state).await?;
     let (pset_back, analysis) = {
         let index = index.clone();
@@ -100,6 +110,7 @@ async fn decide_and_sign(
     };
     pset = pset_back;
     let analysis = analysis.map_err(|e| not_understood(e.code(), e))?;
+    state.amp2_limiter().check_wallet(&analysis.sender.wid)?;
     record.txid = Some(analysis.txid.to_string());
     record.sender_wid = Some(analysis.sender.wid.clone());
     record.sender_gaid = Some(analysis.sender.gaid.to_string());

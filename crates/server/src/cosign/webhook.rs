@@ -1,6 +1,9 @@
 //! The issuer authorization webhook: POST the signed request to
 //! `<issuer_authorization_endpoint>/issuerauthorizer` and read the answer. Only an HTTP 2xx
-//! `{"result": true}` in time approves; anything else refuses the transfer.
+//! `{"result": true}` in time approves; anything else refuses the transfer. Redirects are never
+//! followed, and unless `allow_private_outbound` the endpoint may not be (or resolve to) a
+//! loopback, private or link-local address (see [`crate::outbound`]): such an endpoint is not
+//! called and the transfer is refused as `issuer_authorization_unavailable`.
 
 use amphora_core::policy::IssuerAuthorization;
 use amphora_cosigner::{issuer_authorizer_url, read_issuer_authorization_response};
@@ -20,6 +23,10 @@ pub(crate) async fn ask_issuer(
     body: String,
 ) -> IssuerAuthorization {
     let url = issuer_authorizer_url(endpoint);
+    if let Err(e) = cosign.settings.outbound.check_url(&url) {
+        tracing::warn!(%url, error = %e, "issuer authorization endpoint refused, not called");
+        return IssuerAuthorization::Unavailable;
+    }
     let request = cosign
         .http
         .post(&url)

@@ -62,18 +62,21 @@ pub async fn xpub_master(State(state): State<AppState>) -> Json<XpubResponse> {
 }
 
 /// Registers an AMP2 wallet co-signed by this platform. Registering the same descriptor again
-/// returns the same wallet id.
+/// returns the same wallet id. No token; rate limited per client address and per wallet (429
+/// with `Retry-After`).
 #[utoipa::path(post, path = "/amp2/wallets/register", tag = "amp2",
     request_body = RegisterWallet,
     responses(
         (status = 200, description = "Registered", body = RegisterWalletResponse),
         (status = 400, description = "Not an AMP2 2-of-2 descriptor of this platform (`{\"error\": …}`)"),
+        (status = 429, description = "Rate limited (`{\"error\": …}`, `Retry-After`)"),
     ))]
 pub async fn register(
     State(state): State<AppState>,
     RawBody(body): RawBody,
 ) -> Result<Json<RegisterWalletResponse>, ApiError> {
     let request: RegisterWallet = serde_json::from_slice(&body).map_err(|e| {
+        state.amp2_limiter().undecodable();
         ApiError::Amp2(format!(
             "the body must be a JSON object {{\"descriptor\": \"ct(…)\"}}: {e}"
         ))
@@ -84,6 +87,7 @@ pub async fn register(
             .await
             .map_err(|e| ApiError::Internal(format!("descriptor check task failed: {e}")))?
             .map_err(|e| ApiError::Amp2(e.to_string()))?;
+    state.amp2_limiter().check_wallet(&wallet.wid)?;
     let stored = state
         .store()
         .register_wallet(&wallet.wid, &wallet.descriptor, wallet.gaid.as_str())
@@ -108,24 +112,29 @@ pub struct SignRequest {
 
 /// Co-signs a PSET of a registered wallet: the platform adds its half of the 2-of-2 signatures
 /// only when it fully understands the transfer and the issuers' rules (and their authorization
-/// endpoints) allow it. Every request is recorded.
+/// endpoints) allow it. Every decodable request is recorded; one that does not decode is only
+/// counted (`/healthz`). No token; rate limited per client address and per sending wallet
+/// (429 with `Retry-After`).
 #[utoipa::path(post, path = "/amp2/wallets/sign", tag = "amp2",
     request_body = SignRequest,
     responses(
         (status = 200, description = "The PSET with the platform's signatures", body = SignRequest),
         (status = 400, description = "Not a PSET the platform fully understands (`{\"error\", \"reasons\"}`)"),
         (status = 403, description = "Refused by the transfer rules or the issuer (`{\"error\", \"reasons\"}`)"),
+        (status = 429, description = "Rate limited (`{\"error\": …}`, `Retry-After`)"),
     ))]
 pub async fn sign(
     State(state): State<AppState>,
     RawBody(body): RawBody,
 ) -> Result<Json<SignRequest>, ApiError> {
-    let request: SignRequest =
-        serde_json::from_slice(&body).map_err(|e| ApiError::Amp2Refused {
+    let request: SignRequest = serde_json::from_slice(&body).map_err(|e| {
+        state.amp2_limiter().undecodable();
+        ApiError::Amp2Refused {
             error: format!("the body must be a JSON object {{\"pset\": \"<base64>\"}}: {e}"),
             reasons: vec!["request_invalid".to_string()],
             refused_by_policy: false,
-        })?;
+        }
+    })?;
     let pset = crate::cosign::cosign(&state, &request.pset).await?;
     Ok(Json(SignRequest { pset }))
 }

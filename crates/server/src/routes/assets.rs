@@ -263,6 +263,9 @@ pub async fn issue(
         issuer_authorization_endpoint: body.issuer_authorization_endpoint,
     };
     let issuance = validate_issuance(input, state.network()).map_err(ApiError::Fields)?;
+    if let Some(endpoint) = &issuance.input.issuer_authorization_endpoint {
+        check_endpoint_target(&state, endpoint).await?;
+    }
     let asset = issuance::issue(&state, auth.issuer.id, &issuance).await?;
     Ok((StatusCode::CREATED, Json(IssuanceResponse::new(asset)?)))
 }
@@ -299,7 +302,8 @@ pub async fn details(
     request_body = AssetEdit,
     responses(
         (status = 200, description = "The updated asset", body = AssetDto),
-        (status = 400, description = "Invalid endpoint"),
+        (status = 400, description = "Invalid endpoint: not an http(s) URL, or a loopback, \
+            private or link-local target (unless `allow_private_outbound`)"),
         (status = 401, description = "Missing, invalid or expired token"),
         (status = 404, description = "No such asset"),
     ))]
@@ -315,12 +319,25 @@ pub async fn edit(
         .filter(|endpoint| !endpoint.is_empty());
     if let Some(endpoint) = &endpoint {
         check_endpoint(endpoint)?;
+        check_endpoint_target(&state, endpoint).await?;
     }
     let asset = state
         .store()
         .set_asset_authorization_endpoint(auth.issuer.id, &uuid, endpoint.as_deref())
         .await?;
     Ok(Json(asset.into()))
+}
+
+/// Refuses an issuer authorization endpoint the platform may not call: not an http(s) URL, or
+/// (unless `allow_private_outbound`) a loopback, private or link-local target (400 naming the
+/// field; see [`crate::outbound`]).
+async fn check_endpoint_target(state: &AppState, endpoint: &str) -> Result<(), ApiError> {
+    state.outbound().check_target(endpoint).await.map_err(|e| {
+        ApiError::field(
+            "issuer_authorization_endpoint",
+            format!("The endpoint {e}."),
+        )
+    })
 }
 
 /// Deletes the asset's platform records; the on-chain asset is untouched.

@@ -12,12 +12,12 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+use crate::forwarded::Origin;
 use amphora_core::assignment::{batches, coin_amount, MAX_OUTPUTS_PER_TX};
 use amphora_store::{
     Assignment, Distribution, DistributionItem, DistributionStatus, NewDistribution,
 };
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::Utc;
@@ -188,20 +188,6 @@ async fn find(
     Ok((distribution, assignments))
 }
 
-/// The API root as the confirm script's format string: `<scheme>://<host>/api/{}`.
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get("x-forwarded-host")
-        .or_else(|| headers.get(axum::http::header::HOST))
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("http");
-    format!("{scheme}://{host}/api/{{}}")
-}
-
 /// The asset's distributions, unconfirmed ones included, oldest first.
 #[utoipa::path(get, path = "/api/assets/{asset_uuid}/distributions", tag = "distributions",
     security(("token" = [])),
@@ -249,7 +235,7 @@ pub async fn create(
     _synced: ChainSynced,
     auth: AuthIssuer,
     Path(asset_uuid): Path<String>,
-    headers: HeaderMap,
+    origin: Origin,
 ) -> Result<Json<Value>, ApiError> {
     let asset = visible_asset(&state, &auth, &asset_uuid).await?;
     let asset_id = asset
@@ -338,7 +324,7 @@ pub async fn create(
     let mut file = serde_json::json!({
         "command": "distribute",
         "min_supported_client_script_version": 2,
-        "base_url": base_url(&headers),
+        "base_url": origin.api_base_url(),
         "asset_uuid": asset_uuid,
         "asset_id": asset_id,
         "distribution_uuid": uuid,

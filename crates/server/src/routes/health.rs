@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::rate_limit::Amp2Counters;
 use crate::state::AppState;
 
 /// Longest wait for each dependency.
@@ -29,7 +30,10 @@ pub fn routes() -> Router<AppState> {
 
 /// OpenAPI paths of this module.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(healthz), components(schemas(Health, Check, IndexCheck)))]
+#[openapi(
+    paths(healthz),
+    components(schemas(Health, Check, IndexCheck, Amp2Counters))
+)]
 pub struct Doc;
 
 /// The replica's health.
@@ -43,6 +47,8 @@ pub struct Health {
     pub node: Check,
     /// The chain index and this replica's follower.
     pub follower: IndexCheck,
+    /// Counters of the anonymous AMP2 endpoints in this process.
+    pub amp2: Amp2Counters,
 }
 
 /// The chain index: how far it trails the node, and whether this replica's follower writes it.
@@ -180,6 +186,7 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>
         database,
         node,
         follower,
+        amp2: state.amp2_limiter().counters(),
     };
     (status, Json(health))
 }

@@ -120,6 +120,11 @@ impl GaidBody {
     }
 }
 
+/// The assets a manager caller was granted; `None` for the issuer (everything).
+fn manager_grants(auth: &AuthIssuer) -> Option<&[String]> {
+    auth.manager.as_ref().map(|m| m.assets.as_slice())
+}
+
 async fn find(state: &AppState, auth: &AuthIssuer, id: i64) -> Result<RegisteredUser, ApiError> {
     state
         .store()
@@ -228,12 +233,14 @@ pub async fn edit(
     Ok(Json(user.into()))
 }
 
-/// Deletes a registered user.
+/// Deletes a registered user, unless it has assignments: a user with any assignment (pending,
+/// distributed, or deleted) is kept with its assignment and distribution history (400).
 #[utoipa::path(delete, path = "/api/registered_users/{id}/delete", tag = "registered_users",
     security(("token" = [])),
     params(("id" = i64, Path, description = "Registered user id")),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 400, description = "The user has assignments (`{\"Error\": …}`)"),
         (status = 401, description = "Missing, invalid or expired token"),
         (status = 404, description = "No such registered user"),
     ))]
@@ -250,7 +257,7 @@ pub async fn delete(
 }
 
 /// Per-asset figures for a registered user: one entry per asset of the issuer in which the
-/// user has assignments or a balance. `assignments_sum` sums the user's assignments (not
+/// user has assignments or a balance (for a manager: of the assets it was granted only). `assignments_sum` sums the user's assignments (not
 /// deleted), `distributions_sum` the distributed ones, `balance` the unspent, not lost outputs
 /// of the asset held by the user's GAIDs in the chain index.
 #[utoipa::path(get, path = "/api/registered_users/{id}/summary", tag = "registered_users",
@@ -271,9 +278,11 @@ pub async fn summary(
         .store()
         .registered_user_summary(auth.issuer.id, id)
         .await?;
+    let grants = manager_grants(&auth);
     Ok(Json(
         summary
             .into_iter()
+            .filter(|s| grants.is_none_or(|assets| assets.contains(&s.asset_uuid)))
             .map(|s| RegisteredUserAssetSummary {
                 asset_uuid: s.asset_uuid,
                 asset_id: s.asset_id.unwrap_or_default(),
@@ -313,6 +322,8 @@ pub async fn gaids(
         (status = 200, description = "Added (`{}`)", body = Object),
         (status = 400, description = "Invalid or unregistered GAID, or held by another user"),
         (status = 401, description = "Missing, invalid or expired token"),
+        (status = 403, description = "A manager, and the user has undistributed assignments \
+            of an asset the manager is not granted"),
         (status = 404, description = "No such registered user"),
     ))]
 pub async fn add_gaid(
@@ -327,7 +338,7 @@ pub async fn add_gaid(
         .map_err(ApiError::Business)?;
     state
         .store()
-        .add_registered_user_gaid(auth.issuer.id, id, gaid.as_str())
+        .add_registered_user_gaid(auth.issuer.id, id, gaid.as_str(), manager_grants(&auth))
         .await?;
     Ok(Json(serde_json::json!({})))
 }
@@ -342,6 +353,8 @@ pub async fn add_gaid(
         (status = 200, description = "Done (`{}`)", body = Object),
         (status = 400, description = "Invalid GAID, or not one of the user's GAIDs"),
         (status = 401, description = "Missing, invalid or expired token"),
+        (status = 403, description = "A manager, and the user has undistributed assignments \
+            of an asset the manager is not granted"),
         (status = 404, description = "No such registered user"),
     ))]
 pub async fn set_default_gaid(
@@ -355,7 +368,7 @@ pub async fn set_default_gaid(
         .map_err(|e| ApiError::Business(e.to_string()))?;
     state
         .store()
-        .set_default_gaid(auth.issuer.id, id, gaid.as_str())
+        .set_default_gaid(auth.issuer.id, id, gaid.as_str(), manager_grants(&auth))
         .await?;
     Ok(Json(serde_json::json!({})))
 }

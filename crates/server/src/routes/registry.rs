@@ -86,12 +86,11 @@ pub async fn register(
     }
     let entry = registry_entry(&asset)?;
     let asset_id = entry["asset_id"].as_str().unwrap_or_default().to_string();
-    let http = http_client()?;
-    check_domain_proof(&http, &state, &asset.issuance.domain, &asset_id).await?;
+    check_domain_proof(&state, &asset.issuance.domain, &asset_id).await?;
     let registry = match &state.registry().target {
         RegistryTarget::Own => OWN_REGISTRY.to_string(),
         RegistryTarget::Remote(url) => {
-            submit(&http, url, &asset_id, &entry["contract"]).await?;
+            submit(&registry_client()?, url, &asset_id, &entry["contract"]).await?;
             url.clone()
         }
     };
@@ -266,7 +265,9 @@ pub fn registry_entry(asset: &Asset) -> Result<Value, ApiError> {
     Ok(entry)
 }
 
-fn http_client() -> Result<reqwest::Client, ApiError> {
+/// The client of the configured external registry (a target the operator chose, not an
+/// issuer: not restricted by the outbound policy).
+fn registry_client() -> Result<reqwest::Client, ApiError> {
     reqwest::Client::builder()
         .timeout(HTTP_TIMEOUT)
         .redirect(reqwest::redirect::Policy::limited(3))
@@ -275,32 +276,41 @@ fn http_client() -> Result<reqwest::Client, ApiError> {
 }
 
 /// Reads the domain proof and compares it with the expected text (400 when missing or wrong).
+///
+/// The domain is the issuer's, so the fetch goes through the outbound policy: unless
+/// `allow_private_outbound`, no loopback, private or link-local target (checked at connect
+/// time by the resolver, IP literals before the request); redirects only to `https://` targets
+/// that pass the same checks, at most 3. The answer's status and body are never shown to the
+/// caller, only whether the expected file was there.
 async fn check_domain_proof(
-    http: &reqwest::Client,
     state: &AppState,
     domain: &str,
     asset_id: &str,
 ) -> Result<(), ApiError> {
     let url = state.registry().proof_url(domain, asset_id);
     let expected = proof_text(domain, asset_id);
-    let missing = |why: String| {
+    let missing = |why: &str| {
         ApiError::Business(format!(
             "The domain proof could not be read at {url} ({why}). Publish a file there \
              containing: {expected}"
         ))
     };
-    let response = http
-        .get(&url)
-        .send()
-        .await
-        .map_err(|e| missing(describe(&e)))?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(missing(format!("HTTP {}", status.as_u16())));
+    let outbound = state.outbound();
+    if let Err(e) = outbound.check_url(&url) {
+        return Err(missing(&format!("the address {e}")));
+    }
+    let http = outbound.client(HTTP_TIMEOUT, outbound.https_redirects(3));
+    let response = http.get(&url).send().await.map_err(|e| {
+        tracing::info!(%url, error = %e, "domain proof fetch failed");
+        missing(&describe(&e))
+    })?;
+    if !response.status().is_success() {
+        tracing::info!(%url, status = %response.status(), "domain proof not served");
+        return Err(missing("no such file was served there"));
     }
     let body = read_limited(response, MAX_PROOF_BYTES)
         .await
-        .map_err(|e| missing(describe(&e)))?;
+        .map_err(|e| missing(&describe(&e)))?;
     let text = String::from_utf8_lossy(&body);
     if text.trim_end() != expected {
         return Err(ApiError::Business(format!(
@@ -378,15 +388,24 @@ async fn read_limited(
     Ok(body)
 }
 
+/// A fixed description of a failed fetch: what kind of failure, never the remote's words.
 fn describe(error: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if cause.is::<crate::outbound::OutboundError>() {
+            return format!("the address {cause}");
+        }
+        source = cause.source();
+    }
     if error.is_timeout() {
         "timed out".to_string()
+    } else if error.is_redirect() {
+        "redirected too often, or to a target that is not a public https:// URL".to_string()
     } else if error.is_connect() {
         "connection refused or host unreachable".to_string()
-    } else if error.is_redirect() {
-        "too many redirects".to_string()
     } else {
-        error.to_string()
+        "the request failed".to_string()
     }
 }
 

@@ -25,7 +25,7 @@ use amphora_store::{
     Reissuance, ReissuanceCompletion, UtxoRef,
 };
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -37,6 +37,7 @@ use utoipa::ToSchema;
 use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path, RawBody};
+use crate::forwarded::Origin;
 use crate::state::AppState;
 
 pub use onchain::MIN_CONFIRMATIONS;
@@ -75,24 +76,6 @@ pub fn routes() -> Router<AppState> {
     burns
 ))]
 pub struct Doc;
-
-/// The API root as the confirm files give it: a format string ending in `/{}` built from the
-/// request's `X-Forwarded-Proto` (default `http`) and `X-Forwarded-Host` or `Host`.
-pub fn base_url(headers: &HeaderMap) -> String {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let proto = header("x-forwarded-proto").unwrap_or_else(|| "http".into());
-    let host = header("x-forwarded-host")
-        .or_else(|| header("host"))
-        .unwrap_or_else(|| "localhost".into());
-    format!("{proto}://{host}/api/{{}}")
-}
 
 /// `POST …/reissue-request` body.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -360,7 +343,7 @@ pub async fn reissue_request(
     _synced: ChainSynced,
     auth: AuthIssuer,
     Path(uuid): Path<String>,
-    headers: HeaderMap,
+    origin: Origin,
     RawBody(body): RawBody,
 ) -> Result<Json<ReissueFile>, ApiError> {
     let (asset, asset_id) = issued_asset(&state, &auth, &uuid).await?;
@@ -394,7 +377,7 @@ pub async fn reissue_request(
     Ok(Json(ReissueFile {
         command: "reissue",
         min_supported_client_script_version: CLIENT_SCRIPT_VERSION,
-        base_url: base_url(&headers),
+        base_url: origin.api_base_url(),
         asset_uuid: uuid,
         asset_id: asset_id.to_string(),
         amount: Amount::from_units(body.amount_to_reissue).to_json(),
@@ -603,7 +586,7 @@ pub async fn burn_request(
     _synced: ChainSynced,
     auth: AuthIssuer,
     Path(uuid): Path<String>,
-    headers: HeaderMap,
+    origin: Origin,
     RawBody(body): RawBody,
 ) -> Result<Json<BurnFile>, ApiError> {
     let (_, asset_id) = issued_asset(&state, &auth, &uuid).await?;
@@ -632,7 +615,7 @@ pub async fn burn_request(
     Ok(Json(BurnFile {
         command: "burn",
         min_supported_client_script_version: CLIENT_SCRIPT_VERSION,
-        base_url: base_url(&headers),
+        base_url: origin.api_base_url(),
         asset_uuid: uuid,
         asset_id: asset_id.to_string(),
         amount: Amount::from_units(body.amount).to_json(),
@@ -790,20 +773,6 @@ pub async fn burns(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base_url_follows_the_request_host() {
-        let mut headers = HeaderMap::new();
-        assert_eq!(base_url(&headers), "http://localhost/api/{}");
-        headers.insert("host", "127.0.0.1:8080".parse().unwrap());
-        assert_eq!(base_url(&headers), "http://127.0.0.1:8080/api/{}");
-        headers.insert("x-forwarded-proto", "https".parse().unwrap());
-        headers.insert(
-            "x-forwarded-host",
-            "amp.example.org, proxy".parse().unwrap(),
-        );
-        assert_eq!(base_url(&headers), "https://amp.example.org/api/{}");
-    }
 
     #[test]
     fn amounts_are_bounded() {

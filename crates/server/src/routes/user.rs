@@ -106,8 +106,10 @@ async fn account_by_username(
 }
 
 /// Exchanges a username and password (of an issuer or a manager) for an API token. Failed
-/// logins are limited per username and per client address (429 with `Retry-After`); a locked
-/// manager cannot log in.
+/// logins are limited per username and per client address (429 with `Retry-After`; each
+/// attempt is reserved before its password is verified); at most
+/// `login_max_concurrent_verifications` passwords are verified at once (503 with `Retry-After`
+/// beyond); a locked manager cannot log in.
 #[utoipa::path(post, path = "/api/user/obtain_token", tag = "user",
     request_body(content(
         (ObtainToken = "application/json"),
@@ -119,6 +121,8 @@ async fn account_by_username(
             (`{\"non_field_errors\": [\"Unable to log in with provided credentials.\"]}`), \
             or a locked manager account"),
         (status = 429, description = "Too many failed logins for this username or address \
+            (`Retry-After` gives the seconds to wait)"),
+        (status = 503, description = "As many logins as allowed are being verified now \
             (`Retry-After` gives the seconds to wait)"),
     ))]
 pub async fn obtain_token(
@@ -136,24 +140,33 @@ pub async fn obtain_token(
     if !blank.is_empty() {
         return Err(ApiError::Fields(blank));
     }
-    let limiter = state.login_limiter();
-    limiter
-        .check(&body.username, address)
+    // A verification permit first (answered at once when none is free, so a flood of logins
+    // queues no memory), then the attempt is reserved atomically: parallel attempts beyond the
+    // limit are refused before any password is verified.
+    let permit = state
+        .login_verifications()
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::LoginsBusy(1))?;
+    let reservation = state
+        .login_limiter()
+        .reserve(&body.username, address)
         .map_err(ApiError::TooManyRequests)?;
     let account = account_by_username(&state, &body.username).await?;
     let stored_hash = account.as_ref().map(|a| a.password_hash().to_string());
     let valid = verify_password_blocking(body.password, stored_hash).await;
+    drop(permit);
     let account = match account {
         Some(account) if valid => account,
+        // the reservation stays a failure
         _ => {
-            limiter.failed(&body.username, address);
             return Err(ApiError::field(
                 FieldError::NON_FIELD,
                 "Unable to log in with provided credentials.",
             ));
         }
     };
-    limiter.succeeded(&body.username);
+    reservation.succeeded();
     let token = match account {
         Account::Issuer(issuer) => {
             let token = issue_token(&state, issuer.id, None).await?;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use amphora_core::Network;
 use amphora_cosigner::key::lwk_network;
 use amphora_cosigner::PlatformKey;
-use amphora_server::config::{RegistrySettings, RegistryTarget};
+use amphora_server::config::{RegistrySettings, RegistryTarget, SecuritySettings};
 use amphora_server::credentials::hash_password;
 use amphora_server::login_limit::LoginLimits;
 use amphora_server::{app, AppState};
@@ -238,6 +238,44 @@ impl TestApp {
         self.state = self.state.clone().with_registry(registry);
         self.router = app(self.state.clone());
         self
+    }
+
+    /// The same app with these security settings (trusted proxies, verification cap, AMP2
+    /// rate limits, outbound policy), changed from the liquidregtest defaults by `change`.
+    pub fn with_security(mut self, change: impl FnOnce(&mut SecuritySettings)) -> TestApp {
+        let mut settings = SecuritySettings::defaults_for(Network::LiquidRegtest);
+        change(&mut settings);
+        self.state = self.state.clone().with_security(settings).unwrap();
+        self.router = app(self.state.clone());
+        self
+    }
+
+    /// Runs `sql` on this app's database over a connection of its own, past the store (to
+    /// check what the database itself allows); the rows it affected.
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64, sqlx::Error> {
+        match &self.postgres_schema {
+            Some((url, schema)) => {
+                let mut conn = sqlx::PgConnection::connect(url).await?;
+                sqlx::query(&format!("SET search_path TO {schema}"))
+                    .execute(&mut conn)
+                    .await?;
+                Ok(sqlx::query(sql).execute(&mut conn).await?.rows_affected())
+            }
+            None => {
+                let url = format!("sqlite:{}", self._dir.path().join("amphora.db").display());
+                let mut conn = sqlx::SqliteConnection::connect(&url).await?;
+                Ok(sqlx::query(sql).execute(&mut conn).await?.rows_affected())
+            }
+        }
+    }
+
+    /// Sends `request` as if it came over TCP from `peer` (as `amphora serve` sees it).
+    pub async fn call_from(&self, peer: &str, mut request: Request<Body>) -> Reply {
+        let peer: std::net::SocketAddr = peer.parse().unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        self.call(request).await
     }
 
     /// The same app connected to an Elements node.

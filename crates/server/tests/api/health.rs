@@ -20,6 +20,8 @@ async fn healthy_without_a_node_configured() {
             "database": {"status": "ok"},
             "node": {"status": "not_configured"},
             "follower": {"status": "not_configured"},
+            "amp2": {"undecodable_requests": 0, "throttled_requests": 0,
+                     "tracked_addresses": 0, "tracked_wallets": 0},
         })
     );
     // Trailing slash and HEAD-free GET only; other methods are 405.

@@ -3,6 +3,7 @@
 
 mod access;
 mod amp2;
+mod amp2_limits;
 mod assets;
 mod assignments;
 mod auth;
@@ -22,5 +23,7 @@ mod registered_users;
 mod registry;
 mod reissue_burn;
 mod reports;
+mod roles;
 mod security;
+mod ssrf;
 mod wire;

@@ -29,6 +29,8 @@ struct Web {
     submitted: Arc<Mutex<Vec<Value>>>,
     /// Status the registry answers POSTs with (201 when unset).
     refuse_with: Arc<Mutex<Option<u16>>>,
+    /// Paths of every request received.
+    requests: Arc<Mutex<Vec<String>>>,
 }
 
 impl Web {
@@ -46,6 +48,7 @@ impl Web {
     }
 
     fn answer(&self, method: Method, path: &str, body: &[u8]) -> (StatusCode, String) {
+        self.requests.lock().unwrap().push(path.to_string());
         if method == Method::POST && path == "/registry/" {
             if let Some(code) = *self.refuse_with.lock().unwrap() {
                 return (
@@ -149,7 +152,11 @@ async fn registration_checks_the_domain_proof_and_registers_the_committed_contra
     let reply = app.get(&register, &token).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{:?}", reply.body);
     let error = reply.body["Error"].as_str().unwrap();
-    assert!(error.contains("HTTP 404"), "{error}");
+    assert!(error.contains("no such file was served"), "{error}");
+    assert!(
+        !error.contains("404"),
+        "the remote status is not echoed: {error}"
+    );
     assert!(
         error.contains(&format!(
             "Authorize linking the domain name example.com to the Liquid asset {asset_id}"
@@ -387,4 +394,87 @@ async fn authorization_without_a_node_is_503() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
+}
+
+/// With `allow_private_outbound` off, the domain proof is not read from a loopback address,
+/// whether the URL names it literally or by a name that resolves to it when connecting.
+#[tokio::test]
+async fn domain_proofs_are_never_read_from_private_addresses() {
+    let chain = Chain::start().await;
+    let (web, addr) = Web::start().await;
+    for base in [
+        format!("http://{addr}/{{domain}}"),
+        format!("http://localhost:{}/{{domain}}", addr.port()),
+    ] {
+        let app = TestApp::new()
+            .await
+            .with_node(chain.rpc.clone())
+            .with_registry(RegistrySettings {
+                target: RegistryTarget::Own,
+                proof_base_url: base.clone(),
+            })
+            .with_security(|s| s.outbound.allow_private = false);
+        let token = app.issuer("issuer").await;
+        let (uuid, asset_id, _, _) = chain.issue(&app, &token, "PRIV").await;
+        web.serve_proof(
+            "example.com",
+            &asset_id,
+            &amphora_server::routes::registry::proof_text("example.com", &asset_id),
+        );
+        let reply = app
+            .get(&format!("/api/assets/{uuid}/register"), &token)
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{base}: {:?}",
+            reply.body
+        );
+        let error = reply.body["Error"].as_str().unwrap();
+        assert!(error.contains("non-public"), "{base}: {error}");
+        let details = app.get(&format!("/api/assets/{uuid}"), &token).await;
+        assert_eq!(details.body["is_registered"], false);
+    }
+    assert!(
+        web.requests.lock().unwrap().is_empty(),
+        "the server was reached"
+    );
+}
+
+/// Domain proofs follow redirects only to https:// targets (here: a redirect to plain http on
+/// loopback, allowed as a target in the sandbox but not as a redirect).
+#[tokio::test]
+async fn domain_proof_redirects_lead_only_to_https() {
+    let chain = Chain::start().await;
+    let (web, addr) = Web::start().await;
+    let redirector = axum::Router::new().fallback(move |uri: Uri| async move {
+        (
+            StatusCode::FOUND,
+            [("location", format!("http://{addr}{}", uri.path()))],
+        )
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hop = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, redirector).await.unwrap() });
+    let app = TestApp::new()
+        .await
+        .with_node(chain.rpc.clone())
+        .with_registry(settings(hop, RegistryTarget::Own));
+    let token = app.issuer("issuer").await;
+    let (uuid, asset_id, _, _) = chain.issue(&app, &token, "REDIR").await;
+    web.serve_proof(
+        "example.com",
+        &asset_id,
+        &amphora_server::routes::registry::proof_text("example.com", &asset_id),
+    );
+    let reply = app
+        .get(&format!("/api/assets/{uuid}/register"), &token)
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{:?}", reply.body);
+    let error = reply.body["Error"].as_str().unwrap();
+    assert!(error.contains("redirected"), "{error}");
+    assert!(
+        web.requests.lock().unwrap().is_empty(),
+        "the redirect was followed"
+    );
 }

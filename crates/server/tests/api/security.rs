@@ -170,3 +170,125 @@ async fn zero_login_limits_are_refused_at_start() {
         assert!(err.to_string().contains("login_max_failures"), "{err}");
     }
 }
+
+/// 50 wrong-password logins at once for one username: the attempts are reserved before the
+/// password is verified, so at most `max_failures` are verified (each verified one answers
+/// 400); the rest are refused at once (429, or 503 while the verification slots are busy).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_password_logins_verify_no_more_than_the_limit() {
+    let app = TestApp::with_limits(
+        Duration::from_secs(3600),
+        LoginLimits {
+            max_failures: 5,
+            window: Duration::from_secs(600),
+        },
+    )
+    .await
+    .with_security(|s| s.login_max_concurrent_verifications = 50);
+    app.issuer("alice").await;
+    let mut logins = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let router = app.router.clone();
+        logins.spawn(async move {
+            use tower::ServiceExt;
+            let request = Request::builder()
+                .method(Method::POST)
+                .uri("/api/user/obtain_token")
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    json!({"username": "alice", "password": "wrong password"}).to_string(),
+                ))
+                .unwrap();
+            router.oneshot(request).await.unwrap().status()
+        });
+    }
+    let mut verified = 0;
+    while let Some(status) = logins.join_next().await {
+        match status.unwrap() {
+            StatusCode::BAD_REQUEST => verified += 1,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {}
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!((1..=5).contains(&verified), "{verified} passwords verified");
+    // the username is locked out now, right password or not
+    assert_eq!(
+        app.login("alice", PASSWORD).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn logins_beyond_the_verification_cap_are_answered_at_once() {
+    let app = limited_app()
+        .await
+        .with_security(|s| s.login_max_concurrent_verifications = 2);
+    app.issuer("alice").await;
+    // every verification slot is taken (as by two slow verifications in flight)
+    let busy = app
+        .state
+        .login_verifications()
+        .clone()
+        .acquire_many_owned(2)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let reply = app.login("alice", PASSWORD).await;
+    assert!(started.elapsed() < Duration::from_secs(2), "not queued");
+    assert_eq!(
+        reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{:?}",
+        reply.body
+    );
+    assert_eq!(reply.headers["retry-after"], "1");
+    assert!(reply.body["detail"].as_str().unwrap().contains("Try again"));
+    drop(busy);
+    // a refused attempt was not counted as a failure
+    for _ in 0..2 {
+        app.login("alice", "wrong password").await;
+    }
+    assert_eq!(app.login("alice", PASSWORD).await.status, StatusCode::OK);
+}
+
+async fn login_via(app: &TestApp, peer: &str, forwarded_for: &str, username: &str) -> Reply {
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/user/obtain_token")
+        .header("content-type", "application/json")
+        .header("x-forwarded-for", forwarded_for)
+        .body(Body::from(
+            json!({"username": username, "password": "wrong password"}).to_string(),
+        ))
+        .unwrap();
+    app.call_from(peer, request).await
+}
+
+#[tokio::test]
+async fn forwarded_client_addresses_are_believed_only_from_trusted_proxies() {
+    let app = limited_app().await.with_security(|s| {
+        s.trusted_proxies =
+            amphora_server::forwarded::TrustedProxies::parse(&["10.0.0.0/8"]).unwrap()
+    });
+    // Behind the trusted proxy, each client has its own failures...
+    for name in ["a", "b", "c"] {
+        let reply = login_via(&app, "10.0.0.1:4000", "192.0.2.1", name).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    }
+    let reply = login_via(&app, "10.0.0.2:4000", "192.0.2.1", "d").await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    // ...so another client behind the same proxy is not locked out by the first one,
+    let reply = login_via(&app, "10.0.0.1:4000", "192.0.2.2", "d").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    // and a forged entry left of the proxy's does not hide the real client.
+    let reply = login_via(&app, "10.0.0.1:4000", "198.51.100.7, 192.0.2.1", "e").await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    // An untrusted peer cannot dodge its limit by inventing X-Forwarded-For values.
+    for (i, name) in ["f", "g", "h"].iter().enumerate() {
+        let spoofed = format!("203.0.113.{i}");
+        let reply = login_via(&app, "192.0.2.9:4000", &spoofed, name).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    }
+    let reply = login_via(&app, "192.0.2.9:4000", "203.0.113.99", "i").await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+}

@@ -267,7 +267,7 @@ async fn registered_users_crud(store: Store) {
     assert!(matches!(err, StoreError::NotFound));
     // Bob's GAID is free again
     store
-        .add_registered_user_gaid(issuer.id, acme.id, GAID_A)
+        .add_registered_user_gaid(issuer.id, acme.id, GAID_A, None)
         .await
         .unwrap();
 }
@@ -280,29 +280,29 @@ async fn registered_user_gaids(store: Store) {
         .await
         .unwrap();
     let user = store
-        .add_registered_user_gaid(issuer.id, user.id, GAID_A)
+        .add_registered_user_gaid(issuer.id, user.id, GAID_A, None)
         .await
         .unwrap();
     assert_eq!(user.default_gaid.as_deref(), Some(GAID_A));
     let user = store
-        .add_registered_user_gaid(issuer.id, user.id, GAID_B)
+        .add_registered_user_gaid(issuer.id, user.id, GAID_B, None)
         .await
         .unwrap();
     assert_eq!(user.gaids, [GAID_A, GAID_B]);
     assert_eq!(user.default_gaid.as_deref(), Some(GAID_A));
     // adding again changes nothing
     let same = store
-        .add_registered_user_gaid(issuer.id, user.id, GAID_B)
+        .add_registered_user_gaid(issuer.id, user.id, GAID_B, None)
         .await
         .unwrap();
     assert_eq!(same, user);
     let user = store
-        .set_default_gaid(issuer.id, user.id, GAID_B)
+        .set_default_gaid(issuer.id, user.id, GAID_B, None)
         .await
         .unwrap();
     assert_eq!(user.default_gaid.as_deref(), Some(GAID_B));
     let err = store
-        .set_default_gaid(issuer.id, user.id, "GAother")
+        .set_default_gaid(issuer.id, user.id, "GAother", None)
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
@@ -316,12 +316,12 @@ async fn registered_user_gaids(store: Store) {
         .await
         .unwrap();
     let err = store
-        .add_registered_user_gaid(issuer.id, other.id, GAID_A)
+        .add_registered_user_gaid(issuer.id, other.id, GAID_A, None)
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
     let err = store
-        .add_registered_user_gaid(issuer.id, 9999, GAID_A)
+        .add_registered_user_gaid(issuer.id, 9999, GAID_A, None)
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound));
@@ -445,7 +445,7 @@ async fn issuers_are_isolated(store: Store) {
     assert!(not_found(store.delete_registered_user(b.id, user.id).await));
     assert!(not_found(
         store
-            .add_registered_user_gaid(b.id, user.id, GAID_B)
+            .add_registered_user_gaid(b.id, user.id, GAID_B, None)
             .await
             .map(|_| ())
     ));
