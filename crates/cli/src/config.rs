@@ -341,6 +341,26 @@ mod tests {
         let config = args.resolve_with_env(environment).unwrap();
         assert_eq!(config.trusted_proxies, ["192.0.2.1"]);
         assert_eq!(config.allow_private_outbound, Some(false));
+
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: ConfigArgs,
+        }
+        use clap::Parser;
+        let cli = Cli::try_parse_from([
+            "amphora",
+            "--trusted-proxies",
+            "10.0.0.0/8,::1",
+            "--allow-private-outbound",
+            "false",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.args.trusted_proxies.as_deref(),
+            Some(&["10.0.0.0/8".to_string(), "::1".to_string()][..])
+        );
+        assert_eq!(cli.args.allow_private_outbound, Some(false));
     }
 
     #[test]
