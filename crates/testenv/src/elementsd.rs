@@ -78,6 +78,10 @@ impl Elementsd {
                     "-fallbackfee=0.00000100",
                     "-rpcthreads=16",
                     "-rpcworkqueue=64",
+                    // A legacy wallet derives its whole keypool at `createwallet`: 1,000 keys
+                    // (the default) take 2 s per wallet, 20 take 0.2 s; the pool still tops up
+                    // as addresses are handed out.
+                    "-keypool=20",
                 ])
                 .arg(format!("-txindex={}", u8::from(options.txindex)))
                 .arg(format!("-initialfreecoins={INITIAL_FREE_COINS}"))
