@@ -415,7 +415,7 @@ async fn domain_proofs_are_never_read_from_private_addresses() {
             })
             .with_security(|s| s.outbound.allow_private = false);
         let token = app.issuer("issuer").await;
-        let (uuid, asset_id, _, _) = chain.issue(&app, &token, "PRIV").await;
+        let (uuid, asset_id, _, _) = issue(&chain, &app, &token, "PRIV").await;
         web.serve_proof(
             "example.com",
             &asset_id,
@@ -461,7 +461,7 @@ async fn domain_proof_redirects_lead_only_to_https() {
         .with_node(chain.rpc.clone())
         .with_registry(settings(hop, RegistryTarget::Own));
     let token = app.issuer("issuer").await;
-    let (uuid, asset_id, _, _) = chain.issue(&app, &token, "REDIR").await;
+    let (uuid, asset_id, _, _) = issue(&chain, &app, &token, "REDIR").await;
     web.serve_proof(
         "example.com",
         &asset_id,
