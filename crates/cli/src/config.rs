@@ -56,6 +56,7 @@ const ENV_KEYS: &[(&str, &str, Kind)] = &[
     ("registry_proof_base_url", "registry.proof_base_url", Text),
     ("authorizer_timeout_ms", "authorizer_timeout_ms", Parsed),
     ("trusted_proxies", "trusted_proxies", List),
+    ("public_url", "public_url", Text),
     (
         "login_max_concurrent_verifications",
         "login_max_concurrent_verifications",
@@ -111,6 +112,10 @@ pub struct ConfigArgs {
     /// [default: none].
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub trusted_proxies: Option<Vec<String>>,
+    /// The platform's public root URL, written into confirm files as `<URL>/api/{}`
+    /// [default: the request's origin].
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
     /// Let issuer authorization endpoints and domain proofs be fetched from loopback, private
     /// and link-local addresses [default: true on liquidregtest, false otherwise].
     #[arg(long, value_name = "BOOL")]
@@ -193,6 +198,9 @@ impl ConfigArgs {
         }
         if let Some(proxies) = &self.trusted_proxies {
             figment = figment.merge(Serialized::default("trusted_proxies", proxies));
+        }
+        if let Some(url) = &self.public_url {
+            figment = figment.merge(Serialized::default("public_url", url));
         }
         if let Some(allow) = self.allow_private_outbound {
             figment = figment.merge(Serialized::default("allow_private_outbound", allow));
@@ -317,8 +325,17 @@ mod tests {
             ("AMPHORA_AMP2_ADDRESS_BURST", "7"),
             ("AMPHORA_AMP2_WALLET_PER_MINUTE", "9"),
             ("AMPHORA_ALLOW_PRIVATE_OUTBOUND", "true"),
+            ("AMPHORA_PUBLIC_URL", "https://amp.example.com/"),
         ]);
         let config = args.resolve_with_env(environment.clone()).unwrap();
+        assert_eq!(
+            config.public_url.as_deref(),
+            Some("https://amp.example.com/")
+        );
+        assert_eq!(
+            config.security_settings().unwrap().public_url.as_deref(),
+            Some("https://amp.example.com")
+        );
         assert_eq!(config.trusted_proxies, ["10.1.0.0/16", "::1"]);
         assert_eq!(config.login_max_concurrent_verifications, 2);
         assert_eq!(
@@ -336,9 +353,13 @@ mod tests {
         let args = ConfigArgs {
             trusted_proxies: Some(vec!["192.0.2.1".into()]),
             allow_private_outbound: Some(false),
+            public_url: Some("ftp://nowhere".into()),
             ..args
         };
         let config = args.resolve_with_env(environment).unwrap();
+        assert_eq!(config.public_url.as_deref(), Some("ftp://nowhere"));
+        let refused = config.security_settings().unwrap_err();
+        assert!(refused.contains("public_url"), "{refused}");
         assert_eq!(config.trusted_proxies, ["192.0.2.1"]);
         assert_eq!(config.allow_private_outbound, Some(false));
 

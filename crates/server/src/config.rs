@@ -55,6 +55,10 @@ pub struct Config {
     /// Proxies (IP addresses or CIDR networks) whose `X-Forwarded-For`, `X-Forwarded-Proto`
     /// and `X-Forwarded-Host` are believed; from any other peer they are ignored.
     pub trusted_proxies: Vec<String>,
+    /// The platform's public root URL (`https://amp.example.com`, optionally with a path
+    /// prefix): the confirm files' `base_url` is `<public_url>/api/{}` whatever the request's
+    /// `Host` or forwarding headers say. Without it the request's origin is used.
+    pub public_url: Option<String>,
     /// Password verifications (argon2) running at once; a login beyond them is answered 503
     /// with `Retry-After` at once instead of waiting.
     pub login_max_concurrent_verifications: usize,
@@ -77,6 +81,8 @@ pub struct Config {
 pub struct SecuritySettings {
     /// Whose forwarding headers are believed.
     pub trusted_proxies: crate::forwarded::TrustedProxies,
+    /// The configured public root URL, checked, without a trailing slash.
+    pub public_url: Option<String>,
     /// Password verifications running at once (at least 1).
     pub login_max_concurrent_verifications: usize,
     /// Rate limits of the anonymous AMP2 endpoints.
@@ -94,6 +100,7 @@ impl SecuritySettings {
     pub fn defaults_for(network: Network) -> Self {
         SecuritySettings {
             trusted_proxies: Default::default(),
+            public_url: None,
             login_max_concurrent_verifications: DEFAULT_LOGIN_VERIFICATIONS,
             amp2_limits: Default::default(),
             outbound: crate::outbound::OutboundPolicy {
@@ -254,6 +261,7 @@ impl Default for Config {
             registry: RegistryConfig::default(),
             authorizer_timeout_ms: 5_000,
             trusted_proxies: Vec::new(),
+            public_url: None,
             login_max_concurrent_verifications: DEFAULT_LOGIN_VERIFICATIONS,
             amp2_address_per_minute: 300,
             amp2_address_burst: 100,
@@ -292,6 +300,11 @@ impl Config {
     pub fn security_settings(&self) -> Result<SecuritySettings, String> {
         use crate::rate_limit::{Amp2Limiter, Amp2Limits, Rate};
         let trusted_proxies = crate::forwarded::TrustedProxies::parse(&self.trusted_proxies)?;
+        let public_url = self
+            .public_url
+            .as_deref()
+            .map(crate::forwarded::check_public_url)
+            .transpose()?;
         if self.login_max_concurrent_verifications == 0 {
             return Err("login_max_concurrent_verifications must be at least 1".into());
         }
@@ -309,6 +322,7 @@ impl Config {
         let defaults = SecuritySettings::defaults_for(self.network);
         Ok(SecuritySettings {
             trusted_proxies,
+            public_url,
             login_max_concurrent_verifications: self.login_max_concurrent_verifications,
             amp2_limits,
             outbound: crate::outbound::OutboundPolicy {

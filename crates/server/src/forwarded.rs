@@ -63,6 +63,8 @@ pub struct Origin {
     pub scheme: String,
     /// The host the client addressed (`Host`, or `X-Forwarded-Host` from a trusted proxy).
     pub host: String,
+    /// The configured `public_url`, which overrides `scheme` and `host` in the API root.
+    pub public_url: Option<String>,
 }
 
 impl Origin {
@@ -95,12 +97,17 @@ impl Origin {
             client,
             scheme,
             host,
+            public_url: None,
         }
     }
 
-    /// The API root as the confirm files give it: a format string ending in `/{}`.
+    /// The API root as the confirm files give it: a format string ending in `/{}`, under the
+    /// configured `public_url` when there is one.
     pub fn api_base_url(&self) -> String {
-        format!("{}://{}/api/{{}}", self.scheme, self.host)
+        match &self.public_url {
+            Some(root) => format!("{root}/api/{{}}"),
+            None => format!("{}://{}/api/{{}}", self.scheme, self.host),
+        }
     }
 }
 
@@ -157,7 +164,27 @@ pub fn origin_of(parts: &Parts, state: &AppState) -> Origin {
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| canonical(info.0.ip()));
-    Origin::read(peer, &parts.headers, state.trusted_proxies())
+    Origin {
+        public_url: state.public_url().map(str::to_owned),
+        ..Origin::read(peer, &parts.headers, state.trusted_proxies())
+    }
+}
+
+/// Checks a `public_url` setting: an absolute `http` or `https` URL with a host and no query
+/// or fragment; returned without its trailing slash.
+pub fn check_public_url(text: &str) -> Result<String, String> {
+    let url = reqwest::Url::parse(text).map_err(|e| format!("public_url {text:?}: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!(
+            "public_url {text:?} must be an http(s) URL with a host"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(format!(
+            "public_url {text:?} must have no credentials, query or fragment"
+        ));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 #[cfg(test)]

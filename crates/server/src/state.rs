@@ -127,6 +127,11 @@ impl AppState {
         &self.security.settings.trusted_proxies
     }
 
+    /// The configured public root URL of the platform (see `Config::public_url`).
+    pub fn public_url(&self) -> Option<&str> {
+        self.security.settings.public_url.as_deref()
+    }
+
     /// The permits of password verifications (see `login_max_concurrent_verifications`).
     pub fn login_verifications(&self) -> &Arc<tokio::sync::Semaphore> {
         &self.security.verifications

@@ -236,3 +236,97 @@ async fn a_user_removed_from_a_required_category_is_refused() {
         .await;
     assert_eq!(list.body, json!([]));
 }
+
+/// The confirm file's `base_url` from a peer with these headers.
+async fn base_url_via(
+    app: &crate::common::TestApp,
+    token: &str,
+    asset: &str,
+    peer: &str,
+    headers: &[(&str, &str)],
+) -> String {
+    use axum::body::Body;
+    use axum::http::{Method, Request};
+    let mut request = Request::builder()
+        .method(Method::GET)
+        .uri(format!("/api/assets/{asset}/distributions/create/"))
+        .header("authorization", format!("token {token}"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let reply = app
+        .call_from(peer, request.body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    let distribution = reply.body["distribution_uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cancel = app
+        .delete(
+            &format!("/api/assets/{asset}/distributions/{distribution}/cancel"),
+            token,
+        )
+        .await;
+    assert_eq!(cancel.status, StatusCode::OK, "{:?}", cancel.body);
+    reply.body["base_url"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn confirm_files_name_the_public_url_or_the_origin_as_trusted_proxies_tell_it() {
+    let s = setup(2).await;
+    let created = s
+        .app
+        .post(
+            &format!("/api/assets/{}/assignments/create", s.asset),
+            &s.token,
+            &create_body(s.user, 100, true),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{:?}", created.body);
+    let forwarded = [
+        ("host", "internal:8080"),
+        ("x-forwarded-proto", "https"),
+        ("x-forwarded-host", "client-facing.example"),
+    ];
+    let app = s.app.with_security(|settings| {
+        settings.trusted_proxies =
+            amphora_server::forwarded::TrustedProxies::parse(&["10.0.0.0/8"]).unwrap()
+    });
+    // An untrusted peer's forwarding headers are ignored: its Host is used.
+    let url = base_url_via(&app, &s.token, &s.asset, "192.0.2.9:4000", &forwarded).await;
+    assert_eq!(url, "http://internal:8080/api/{}");
+    // Behind a trusted proxy, the client's scheme and host.
+    let url = base_url_via(&app, &s.token, &s.asset, "10.0.0.1:4000", &forwarded).await;
+    assert_eq!(url, "https://client-facing.example/api/{}");
+    // A configured public_url wins over both.
+    let app = app.with_security(|settings| {
+        settings.trusted_proxies =
+            amphora_server::forwarded::TrustedProxies::parse(&["10.0.0.0/8"]).unwrap();
+        settings.public_url = Some(
+            amphora_server::forwarded::check_public_url("https://amp.example.com/amphora/")
+                .unwrap(),
+        );
+    });
+    for peer in ["192.0.2.9:4000", "10.0.0.1:4000"] {
+        let url = base_url_via(&app, &s.token, &s.asset, peer, &forwarded).await;
+        assert_eq!(url, "https://amp.example.com/amphora/api/{}");
+    }
+}
+
+#[test]
+fn public_url_must_be_a_plain_http_url() {
+    use amphora_server::forwarded::check_public_url;
+    assert_eq!(
+        check_public_url("https://amp.example.com").unwrap(),
+        "https://amp.example.com"
+    );
+    for bad in [
+        "amp.example.com",
+        "ftp://amp.example.com",
+        "https://amp.example.com/?x=1",
+        "https://user:pw@amp.example.com",
+    ] {
+        assert!(check_public_url(bad).is_err(), "{bad}");
+    }
+}
