@@ -20,4 +20,5 @@ mod registry;
 mod reissue_burn;
 mod reports;
 mod security;
+mod user_categories;
 mod wire;
