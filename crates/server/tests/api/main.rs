@@ -8,6 +8,7 @@ mod assignments;
 mod auth;
 mod categories;
 mod common;
+mod contract;
 mod cosign;
 mod distributions;
 mod follower;
