@@ -10,6 +10,7 @@
 //! end to end against both nodes in `crates/cli/tests/cli` (tutorial, distribute).
 
 mod amp_rust;
+mod chain;
 
 use amphora_store::{
     BlockUpdate, CompletedBy, IndexedBlock, IndexedTx, NewAssetOutput, OutputOwner, OutputSpend,

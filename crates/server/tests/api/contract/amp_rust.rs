@@ -271,3 +271,28 @@ pub struct DistributionResponse {
     pub map_address_asset: std::collections::HashMap<String, String>,
     pub asset_id: String,
 }
+
+#[derive(Debug, Deserialize, Serialize)]
+pub struct IssuanceResponse {
+    pub name: String,
+    pub amount: i64,
+    pub destination_address: String,
+    pub domain: String,
+    pub ticker: String,
+    pub pubkey: String,
+    pub is_confidential: bool,
+    pub is_reissuable: bool,
+    pub reissuance_amount: i64,
+    pub reissuance_address: String,
+    pub asset_id: String,
+    pub reissuance_token_id: Option<String>,
+    pub asset_uuid: String,
+    pub txid: String,
+    pub vin: i64,
+    pub asset_vout: i64,
+    pub reissuance_vout: Option<i64>,
+    pub issuer_authorization_endpoint: Option<String>,
+    pub transfer_restricted: bool,
+    pub issuance_assetblinder: String,
+    pub issuance_tokenblinder: Option<String>,
+}
