@@ -165,4 +165,15 @@ async fn validate_gaid_reads_the_query_or_a_body() {
     }
     let reply = app.send(Method::GET, path, None, None).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    // A posted validation is a read: the audit log of writes does not record it.
+    let audit = app.get("/api/audit", &issuer).await;
+    assert_eq!(audit.status, StatusCode::OK, "{:?}", audit.body);
+    let routes: Vec<&str> = audit.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["route"].as_str().unwrap())
+        .collect();
+    assert!(!routes.contains(&path), "{routes:?}");
+    assert!(routes.contains(&"/api/managers/create"), "{routes:?}");
 }
