@@ -107,6 +107,21 @@ pub enum ConfirmError {
         /// What is wrong.
         reason: String,
     },
+    /// The file is not a confirm file at all (an error answer or a web page saved by mistake,
+    /// or any other JSON), so neither its version nor its command means anything.
+    #[error(
+        "{} is not a confirm file: it is {what}. Pass the file the platform answered to the \
+         {command} request (a JSON object with \"command\": \"{command}\" and \
+         \"min_supported_client_script_version\")", path.display()
+    )]
+    NotAConfirmFile {
+        /// The file.
+        path: PathBuf,
+        /// The sub-command.
+        command: &'static str,
+        /// What the file is instead.
+        what: String,
+    },
     /// `min_supported_client_script_version` does not allow this client.
     #[error("client script version ({client:06}) not supported (min: {min:06}): {advice}")]
     ClientVersion {

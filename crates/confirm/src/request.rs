@@ -117,11 +117,30 @@ pub fn parse<T: serde::de::DeserializeOwned>(
         command,
         reason,
     };
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| invalid(format!("not JSON ({e})")))?;
-    let object = value
-        .as_object()
-        .ok_or_else(|| invalid("not a JSON object".into()))?;
+    let not_confirm = |what: String| ConfirmError::NotAConfirmFile {
+        path: PathBuf::from(path),
+        command,
+        what,
+    };
+    let value: Value = match serde_json::from_str(text) {
+        Ok(value) => value,
+        Err(e) if looks_like_html(text) => {
+            return Err(not_confirm(format!("an HTML page, not JSON ({e})")))
+        }
+        Err(e) if text.trim().is_empty() => return Err(not_confirm(format!("empty ({e})"))),
+        Err(e) => return Err(invalid(format!("not JSON ({e})"))),
+    };
+    let Some(object) = value.as_object() else {
+        return Err(not_confirm(format!(
+            "a JSON {}, not an object",
+            json_kind(&value)
+        )));
+    };
+    if !object.contains_key("command")
+        && !object.contains_key("min_supported_client_script_version")
+    {
+        return Err(not_confirm(what_object_is(object)));
+    }
     check_client_version(object.get("min_supported_client_script_version"), &invalid)?;
     match object.get("command") {
         Some(Value::String(found)) if found == command => {}
@@ -138,6 +157,40 @@ pub fn parse<T: serde::de::DeserializeOwned>(
     let common: Common = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
     let body: T = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
     Ok(Request { common, body })
+}
+
+/// Whether `text` starts like an HTML (or XML) document.
+fn looks_like_html(text: &str) -> bool {
+    text.trim_start().starts_with('<')
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Names a JSON object that has none of a confirm file's keys: an error answer of the API
+/// (`{"Error": …}`, `{"detail": …}`, `{"error": …}`, DRF field lists) or some other object.
+fn what_object_is(object: &serde_json::Map<String, Value>) -> String {
+    for key in ["Error", "detail", "error"] {
+        if let Some(message) = object.get(key) {
+            let message = message
+                .as_str()
+                .map_or_else(|| message.to_string(), str::to_string);
+            return format!("an error answer of the platform ({key}: {message:?})");
+        }
+    }
+    let keys: Vec<&str> = object.keys().map(String::as_str).take(5).collect();
+    if !keys.is_empty() && object.values().all(Value::is_array) {
+        return format!("an error answer of the platform (invalid fields: {keys:?})");
+    }
+    format!("a JSON object with the keys {keys:?}, none of a confirm file's")
 }
 
 /// The official script refuses files whose `min_supported_client_script_version` is below its
@@ -402,14 +455,53 @@ mod tests {
             ConfirmError::WrongCommand { .. }
         ));
         for bad in [
-            "",
-            "[]",
             "{\"command\":1,\"min_supported_client_script_version\":2}",
+            "{\"min_supported_client_script_version\":2,",
         ] {
             assert!(matches!(
                 parse_distribute(bad).unwrap_err(),
                 ConfirmError::InvalidFile { .. }
             ));
+        }
+    }
+
+    /// Files that are no confirm file at all (an API error answer saved by mistake, a web
+    /// page, other JSON) are reported as such, not as a protocol-version mismatch.
+    #[test]
+    fn a_file_that_is_no_confirm_file_is_named_for_what_it_is() {
+        for (text, expected) in [
+            (
+                r#"{"Error": "No assignments to distribute."}"#,
+                r#"an error answer of the platform (Error: "No assignments to distribute.")"#,
+            ),
+            (
+                r#"{"detail": "Invalid token."}"#,
+                r#"an error answer of the platform (detail: "Invalid token.")"#,
+            ),
+            (
+                r#"{"amount": ["A valid integer is required."]}"#,
+                "an error answer of the platform (invalid fields: [\"amount\"])",
+            ),
+            (
+                "<!DOCTYPE html>\n<html><body>502 Bad Gateway</body></html>",
+                "an HTML page",
+            ),
+            ("", "empty"),
+            ("[1, 2]", "a JSON array, not an object"),
+            (r#"{"asset_uuid": "u1"}"#, "none of a confirm file's"),
+        ] {
+            let err = parse_distribute(text).unwrap_err();
+            assert!(
+                matches!(err, ConfirmError::NotAConfirmFile { .. }),
+                "{text}: {err:?}"
+            );
+            let message = err.to_string();
+            assert!(message.contains(expected), "{text}: {message}");
+            assert!(
+                message.contains("d.json is not a confirm file"),
+                "{message}"
+            );
+            assert!(!message.contains("version ("), "{message}");
         }
     }
 

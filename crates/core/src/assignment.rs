@@ -1,12 +1,14 @@
 //! Assignments and distributions: the pure rules (reference §2.9, §2.10, §3.1).
 //!
 //! An assignment allocates an amount of an asset to a registered user. It may be created when
-//! the asset's issuance has [`MIN_ISSUANCE_CONFIRMATIONS`], the user has a GAID, the user holds
-//! every category a transfer-restricted asset requires, the user has no other ready,
-//! undistributed assignment of the asset (when this one is ready), and the amounts assigned but
-//! not yet distributed stay within the treasury's confirmed balance. A distribution pays every
-//! ready, unlocked, vested assignment; it is split into batches of at most
-//! [`MAX_OUTPUTS_PER_TX`] recipients, one transaction each.
+//! the asset's issuance has [`MIN_ISSUANCE_CONFIRMATIONS`], the user holds every category a
+//! transfer-restricted asset requires, the user has no other ready, undistributed assignment of
+//! the asset (when this one is ready), and the amounts assigned but not yet distributed stay
+//! within the treasury's confirmed balance. The user need not have a wallet (GAID) yet: as the
+//! seed says, "assignment does not require that registered users have a wallet registered but,
+//! without it, any subsequent distribution cannot begin" ([`check_recipients_have_gaid`]). A
+//! distribution pays every ready, unlocked, vested assignment; it is split into batches of at
+//! most [`MAX_OUTPUTS_PER_TX`] recipients, one transaction each.
 
 use std::fmt;
 
@@ -38,10 +40,11 @@ pub enum AssignmentRuleError {
         /// Confirmations it has now.
         confirmations: i64,
     },
-    /// The registered user has no GAID to be paid to.
-    NoGaid {
-        /// The user.
-        registered_user: i64,
+    /// Registered users with ready assignments have no GAID to be paid to, so the
+    /// distribution cannot begin.
+    RecipientsWithoutGaid {
+        /// The users, ascending, without duplicates.
+        registered_users: Vec<i64>,
     },
     /// The user lacks categories the transfer-restricted asset requires.
     MissingCategories {
@@ -74,9 +77,12 @@ impl fmt::Display for AssignmentRuleError {
                 "The asset's issuance has {confirmations} confirmation(s); assignments need at \
                  least {MIN_ISSUANCE_CONFIRMATIONS}."
             ),
-            AssignmentRuleError::NoGaid { registered_user } => write!(
+            AssignmentRuleError::RecipientsWithoutGaid { registered_users } => write!(
                 f,
-                "Registered user {registered_user} has no GAID to receive the asset."
+                "The distribution cannot begin: registered user(s) {registered_users:?} have \
+                 assignments ready for distribution but no GAID (no registered wallet) to be \
+                 paid to. Add a GAID to each of them, or lock their assignments to distribute \
+                 the rest."
             ),
             AssignmentRuleError::MissingCategories {
                 registered_user,
@@ -159,8 +165,6 @@ pub fn validate_assignment(
 pub struct AssignmentContext {
     /// Confirmations of the asset's issuance (0 when unconfirmed or unknown).
     pub issuance_confirmations: i64,
-    /// The user's default GAID.
-    pub user_gaid: Option<String>,
     /// Whether the asset is transfer-restricted.
     pub transfer_restricted: bool,
     /// Categories the asset requires.
@@ -183,11 +187,6 @@ pub fn check_assignment(
     if ctx.issuance_confirmations < MIN_ISSUANCE_CONFIRMATIONS {
         return Err(AssignmentRuleError::IssuanceNotConfirmed {
             confirmations: ctx.issuance_confirmations.max(0),
-        });
-    }
-    if ctx.user_gaid.is_none() {
-        return Err(AssignmentRuleError::NoGaid {
-            registered_user: input.registered_user,
         });
     }
     if ctx.transfer_restricted {
@@ -218,6 +217,32 @@ pub fn check_assignment(
         });
     }
     Ok(())
+}
+
+/// Checks that every recipient of a distribution has a GAID: `recipients` are the registered
+/// users of the ready assignments with their default GAIDs. Gives the GAIDs in order, or
+/// refuses naming every user without one, so the issuer can fix them all (or lock their
+/// assignments) in one go.
+pub fn check_recipients_have_gaid<'a>(
+    recipients: impl IntoIterator<Item = (i64, Option<&'a str>)>,
+) -> Result<Vec<&'a str>, AssignmentRuleError> {
+    let mut gaids = Vec::new();
+    let mut missing = std::collections::BTreeSet::new();
+    for (user, gaid) in recipients {
+        match gaid {
+            Some(gaid) => gaids.push(gaid),
+            None => {
+                missing.insert(user);
+            }
+        }
+    }
+    if missing.is_empty() {
+        Ok(gaids)
+    } else {
+        Err(AssignmentRuleError::RecipientsWithoutGaid {
+            registered_users: missing.into_iter().collect(),
+        })
+    }
 }
 
 /// The vesting time as a date, `None` when out of range.
@@ -297,7 +322,6 @@ mod tests {
     fn ctx() -> AssignmentContext {
         AssignmentContext {
             issuance_confirmations: 2,
-            user_gaid: Some("GA2x".into()),
             transfer_restricted: true,
             required_categories: vec![1, 2],
             user_categories: vec![1, 2, 3],
@@ -344,12 +368,6 @@ mod tests {
             Err(AssignmentRuleError::IssuanceNotConfirmed { confirmations: 1 })
         );
         let mut c = ctx();
-        c.user_gaid = None;
-        assert!(matches!(
-            check_assignment(&input(1, true), &c),
-            Err(AssignmentRuleError::NoGaid { registered_user: 7 })
-        ));
-        let mut c = ctx();
         c.user_categories = vec![2];
         assert_eq!(
             check_assignment(&input(1, true), &c),
@@ -369,6 +387,24 @@ mod tests {
         assert!(check_assignment(&input(1, false), &c).is_ok());
         let err = check_assignment(&input(61, true), &ctx()).unwrap_err();
         assert!(err.to_string().starts_with("insufficient confirmed funds"));
+    }
+
+    #[test]
+    fn a_distribution_names_every_recipient_without_a_gaid() {
+        assert_eq!(
+            check_recipients_have_gaid([(1, Some("GA1")), (2, Some("GA2"))]),
+            Ok(vec!["GA1", "GA2"])
+        );
+        assert_eq!(check_recipients_have_gaid([]), Ok(vec![]));
+        let err = check_recipients_have_gaid([(9, None), (1, Some("GA1")), (3, None), (9, None)])
+            .unwrap_err();
+        assert_eq!(
+            err,
+            AssignmentRuleError::RecipientsWithoutGaid {
+                registered_users: vec![3, 9]
+            }
+        );
+        assert!(err.to_string().contains("[3, 9]"), "{err}");
     }
 
     #[test]

@@ -241,6 +241,11 @@ pub const ACCESS_MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/api/assets/{asset_uuid}/txs", IssuerOnly),
     ("GET", "/api/assets/{asset_uuid}/txs/{txid}", IssuerOnly),
     ("GET", "/api/assets/{asset_uuid}/reissuances", IssuerOnly),
+    (
+        "GET",
+        "/api/assets/{asset_uuid}/cosign-decisions",
+        IssuerOnly,
+    ),
     ("GET", "/api/assets/{asset_uuid}/burns", IssuerOnly),
     (
         "PUT",
@@ -293,9 +298,14 @@ pub const ACCESS_MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/api/gaids/{gaid}/address", IssuerOnly),
     ("GET", "/api/gaids/{gaid}/balance", IssuerOnly),
     ("GET", "/api/gaids/{gaid}/balance/{asset_uuid}", IssuerOnly),
-    // Registered-user paths the seed lists for managers that are not routed yet.
+    // Registered-user paths the seed lists for managers (routes::user_categories).
     (
         "GET",
+        "/api/registered_users/validate-gaid",
+        IssuerOrManager,
+    ),
+    (
+        "POST",
         "/api/registered_users/validate-gaid",
         IssuerOrManager,
     ),

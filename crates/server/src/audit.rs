@@ -23,13 +23,17 @@ use crate::state::AppState;
 /// Largest response body read to find a created object's `id`.
 const ID_SCAN_LIMIT: usize = 256 * 1024;
 
-/// Whether a call to `template` with `method` writes: every POST/PUT/DELETE/PATCH, and the token
-/// refresh, which AMP clients also send as GET.
+/// Reads that clients may send as POST (with the question in the body); never writes.
+const POSTED_READS: &[&str] = &["/api/registered_users/validate-gaid"];
+
+/// Whether a call to `template` with `method` writes: every POST/PUT/DELETE/PATCH but the
+/// [`POSTED_READS`], and the token refresh, which AMP clients also send as GET.
 pub fn is_write(method: &Method, template: &str) -> bool {
-    matches!(
+    (matches!(
         *method,
         Method::POST | Method::PUT | Method::DELETE | Method::PATCH
-    ) || template.starts_with("/api/user/refresh")
+    ) && !POSTED_READS.contains(&template))
+        || template.starts_with("/api/user/refresh")
 }
 
 /// Records a successful login (`POST /api/user/obtain_token`, which runs without a token and so

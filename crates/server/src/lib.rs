@@ -135,6 +135,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::registry::routes())
         .merge(routes::reports::routes())
         .merge(routes::gaid_balances::routes())
+        .merge(routes::user_categories::routes())
         .method_not_allowed_fallback(routes::method_not_allowed);
 
     // The anonymous wallet endpoints are rate limited per client address before anything

@@ -122,6 +122,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::distributions::Doc::openapi());
     doc.merge(crate::routes::reports::Doc::openapi());
     doc.merge(crate::routes::gaid_balances::Doc::openapi());
+    doc.merge(crate::routes::user_categories::Doc::openapi());
     doc.merge(crate::routes::amp2::Doc::openapi());
     doc
 }

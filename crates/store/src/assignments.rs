@@ -105,14 +105,13 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             let (transfer_restricted, issuance_txid) = asset.ok_or(StoreError::NotFound)?;
-            let user: Option<(Option<String>,)> = sqlx::query_as(
-                "SELECT default_gaid FROM registered_users WHERE id = $1 AND issuer_id = $2",
-            )
-            .bind(input.registered_user)
-            .bind(new.issuer_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let (user_gaid,) = user.ok_or(StoreError::NotFound)?;
+            let user: Option<(i64,)> =
+                sqlx::query_as("SELECT id FROM registered_users WHERE id = $1 AND issuer_id = $2")
+                    .bind(input.registered_user)
+                    .bind(new.issuer_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            user.ok_or(StoreError::NotFound)?;
             let confirmations: Option<(i64,)> = sqlx::query_as(
                 "SELECT c.height - t.height + 1 FROM asset_txs t, chain_cursor c \
                  WHERE c.id = 1 AND t.asset_uuid = $1 AND t.txid = $2",
@@ -156,7 +155,6 @@ impl Store {
                 .await?;
             let context = AssignmentContext {
                 issuance_confirmations: confirmations.map_or(0, |(c,)| c),
-                user_gaid,
                 transfer_restricted,
                 required_categories: required_categories.into_iter().map(|(c,)| c).collect(),
                 user_categories: user_categories.into_iter().map(|(c,)| c).collect(),

@@ -181,6 +181,69 @@ impl Store {
             .await
     }
 
+    /// Puts a registered user in (`member`) or takes it out of each of `category_ids`, in one
+    /// transaction (idempotent per category). [`StoreError::NotFound`] when the user is not
+    /// the issuer's; [`StoreError::Conflict`] naming the ids that are not categories of the
+    /// issuer, and then nothing changes.
+    pub async fn change_registered_user_categories(
+        &self,
+        issuer_id: i64,
+        registered_user_id: i64,
+        category_ids: &[i64],
+        member: bool,
+    ) -> Result<()> {
+        let sql = if member {
+            "INSERT INTO category_registered_users (category_id, registered_user_id) \
+             VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        } else {
+            "DELETE FROM category_registered_users \
+             WHERE category_id = $1 AND registered_user_id = $2"
+        };
+        let mut ids = category_ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            let user_is_issuers: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM registered_users WHERE id = $1 AND issuer_id = $2",
+            )
+            .bind(registered_user_id)
+            .bind(issuer_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if user_is_issuers.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            let mut unknown = Vec::new();
+            for id in &ids {
+                let found: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM categories WHERE id = $1 AND issuer_id = $2",
+                )
+                .bind(id)
+                .bind(issuer_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if found.is_none() {
+                    unknown.push(*id);
+                }
+            }
+            if !unknown.is_empty() {
+                return Err(StoreError::Conflict(format!(
+                    "No such categories: {unknown:?}; nothing was changed."
+                )));
+            }
+            for id in &ids {
+                sqlx::query(sql)
+                    .bind(id)
+                    .bind(registered_user_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
     async fn change_membership(
         &self,
         issuer_id: i64,

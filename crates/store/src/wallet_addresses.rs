@@ -231,6 +231,51 @@ impl Store {
         Ok(stored)
     }
 
+    /// The address kept for issuer `issuer_id` of wallet `wid` (see
+    /// [`Store::keep_issuer_wallet_address`]), if any.
+    pub async fn issuer_wallet_address(&self, issuer_id: i64, wid: &str) -> Result<Option<String>> {
+        Ok(with_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT address FROM issuer_wallet_addresses WHERE issuer_id = $1 AND wid = $2"
+        )
+        .bind(issuer_id)
+        .bind(wid)
+        .fetch_optional(pool)
+        .await?))
+    }
+
+    /// Keeps `address` (already handed out for wallet `wid`) as the one address issuer
+    /// `issuer_id` gets for that wallet, unless one is kept already; answers the kept address
+    /// (of a concurrent call that won, the other's).
+    pub async fn keep_issuer_wallet_address(
+        &self,
+        issuer_id: i64,
+        wid: &str,
+        address: &str,
+    ) -> Result<String> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            sqlx::query(
+                "INSERT INTO issuer_wallet_addresses (issuer_id, wid, address, created_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(issuer_id)
+            .bind(wid)
+            .bind(address)
+            .bind(Utc::now())
+            .execute(&mut *tx)
+            .await?;
+            let kept: String = sqlx::query_scalar(
+                "SELECT address FROM issuer_wallet_addresses WHERE issuer_id = $1 AND wid = $2",
+            )
+            .bind(issuer_id)
+            .bind(wid)
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(kept)
+        })
+    }
+
     /// The address handed out as `address`, if any.
     pub async fn wallet_address(&self, address: &str) -> Result<Option<WalletAddress>> {
         Ok(with_pool!(self, |pool| sqlx::query_as(

@@ -277,6 +277,12 @@ async fn bad_files_and_logins_stop_before_anything_is_sent() {
         ),
         (burn, "wrong type of file"),
         (lbtc, "has no entry in map_address_asset"),
+        // The platform's error answer saved instead of the file: said so, not a version error.
+        (
+            json!({"Error": "No assignments to distribute."}),
+            "is not a confirm file: it is an error answer of the platform (Error: \"No \
+             assignments to distribute.\")",
+        ),
     ] {
         let file = RequestFile::write(&file);
         let err = run(t.args(distribute(&file, None))).await.unwrap_err();

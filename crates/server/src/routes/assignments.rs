@@ -228,9 +228,10 @@ pub async fn list(
 }
 
 /// Creates one assignment. Refused (400 `{"Error": …}`) unless the issuance has 2
-/// confirmations, the user has a GAID and (transfer-restricted asset) every required category,
-/// the user has no other ready, undistributed assignment (when this one is ready), and the
-/// assigned, undistributed total stays within the treasury's confirmed balance.
+/// confirmations, the user has (transfer-restricted asset) every required category, the user
+/// has no other ready, undistributed assignment (when this one is ready), and the assigned,
+/// undistributed total stays within the treasury's confirmed balance. The user need not have a
+/// GAID yet; `distributions/create` refuses while a ready assignment's user has none.
 #[utoipa::path(post, path = "/api/assets/{asset_uuid}/assignments/create", tag = "assignments",
     security(("token" = [])),
     params(("asset_uuid" = String, Path, description = "Asset UUID")),

@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use crate::forwarded::Origin;
-use amphora_core::assignment::{batches, coin_amount, MAX_OUTPUTS_PER_TX};
+use amphora_core::assignment::{
+    batches, check_recipients_have_gaid, coin_amount, MAX_OUTPUTS_PER_TX,
+};
 use amphora_store::{
     Assignment, Distribution, DistributionItem, DistributionStatus, NewDistribution,
 };
@@ -127,7 +129,8 @@ pub struct TxData {
     pub details: Value,
 }
 
-fn dto(distribution: Distribution, assignments: &[Assignment]) -> DistributionDto {
+/// The API view of a distribution with its assignments.
+pub(crate) fn dto(distribution: Distribution, assignments: &[Assignment]) -> DistributionDto {
     let mut by_txid: BTreeMap<String, DistributionTxDto> = BTreeMap::new();
     let mut order = Vec::new();
     for tx in &distribution.transactions {
@@ -172,7 +175,7 @@ fn dto(distribution: Distribution, assignments: &[Assignment]) -> DistributionDt
 }
 
 /// The distribution (not cancelled) with its assignments; 404 otherwise.
-async fn find(
+pub(crate) async fn find(
     state: &AppState,
     auth: &AuthIssuer,
     asset_uuid: &str,
@@ -220,13 +223,14 @@ pub async fn list(
 
 /// Creates a distribution of every ready, unlocked, vested assignment not yet in one, each to
 /// a fresh address of its user's default GAID, and returns the confirm file (§3.1). 400 when
-/// nothing is eligible.
+/// nothing is eligible, or naming every registered user whose eligible assignment has no GAID
+/// (lock those assignments to distribute the rest).
 #[utoipa::path(get, path = "/api/assets/{asset_uuid}/distributions/create", tag = "distributions",
     security(("token" = [])),
     params(("asset_uuid" = String, Path, description = "Asset UUID")),
     responses(
         (status = 200, description = "The confirm file for `amphora confirm distribute`", body = Object),
-        (status = 400, description = "Nothing to distribute, or a recipient is not eligible"),
+        (status = 400, description = "Nothing to distribute, or recipients without a GAID (all named) or a required category"),
         (status = 401, description = "Missing, invalid or expired token"),
         (status = 404, description = "No such asset"),
     ))]
@@ -263,12 +267,18 @@ pub async fn create(
         .collect();
     let (batch_of, batch_count) = batches(eligible.len(), MAX_OUTPUTS_PER_TX);
     // Check every recipient first, then hand out all fresh addresses in one batch.
-    let mut gaids = Vec::with_capacity(eligible.len());
+    let gaids: Vec<String> = check_recipients_have_gaid(eligible.iter().map(|entry| {
+        (
+            entry.assignment.registered_user_id,
+            entry.default_gaid.as_deref(),
+        )
+    }))
+    .map_err(|e| ApiError::Business(e.to_string()))?
+    .into_iter()
+    .map(String::from)
+    .collect();
     for entry in &eligible {
         let user = entry.assignment.registered_user_id;
-        let gaid = entry.default_gaid.clone().ok_or_else(|| {
-            ApiError::Business(format!("Registered user {user} has no GAID to be paid to."))
-        })?;
         if asset.issuance.transfer_restricted {
             let categories = users.get(&user).cloned().unwrap_or_default();
             if let Some(missing) = asset.requirements.iter().find(|c| !categories.contains(c)) {
@@ -278,7 +288,6 @@ pub async fn create(
                 )));
             }
         }
-        gaids.push(gaid);
     }
     let addresses = crate::cosign::fresh_addresses(&state, &gaids).await?;
     let mut items = Vec::with_capacity(eligible.len());

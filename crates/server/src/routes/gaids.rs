@@ -39,6 +39,21 @@ pub async fn registered_gaid(
     }
 }
 
+/// The validation answer for `text` (of `/gaids/{gaid}/validate` and
+/// `/registered_users/validate-gaid`).
+pub async fn validation(state: &AppState, text: &str) -> Result<GaidValidation, ApiError> {
+    Ok(match registered_gaid(state, text).await? {
+        Ok(_) => GaidValidation {
+            is_valid: true,
+            error: None,
+        },
+        Err(error) => GaidValidation {
+            is_valid: false,
+            error: Some(error),
+        },
+    })
+}
+
 /// Validates a GAID: well formed (prefix, base58, length, checksum) and registered here.
 #[utoipa::path(get, path = "/api/gaids/{gaid}/validate", tag = "gaids",
     security(("token" = [])),
@@ -52,16 +67,7 @@ pub async fn validate(
     _auth: AuthIssuer,
     Path(gaid): Path<String>,
 ) -> Result<Json<GaidValidation>, ApiError> {
-    Ok(Json(match registered_gaid(&state, &gaid).await? {
-        Ok(_) => GaidValidation {
-            is_valid: true,
-            error: None,
-        },
-        Err(error) => GaidValidation {
-            is_valid: false,
-            error: Some(error),
-        },
-    }))
+    Ok(Json(validation(&state, &gaid).await?))
 }
 
 /// The caller's registered user holding this GAID (also `/gaids/{gaid}/investor`).
@@ -89,20 +95,25 @@ pub async fn registered_user(
 /// `GET /gaids/{gaid}/address` response.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GaidAddress {
-    /// A fresh confidential Liquid address of the wallet (never handed out before).
+    /// A confidential Liquid address of the wallet.
     pub address: String,
 }
 
-/// A fresh confidential receiving address of the wallet with this GAID, which must belong to
-/// one of the caller's registered users.
+/// A confidential receiving address of the registered wallet with this GAID, for the issuer
+/// to pay (the AMP CLI asks for any GAID). For a GAID of one of the caller's registered users,
+/// a fresh address (never handed out before) on every call. For any other registered wallet
+/// (e.g. another issuer's investor), the one address kept for the caller and that wallet:
+/// handed out on the first call and answered again on every later one, so an issuer cannot
+/// push a wallet it does not register past its gap limit; the answer reveals no more than
+/// `/gaids/{gaid}/validate` (that the wallet is registered) plus one payable address.
 #[utoipa::path(get, path = "/api/gaids/{gaid}/address", tag = "gaids",
     security(("token" = [])),
-    params(("gaid" = String, Path, description = "A GAID of one of your registered users")),
+    params(("gaid" = String, Path, description = "The GAID of a registered wallet")),
     responses(
-        (status = 200, description = "A fresh address", body = GaidAddress),
+        (status = 200, description = "An address of the wallet", body = GaidAddress),
         (status = 400, description = "Malformed GAID (`{\"Error\": …}`)"),
         (status = 401, description = "Missing, invalid or expired token"),
-        (status = 404, description = "No registered user of yours has this GAID"),
+        (status = 404, description = "No wallet registered on this platform has this GAID"),
     ))]
 pub async fn address(
     State(state): State<AppState>,
@@ -110,11 +121,28 @@ pub async fn address(
     Path(gaid): Path<String>,
 ) -> Result<Json<GaidAddress>, ApiError> {
     let gaid = Gaid::parse(&gaid).map_err(|e| ApiError::Business(e.to_string()))?;
-    state
-        .store()
+    let store = state.store();
+    let own = store
         .registered_user_by_gaid(auth.issuer.id, gaid.as_str())
         .await?
+        .is_some();
+    if own {
+        let address = crate::cosign::fresh_address(&state, gaid.as_str()).await?;
+        return Ok(Json(GaidAddress { address }));
+    }
+    let wallet = store
+        .wallet_by_gaid(gaid.as_str())
+        .await?
         .ok_or(ApiError::NotFound)?;
-    let address = crate::cosign::fresh_address(&state, gaid.as_str()).await?;
+    if let Some(address) = store
+        .issuer_wallet_address(auth.issuer.id, &wallet.wid)
+        .await?
+    {
+        return Ok(Json(GaidAddress { address }));
+    }
+    let fresh = crate::cosign::fresh_address(&state, gaid.as_str()).await?;
+    let address = store
+        .keep_issuer_wallet_address(auth.issuer.id, &wallet.wid, &fresh)
+        .await?;
     Ok(Json(GaidAddress { address }))
 }

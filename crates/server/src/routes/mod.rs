@@ -16,6 +16,7 @@ pub mod registry;
 pub mod reissue_burn;
 pub mod reports;
 pub mod user;
+pub mod user_categories;
 
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};

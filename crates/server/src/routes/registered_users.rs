@@ -12,6 +12,8 @@ use utoipa::ToSchema;
 
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
+use crate::routes::assignments::AssignmentDto;
+use crate::routes::distributions::{self, DistributionDto};
 use crate::routes::gaids::registered_gaid;
 use crate::routes::no_content;
 use crate::state::AppState;
@@ -78,8 +80,13 @@ pub struct RegisteredUserAssetSummary {
     pub asset_uuid: String,
     /// Asset id (hex).
     pub asset_id: String,
+    /// The user's assignments of the asset (not deleted).
+    pub assignments: Vec<AssignmentDto>,
     /// Sum of the user's assignments, base units.
     pub assignments_sum: i64,
+    /// The distributions (not cancelled) that include the user's assignments, each listing
+    /// only the user's payments.
+    pub distributions: Vec<DistributionDto>,
     /// Sum of the user's distributed amounts, base units.
     pub distributions_sum: i64,
     /// The user's balance, base units.
@@ -257,8 +264,10 @@ pub async fn delete(
 }
 
 /// Per-asset figures for a registered user: one entry per asset of the issuer in which the
-/// user has assignments or a balance (for a manager: of the assets it was granted only). `assignments_sum` sums the user's assignments (not
-/// deleted), `distributions_sum` the distributed ones, `balance` the unspent, not lost outputs
+/// user has assignments or a balance (for a manager: of the assets it was granted only).
+/// `assignments` lists the user's assignments (not deleted) and `assignments_sum` sums them;
+/// `distributions` lists the distributions paying them (with the user's payments) and
+/// `distributions_sum` sums the distributed ones; `balance` is the unspent, not lost outputs
 /// of the asset held by the user's GAIDs in the chain index.
 #[utoipa::path(get, path = "/api/registered_users/{id}/summary", tag = "registered_users",
     security(("token" = [])),
@@ -273,25 +282,71 @@ pub async fn summary(
     auth: AuthIssuer,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<RegisteredUserAssetSummary>>, ApiError> {
-    find(&state, &auth, id).await?;
+    let user = find(&state, &auth, id).await?;
     let summary = state
         .store()
         .registered_user_summary(auth.issuer.id, id)
         .await?;
     let grants = manager_grants(&auth);
-    Ok(Json(
-        summary
-            .into_iter()
-            .filter(|s| grants.is_none_or(|assets| assets.contains(&s.asset_uuid)))
-            .map(|s| RegisteredUserAssetSummary {
-                asset_uuid: s.asset_uuid,
-                asset_id: s.asset_id.unwrap_or_default(),
-                assignments_sum: s.assignments_sum,
-                distributions_sum: s.distributions_sum,
-                balance: s.balance,
-            })
-            .collect(),
-    ))
+    let mut entries = Vec::with_capacity(summary.len());
+    for s in summary
+        .into_iter()
+        .filter(|s| grants.is_none_or(|assets| assets.contains(&s.asset_uuid)))
+    {
+        let (assignments, distributions) =
+            user_asset_records(&state, &auth, &user, &s.asset_uuid).await?;
+        entries.push(RegisteredUserAssetSummary {
+            asset_uuid: s.asset_uuid,
+            asset_id: s.asset_id.unwrap_or_default(),
+            assignments,
+            assignments_sum: s.assignments_sum,
+            distributions,
+            distributions_sum: s.distributions_sum,
+            balance: s.balance,
+        });
+    }
+    Ok(Json(entries))
+}
+
+/// The user's assignments of one asset, and the distributions including them (each with the
+/// user's payments only).
+async fn user_asset_records(
+    state: &AppState,
+    auth: &AuthIssuer,
+    user: &RegisteredUser,
+    asset_uuid: &str,
+) -> Result<(Vec<AssignmentDto>, Vec<DistributionDto>), ApiError> {
+    let assignments: Vec<_> = state
+        .store()
+        .assignments(auth.issuer.id, asset_uuid, None)
+        .await?
+        .into_iter()
+        .filter(|a| a.registered_user_id == user.id)
+        .collect();
+    let uuids: std::collections::BTreeSet<String> = assignments
+        .iter()
+        .filter_map(|a| a.distribution_uuid.clone())
+        .collect();
+    let mut distributions = Vec::with_capacity(uuids.len());
+    for uuid in uuids {
+        match distributions::find(state, auth, asset_uuid, &uuid).await {
+            Ok((distribution, paid)) => {
+                let own: Vec<_> = paid
+                    .into_iter()
+                    .filter(|a| a.registered_user_id == user.id)
+                    .collect();
+                distributions.push(distributions::dto(distribution, &own));
+            }
+            Err(ApiError::NotFound) => {} // cancelled
+            Err(e) => return Err(e),
+        }
+    }
+    distributions.sort_by_key(|d| d.id);
+    let assignments = assignments
+        .into_iter()
+        .map(|a| AssignmentDto::new(a, user.default_gaid.clone()))
+        .collect();
+    Ok((assignments, distributions))
 }
 
 /// The registered user's GAIDs, in the order they were added.

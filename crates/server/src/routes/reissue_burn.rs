@@ -19,6 +19,7 @@
 
 mod onchain;
 
+use amphora_core::Network;
 use amphora_rpc::Amount;
 use amphora_store::{
     Asset, AssetOutput, BurnCompletion, CompletedBy, Completion, NewAssetOutput, OutputOwner,
@@ -170,6 +171,36 @@ impl ReissuanceDto {
             reissuance_amount: reissuance.amount,
             created: iso(completion.confirmed_at),
         })
+    }
+}
+
+impl ReissuanceDto {
+    /// Fills the output and address of a reissuance from the chain index: the output of the
+    /// reissuing transaction holding the reissued units (of the asset, not the token; the one
+    /// of exactly the reissued amount first), and the address of its script.
+    fn fill_from_index(&mut self, outputs: &[amphora_store::ReportOutput], network: Network) {
+        let created: Vec<&amphora_store::NewAssetOutput> = outputs
+            .iter()
+            .map(|o| &o.output.output)
+            .filter(|o| o.txid == self.txid && !o.is_token)
+            .collect();
+        let Some(output) = created
+            .iter()
+            .find(|o| o.amount == self.reissuance_amount)
+            .or_else(|| created.first())
+        else {
+            return;
+        };
+        self.vout.get_or_insert(output.vout);
+        if self.destination_address.is_none() {
+            self.destination_address = hex::decode(&output.script_pubkey)
+                .ok()
+                .map(elements::Script::from)
+                .and_then(|script| {
+                    elements::Address::from_script(&script, None, network.address_params())
+                })
+                .map(|address| address.to_string());
+        }
     }
 }
 
@@ -564,8 +595,17 @@ pub async fn reissuances(
         .await?
         .ok_or(ApiError::NotFound)?;
     let mut out = Vec::new();
+    let mut index: Option<Vec<amphora_store::ReportOutput>> = None;
     for row in state.store().reissuances(&uuid, true).await? {
-        out.push(ReissuanceDto::new(&state, row).await?);
+        let mut dto = ReissuanceDto::new(&state, row).await?;
+        if dto.vout.is_none() || dto.destination_address.is_none() {
+            // Completed by the follower without a confirm call: the chain index has the output.
+            if index.is_none() {
+                index = Some(state.store().report_outputs(&uuid).await?);
+            }
+            dto.fill_from_index(index.as_deref().unwrap_or_default(), state.network());
+        }
+        out.push(dto);
     }
     Ok(Json(out))
 }

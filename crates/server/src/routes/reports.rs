@@ -4,6 +4,7 @@
 //! ([`blinders`]).
 
 mod blinders;
+mod cosign_decisions;
 mod history;
 
 use amphora_core::FieldError;
@@ -20,6 +21,7 @@ use crate::extract::{parse_json, AuthIssuer, Path, RawBody};
 use crate::state::AppState;
 
 pub use blinders::{BlindersUpdate, BlindersUpdated};
+pub use cosign_decisions::CosignDecisionDto;
 pub use history::{ActivityDto, AssetTransactionDto, TxInputDto, TxOutputDto};
 
 /// The report routes (relative to `/api`).
@@ -33,6 +35,10 @@ pub fn routes() -> Router<AppState> {
             get(ownerships_at),
         )
         .route("/assets/{asset_uuid}/activities", get(history::activities))
+        .route(
+            "/assets/{asset_uuid}/cosign-decisions",
+            get(cosign_decisions::cosign_decisions),
+        )
         .route("/assets/{asset_uuid}/txs", get(history::txs))
         .route("/assets/{asset_uuid}/txs/{txid}", get(history::tx))
         .route("/assets/{asset_uuid}/utxos", get(utxos))
@@ -53,6 +59,7 @@ pub fn routes() -> Router<AppState> {
     ownerships,
     ownerships_at,
     history::activities,
+    cosign_decisions::cosign_decisions,
     history::txs,
     history::tx,
     utxos,

@@ -52,6 +52,7 @@ const MANAGER: &[&str] = &[
     "GET /api/categories/{id}",
     "GET /api/gaids/{gaid}/validate",
     "GET /api/registered_users/validate-gaid",
+    "POST /api/registered_users/validate-gaid",
     "PUT /api/registered_users/{id}/categories/add",
     "PUT /api/registered_users/{id}/categories/delete",
 ];
@@ -117,6 +118,7 @@ const ISSUER_ONLY: &[&str] = &[
     "GET /api/assets/{asset_uuid}/txs",
     "GET /api/assets/{asset_uuid}/txs/{txid}",
     "GET /api/assets/{asset_uuid}/reissuances",
+    "GET /api/assets/{asset_uuid}/cosign-decisions",
     "GET /api/assets/{asset_uuid}/burns",
     "PUT /api/assets/{asset_uuid}/assignments/{assignment_id}/edit",
     "GET /api/assets/{asset_uuid}/distributions",

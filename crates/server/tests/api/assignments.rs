@@ -256,17 +256,7 @@ async fn bad_input_and_every_rule_answer_400() {
         .apply_block(&block(2, vec![], vec![]))
         .await
         .unwrap();
-    // No GAID.
-    let no_gaid = s.app.registered_user(&s.token, "No GAID").await;
-    let reply = s
-        .app
-        .post(&create, &s.token, &create_body(no_gaid, 1, true))
-        .await;
-    assert!(
-        reply.body["Error"].as_str().unwrap().contains("no GAID"),
-        "{:?}",
-        reply.body
-    );
+    // (No GAID is no obstacle: see distributions::users_without_a_gaid_are_assigned_but_not_paid.)
     // Not in the required category.
     let (outsider, _) = user_with_gaid(&s.app, &s.token, "Outsider").await;
     let reply = s
@@ -373,10 +363,57 @@ async fn the_registered_user_summary_reflects_assignments() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK);
+    let entry = &reply.body[0];
+    assert_eq!(reply.body.as_array().unwrap().len(), 1);
+    for (key, value) in [
+        ("asset_uuid", json!(s.asset)),
+        ("asset_id", json!("ab".repeat(32))),
+        ("assignments_sum", json!(500)),
+        ("distributions_sum", json!(0)),
+        ("balance", json!(0)),
+        ("distributions", json!([])),
+    ] {
+        assert_eq!(entry[key], value, "{key}: {entry}");
+    }
+    // Each entry lists its assignments (as /assignments shows them) next to the sums.
+    let listed = s
+        .app
+        .get(&format!("/api/assets/{}/assignments", s.asset), &s.token)
+        .await;
+    assert_eq!(entry["assignments"], listed.body);
+    let amounts: Vec<i64> = entry["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["amount"].as_i64().unwrap())
+        .collect();
+    assert_eq!(amounts, [300, 200]);
+    // ... and the distributions that include them.
+    let file = s
+        .app
+        .get(
+            &format!("/api/assets/{}/distributions/create", s.asset),
+            &s.token,
+        )
+        .await;
+    assert_eq!(file.status, StatusCode::OK, "{:?}", file.body);
+    let reply = s
+        .app
+        .get(
+            &format!("/api/registered_users/{}/summary", s.user),
+            &s.token,
+        )
+        .await;
+    let distributions = reply.body[0]["distributions"].as_array().unwrap();
+    assert_eq!(distributions.len(), 1, "{:?}", reply.body);
     assert_eq!(
-        reply.body,
-        json!([{"asset_uuid": s.asset, "asset_id": "ab".repeat(32), "assignments_sum": 500,
-                "distributions_sum": 0, "balance": 0}])
+        distributions[0]["distribution_uuid"],
+        file.body["distribution_uuid"]
+    );
+    assert_eq!(distributions[0]["distribution_status"], "UNCONFIRMED");
+    assert_eq!(
+        reply.body[0]["assignments"][0]["distribution_uuid"],
+        file.body["distribution_uuid"]
     );
     let other = s.app.registered_user(&s.token, "Nobody").await;
     let reply = s

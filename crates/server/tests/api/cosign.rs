@@ -618,7 +618,7 @@ async fn issuer_authorization_endpoint_decides() {
 }
 
 #[tokio::test]
-async fn gaid_address_is_fresh_every_time_and_issuer_scoped() {
+async fn gaid_address_is_fresh_for_own_users_and_kept_for_any_other_wallet() {
     let s = scene().await;
     let path = format!("/api/gaids/{}/address", s.alice.gaid);
     let first = s.app.get(&path, &s.token).await;
@@ -652,14 +652,42 @@ async fn gaid_address_is_fresh_every_time_and_issuer_scoped() {
         );
     }
 
-    // Dave's wallet is registered but belongs to no registered user of this issuer.
+    // Dave's wallet is registered but belongs to no registered user of this issuer: the
+    // issuer may pay it (as the AMP CLI expects), but gets one kept address, whatever it asks,
+    // so it cannot push Dave's wallet past its gap limit.
     let dave = format!("/api/gaids/{}/address", s.dave.gaid);
-    assert_eq!(
-        s.app.get(&dave, &s.token).await.status,
-        StatusCode::NOT_FOUND
-    );
+    let dave_address = s.dave.address(Chain::External, 0).to_string();
+    for _ in 0..5 {
+        let reply = s.app.get(&dave, &s.token).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        assert_eq!(reply.body["address"], dave_address.as_str());
+    }
+    // Another issuer gets its own kept address of Alice's wallet, never one of hers.
     let other = s.app.issuer("other").await;
-    assert_eq!(s.app.get(&path, &other).await.status, StatusCode::NOT_FOUND);
+    let kept = s.app.get(&path, &other).await;
+    assert_eq!(kept.status, StatusCode::OK, "{:?}", kept.body);
+    let kept = kept.body["address"].as_str().unwrap().to_string();
+    assert!(!seen.contains(&kept), "{kept} was handed out before");
+    for _ in 0..5 {
+        assert_eq!(
+            s.app.get(&path, &other).await.body["address"],
+            kept.as_str()
+        );
+    }
+    let counters = s.app.state.store().wallet_address_counters().await.unwrap();
+    let dave_wid = s
+        .app
+        .state
+        .store()
+        .wallet_by_gaid(&s.dave.gaid)
+        .await
+        .unwrap()
+        .unwrap()
+        .wid;
+    assert!(
+        counters.contains(&(dave_wid, 1)),
+        "five calls by an outsider moved Dave's counter once: {counters:?}"
+    );
     let unknown = format!("/api/gaids/{}/address", unregistered_gaid());
     assert_eq!(
         s.app.get(&unknown, &s.token).await.status,

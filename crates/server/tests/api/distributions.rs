@@ -330,3 +330,86 @@ fn public_url_must_be_a_plain_http_url() {
         assert!(check_public_url(bad).is_err(), "{bad}");
     }
 }
+
+/// The seed's rule: "Assignment does not require that registered users have a wallet
+/// registered but, without it, any subsequent distribution cannot begin." Users without a GAID
+/// are assigned; the distribution names them all; locking their assignments lets the rest go.
+#[tokio::test]
+async fn users_without_a_gaid_are_assigned_but_not_paid() {
+    let s = setup(2).await;
+    let assets = format!("/api/assets/{}", s.asset);
+    let category = s.app.get(&assets, &s.token).await.body["requirements"][0]
+        .as_i64()
+        .unwrap();
+    let mut walletless = Vec::new();
+    for name in ["Walletless One", "Walletless Two"] {
+        let user = s.app.registered_user(&s.token, name).await;
+        let path = format!("/api/categories/{category}/registered_users/{user}/add");
+        assert_eq!(
+            s.app.put(&path, &s.token, None).await.status,
+            StatusCode::OK
+        );
+        let reply = s
+            .app
+            .post(
+                &format!("{assets}/assignments/create"),
+                &s.token,
+                &create_body(user, 10, true),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{name}: {:?}", reply.body);
+        assert!(reply.body[0]["GAID"].is_null(), "{:?}", reply.body);
+        walletless.push((user, reply.body[0]["id"].as_i64().unwrap()));
+    }
+    let reply = s
+        .app
+        .post(
+            &format!("{assets}/assignments/create"),
+            &s.token,
+            &create_body(s.user, 100, true),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+
+    let refused = s
+        .app
+        .get(&format!("{assets}/distributions/create"), &s.token)
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{:?}",
+        refused.body
+    );
+    let message = refused.body["Error"].as_str().unwrap();
+    let (one, two) = (walletless[0].0, walletless[1].0);
+    assert!(message.contains(&format!("[{one}, {two}]")), "{message}");
+    assert!(!message.contains(&s.user.to_string()), "{message}");
+    assert!(
+        s.app
+            .get(&format!("{assets}/distributions"), &s.token)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "a refused create records nothing"
+    );
+
+    // Locking the walletless assignments lets the rest be distributed.
+    for (_, assignment) in &walletless {
+        let path = format!("{assets}/assignments/{assignment}/lock");
+        assert_eq!(
+            s.app.put(&path, &s.token, None).await.status,
+            StatusCode::OK
+        );
+    }
+    let file = s
+        .app
+        .get(&format!("{assets}/distributions/create"), &s.token)
+        .await;
+    assert_eq!(file.status, StatusCode::OK, "{:?}", file.body);
+    let amounts = file.body["map_address_amount"].as_object().unwrap();
+    assert_eq!(amounts.len(), 1, "{amounts:?}");
+    assert_eq!(amounts.values().next().unwrap().as_f64(), Some(0.000001));
+}

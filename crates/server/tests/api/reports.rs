@@ -378,6 +378,9 @@ async fn activities_and_txs_page_sort_and_filter() {
             .collect::<Vec<_>>()
     };
     assert_eq!(page("start=2&count=2").await, ids(&[(2, 0), (2, 1)]));
+    // start=0 is the first row too (clients counting from 0 send it), as is start=1.
+    assert_eq!(page("start=0&count=2").await, ids(&[(ISSUANCE, 0), (2, 0)]));
+    assert_eq!(page("start=1&count=2").await, ids(&[(ISSUANCE, 0), (2, 0)]));
     assert_eq!(page("start=-2").await, ids(&[(4, 1), (2, 1)]));
     assert_eq!(page("start=-100&count=1").await, ids(&[(ISSUANCE, 0)]));
     assert_eq!(page("start=50").await, ids(&[]));
@@ -410,7 +413,7 @@ async fn activities_and_txs_page_sort_and_filter() {
     assert_eq!(reply.body[0]["txid"], txid(3));
 
     for (query, field) in [
-        ("start=0", "start"),
+        ("start=first", "start"),
         ("count=-1", "count"),
         ("count=many", "count"),
         ("sortorder=sideways", "sortorder"),
@@ -790,11 +793,11 @@ async fn update_blinders_checks_the_commitments_on_chain() {
     );
 }
 
-/// Co-signing decisions about the asset are activity rows too: by datetime among the chain
-/// rows, without block height (so height filters exclude them), with the sender's registered
-/// user and the reasons of a refusal.
+/// Co-signing decisions about the asset are served at their own paged route, with the sender's
+/// registered user and the reasons of a refusal; they are not chain activities, so
+/// `activities` keeps only chain rows, every one with a txid, vout and block height.
 #[tokio::test]
-async fn cosign_decisions_are_activities_in_datetime_order() {
+async fn cosign_decisions_have_their_own_route() {
     use amphora_store::{CosignDecisionAsset, NewCosignDecision};
 
     let r = Reported::new().await;
@@ -845,8 +848,8 @@ async fn cosign_decisions_are_activities_in_datetime_order() {
     later.block.block_time = 4_000_000_000;
     store.apply_block(&later).await.unwrap();
 
-    let all = r.get(&r.path("activities")).await;
-    let rows = all.as_array().unwrap();
+    let activities = r.get(&r.path("activities")).await;
+    let rows = activities.as_array().unwrap();
     let kinds: Vec<&str> = rows.iter().map(|a| a["type"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
@@ -859,19 +862,31 @@ async fn cosign_decisions_are_activities_in_datetime_order() {
             "burn",
             "burn",
             "lost",
-            "cosign_refused",
-            "cosign_approved",
             "transaction"
         ]
     );
-    let (refused, approved) = (&rows[8], &rows[9]);
+    for row in rows {
+        assert!(row["txid"].is_string(), "{row}");
+        assert!(row["vout"].is_i64(), "{row}");
+        assert!(row["blockheight"].is_i64(), "{row}");
+        assert!(row["datetime"].is_string(), "{row}");
+        assert!(row.get("reasons").is_none(), "{row}");
+    }
+
+    let all = r.get(&r.path("cosign-decisions")).await;
+    let decisions = all.as_array().unwrap();
+    let kinds: Vec<&str> = decisions
+        .iter()
+        .map(|d| d["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["cosign_refused", "cosign_approved"]);
+    let (refused, approved) = (&decisions[0], &decisions[1]);
+    assert_eq!(refused["approved"], false);
     assert_eq!(refused["txid"], txid(9));
-    assert_eq!(refused["blockheight"], Value::Null);
-    assert_eq!(refused["vout"], Value::Null);
     assert_eq!(refused["amount"], 70);
-    assert_eq!(refused["registered user"], r.alice);
     assert_eq!(refused["registered_user"], r.alice);
     assert_eq!(refused["GAID"], r.gaids[0]);
+    assert_eq!(refused["recipient_gaids"], json!([r.gaids[2]]));
     assert_eq!(
         refused["reasons"],
         json!(["recipient_missing_category", "asset_locked"])
@@ -888,9 +903,10 @@ async fn cosign_decisions_are_activities_in_datetime_order() {
     let decided: chrono::DateTime<chrono::Utc> =
         refused["datetime"].as_str().unwrap().parse().unwrap();
     assert!(decided >= before && decided <= chrono::Utc::now());
+    assert_eq!(approved["approved"], true);
     assert_eq!(approved["txid"], Value::Null);
     assert_eq!(approved["amount"], 40);
-    assert_eq!(approved["registered user"], Value::Null);
+    assert_eq!(approved["registered_user"], Value::Null);
     assert_eq!(approved["GAID"], r.gaids[2]);
     assert_eq!(approved["reasons"], json!([]));
     let description = approved["description"].as_str().unwrap();
@@ -898,11 +914,10 @@ async fn cosign_decisions_are_activities_in_datetime_order() {
         assert!(description.contains(part.as_str()), "{description}");
     }
     assert!(!description.contains("reasons"), "{description}");
-    assert_eq!(rows[0]["reasons"], json!([]));
-    assert_eq!(rows[10]["blockheight"], 6);
 
+    // Paged like the activities (start=0 is the first row), sortable, no height filters.
     let kinds_of = |query: &str| {
-        let path = r.path(&format!("activities?{query}"));
+        let path = r.path(&format!("cosign-decisions?{query}"));
         let reported = &r;
         async move {
             reported
@@ -915,21 +930,24 @@ async fn cosign_decisions_are_activities_in_datetime_order() {
                 .collect::<Vec<_>>()
         }
     };
+    assert_eq!(kinds_of("start=0&count=1").await, ["cosign_refused"]);
+    assert_eq!(kinds_of("start=-1").await, ["cosign_approved"]);
     assert_eq!(
-        kinds_of("start=8&count=3").await,
-        ["lost", "cosign_refused", "cosign_approved"]
+        kinds_of("sortcolumn=amount").await,
+        ["cosign_approved", "cosign_refused"]
     );
     assert_eq!(
-        kinds_of("sortcolumn=datetime&sortorder=desc&count=3").await,
-        ["transaction", "cosign_approved", "cosign_refused"]
+        kinds_of("sortcolumn=datetime&sortorder=desc").await,
+        ["cosign_approved", "cosign_refused"]
     );
-    assert_eq!(
-        kinds_of("sortcolumn=blockheight&count=2").await,
-        ["cosign_refused", "cosign_approved"],
-        "no height sorts first"
-    );
-    let filtered = kinds_of("height_start=5").await;
-    assert_eq!(filtered, ["lost", "transaction"]);
-    assert_eq!(kinds_of("height_stop=100").await.len(), 9);
-    assert_eq!(kinds_of("sortcolumn=type&count=2").await, ["burn", "burn"]);
+    let reply = r
+        .app
+        .get(&r.path("cosign-decisions?height_start=1"), &r.token)
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{:?}", reply.body);
+    assert!(reply.body["height_start"].is_array(), "{:?}", reply.body);
+    // Another issuer's decisions route answers 404 for this asset.
+    let other = r.app.issuer("someone-else").await;
+    let reply = r.app.get(&r.path("cosign-decisions"), &other).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
 }

@@ -5,6 +5,7 @@
 mod contract;
 mod assignments;
 mod chain;
+mod compat;
 mod cosign;
 mod distributions;
 mod registered_user_history;

@@ -1,15 +1,14 @@
 //! An asset's history: activities (one row per asset output a transaction created, plus one
-//! per lost output and one per co-signing decision about the asset) and transactions with
-//! their inputs and outputs, both paged with AMP's parameters (query string first, then a JSON
-//! body on GET, as amp-rs sends them).
+//! per lost output) and transactions with their inputs and outputs, both paged with AMP's
+//! parameters (query string first, then a JSON body on GET, as amp-rs sends them). Co-signing
+//! decisions are not chain activity: they have their own route
+//! ([`super::cosign_decisions`]).
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use amphora_core::{FieldError, Network};
-use amphora_store::{
-    Asset, CosignDecision, OutputOwner, ReportOutput, ReportTx, TxKind, UNKNOWN_BLINDER,
-};
+use amphora_store::{Asset, OutputOwner, ReportOutput, ReportTx, TxKind, UNKNOWN_BLINDER};
 use axum::extract::State;
 use axum::http::Uri;
 use axum::Json;
@@ -62,7 +61,7 @@ pub(super) fn body_params(body: &[u8]) -> Result<Params, ApiError> {
 }
 
 /// Query parameters, each falling back to the same key of a JSON body.
-fn params(uri: &Uri, body: &[u8]) -> Result<Params, ApiError> {
+pub(super) fn params(uri: &Uri, body: &[u8]) -> Result<Params, ApiError> {
     let mut params = query_params(uri)?;
     if !body.iter().all(u8::is_ascii_whitespace) {
         for (key, value) in body_params(body)? {
@@ -74,13 +73,13 @@ fn params(uri: &Uri, body: &[u8]) -> Result<Params, ApiError> {
 
 /// Validated paging: which rows (by height), their order, and the window.
 #[derive(Debug)]
-struct Paging {
+pub(super) struct Paging {
     start: i64,
     count: usize,
     column: Option<usize>,
     descending: bool,
-    height_start: Option<i64>,
-    height_stop: Option<i64>,
+    pub(super) height_start: Option<i64>,
+    pub(super) height_stop: Option<i64>,
 }
 
 fn integer(params: &Params, key: &str) -> Result<Option<i64>, FieldError> {
@@ -95,7 +94,9 @@ fn integer(params: &Params, key: &str) -> Result<Option<i64>, FieldError> {
 
 impl Paging {
     /// Reads the parameters; `columns` are the sortable column names (also by 0-based index).
-    fn parse(params: &Params, columns: &[&str]) -> Result<Paging, ApiError> {
+    /// `start` counts rows from 1 (`0` also means the first row, as clients that count from 0
+    /// send it); a negative `start` counts from the end.
+    pub(super) fn parse(params: &Params, columns: &[&str]) -> Result<Paging, ApiError> {
         let mut errors = Vec::new();
         let mut take = |result: Result<Option<i64>, FieldError>| {
             result.unwrap_or_else(|e| {
@@ -107,12 +108,6 @@ impl Paging {
         let count = take(integer(params, "count"));
         let height_start = take(integer(params, "height_start"));
         let height_stop = take(integer(params, "height_stop"));
-        if start == 0 {
-            errors.push(FieldError::new(
-                "start",
-                "Rows are numbered from 1; use a negative start to count from the end.",
-            ));
-        }
         let count = match count {
             Some(n) if n < 0 => {
                 errors.push(FieldError::new("count", "Ensure this value is at least 0."));
@@ -173,17 +168,12 @@ impl Paging {
             && self.height_stop.is_none_or(|h| height <= h)
     }
 
-    /// Rows without a block height (co-signing decisions) pass only when no height filter is
-    /// given.
-    fn in_range_opt(&self, height: Option<i64>) -> bool {
-        match height {
-            Some(height) => self.in_range(height),
-            None => self.height_start.is_none() && self.height_stop.is_none(),
-        }
-    }
-
     /// Sorts `rows` (stable, so chain order breaks ties) and cuts the window.
-    fn apply<T>(&self, mut rows: Vec<T>, compare: impl Fn(usize, &T, &T) -> Ordering) -> Vec<T> {
+    pub(super) fn apply<T>(
+        &self,
+        mut rows: Vec<T>,
+        compare: impl Fn(usize, &T, &T) -> Ordering,
+    ) -> Vec<T> {
         if let Some(column) = self.column {
             rows.sort_by(|a, b| compare(column, a, b));
         }
@@ -191,8 +181,8 @@ impl Paging {
             rows.reverse();
         }
         let len = rows.len() as i64;
-        let first = if self.start > 0 {
-            self.start - 1
+        let first = if self.start >= 0 {
+            (self.start - 1).max(0)
         } else {
             (len + self.start).max(0)
         };
@@ -203,7 +193,7 @@ impl Paging {
     }
 }
 
-fn datetime(block_time: Option<i64>) -> Option<String> {
+pub(super) fn datetime(block_time: Option<i64>) -> Option<String> {
     block_time
         .and_then(|t| DateTime::<Utc>::from_timestamp(t, 0))
         .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
@@ -220,46 +210,39 @@ fn activity_type(kind: TxKind) -> &'static str {
     }
 }
 
-/// One line of the asset's activity (reference §7 `Activity`).
+/// One line of the asset's activity (reference §7 `Activity`): every field is always there
+/// with the type AMP clients (amp-rust's `Activity`) read.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ActivityDto {
-    /// issuance, reissuance, distribution, transaction, burn, unknown, lost (an output
-    /// spent by a transaction the platform could not attribute), cosign_approved or
-    /// cosign_refused (a `POST /amp2/wallets/sign` decision about the asset).
+    /// issuance, reissuance, distribution, transaction, burn, unknown, or lost (an output
+    /// spent by a transaction the platform could not attribute).
     #[serde(rename = "type")]
     pub kind: String,
-    /// Block time (ISO 8601), when the block is indexed; for co-signing decisions, when the
-    /// decision was made.
-    pub datetime: Option<String>,
+    /// Block time (ISO 8601) of the block (for `lost`: of the spending block).
+    pub datetime: String,
     /// What happened, in words.
     pub description: String,
-    /// Transaction id of the output (of a decision: of the transaction to sign, when the PSET
-    /// could be read).
-    pub txid: Option<String>,
-    /// Output index (null for co-signing decisions).
-    pub vout: Option<i64>,
-    /// Height of the block (for `lost`: of the spending block; null for co-signing decisions,
-    /// which `height_start` and `height_stop` therefore exclude).
-    pub blockheight: Option<i64>,
+    /// Transaction id of the output.
+    pub txid: String,
+    /// Output index.
+    pub vout: i64,
+    /// Height of the block (for `lost`: of the spending block).
+    pub blockheight: i64,
     /// Asset blinder (hex; zeros when unknown).
     pub asset_blinder: String,
     /// Amount blinder (hex; zeros when unknown).
     pub amount_blinder: String,
-    /// Registered user receiving the output, or sending in a co-signing decision (legacy key
-    /// with a space).
+    /// Registered user receiving the output (legacy key with a space).
     #[serde(rename = "registered user")]
     pub registered_user_legacy: Option<i64>,
-    /// Registered user receiving the output, or sending in a co-signing decision.
+    /// Registered user receiving the output.
     pub registered_user: Option<i64>,
-    /// GAID of the receiving wallet, or of the sending wallet in a co-signing decision.
+    /// GAID of the receiving wallet.
     #[serde(rename = "GAID")]
     pub gaid: Option<String>,
-    /// Units (of a decision: units of the asset the transaction pays to others than the
-    /// sender).
+    /// Units.
     pub amount: i64,
-    /// Reason codes of a refused co-signing decision (empty otherwise).
-    pub reasons: Vec<String>,
-    /// Position in the merged, datetime-ordered list (the `datetime` sort key).
+    /// Position in chain order (the `datetime` sort key).
     #[serde(skip)]
     order: usize,
 }
@@ -309,18 +292,17 @@ fn activity_rows(txs: &[ReportTx], outputs: &[ReportOutput]) -> Vec<ActivityDto>
         let o = &output.output.output;
         let row = |kind: &str, description: String, tx: &ReportTx| ActivityDto {
             kind: kind.to_string(),
-            datetime: datetime(tx.block_time),
+            datetime: datetime(tx.block_time).unwrap_or_default(),
             description,
-            txid: Some(o.txid.clone()),
-            vout: Some(o.vout),
-            blockheight: Some(tx.height),
+            txid: o.txid.clone(),
+            vout: o.vout,
+            blockheight: tx.height,
             asset_blinder: o.asset_blinder.clone(),
             amount_blinder: o.amount_blinder.clone(),
             registered_user_legacy: output.registered_user,
             registered_user: output.registered_user,
             gaid: output_gaid(output),
             amount: o.amount,
-            reasons: Vec::new(),
             order: 0,
         };
         if let Some(&tx) = by_txid.get(o.txid.as_str()) {
@@ -344,94 +326,10 @@ fn activity_rows(txs: &[ReportTx], outputs: &[ReportOutput]) -> Vec<ActivityDto>
         }
     }
     rows.sort_by_key(|(order, _)| *order);
-    rows.into_iter().map(|(_, row)| row).collect()
-}
-
-/// The activity row of a co-signing decision about asset `uuid`; `sender_user` is the
-/// registered user holding the sender's GAID, when there is one.
-fn decision_row(uuid: &str, decision: &CosignDecision, sender_user: Option<i64>) -> ActivityDto {
-    let d = &decision.decision;
-    let amount: i64 = d
-        .assets
-        .iter()
-        .filter(|a| a.asset_uuid == uuid)
-        .map(|a| a.amount)
-        .sum();
-    let sender = match (&d.sender_gaid, sender_user) {
-        (Some(gaid), Some(user)) => format!("registered user {user} ({gaid})"),
-        (Some(gaid), None) => format!("wallet {gaid}"),
-        (None, _) => "an unknown sender".to_string(),
-    };
-    let recipients = if d.recipient_gaids.is_empty() {
-        "no registered wallet".to_string()
-    } else {
-        d.recipient_gaids.join(", ")
-    };
-    let (kind, description) = if d.approved {
-        (
-            "cosign_approved",
-            format!("co-signing approved: {amount} units from {sender} to {recipients}"),
-        )
-    } else {
-        (
-            "cosign_refused",
-            format!(
-                "co-signing refused: {amount} units from {sender} to {recipients}; reasons: {}",
-                d.reasons.join(", ")
-            ),
-        )
-    };
-    ActivityDto {
-        kind: kind.to_string(),
-        datetime: Some(
-            decision
-                .decided_at
-                .to_rfc3339_opts(SecondsFormat::Secs, true),
-        ),
-        description,
-        txid: d.txid.clone(),
-        vout: None,
-        blockheight: None,
-        asset_blinder: UNKNOWN_BLINDER.to_string(),
-        amount_blinder: UNKNOWN_BLINDER.to_string(),
-        registered_user_legacy: sender_user,
-        registered_user: sender_user,
-        gaid: d.sender_gaid.clone(),
-        amount,
-        reasons: d.reasons.clone(),
-        order: 0,
-    }
-}
-
-/// Merges the chain rows (kept in chain order) with the decisions (oldest first) by datetime:
-/// a decision goes before the first chain row whose block is later than it (chain rows of
-/// unknown block time stay where they are), and numbers the result.
-fn merge_by_datetime(
-    chain: Vec<ActivityDto>,
-    decisions: Vec<(DateTime<Utc>, ActivityDto)>,
-) -> Vec<ActivityDto> {
-    let mut merged = Vec::with_capacity(chain.len() + decisions.len());
-    let mut decisions = decisions.into_iter().peekable();
-    for row in chain {
-        let block_time = row
-            .datetime
-            .as_deref()
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&Utc));
-        if let Some(block_time) = block_time {
-            while let Some((_, decision)) =
-                decisions.next_if(|(decided_at, _)| *decided_at < block_time)
-            {
-                merged.push(decision);
-            }
-        }
-        merged.push(row);
-    }
-    merged.extend(decisions.map(|(_, row)| row));
-    for (order, row) in merged.iter_mut().enumerate() {
-        row.order = order;
-    }
-    merged
+    rows.into_iter()
+        .enumerate()
+        .map(|(order, (_, row))| ActivityDto { order, ..row })
+        .collect()
 }
 
 /// The asset's activity, oldest first unless sorted otherwise.
@@ -439,20 +337,18 @@ fn merge_by_datetime(
     security(("token" = [])),
     params(
         ("asset_uuid" = String, Path, description = "Asset UUID"),
-        ("start" = Option<i64>, Query, description = "First row, 1-based; negative counts \
-            from the end (-1 = last row). Default 1"),
+        ("start" = Option<i64>, Query, description = "First row, 1-based (0 also means the \
+            first row); negative counts from the end (-1 = last row). Default 1"),
         ("count" = Option<i64>, Query, description = "Rows to return (default 100000)"),
         ("sortcolumn" = Option<String>, Query, description = "datetime, type, description, \
             txid, vout, blockheight, amount or registered_user, or its 0-based index"),
         ("sortorder" = Option<String>, Query, description = "asc (default) or desc"),
-        ("height_start" = Option<i64>, Query, description = "Lowest block height (excludes \
-            co-signing decisions)"),
-        ("height_stop" = Option<i64>, Query, description = "Highest block height (excludes \
-            co-signing decisions)"),
+        ("height_start" = Option<i64>, Query, description = "Lowest block height"),
+        ("height_stop" = Option<i64>, Query, description = "Highest block height"),
     ),
     responses(
-        (status = 200, description = "Activity rows (chain activity and co-signing decisions, \
-            by datetime); parameters may also come as a JSON body",
+        (status = 200, description = "Chain activity rows; parameters may also come as a JSON \
+            body. Co-signing decisions are at `/api/assets/{asset_uuid}/cosign-decisions`",
             body = [ActivityDto]),
         (status = 400, description = "Bad paging parameter"),
         (status = 401, description = "Missing, invalid or expired token"),
@@ -471,32 +367,9 @@ pub async fn activities(
     let store = state.store();
     let txs = store.report_txs(&uuid).await?;
     let outputs = store.report_outputs(&uuid).await?;
-    let mut senders: BTreeMap<String, Option<i64>> = BTreeMap::new();
-    let mut decisions = Vec::new();
-    for decision in store
-        .cosign_decisions_for_asset(auth.issuer.id, &uuid)
-        .await?
-    {
-        let sender_user = match &decision.decision.sender_gaid {
-            Some(gaid) => match senders.get(gaid) {
-                Some(user) => *user,
-                None => {
-                    let user = store
-                        .registered_user_by_gaid(auth.issuer.id, gaid)
-                        .await?
-                        .map(|u| u.id);
-                    senders.insert(gaid.clone(), user);
-                    user
-                }
-            },
-            None => None,
-        };
-        let row = decision_row(&uuid, &decision, sender_user);
-        decisions.push((decision.decided_at, row));
-    }
-    let rows: Vec<ActivityDto> = merge_by_datetime(activity_rows(&txs, &outputs), decisions)
+    let rows: Vec<ActivityDto> = activity_rows(&txs, &outputs)
         .into_iter()
-        .filter(|row| paging.in_range_opt(row.blockheight))
+        .filter(|row| paging.in_range(row.blockheight))
         .collect();
     Ok(Json(paging.apply(rows, compare_activity)))
 }
@@ -692,8 +565,8 @@ fn transaction(
     security(("token" = [])),
     params(
         ("asset_uuid" = String, Path, description = "Asset UUID"),
-        ("start" = Option<i64>, Query, description = "First row, 1-based; negative counts \
-            from the end. Default 1"),
+        ("start" = Option<i64>, Query, description = "First row, 1-based (0 also means the \
+            first row); negative counts from the end. Default 1"),
         ("count" = Option<i64>, Query, description = "Rows to return (default 100000)"),
         ("sortcolumn" = Option<String>, Query, description = "datetime, txid, blockheight or \
             type, or its 0-based index"),
