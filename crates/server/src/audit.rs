@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::access::normalize_template;
 use crate::error::ApiError;
 use crate::extract::AuthIssuer;
 use crate::state::AppState;
@@ -23,13 +24,26 @@ use crate::state::AppState;
 /// Largest response body read to find a created object's `id`.
 const ID_SCAN_LIMIT: usize = 256 * 1024;
 
-/// Whether a call to `template` with `method` writes: every POST/PUT/DELETE/PATCH, and the token
-/// refresh, which AMP clients also send as GET.
+/// The GET routes that change state (AMP defines them as GETs), in
+/// [`normalize_template`] form: they are audited like any write.
+const STATE_CHANGING_GETS: &[&str] = &[
+    "/api/user/refresh-token",
+    "/api/user/refresh_token",
+    "/api/assets/{}/distributions/create",
+    "/api/assets/{}/register",
+    "/api/assets/{}/register-authorized",
+];
+
+/// Whether a call to `template` with `method` writes: every POST/PUT/DELETE/PATCH, and the
+/// state-changing GETs of [`STATE_CHANGING_GETS`] (also as HEAD, which runs the GET handler).
 pub fn is_write(method: &Method, template: &str) -> bool {
-    matches!(
-        *method,
-        Method::POST | Method::PUT | Method::DELETE | Method::PATCH
-    ) || template.starts_with("/api/user/refresh")
+    match *method {
+        Method::POST | Method::PUT | Method::DELETE | Method::PATCH => true,
+        Method::GET | Method::HEAD => {
+            STATE_CHANGING_GETS.contains(&normalize_template(template).as_str())
+        }
+        _ => false,
+    }
 }
 
 /// Records a successful login (`POST /api/user/obtain_token`, which runs without a token and so
@@ -235,6 +249,25 @@ pub async fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn state_changing_gets_are_writes() {
+        for template in [
+            "/api/assets/{asset_uuid}/distributions/create",
+            "/api/assets/{asset_uuid}/register",
+            "/api/assets/{uuid}/register-authorized",
+            "/api/user/refresh-token",
+        ] {
+            assert!(is_write(&Method::GET, template), "{template}");
+            assert!(is_write(&Method::HEAD, template), "{template}");
+        }
+        assert!(!is_write(&Method::GET, "/api/assets/{asset_uuid}"));
+        assert!(!is_write(
+            &Method::GET,
+            "/api/assets/{asset_uuid}/distributions"
+        ));
+        assert!(is_write(&Method::DELETE, "/api/assets/{asset_uuid}/delete"));
+    }
 
     #[test]
     fn path_parameters_become_object_ids() {

@@ -335,6 +335,25 @@ impl TestApp {
         reply.body["gaid"].as_str().unwrap().to_string()
     }
 
+    /// The `(method, path, status)` of every entry of the issuer's audit log
+    /// (`GET /api/audit`), newest first.
+    pub async fn audited(&self, issuer_token: &str) -> Vec<(String, String, i64)> {
+        let reply = self.get("/api/audit?limit=500", issuer_token).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        reply.body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["method"].as_str().unwrap().to_string(),
+                    e["path"].as_str().unwrap().to_string(),
+                    e["status"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    }
+
     /// Logs in through the API; the reply as it is.
     pub async fn login(&self, username: &str, password: &str) -> Reply {
         let body = serde_json::json!({ "username": username, "password": password }).to_string();
