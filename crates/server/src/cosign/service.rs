@@ -184,16 +184,14 @@ async fn check_asset(
     record: &mut NewCosignDecision,
 ) -> Result<Option<AssetCheck>, ApiError> {
     let store = state.store();
-    let Some((issuer_id, uuid, _is_token)) = store.managed_asset_by_id(&asset.to_string()).await?
-    else {
+    // Deleted assets included: deleting an asset never frees its transfers from its rules.
+    let Some(cosign_asset) = store.cosign_asset_by_id(&asset.to_string()).await? else {
         return Ok(None);
     };
-    let managed = store
-        .asset(issuer_id, &uuid)
-        .await?
-        .ok_or_else(|| ApiError::Internal(format!("asset {uuid} vanished while co-signing")))?;
+    let managed = cosign_asset.asset;
+    let (issuer_id, uuid) = (managed.issuance.issuer_id, managed.issuance.uuid.clone());
 
-    let mut addresses = store.treasury_addresses(issuer_id, &uuid).await?;
+    let mut addresses = cosign_asset.treasury_addresses;
     addresses.push(managed.issuance.destination_address.clone());
     addresses.push(managed.issuance.reissuance_address.clone());
     let treasury: BTreeSet<Script> = addresses

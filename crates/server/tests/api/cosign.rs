@@ -314,6 +314,58 @@ async fn locked_asset_is_refused_until_unlocked() {
     assert_eq!(s.sign(&pset).await.status, StatusCode::OK);
 }
 
+/// Deleting an asset hides it from the issuer's API, but its transfers stay under the rules it
+/// had: a deleted, locked, transfer-restricted asset is still refused (locked, and to a
+/// recipient outside its category), and to an allowed recipient still goes through the rules.
+#[tokio::test]
+async fn deleting_an_asset_never_frees_its_transfers() {
+    let s = scene().await;
+    let (to_bob, _) = s.alice_sends(&s.bob.address(Chain::External, 0), 10);
+    let (to_carol, _) = s.alice_sends(&s.carol.address(Chain::External, 0), 10);
+    let stranger = wallet(&s.app, false).await;
+    let (to_stranger, _) = s.alice_sends(&stranger.address(Chain::External, 0), 10);
+    let lock = format!("/api/assets/{}/lock", s.uuid);
+    assert_eq!(
+        s.app.put(&lock, &s.token, None).await.status,
+        StatusCode::OK
+    );
+    let delete = format!("/api/assets/{}/delete", s.uuid);
+    assert_eq!(
+        s.app.delete(&delete, &s.token).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        s.app
+            .get(&format!("/api/assets/{}", s.uuid), &s.token)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_refused(
+        &s.sign(&to_bob).await,
+        StatusCode::FORBIDDEN,
+        "asset_locked",
+    );
+    let reply = s.sign(&to_carol).await;
+    assert_refused(&reply, StatusCode::FORBIDDEN, "asset_locked");
+    assert_refused(&reply, StatusCode::FORBIDDEN, "recipient_missing_category");
+    assert_refused(
+        &s.sign(&to_stranger).await,
+        StatusCode::FORBIDDEN,
+        "recipient_unknown",
+    );
+    // The refusals are the asset's co-signing activity, as before the deletion.
+    let decisions = s
+        .app
+        .state
+        .store()
+        .cosign_decisions_for_asset(s.issuer_id, &s.uuid)
+        .await
+        .unwrap();
+    assert_eq!(decisions.len(), 3);
+    assert!(decisions.iter().all(|d| !d.decision.approved));
+}
+
 #[tokio::test]
 async fn blacklisted_input_is_refused() {
     let s = scene().await;
