@@ -118,18 +118,6 @@ impl Store {
         })
     }
 
-    /// Whether the issuer blacklisted output `txid:vout` (see the chain index).
-    pub async fn is_output_blacklisted(&self, txid: &str, vout: u32) -> Result<bool> {
-        let flagged: Option<bool> = with_pool!(self, |pool| sqlx::query_scalar(
-            "SELECT is_blacklisted FROM asset_outputs WHERE txid = $1 AND vout = $2"
-        )
-        .bind(txid)
-        .bind(i64::from(vout))
-        .fetch_optional(pool)
-        .await?);
-        Ok(flagged.unwrap_or(false))
-    }
-
     /// The decisions about asset `asset_uuid` of issuer `issuer_id`, oldest first.
     pub async fn cosign_decisions_for_asset(
         &self,

@@ -171,3 +171,34 @@ pub fn sync(index: &ChainIndex, wollet: &mut Wollet) {
 pub fn balance(wollet: &Wollet, asset: AssetId) -> u64 {
     wollet.balance().unwrap().get(&asset).copied().unwrap_or(0)
 }
+
+/// The chain's answers for the inputs of `pset` as `wollet` synced the chain: the outputs of
+/// its transactions, unspent unless one of its transactions spends them.
+pub fn wollet_chain(
+    wollet: &Wollet,
+    pset: &elements::pset::PartiallySignedTransaction,
+) -> amphora_cosigner::ChainUtxos {
+    let txs: Vec<Transaction> = wollet
+        .transactions()
+        .unwrap()
+        .into_iter()
+        .map(|t| t.tx)
+        .collect();
+    let mut chain = amphora_cosigner::ChainUtxos::new();
+    for outpoint in amphora_cosigner::spent_outpoints(pset).unwrap() {
+        let created = txs
+            .iter()
+            .find(|t| t.txid() == outpoint.txid)
+            .and_then(|t| t.output.get(outpoint.vout as usize));
+        let spent = txs
+            .iter()
+            .any(|t| t.input.iter().any(|i| i.previous_output == outpoint));
+        let answer = match created {
+            None => amphora_cosigner::ChainUtxo::Unknown,
+            Some(_) if spent => amphora_cosigner::ChainUtxo::Spent,
+            Some(out) => amphora_cosigner::ChainUtxo::Unspent(Box::new(out.clone())),
+        };
+        chain.insert(outpoint, answer);
+    }
+    chain
+}

@@ -52,7 +52,9 @@ async fn env() -> Env {
         key,
         Network::LiquidRegtest,
         Duration::from_secs(3600),
-    );
+    )
+    // The co-signer checks every input against the node's chain.
+    .with_node(rpc.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let platform = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
