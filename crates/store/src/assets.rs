@@ -257,15 +257,27 @@ fn assemble(rows: Vec<AssetRow>, links: Vec<(String, i64)>) -> Result<Vec<Asset>
 }
 
 impl Store {
-    /// Records an issuance before the node is asked for anything (status pending).
+    /// Records an issuance before the node is asked for anything (status pending), owned by
+    /// nobody: issuance recovery may take it over at once (see
+    /// [`Store::create_owned_issuance`] for an issuance a replica is about to run).
     pub async fn create_asset(&self, asset: &NewAsset) -> Result<Asset> {
+        self.insert_asset(asset, None, 0).await
+    }
+
+    /// Inserts the asset row (status pending) with its issuance owner and lease expiry.
+    pub(crate) async fn insert_asset(
+        &self,
+        asset: &NewAsset,
+        owner: Option<&str>,
+        lease_expires_ms: i64,
+    ) -> Result<Asset> {
         let sql = "INSERT INTO assets (uuid, issuer_id, name, amount, destination_address, \
                    domain, ticker, pubkey, asset_precision, is_confidential, is_reissuable, \
                    reissuance_amount, reissuance_address, transfer_restricted, \
                    issuer_authorization_endpoint, contract_json, contract_hash, status, \
-                   created_at) \
+                   created_at, issuance_owner, issuance_lease_expires_ms) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-                   $16, $17, 'pending', $18)";
+                   $16, $17, 'pending', $18, $19, $20)";
         with_pool!(self, |pool| {
             sqlx::query(sql)
                 .bind(&asset.uuid)
@@ -286,6 +298,8 @@ impl Store {
                 .bind(&asset.contract_json)
                 .bind(&asset.contract_hash)
                 .bind(Utc::now())
+                .bind(owner)
+                .bind(lease_expires_ms)
                 .execute(pool)
                 .await
                 .map_err(|e| StoreError::conflict_on_unique(e, "This asset already exists."))?;
@@ -419,7 +433,7 @@ impl Store {
     }
 
     /// Any row by uuid, whatever its state or issuer.
-    async fn asset_row(&self, uuid: &str) -> Result<Option<Asset>> {
+    pub(crate) async fn asset_row(&self, uuid: &str) -> Result<Option<Asset>> {
         let sql = format!("SELECT {ASSET_COLUMNS} FROM assets WHERE uuid = $1");
         let row: Option<AssetRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(uuid)

@@ -14,6 +14,7 @@ mod chain;
 mod cosign;
 mod distributions;
 mod error;
+mod issuance_lease;
 mod issuers;
 mod managers;
 mod model;

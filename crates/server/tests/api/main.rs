@@ -13,6 +13,7 @@ mod distributions;
 mod follower;
 mod health;
 mod isolation;
+mod issuance_recovery;
 mod managers;
 mod openapi;
 mod registered_users;

@@ -7,6 +7,7 @@ mod assignments;
 mod chain;
 mod cosign;
 mod distributions;
+mod issuance_lease;
 mod registry;
 mod reissue_burn;
 mod reports;
