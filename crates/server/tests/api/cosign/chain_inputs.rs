@@ -271,3 +271,58 @@ async fn without_a_node_nothing_is_cosigned() {
     assert!(reply.body["detail"].as_str().is_some());
     assert_eq!(last_refusal(&app).await, ["node_unavailable"]);
 }
+
+/// Where the chain index holds an input, it must agree with the node: an indexed output of
+/// another amount or another holder than the node's output opens to is refused; an agreeing
+/// record is co-signed.
+#[tokio::test]
+async fn the_chain_index_must_agree_where_it_holds_an_input() {
+    let s = scene().await;
+    let coins = explicit_coins(
+        &s,
+        &[(8, s.asset, 100), (9, s.asset, 100), (10, s.asset, 100)],
+    )
+    .await;
+    let store = s.app.state.store();
+    let wid_of =
+        |gaid: String| async move { store.wallet_by_gaid(&gaid).await.unwrap().unwrap().wid };
+    let (alice, bob_wid) = (
+        wid_of(s.alice.gaid.clone()).await,
+        wid_of(s.bob.gaid.clone()).await,
+    );
+    let bob = s.bob.address(Chain::External, 0).to_unconfidential();
+    for ((outpoint, real), (amount, holder, agrees)) in coins.iter().zip([
+        (99, &alice, false),
+        (100, &bob_wid, false),
+        (100, &alice, true),
+    ]) {
+        store
+            .record_asset_outputs(&[amphora_store::NewAssetOutput {
+                txid: outpoint.txid.to_string(),
+                vout: i64::from(outpoint.vout),
+                asset_uuid: s.uuid.clone(),
+                is_token: false,
+                amount,
+                script_pubkey: hex::encode(real.script_pubkey.as_bytes()),
+                owner: amphora_store::OutputOwner::Wallet {
+                    wid: holder.clone(),
+                    gaid: s.alice.gaid.clone(),
+                },
+                asset_blinder: amphora_store::UNKNOWN_BLINDER.to_string(),
+                amount_blinder: amphora_store::UNKNOWN_BLINDER.to_string(),
+                height: 1,
+            }])
+            .await
+            .unwrap();
+        let pset = blinded_pset(
+            &[(*outpoint, real.clone(), secrets_of(real))],
+            &[Out::To(&bob, s.asset, 100)],
+        );
+        let reply = s.sign(&pset).await;
+        if agrees {
+            assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        } else {
+            assert_refused(&reply, StatusCode::BAD_REQUEST, "input_utxo_mismatch");
+        }
+    }
+}
