@@ -1,7 +1,9 @@
 //! Understanding a PSET before co-signing it: who sends, which assets, to whom, how much.
 //!
-//! [`analyze_pset`] fails closed: every input must spend an output of one registered wallet and
-//! unblind with its view key, every output's asset and amount must be established (explicit,
+//! [`analyze_pset`] fails closed: every input must spend an existing, unspent output as the chain
+//! has it (see [`crate::chain_view`]: its `witness_utxo` must equal the chain's output in script,
+//! asset and value commitment, and the asset and amount are read from the chain's output), of one
+//! registered wallet, and unblind with its view key, every output's asset and amount must be established (explicit,
 //! proven by the PSET's own blind value/asset proofs, or unblinded with a registered wallet's view
 //! key), and per asset the inputs must equal the outputs. Issuances and peg-ins are refused.
 
@@ -18,6 +20,7 @@ use elements::secp256k1_zkp::{All, Secp256k1};
 use elements::{AssetId, OutPoint, Script, TxOut, Txid};
 use lwk_wollet::Chain;
 
+use crate::chain_view::{ChainUtxo, ChainUtxos};
 use crate::error::CosignError;
 use crate::wallet_index::{ScriptSlot, WalletIndex};
 
@@ -181,11 +184,12 @@ fn chain_step(chain: Chain) -> ChildNumber {
     }
 }
 
-/// Analyses a PSET against the registered wallets. See the module documentation for what is
-/// refused.
+/// Analyses a PSET against the registered wallets and the chain's answers for its inputs. See
+/// the module documentation for what is refused.
 pub fn analyze_pset(
     pset: &PartiallySignedTransaction,
     wallets: &WalletIndex,
+    chain: &ChainUtxos,
 ) -> Result<TransferAnalysis, CosignError> {
     let secp = Secp256k1::new();
     let tx = pset
@@ -197,8 +201,10 @@ pub fn analyze_pset(
         ));
     }
 
+    crate::chain_view::spent_outpoints(pset)?;
     let mut sender: Option<usize> = None;
     let mut inputs = Vec::with_capacity(pset.inputs().len());
+    let mut spent = BTreeSet::new();
     for (vin, input) in pset.inputs().iter().enumerate() {
         if input.has_issuance() {
             return Err(CosignError::UnsupportedInput {
@@ -216,6 +222,25 @@ pub fn analyze_pset(
             .witness_utxo
             .as_ref()
             .ok_or(CosignError::MissingWitnessUtxo { vin })?;
+        let outpoint = OutPoint::new(input.previous_txid, input.previous_output_index);
+        if !spent.insert(outpoint) {
+            return Err(CosignError::InvalidPset(format!(
+                "input {vin} spends {outpoint} a second time"
+            )));
+        }
+        // The chain's output, never the PSET's copy: the signature hash does not commit to the
+        // spent output's asset, so a claimed asset is worth nothing until the chain confirms it.
+        let onchain = match chain.get(&outpoint) {
+            ChainUtxo::Unknown => return Err(CosignError::InputUnknown { vin }),
+            ChainUtxo::Spent => return Err(CosignError::InputSpent { vin }),
+            ChainUtxo::Unspent(txout) => txout,
+        };
+        if onchain.script_pubkey != utxo.script_pubkey
+            || onchain.asset != utxo.asset
+            || onchain.value != utxo.value
+        {
+            return Err(CosignError::InputUtxoMismatch { vin });
+        }
         let slot = wallets
             .resolve(&utxo.script_pubkey, &input.bip32_derivation)
             .ok_or(CosignError::InputNotRegistered { vin })?;
@@ -225,26 +250,20 @@ pub fn analyze_pset(
             Some(_) => {}
         }
         let indexed = wallets.wallet(slot.wallet);
-        // The spent output's rangeproof is not serialised inside witness_utxo; PSETs carry it
-        // separately (PSBT_ELEMENTS_IN_UTXO_RANGEPROOF).
-        let mut utxo_with_proof = utxo.clone();
-        if let Some(proof) = &input.in_utxo_rangeproof {
-            if utxo_with_proof.witness.rangeproof.is_empty() {
-                utxo_with_proof.witness.rangeproof = proof.clone();
-            }
-        }
-        let (asset, amount) = explicit(utxo)
+        // Unblinding uses the chain's output, with the chain's rangeproof (a PSET's
+        // PSBT_ELEMENTS_IN_UTXO_RANGEPROOF is not needed, nor trusted).
+        let (asset, amount) = explicit(onchain)
             .or_else(|| {
                 proven(
                     &secp,
-                    utxo,
+                    onchain,
                     input.asset,
                     input.amount,
                     input.blind_asset_proof.as_ref(),
                     input.blind_value_proof.as_ref(),
                 )
             })
-            .or_else(|| unblind_with_wallet(&secp, wallets, slot, &utxo_with_proof))
+            .or_else(|| unblind_with_wallet(&secp, wallets, slot, onchain))
             .ok_or(CosignError::CannotUnblindInput { vin })?;
         let definite = indexed
             .wallet
@@ -264,7 +283,7 @@ pub fn analyze_pset(
             );
         inputs.push(AnalyzedInput {
             vin,
-            outpoint: OutPoint::new(input.previous_txid, input.previous_output_index),
+            outpoint,
             asset,
             amount,
             wallet: wallet_ref(wallets, slot.wallet),
@@ -372,13 +391,22 @@ fn unblind_with_wallet(
     Some((secrets.asset, secrets.value))
 }
 
+/// Per asset, the inputs must equal the outputs. Sums are checked (an overflow refuses the PSET,
+/// it never wraps or panics).
 fn check_balance(inputs: &[AnalyzedInput], outputs: &[AnalyzedOutput]) -> Result<(), CosignError> {
+    let overflow = || CosignError::InvalidPset("the amounts overflow".to_string());
     let mut balance: BTreeMap<AssetId, i128> = BTreeMap::new();
     for i in inputs {
-        *balance.entry(i.asset).or_default() += i128::from(i.amount);
+        let entry = balance.entry(i.asset).or_default();
+        *entry = entry
+            .checked_add(i128::from(i.amount))
+            .ok_or_else(overflow)?;
     }
     for o in outputs {
-        *balance.entry(o.asset).or_default() -= i128::from(o.amount);
+        let entry = balance.entry(o.asset).or_default();
+        *entry = entry
+            .checked_sub(i128::from(o.amount))
+            .ok_or_else(overflow)?;
     }
     match balance.into_iter().find(|(_, v)| *v != 0) {
         Some((asset, _)) => Err(CosignError::Unbalanced {

@@ -156,6 +156,24 @@ pub enum CosignError {
         /// Input index.
         vin: usize,
     },
+    /// An input spends an output the chain does not have.
+    #[error("input {vin} spends an output that does not exist in the chain or the mempool")]
+    InputUnknown {
+        /// Input index.
+        vin: usize,
+    },
+    /// An input spends an output that is already spent (in a block or in the mempool).
+    #[error("input {vin} spends an output that is already spent")]
+    InputSpent {
+        /// Input index.
+        vin: usize,
+    },
+    /// An input's `witness_utxo` is not the output the chain has (script, asset or value).
+    #[error("input {vin}: the witness_utxo differs from the output in the chain (script, asset or value)")]
+    InputUtxoMismatch {
+        /// Input index.
+        vin: usize,
+    },
     /// An input does not belong to any wallet registered with the platform.
     #[error("input {vin} does not belong to a wallet registered with this platform")]
     InputNotRegistered {
@@ -210,6 +228,9 @@ impl CosignError {
             CosignError::InvalidPset(_) => "pset_invalid",
             CosignError::UnsupportedInput { .. } => "input_unsupported",
             CosignError::MissingWitnessUtxo { .. } => "input_missing_utxo",
+            CosignError::InputUnknown { .. } => "input_unknown",
+            CosignError::InputSpent { .. } => "input_spent",
+            CosignError::InputUtxoMismatch { .. } => "input_utxo_mismatch",
             CosignError::InputNotRegistered { .. } => "input_not_registered",
             CosignError::MultipleSendingWallets { .. } => "multiple_sending_wallets",
             CosignError::CannotUnblindInput { .. } => "input_not_unblindable",

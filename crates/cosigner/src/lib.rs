@@ -6,13 +6,14 @@
 //! * [`PlatformKey::check_descriptor`]: accepts exactly ELIP-153 AMP2 descriptors co-signed by
 //!   this platform and assigns their wallet id and GAID.
 //! * Co-signing (`POST /amp2/wallets/sign`): [`decode_pset`] → [`analyze_pset`] against the
-//!   [`WalletIndex`] of registered wallets → one `amphora_core::policy` request per managed asset
+//!   [`WalletIndex`] of registered wallets and the chain's [`ChainUtxos`] for its inputs → one `amphora_core::policy` request per managed asset
 //!   ([`TransferAnalysis::transfer_request`]) → optionally the issuer's endpoint
 //!   ([`PlatformKey::issuer_authorization_body`]) → [`PlatformKey::sign_platform_half`].
 
 mod address;
 pub mod analysis;
 pub mod authorizer;
+pub mod chain_view;
 pub mod descriptor;
 pub mod error;
 pub mod key;
@@ -27,6 +28,7 @@ pub use analysis::{
 pub use authorizer::{
     issuer_authorizer_url, read_issuer_authorization_response, verify_issuer_authorization_body,
 };
+pub use chain_view::{spent_outpoints, ChainUtxo, ChainUtxos, MAX_INPUTS};
 pub use descriptor::{elip153_server_path, RegisteredWallet, ELIP153_PURPOSE};
 pub use error::{CosignError, CosignerError, DescriptorError};
 pub use key::{PlatformKey, XpubInfo};

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::access::normalize_template;
 use crate::error::ApiError;
 use crate::extract::AuthIssuer;
 use crate::state::AppState;
@@ -26,14 +27,28 @@ const ID_SCAN_LIMIT: usize = 256 * 1024;
 /// Reads that clients may send as POST (with the question in the body); never writes.
 const POSTED_READS: &[&str] = &["/api/registered_users/validate-gaid"];
 
+/// The GET routes that change state (AMP defines them as GETs), in
+/// [`normalize_template`] form: they are audited like any write.
+const STATE_CHANGING_GETS: &[&str] = &[
+    "/api/user/refresh-token",
+    "/api/user/refresh_token",
+    "/api/assets/{}/distributions/create",
+    "/api/assets/{}/register",
+    "/api/assets/{}/register-authorized",
+];
+
 /// Whether a call to `template` with `method` writes: every POST/PUT/DELETE/PATCH but the
-/// [`POSTED_READS`], and the token refresh, which AMP clients also send as GET.
+/// [`POSTED_READS`], and the state-changing GETs of [`STATE_CHANGING_GETS`] (also as HEAD,
+/// which runs the GET handler).
 pub fn is_write(method: &Method, template: &str) -> bool {
-    (matches!(
-        *method,
-        Method::POST | Method::PUT | Method::DELETE | Method::PATCH
-    ) && !POSTED_READS.contains(&template))
-        || template.starts_with("/api/user/refresh")
+    let template = normalize_template(template);
+    match *method {
+        Method::POST | Method::PUT | Method::DELETE | Method::PATCH => {
+            !POSTED_READS.contains(&template.as_str())
+        }
+        Method::GET | Method::HEAD => STATE_CHANGING_GETS.contains(&template.as_str()),
+        _ => false,
+    }
 }
 
 /// Records a successful login (`POST /api/user/obtain_token`, which runs without a token and so
@@ -239,6 +254,25 @@ pub async fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn state_changing_gets_are_writes() {
+        for template in [
+            "/api/assets/{asset_uuid}/distributions/create",
+            "/api/assets/{asset_uuid}/register",
+            "/api/assets/{uuid}/register-authorized",
+            "/api/user/refresh-token",
+        ] {
+            assert!(is_write(&Method::GET, template), "{template}");
+            assert!(is_write(&Method::HEAD, template), "{template}");
+        }
+        assert!(!is_write(&Method::GET, "/api/assets/{asset_uuid}"));
+        assert!(!is_write(
+            &Method::GET,
+            "/api/assets/{asset_uuid}/distributions"
+        ));
+        assert!(is_write(&Method::DELETE, "/api/assets/{asset_uuid}/delete"));
+    }
 
     #[test]
     fn path_parameters_become_object_ids() {

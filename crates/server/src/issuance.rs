@@ -3,9 +3,20 @@
 //! the registry contract hash) → `blindrawtransaction` → `signrawtransactionwithwallet` →
 //! `testmempoolaccept` → `sendrawtransaction`.
 //!
-//! The asset row is written before the node is called (status pending) and the signed
-//! transaction before it is broadcast (status broadcasting), so [`recover_pending_issuances`]
-//! can finish or fail every interrupted issuance on start-up.
+//! The asset row is written before the node is called (status pending, owned by this replica
+//! under a lease it renews while it works) and the signed transaction before it is broadcast
+//! (status broadcasting), so [`recover_pending_issuances`] can finish or fail every interrupted
+//! issuance — only those no live replica owns (see `recovery`). An issuance is marked failed only
+//! on a definitive rejection of its transaction that is neither in the chain nor in the mempool
+//! (see `broadcast`).
+
+mod broadcast;
+mod recovery;
+
+pub use recovery::{
+    recover_pending_issuances, spawn_issuance_recovery, ISSUANCE_LEASE_TTL,
+    ISSUANCE_RECOVERY_INTERVAL,
+};
 
 use amphora_core::asset::Issuance;
 use amphora_rpc::{Amount, ElementsRpc, RawIssuanceRequest, RpcError};
@@ -109,7 +120,10 @@ pub async fn issue(
         contract_hash: contract_hash.to_string(),
     };
     let store = state.store();
-    store.create_asset(&record).await?;
+    store
+        .create_owned_issuance(&record, state.replica_id(), ISSUANCE_LEASE_TTL)
+        .await?;
+    let lease = recovery::LeaseKeeper::start(state, &uuid);
 
     let wallet = node.wallet(PLATFORM_WALLET);
     let _exclusive = state.lock_platform_wallet().await;
@@ -121,7 +135,12 @@ pub async fn issue(
         }
     };
     store.set_asset_issuance_tx(&uuid, &signed).await?;
-    broadcast(state, node, &uuid, &signed).await?;
+    if let Err(error) = broadcast::broadcast(state, node, &uuid, &signed).await {
+        // Not sent yet: let recovery (of any replica) take it over without waiting.
+        lease.release().await;
+        return Err(error);
+    }
+    drop(lease);
     store
         .asset(issuer_id, &uuid)
         .await?
@@ -253,98 +272,4 @@ fn output_of(tx: &Transaction, asset: AssetId) -> Option<i64> {
         .iter()
         .position(|out| out.asset == ConfidentialAsset::Explicit(asset))
         .and_then(|index| i64::try_from(index).ok())
-}
-
-/// Sends the stored transaction and records the outcome. A transaction already in the chain
-/// counts as sent; a refusal marks the issuance failed; an unreachable node leaves it to
-/// recovery.
-async fn broadcast(
-    state: &AppState,
-    node: &ElementsRpc,
-    uuid: &str,
-    tx: &IssuanceTx,
-) -> Result<(), IssuanceError> {
-    let store = state.store();
-    let txid: Txid = tx
-        .txid
-        .parse()
-        .map_err(|e| IssuanceError::Inconsistent(format!("stored txid: {e}")))?;
-    match node.send_raw_transaction(&tx.tx_hex).await {
-        Ok(_) => {}
-        Err(error) if error.is_already_in_chain() => {}
-        Err(error) if error.code().is_some() => {
-            let reason = error.node_message().unwrap_or_default().to_string();
-            store.set_asset_failed(uuid, &reason).await?;
-            return Err(IssuanceError::Rejected(reason));
-        }
-        Err(_) => return Err(IssuanceError::BroadcastPending(txid)),
-    }
-    let (asset_blinder, token_blinder) = blinders(node, txid, tx).await;
-    store
-        .set_asset_broadcast(uuid, asset_blinder.as_deref(), token_blinder.as_deref())
-        .await?;
-    Ok(())
-}
-
-/// The asset blinders of the asset and token outputs, as the platform wallet (which blinded
-/// them) reports them; `None` when it does not know them.
-async fn blinders(
-    node: &ElementsRpc,
-    txid: Txid,
-    tx: &IssuanceTx,
-) -> (Option<String>, Option<String>) {
-    let Ok(details) = node.wallet(PLATFORM_WALLET).get_transaction(&txid).await else {
-        return (None, None);
-    };
-    let blinder_of = |vout: i64| {
-        details
-            .details
-            .iter()
-            .find(|detail| i64::from(detail.vout) == vout)
-            .and_then(|detail| detail.assetblinder.clone())
-    };
-    (
-        blinder_of(tx.asset_vout),
-        tx.reissuance_vout.and_then(blinder_of),
-    )
-}
-
-/// Finishes the issuances a previous run left unfinished: a stored signed transaction is
-/// (re-)broadcast (already in the chain counts as success); an issuance without one is marked
-/// failed. Returns how many issuances were resolved; those the node could not be reached for
-/// stay to be re-sent on the next start. Without a node nothing is done.
-pub async fn recover_pending_issuances(state: &AppState) -> Result<usize, IssuanceError> {
-    let Some(node) = state.node() else {
-        return Ok(0);
-    };
-    let mut resolved = 0;
-    let _exclusive = state.lock_platform_wallet().await;
-    for asset in state.store().unfinished_issuances().await? {
-        let uuid = asset.issuance.uuid.clone();
-        match &asset.tx {
-            Some(tx) => match broadcast(state, node, &uuid, tx).await {
-                Ok(()) => {
-                    tracing::info!(%uuid, txid = %tx.txid, "interrupted issuance broadcast");
-                    resolved += 1;
-                }
-                Err(IssuanceError::Rejected(reason)) => {
-                    tracing::warn!(%uuid, %reason, "interrupted issuance refused by the node");
-                    resolved += 1;
-                }
-                Err(IssuanceError::BroadcastPending(txid)) => {
-                    tracing::warn!(%uuid, %txid, "node unreachable; issuance stays to be re-sent");
-                }
-                Err(error) => return Err(error),
-            },
-            None => {
-                state
-                    .store()
-                    .set_asset_failed(&uuid, "interrupted before the transaction was signed")
-                    .await?;
-                tracing::warn!(%uuid, "interrupted issuance marked failed");
-                resolved += 1;
-            }
-        }
-    }
-    Ok(resolved)
 }

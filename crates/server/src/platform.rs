@@ -93,6 +93,8 @@ pub struct Platform {
     created_issuer: Option<CreatedIssuer>,
     embedded: Option<EmbeddedNode>,
     follower: Option<FollowerHandle>,
+    /// The periodic issuance recovery, stopped when serving ends.
+    recovery: tokio::task::JoinHandle<()>,
 }
 
 /// Creates the data directory (mode 0700 on Unix) if needed.
@@ -305,20 +307,18 @@ impl Platform {
             Some(handle) => state.with_follower(handle.subscribe()),
             None => state,
         };
-        // Issuances a previous run recorded but may not have broadcast are finished now, so a
-        // crash between signing and broadcasting loses nothing. What cannot be resolved (node
-        // unreachable) stays recorded and is retried on the next start.
-        match crate::recover_pending_issuances(&state).await {
-            Ok(0) => {}
-            Ok(resolved) => tracing::info!(resolved, "finished interrupted issuances"),
-            Err(error) => tracing::warn!(%error, "could not finish interrupted issuances yet"),
-        }
+        // Issuances a previous run (or a replica that died) recorded but may not have broadcast
+        // are finished now and then periodically, once no live replica owns them, so a crash
+        // between signing and broadcasting loses nothing. What cannot be resolved (node
+        // unreachable or warming up) stays recorded and is retried on the next round.
+        let recovery = crate::issuance::spawn_issuance_recovery(state.clone());
         Ok(Platform {
             state,
             listener,
             created_issuer,
             embedded,
             follower,
+            recovery,
         })
     }
 
@@ -390,6 +390,7 @@ impl Platform {
         let store = self.state.store().clone();
         let embedded = self.embedded;
         let follower = self.follower;
+        let recovery = self.recovery;
         let app = crate::app(self.state);
         // Connect info gives the login limiter the client's address.
         let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -397,6 +398,7 @@ impl Platform {
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(ServerError::Http);
+        recovery.abort();
         if let Some(follower) = follower {
             // after the block it is writing; releases the lease for another replica
             follower.shutdown().await;

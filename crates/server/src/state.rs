@@ -64,6 +64,8 @@ struct Inner {
     /// Held while the platform wallet builds and broadcasts a transaction, so that two
     /// requests never fund from the same coins.
     platform_wallet: tokio::sync::Mutex<()>,
+    /// This process's id among the replicas sharing the database (owner of its issuances).
+    replica: String,
 }
 
 impl AppState {
@@ -96,6 +98,7 @@ impl AppState {
                 token_lifetime,
                 login_limiter: LoginLimiter::new(login_limits),
                 platform_wallet: tokio::sync::Mutex::new(()),
+                replica: format!("replica-{}-{}", std::process::id(), uuid::Uuid::new_v4()),
             }),
             node: None,
             follower: None,
@@ -239,6 +242,12 @@ impl AppState {
     /// until it is broadcast.
     pub async fn lock_platform_wallet(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.inner.platform_wallet.lock().await
+    }
+
+    /// This process's replica id (unique per process): the owner recorded on the issuances it
+    /// runs, so that another replica's recovery leaves them alone.
+    pub fn replica_id(&self) -> &str {
+        &self.inner.replica
     }
 
     /// The failed-login limiter of this process.

@@ -134,6 +134,19 @@ pub struct Asset {
     pub created_at: DateTime<Utc>,
 }
 
+/// A managed asset as the co-signer sees it ([`Store::cosign_asset_by_id`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CosignAsset {
+    /// The asset, with its rules as they are (or were when it was deleted).
+    pub asset: Asset,
+    /// True when the id looked up is the asset's reissuance token.
+    pub is_token: bool,
+    /// True when the issuer deleted the asset (its rules still hold).
+    pub is_deleted: bool,
+    /// Its treasury addresses (`treasury-addresses/add`).
+    pub treasury_addresses: Vec<String>,
+}
+
 #[derive(sqlx::FromRow)]
 struct AssetRow {
     uuid: String,
@@ -244,15 +257,27 @@ fn assemble(rows: Vec<AssetRow>, links: Vec<(String, i64)>) -> Result<Vec<Asset>
 }
 
 impl Store {
-    /// Records an issuance before the node is asked for anything (status pending).
+    /// Records an issuance before the node is asked for anything (status pending), owned by
+    /// nobody: issuance recovery may take it over at once (see
+    /// [`Store::create_owned_issuance`] for an issuance a replica is about to run).
     pub async fn create_asset(&self, asset: &NewAsset) -> Result<Asset> {
+        self.insert_asset(asset, None, 0).await
+    }
+
+    /// Inserts the asset row (status pending) with its issuance owner and lease expiry.
+    pub(crate) async fn insert_asset(
+        &self,
+        asset: &NewAsset,
+        owner: Option<&str>,
+        lease_expires_ms: i64,
+    ) -> Result<Asset> {
         let sql = "INSERT INTO assets (uuid, issuer_id, name, amount, destination_address, \
                    domain, ticker, pubkey, asset_precision, is_confidential, is_reissuable, \
                    reissuance_amount, reissuance_address, transfer_restricted, \
                    issuer_authorization_endpoint, contract_json, contract_hash, status, \
-                   created_at) \
+                   created_at, issuance_owner, issuance_lease_expires_ms) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-                   $16, $17, 'pending', $18)";
+                   $16, $17, 'pending', $18, $19, $20)";
         with_pool!(self, |pool| {
             sqlx::query(sql)
                 .bind(&asset.uuid)
@@ -273,6 +298,8 @@ impl Store {
                 .bind(&asset.contract_json)
                 .bind(&asset.contract_hash)
                 .bind(Utc::now())
+                .bind(owner)
+                .bind(lease_expires_ms)
                 .execute(pool)
                 .await
                 .map_err(|e| StoreError::conflict_on_unique(e, "This asset already exists."))?;
@@ -349,8 +376,64 @@ impl Store {
         assemble(rows, Vec::new())
     }
 
+    /// The asset whose asset id or reissuance token id is `asset_id`, as the co-signer holds
+    /// its transfers to rules: **deleted assets included** — deleting an asset hides it from
+    /// the issuer's API but never loosens what its holders may do with it, so its transfers stay
+    /// under the rules (lock, authorization, restriction, categories, treasury addresses,
+    /// authorization endpoint) it had when it was deleted. A live asset wins over a deleted one
+    /// with the same id.
+    pub async fn cosign_asset_by_id(&self, asset_id: &str) -> Result<Option<CosignAsset>> {
+        let row = format!(
+            "SELECT {ASSET_COLUMNS} FROM assets \
+             WHERE asset_id = $1 OR reissuance_token_id = $1 \
+             ORDER BY CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END, created_at LIMIT 1"
+        );
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let row: Option<AssetRow> = sqlx::query_as(&row)
+                .bind(asset_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(row) = row else {
+                tx.commit().await?;
+                return Ok(None);
+            };
+            let uuid = row.uuid.clone();
+            let links: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT asset_uuid, category_id FROM asset_categories \
+                 WHERE asset_uuid = $1 ORDER BY category_id",
+            )
+            .bind(&uuid)
+            .fetch_all(&mut *tx)
+            .await?;
+            let deleted: bool =
+                sqlx::query_scalar("SELECT deleted_at IS NOT NULL FROM assets WHERE uuid = $1")
+                    .bind(&uuid)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let treasury: Vec<(String,)> = sqlx::query_as(
+                "SELECT address FROM asset_treasury_addresses WHERE asset_uuid = $1 \
+                 ORDER BY address",
+            )
+            .bind(&uuid)
+            .fetch_all(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            let asset = assemble(vec![row], links)?
+                .pop()
+                .ok_or(StoreError::NotFound)?;
+            let is_token = asset.tx.as_ref().map(|t| t.asset_id.as_str()) != Some(asset_id);
+            Ok(Some(CosignAsset {
+                asset,
+                is_token,
+                is_deleted: deleted,
+                treasury_addresses: treasury.into_iter().map(|(a,)| a).collect(),
+            }))
+        })
+    }
+
     /// Any row by uuid, whatever its state or issuer.
-    async fn asset_row(&self, uuid: &str) -> Result<Option<Asset>> {
+    pub(crate) async fn asset_row(&self, uuid: &str) -> Result<Option<Asset>> {
         let sql = format!("SELECT {ASSET_COLUMNS} FROM assets WHERE uuid = $1");
         let row: Option<AssetRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(uuid)

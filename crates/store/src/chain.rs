@@ -5,7 +5,7 @@
 //! stops at a block boundary; a reorg is undone in one transaction ([`Store::rollback_to`]).
 
 mod balances;
-mod lease;
+pub(crate) mod lease;
 mod sources;
 
 use std::time::Duration;

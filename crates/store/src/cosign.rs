@@ -118,31 +118,6 @@ impl Store {
         })
     }
 
-    /// The managed (not deleted) asset whose asset id or reissuance token id is `asset_id`:
-    /// `(issuer_id, asset uuid, is_token)`.
-    pub async fn managed_asset_by_id(&self, asset_id: &str) -> Result<Option<(i64, String, bool)>> {
-        Ok(with_pool!(self, |pool| sqlx::query_as(
-            "SELECT issuer_id, uuid, asset_id IS NULL OR asset_id <> $1 FROM assets \
-             WHERE (asset_id = $1 OR reissuance_token_id = $1) AND deleted_at IS NULL \
-             ORDER BY created_at LIMIT 1"
-        )
-        .bind(asset_id)
-        .fetch_optional(pool)
-        .await?))
-    }
-
-    /// Whether the issuer blacklisted output `txid:vout` (see the chain index).
-    pub async fn is_output_blacklisted(&self, txid: &str, vout: u32) -> Result<bool> {
-        let flagged: Option<bool> = with_pool!(self, |pool| sqlx::query_scalar(
-            "SELECT is_blacklisted FROM asset_outputs WHERE txid = $1 AND vout = $2"
-        )
-        .bind(txid)
-        .bind(i64::from(vout))
-        .fetch_optional(pool)
-        .await?);
-        Ok(flagged.unwrap_or(false))
-    }
-
     /// The decisions about asset `asset_uuid` of issuer `issuer_id`, oldest first.
     pub async fn cosign_decisions_for_asset(
         &self,

@@ -14,6 +14,7 @@ mod chain;
 mod cosign;
 mod distributions;
 mod error;
+mod issuance_lease;
 mod issuers;
 mod managers;
 mod model;
@@ -32,7 +33,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
-pub use assets::{Asset, IssuanceStatus, IssuanceTx, NewAsset};
+pub use assets::{Asset, CosignAsset, IssuanceStatus, IssuanceTx, NewAsset};
 pub use assignments::{Assignment, NewAssignment, UserAssetSummary};
 pub use chain::{
     AssetOutput, BlockUpdate, FollowerLease, IndexedBlock, IndexedTx, NewAssetOutput, OutputOwner,

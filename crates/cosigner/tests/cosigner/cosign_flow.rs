@@ -2,12 +2,14 @@
 //! wallets built by LWK's `Amp2` client, a transfer PSET spends it, the user signs with LWK's
 //! software signer, and the platform analyses, judges and co-signs it.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
 use amphora_core::policy::{self, AssetRules, ReasonCode, RecipientUser};
 use amphora_core::Network;
 use amphora_cosigner::{
-    analyze_pset, decode_pset, CosignError, Destination, PlatformKey, TransferAnalysis, WalletIndex,
+    analyze_pset, decode_pset, ChainUtxo, ChainUtxos, CosignError, Destination, PlatformKey,
+    TransferAnalysis, WalletIndex,
 };
 use elements::bitcoin::bip32::KeySource;
 use elements::confidential::{
@@ -31,32 +33,42 @@ const ALICE: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 const BOB: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
 const CAROL: &str = "zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo wrong";
-const PARAMS: &AddressParams = &AddressParams::ELEMENTS;
+pub(crate) const PARAMS: &AddressParams = &AddressParams::ELEMENTS;
 
-struct User {
-    signer: SwSigner,
-    descriptor: WolletDescriptor,
+pub(crate) struct User {
+    pub(crate) signer: SwSigner,
+    pub(crate) descriptor: WolletDescriptor,
 }
 
-struct Fixture {
-    secp: Secp256k1<All>,
-    platform: PlatformKey,
-    index: WalletIndex,
-    alice: User,
-    bob: User,
-    carol: User,
-    asset: AssetId,
-    lbtc: AssetId,
+pub(crate) struct Fixture {
+    pub(crate) secp: Secp256k1<All>,
+    pub(crate) platform: PlatformKey,
+    pub(crate) index: WalletIndex,
+    pub(crate) alice: User,
+    pub(crate) bob: User,
+    pub(crate) carol: User,
+    pub(crate) asset: AssetId,
+    pub(crate) lbtc: AssetId,
+    /// The chain: every funding output `transfer` created, unspent.
+    pub(crate) chain: RefCell<ChainUtxos>,
 }
 
-fn user(amp2: &Amp2, mnemonic: &str) -> User {
+/// Analyses `pset` against the fixture's wallets and chain.
+pub(crate) fn analyze(
+    pset: &PartiallySignedTransaction,
+    f: &Fixture,
+) -> Result<TransferAnalysis, CosignError> {
+    analyze_pset(pset, &f.index, &f.chain.borrow())
+}
+
+pub(crate) fn user(amp2: &Amp2, mnemonic: &str) -> User {
     let signer =
         SwSigner::new_with_network(mnemonic, lwk_common::Network::default_regtest()).unwrap();
     let descriptor = amp2.elip153_from_signer(&signer, 0).unwrap().descriptor();
     User { signer, descriptor }
 }
 
-fn fixture() -> Fixture {
+pub(crate) fn fixture() -> Fixture {
     let platform = PlatformKey::from_mnemonic(PLATFORM_MNEMONIC, Network::LiquidRegtest).unwrap();
     let amp2 = Amp2::new(
         platform.xpub_info().keyorigin_xpub,
@@ -78,10 +90,11 @@ fn fixture() -> Fixture {
         carol,
         asset: AssetId::from_byte_array([7u8; 32]),
         lbtc: AssetId::from_byte_array([5u8; 32]),
+        chain: RefCell::new(ChainUtxos::new()),
     }
 }
 
-fn address(user: &User, chain: Chain, index: u32) -> Address {
+pub(crate) fn address(user: &User, chain: Chain, index: u32) -> Address {
     match chain {
         Chain::External => user.descriptor.address(index, PARAMS).unwrap(),
         Chain::Internal => user.descriptor.change(index, PARAMS).unwrap(),
@@ -89,7 +102,7 @@ fn address(user: &User, chain: Chain, index: u32) -> Address {
 }
 
 /// The BIP32 hints LWK puts on inputs of this wallet at (chain, index).
-fn hints(
+pub(crate) fn hints(
     secp: &Secp256k1<All>,
     user: &User,
     chain: Chain,
@@ -134,7 +147,7 @@ fn funding_output(
     (txout, TxOutSecrets::new(asset, abf, value, vbf))
 }
 
-fn funding_tx(outputs: Vec<TxOut>) -> Transaction {
+pub(crate) fn funding_tx(outputs: Vec<TxOut>) -> Transaction {
     Transaction {
         version: 2,
         lock_time: LockTime::ZERO,
@@ -156,14 +169,14 @@ fn funding_tx(outputs: Vec<TxOut>) -> Transaction {
 }
 
 /// One planned output of the transfer.
-enum Out<'a> {
+pub(crate) enum Out<'a> {
     To(&'a Address, AssetId, u64),
     Burn(AssetId, u64),
     Fee(AssetId, u64),
 }
 
 /// A blinded transfer PSET spending `(owner, chain, index, asset, value)` coins.
-fn transfer(
+pub(crate) fn transfer(
     f: &Fixture,
     coins: &[(&User, Chain, u32, AssetId, u64)],
     outs: &[Out],
@@ -176,6 +189,12 @@ fn transfer(
         secrets.insert(i, sec);
     }
     let funding = funding_tx(fund_outs);
+    for (vout, txout) in funding.output.iter().enumerate() {
+        f.chain.borrow_mut().insert(
+            OutPoint::new(funding.txid(), vout as u32),
+            ChainUtxo::Unspent(Box::new(txout.clone())),
+        );
+    }
     let mut pset = PartiallySignedTransaction::new_v2();
     for (i, (owner, chain, index, _, _)) in coins.iter().enumerate() {
         let mut input = pset::Input::from_prevout(OutPoint::new(funding.txid(), i as u32));
@@ -245,7 +264,7 @@ fn transfer(
     pset
 }
 
-fn issuer_tracked(asset: AssetId) -> AssetRules {
+pub(crate) fn issuer_tracked(asset: AssetId) -> AssetRules {
     AssetRules {
         asset_id: asset.to_string(),
         is_locked: false,
@@ -257,7 +276,7 @@ fn issuer_tracked(asset: AssetId) -> AssetRules {
     }
 }
 
-fn decide(
+pub(crate) fn decide(
     analysis: &TransferAnalysis,
     f: &Fixture,
     rules: AssetRules,
@@ -270,7 +289,7 @@ fn decide(
 }
 
 /// Alice pays Bob 300 of the asset, keeps 700 and 9000 L-BTC as change, pays 1000 L-BTC fee.
-fn alice_pays_bob(f: &Fixture) -> PartiallySignedTransaction {
+pub(crate) fn alice_pays_bob(f: &Fixture) -> PartiallySignedTransaction {
     let bob = address(&f.bob, Chain::External, 0);
     let change = address(&f.alice, Chain::Internal, 0);
     transfer(
@@ -296,7 +315,7 @@ fn transfer_between_registered_wallets_is_analysed_and_cosigned() {
     // Round trip through the wire format, as the HTTP endpoint does.
     let pset = decode_pset(&pset.to_string()).unwrap();
 
-    let analysis = analyze_pset(&pset, &f.index).unwrap();
+    let analysis = analyze(&pset, &f).unwrap();
     let alice = f.index.get(&analysis.sender.wid).unwrap();
     assert_eq!(alice.descriptor, f.alice.descriptor.to_string());
     assert_eq!(analysis.inputs.len(), 2);
@@ -367,7 +386,7 @@ fn transfer_between_registered_wallets_is_analysed_and_cosigned() {
 fn restricted_asset_needs_a_qualified_registered_user() {
     let f = fixture();
     let pset = alice_pays_bob(&f);
-    let analysis = analyze_pset(&pset, &f.index).unwrap();
+    let analysis = analyze(&pset, &f).unwrap();
     let mut rules = issuer_tracked(f.asset);
     rules.transfer_restricted = true;
     rules.required_categories = [4].into();
@@ -410,7 +429,7 @@ fn unknown_recipient_is_understood_via_pset_proofs_and_refused_unless_treasury()
             Out::To(&change, f.asset, 300),
         ],
     );
-    let analysis = analyze_pset(&pset, &f.index).unwrap();
+    let analysis = analyze(&pset, &f).unwrap();
     assert_eq!(analysis.outputs[0].destination, Destination::External);
     assert_eq!(analysis.outputs[0].amount, 200);
 
@@ -429,7 +448,7 @@ fn unknown_recipient_is_understood_via_pset_proofs_and_refused_unless_treasury()
     // Without the PSET's blinding proofs the platform cannot read the output: fail closed.
     let mut stripped = pset.clone();
     stripped.outputs_mut()[0].blind_value_proof = None;
-    let err = analyze_pset(&stripped, &f.index).unwrap_err();
+    let err = analyze(&stripped, &f).unwrap_err();
     assert!(
         matches!(err, CosignError::CannotUnblindOutput { vout: 0 }),
         "{err:?}"
@@ -437,7 +456,7 @@ fn unknown_recipient_is_understood_via_pset_proofs_and_refused_unless_treasury()
     // A proof for another amount does not count either.
     let mut lying = pset;
     lying.outputs_mut()[0].amount = Some(201);
-    let err = analyze_pset(&lying, &f.index).unwrap_err();
+    let err = analyze(&lying, &f).unwrap_err();
     assert!(matches!(err, CosignError::CannotUnblindOutput { vout: 0 }));
 }
 
@@ -450,7 +469,7 @@ fn burning_the_asset_is_recognised_and_refused() {
         &[(&f.alice, Chain::External, 0, f.asset, 500)],
         &[Out::Burn(f.asset, 100), Out::To(&change, f.asset, 400)],
     );
-    let analysis = analyze_pset(&pset, &f.index).unwrap();
+    let analysis = analyze(&pset, &f).unwrap();
     assert_eq!(analysis.outputs[0].destination, Destination::Burn);
     assert_eq!(analysis.outputs[0].amount, 100);
     let d = decide(&analysis, &f, issuer_tracked(f.asset), None, None);
@@ -466,7 +485,7 @@ fn inputs_of_unregistered_or_several_wallets_are_refused() {
         &[(&f.carol, Chain::External, 0, f.asset, 500)],
         &[Out::To(&change, f.asset, 500)],
     );
-    let err = analyze_pset(&pset, &f.index).unwrap_err();
+    let err = analyze(&pset, &f).unwrap_err();
     assert!(
         matches!(err, CosignError::InputNotRegistered { vin: 0 }),
         "{err:?}"
@@ -482,7 +501,7 @@ fn inputs_of_unregistered_or_several_wallets_are_refused() {
         ],
         &[Out::To(&to, f.asset, 1000)],
     );
-    let err = analyze_pset(&pset, &f.index).unwrap_err();
+    let err = analyze(&pset, &f).unwrap_err();
     assert!(
         matches!(err, CosignError::MultipleSendingWallets { vin: 1 }),
         "{err:?}"
@@ -498,26 +517,30 @@ fn inputs_unblind_with_the_view_key_when_the_pset_has_no_input_proofs() {
         input.blind_asset_proof = None;
         input.blind_value_proof = None;
     }
-    let analysis = analyze_pset(&no_proofs, &f.index).unwrap();
+    let analysis = analyze(&no_proofs, &f).unwrap();
     assert_eq!(analysis.inputs[0].amount, 1000);
     assert_eq!(analysis.inputs[1].asset, f.lbtc);
 
-    // Neither proofs nor the rangeproof: nothing to read the input with.
+    // Neither proofs nor the PSET's copy of the rangeproof: the chain's output (with its own
+    // rangeproof) unblinds with the view key.
     let mut nothing = no_proofs;
     nothing.inputs_mut()[0].in_utxo_rangeproof = None;
-    let err = analyze_pset(&nothing, &f.index).unwrap_err();
-    assert!(
-        matches!(err, CosignError::CannotUnblindInput { vin: 0 }),
-        "{err:?}"
-    );
+    let analysis = analyze(&nothing, &f).unwrap();
+    assert_eq!(analysis.inputs[0].amount, 1000);
 
-    // Proofs for another amount are not believed.
-    let mut lying = pset;
+    // Proofs for another amount are not believed: the chain's output says 1000.
+    let mut lying = pset.clone();
     lying.inputs_mut()[0].amount = Some(999);
     lying.inputs_mut()[0].in_utxo_rangeproof = None;
-    let err = analyze_pset(&lying, &f.index).unwrap_err();
+    let analysis = analyze(&lying, &f).unwrap();
+    assert_eq!(analysis.inputs[0].amount, 1000);
+
+    // An output the chain does not have cannot be read at all.
+    let mut foreign = pset;
+    foreign.inputs_mut()[0].witness_utxo = Some(TxOut::new_fee(1000, f.asset));
+    let err = analyze(&foreign, &f).unwrap_err();
     assert!(
-        matches!(err, CosignError::CannotUnblindInput { vin: 0 }),
+        matches!(err, CosignError::InputUtxoMismatch { vin: 0 }),
         "{err:?}"
     );
 }
@@ -527,7 +550,7 @@ fn missing_witness_utxo_and_garbage_are_refused() {
     let f = fixture();
     let mut pset = alice_pays_bob(&f);
     pset.inputs_mut()[1].witness_utxo = None;
-    let err = analyze_pset(&pset, &f.index).unwrap_err();
+    let err = analyze(&pset, &f).unwrap_err();
     assert!(matches!(err, CosignError::MissingWitnessUtxo { vin: 1 }));
     let err = decode_pset("not a pset").unwrap_err();
     assert!(matches!(err, CosignError::InvalidPset(_)));
@@ -538,7 +561,7 @@ fn missing_witness_utxo_and_garbage_are_refused() {
 fn signing_another_pset_than_the_analysed_one_is_refused() {
     let f = fixture();
     let analysed = alice_pays_bob(&f);
-    let analysis = analyze_pset(&analysed, &f.index).unwrap();
+    let analysis = analyze(&analysed, &f).unwrap();
     let decision = decide(&analysis, &f, issuer_tracked(f.asset), None, None);
     let mut other = alice_pays_bob(&f);
     let err = f
@@ -569,7 +592,7 @@ fn addresses_beyond_the_lookahead_need_hints_or_mark_used() {
         &[(&f.alice, Chain::External, 40, f.asset, 100)],
         &[Out::To(&bob_far, f.asset, 100)],
     );
-    let analysis = analyze_pset(&pset, &f.index).unwrap();
+    let analysis = analyze(&pset, &f).unwrap();
     assert_eq!(analysis.inputs[0].derivation_index, 40);
     assert_eq!(analysis.outputs[0].destination, Destination::External);
 
@@ -579,7 +602,7 @@ fn addresses_beyond_the_lookahead_need_hints_or_mark_used() {
         .dwid(lwk_common::Network::default_regtest())
         .unwrap();
     assert!(f.index.mark_used(&bob_wid, Chain::External, 28));
-    let analysis = analyze_pset(&pset, &f.index).unwrap();
+    let analysis = analyze(&pset, &f).unwrap();
     assert!(
         matches!(analysis.outputs[0].destination, Destination::Wallet(ref w) if w.wid == bob_wid)
     );
@@ -587,7 +610,7 @@ fn addresses_beyond_the_lookahead_need_hints_or_mark_used() {
     // Without hints the far input is unknown.
     let mut no_hints = pset;
     no_hints.inputs_mut()[0].bip32_derivation.clear();
-    let err = analyze_pset(&no_hints, &f.index).unwrap_err();
+    let err = analyze(&no_hints, &f).unwrap_err();
     assert!(matches!(err, CosignError::InputNotRegistered { vin: 0 }));
 }
 
@@ -604,11 +627,11 @@ fn unbalanced_values_are_refused() {
         ],
         &[Out::To(&change, f.asset, 500), Out::Fee(f.lbtc, 500)],
     );
-    assert!(analyze_pset(&pset, &f.index).is_ok());
+    assert!(analyze(&pset, &f).is_ok());
     let mut tampered = pset;
     let mut extra = pset::Output::new_explicit(Script::new(), 1, f.asset, None);
     extra.blinder_index = None;
     tampered.add_output(extra);
-    let err = analyze_pset(&tampered, &f.index).unwrap_err();
+    let err = analyze(&tampered, &f).unwrap_err();
     assert!(matches!(err, CosignError::Unbalanced { .. }), "{err:?}");
 }

@@ -8,6 +8,7 @@
 //!   registered wallets and the HTTP client of the issuer authorization webhook.
 
 mod address;
+mod chain_inputs;
 mod service;
 mod wallets;
 mod webhook;

@@ -1,7 +1,8 @@
 //! `POST /amp2/wallets/sign`: decide, sign the platform's half, record the decision.
 //!
-//! Fail closed: a PSET the co-signer cannot fully understand (see
-//! [`amphora_cosigner::analyze_pset`]) is refused with 400; a transfer the rules or the issuer's
+//! Fail closed: every input is checked against the chain first (see [`super::chain_inputs`]);
+//! a PSET the co-signer cannot fully understand (see [`amphora_cosigner::analyze_pset`]) is
+//! refused with 400; a transfer the rules or the issuer's
 //! endpoint refuse is refused with 403. Every request — approved or not — is recorded in
 //! `cosign_decisions` *before* the answer leaves, so a signature is never handed out unrecorded.
 
@@ -12,11 +13,14 @@ use amphora_core::gaid::Gaid;
 use amphora_core::policy::{
     evaluate, AssetRules, Decision, ReasonCode, RecipientUser, TransferRequest,
 };
-use amphora_cosigner::{analyze_pset, decode_pset, CosignError, Destination, TransferAnalysis};
-use amphora_store::{CosignDecisionAsset, NewCosignDecision};
+use amphora_cosigner::{
+    analyze_pset, decode_pset, spent_outpoints, CosignError, Destination, TransferAnalysis,
+};
+use amphora_store::{CosignDecisionAsset, NewCosignDecision, OutputOwner};
 use elements::pset::PartiallySignedTransaction;
 use elements::{Address, AssetId, OutPoint, Script};
 
+use super::chain_inputs::chain_utxos;
 use super::wallets::refreshed_index;
 use super::webhook::ask_issuer;
 use crate::error::ApiError;
@@ -43,6 +47,10 @@ pub async fn cosign(state: &AppState, pset: &str) -> Result<String, ApiError> {
         Err(ApiError::Amp2Refused { error, reasons, .. }) => {
             record.error = Some(error.clone());
             record.reasons = reasons.clone();
+        }
+        Err(ApiError::Unavailable(error)) => {
+            record.error = Some(error.clone());
+            record.reasons = vec!["node_unavailable".to_string()];
         }
         Err(_) => {
             record.error = Some("internal error".to_string());
@@ -95,14 +103,16 @@ async fn decide_and_sign(
     mut pset: PartiallySignedTransaction,
     record: &mut NewCosignDecision,
 ) -> Result<String, ApiError> {
+    let outpoints = spent_outpoints(&pset).map_err(|e| not_understood(e.code(), e))?;
     let index = refreshed_index(state).await?;
+    let chain = chain_utxos(state.node(), &outpoints).await?;
     let (pset_back, analysis) = {
         let index = index.clone();
         tokio::task::spawn_blocking(move || {
             let guard = index
                 .read()
                 .map_err(|_| ApiError::Internal("wallet index lock poisoned".into()))?;
-            let analysis = analyze_pset(&pset, &guard);
+            let analysis = analyze_pset(&pset, &guard, &chain);
             Ok::<_, ApiError>((pset, analysis))
         })
         .await
@@ -195,16 +205,14 @@ async fn check_asset(
     record: &mut NewCosignDecision,
 ) -> Result<Option<AssetCheck>, ApiError> {
     let store = state.store();
-    let Some((issuer_id, uuid, _is_token)) = store.managed_asset_by_id(&asset.to_string()).await?
-    else {
+    // Deleted assets included: deleting an asset never frees its transfers from its rules.
+    let Some(cosign_asset) = store.cosign_asset_by_id(&asset.to_string()).await? else {
         return Ok(None);
     };
-    let managed = store
-        .asset(issuer_id, &uuid)
-        .await?
-        .ok_or_else(|| ApiError::Internal(format!("asset {uuid} vanished while co-signing")))?;
+    let managed = cosign_asset.asset;
+    let (issuer_id, uuid) = (managed.issuance.issuer_id, managed.issuance.uuid.clone());
 
-    let mut addresses = store.treasury_addresses(issuer_id, &uuid).await?;
+    let mut addresses = cosign_asset.treasury_addresses;
     addresses.push(managed.issuance.destination_address.clone());
     addresses.push(managed.issuance.reissuance_address.clone());
     let treasury: BTreeSet<Script> = addresses
@@ -232,16 +240,8 @@ async fn check_asset(
         users.insert(gaid, user);
     }
 
-    let mut blacklisted: BTreeSet<OutPoint> = BTreeSet::new();
-    for input in analysis.inputs.iter().filter(|i| i.asset == asset) {
-        let outpoint = input.outpoint;
-        if store
-            .is_output_blacklisted(&outpoint.txid.to_string(), outpoint.vout)
-            .await?
-        {
-            blacklisted.insert(outpoint);
-        }
-    }
+    let blacklisted =
+        check_indexed_inputs(state, analysis, asset, &uuid, cosign_asset.is_token).await?;
 
     let endpoint = managed
         .issuance
@@ -265,18 +265,20 @@ async fn check_asset(
     );
     let decision = evaluate(&request);
 
-    let moved: u64 = analysis
+    // Checked: the analysis balanced the asset, but a sum never wraps or panics.
+    let moved = analysis
         .outputs
         .iter()
         .filter(|o| o.asset == asset)
         .filter(|o| !matches!(o.destination, Destination::Change | Destination::Fee))
-        .map(|o| o.amount)
-        .sum();
+        .try_fold(0u64, |sum, o| sum.checked_add(o.amount))
+        .and_then(|sum| i64::try_from(sum).ok())
+        .ok_or_else(|| not_understood("pset_invalid", "the amounts overflow"))?;
     record.assets.push(CosignDecisionAsset {
         asset_uuid: uuid,
         issuer_id,
         asset_id: asset.to_string(),
-        amount: i64::try_from(moved).unwrap_or(i64::MAX),
+        amount: moved,
     });
     Ok(Some(AssetCheck {
         issuer_id,
@@ -285,4 +287,47 @@ async fn check_asset(
         request,
         decision,
     }))
+}
+
+/// The inputs of `asset` against the chain index (see [`super::chain_inputs`]): where the index
+/// holds an input, it must be unspent there (`input_spent`) and held by the sender with the
+/// asset and amount the node's output opens to (`input_utxo_mismatch`). Returns the inputs the
+/// issuer blacklisted.
+async fn check_indexed_inputs(
+    state: &AppState,
+    analysis: &TransferAnalysis,
+    asset: AssetId,
+    uuid: &str,
+    is_token: bool,
+) -> Result<BTreeSet<OutPoint>, ApiError> {
+    let mut blacklisted = BTreeSet::new();
+    for input in analysis.inputs.iter().filter(|i| i.asset == asset) {
+        let outpoint = input.outpoint;
+        let Some(indexed) = state
+            .store()
+            .asset_output(&outpoint.txid.to_string(), i64::from(outpoint.vout))
+            .await?
+        else {
+            continue;
+        };
+        if indexed.spent.is_some() {
+            let e = CosignError::InputSpent { vin: input.vin };
+            return Err(not_understood(e.code(), e));
+        }
+        let held_by_sender = matches!(
+            &indexed.output.owner,
+            OutputOwner::Wallet { wid, .. } if *wid == analysis.sender.wid
+        );
+        let same = indexed.output.asset_uuid == uuid
+            && indexed.output.is_token == is_token
+            && u64::try_from(indexed.output.amount).ok() == Some(input.amount);
+        if !held_by_sender || !same {
+            let e = CosignError::InputUtxoMismatch { vin: input.vin };
+            return Err(not_understood(e.code(), e));
+        }
+        if indexed.is_blacklisted {
+            blacklisted.insert(outpoint);
+        }
+    }
+    Ok(blacklisted)
 }

@@ -119,9 +119,10 @@ pub struct SignRequest {
     request_body = SignRequest,
     responses(
         (status = 200, description = "The PSET with the platform's signatures", body = SignRequest),
-        (status = 400, description = "Not a PSET the platform fully understands (`{\"error\", \"reasons\"}`)"),
+        (status = 400, description = "Not a PSET the platform fully understands, or an input that is not the chain's unspent output (`{\"error\", \"reasons\"}`; e.g. `input_utxo_mismatch`, `input_unknown`, `input_spent`)"),
         (status = 403, description = "Refused by the transfer rules or the issuer (`{\"error\", \"reasons\"}`)"),
         (status = 429, description = "Rate limited (`{\"error\": …}`, `Retry-After`)"),
+        (status = 503, description = "The Elements node cannot check the inputs now (`{\"detail\"}`); nothing is signed"),
     ))]
 pub async fn sign(
     State(state): State<AppState>,

@@ -288,6 +288,12 @@ impl TestApp {
     /// Records an issued asset of the issuer directly in the store (no node involved) and
     /// returns its uuid.
     pub async fn stored_asset(&self, issuer_id: i64) -> String {
+        self.stored_asset_with_id(issuer_id, &"ab".repeat(32)).await
+    }
+
+    /// [`TestApp::stored_asset`] with the asset id `asset_id` (hex), e.g. an asset a test node
+    /// issued.
+    pub async fn stored_asset_with_id(&self, issuer_id: i64, asset_id: &str) -> String {
         let uuid = uuid::Uuid::new_v4().to_string();
         let store = self.state.store();
         store
@@ -316,7 +322,7 @@ impl TestApp {
             .set_asset_issuance_tx(
                 &uuid,
                 &amphora_store::IssuanceTx {
-                    asset_id: "ab".repeat(32),
+                    asset_id: asset_id.to_string(),
                     reissuance_token_id: None,
                     tx_hex: "00".into(),
                     txid: "cd".repeat(32),
@@ -371,6 +377,25 @@ impl TestApp {
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
         reply.body["gaid"].as_str().unwrap().to_string()
+    }
+
+    /// The `(method, path, status)` of every entry of the issuer's audit log
+    /// (`GET /api/audit`), newest first.
+    pub async fn audited(&self, issuer_token: &str) -> Vec<(String, String, i64)> {
+        let reply = self.get("/api/audit?limit=500", issuer_token).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        reply.body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["method"].as_str().unwrap().to_string(),
+                    e["path"].as_str().unwrap().to_string(),
+                    e["status"].as_i64().unwrap(),
+                )
+            })
+            .collect()
     }
 
     /// Logs in through the API; the reply as it is.

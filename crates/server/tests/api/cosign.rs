@@ -1,7 +1,9 @@
 //! The co-signer over the router: fresh GAID addresses, `POST /amp2/wallets/sign` decisions
-//! (transfer rules, blacklist, lock, issuer authorization webhook, unregistered inputs) on PSETs
-//! built offline, and the record of every decision.
+//! (transfer rules, blacklist, lock, issuer authorization webhook, unregistered inputs, inputs
+//! checked against the chain) on PSETs spending coins of a test node (the embedded node, or
+//! `elementsd` with `ELEMENTSD_EXE`), and the record of every decision.
 
+mod chain_inputs;
 mod limits;
 mod outbound;
 mod pset;
@@ -21,14 +23,13 @@ use lwk_wollet::Chain;
 use serde_json::{json, Value};
 
 use crate::common::{unregistered_gaid, Reply, TestApp};
-use pset::{transfer, wallet, Coin, Out, Wallet};
-
-const LBTC: [u8; 32] = [5u8; 32];
+use pset::{transfer, wallet, Coin, Funder, Out, Wallet};
 
 /// An issuer with a transfer-restricted, authorized asset requiring one category; Alice (sender)
 /// and Bob are registered users in the category, Carol is a registered user outside it, Dave
 /// a registered wallet of no registered user.
 struct Scene {
+    funder: Funder,
     app: TestApp,
     token: String,
     issuer_id: i64,
@@ -48,6 +49,9 @@ async fn user_with_gaid(app: &TestApp, token: &str, name: &str, gaid: &str) -> i
 }
 
 async fn scene_with(app: TestApp) -> Scene {
+    let funder = Funder::start().await;
+    let asset = funder.issue(1_000_000_000).await;
+    let app = app.with_node(funder.node.rpc().clone());
     let token = app.issuer("issuer").await;
     let issuer_id = app
         .state
@@ -57,13 +61,14 @@ async fn scene_with(app: TestApp) -> Scene {
         .unwrap()
         .unwrap()
         .id;
-    let uuid = app.stored_asset(issuer_id).await;
+    let uuid = app
+        .stored_asset_with_id(issuer_id, &asset.to_string())
+        .await;
     app.state
         .store()
         .set_asset_authorized(issuer_id, &uuid)
         .await
         .unwrap();
-    let asset = AssetId::from_str(&"ab".repeat(32)).unwrap();
     let (alice, bob, carol, dave) = (
         wallet(&app, true).await,
         wallet(&app, true).await,
@@ -91,6 +96,7 @@ async fn scene_with(app: TestApp) -> Scene {
     let reply = app.put(&path, &token, None).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     Scene {
+        funder,
         app,
         token,
         issuer_id,
@@ -110,14 +116,15 @@ async fn scene() -> Scene {
 impl Scene {
     /// Alice sends `amount` of the asset (from a 1000 coin) to `to`, with change and an L-BTC
     /// fee: 2 inputs, 4 outputs.
-    fn alice_sends(
+    async fn alice_sends(
         &self,
         to: &elements::Address,
         amount: u64,
     ) -> (PartiallySignedTransaction, Vec<OutPoint>) {
-        let lbtc = AssetId::from_byte_array(LBTC);
+        let lbtc = self.funder.lbtc;
         let change = self.alice.address(Chain::Internal, 0);
         transfer(
+            &self.funder,
             &[
                 Coin {
                     owner: &self.alice,
@@ -141,6 +148,7 @@ impl Scene {
                 Out::Fee(lbtc, 1_000),
             ],
         )
+        .await
     }
 
     async fn sign(&self, pset: &PartiallySignedTransaction) -> Reply {
@@ -202,7 +210,7 @@ fn platform_signatures(scene: &Scene, before: &PartiallySignedTransaction, reply
 #[tokio::test]
 async fn allowed_transfer_is_cosigned_and_recorded() {
     let s = scene().await;
-    let (pset, _) = s.alice_sends(&s.bob.address(Chain::External, 3), 300);
+    let (pset, _) = s.alice_sends(&s.bob.address(Chain::External, 3), 300).await;
     let reply = s.sign(&pset).await;
     assert_eq!(platform_signatures(&s, &pset, &reply), 2);
 
@@ -234,9 +242,11 @@ async fn decisions_and_addresses_on_postgres() {
         return;
     };
     let s = scene_with(app).await;
-    let (pset, _) = s.alice_sends(&s.bob.address(Chain::External, 0), 300);
+    let (pset, _) = s.alice_sends(&s.bob.address(Chain::External, 0), 300).await;
     assert_eq!(platform_signatures(&s, &pset, &s.sign(&pset).await), 2);
-    let (pset, _) = s.alice_sends(&s.carol.address(Chain::External, 0), 300);
+    let (pset, _) = s
+        .alice_sends(&s.carol.address(Chain::External, 0), 300)
+        .await;
     assert_refused(
         &s.sign(&pset).await,
         StatusCode::FORBIDDEN,
@@ -266,11 +276,13 @@ async fn decisions_and_addresses_on_postgres() {
 #[tokio::test]
 async fn recipient_outside_the_required_category_is_refused() {
     let s = scene().await;
-    let (pset, _) = s.alice_sends(&s.carol.address(Chain::External, 0), 10);
+    let (pset, _) = s
+        .alice_sends(&s.carol.address(Chain::External, 0), 10)
+        .await;
     let reply = s.sign(&pset).await;
     assert_refused(&reply, StatusCode::FORBIDDEN, "recipient_missing_category");
     // A registered wallet of no registered user.
-    let (pset, _) = s.alice_sends(&s.dave.address(Chain::External, 0), 10);
+    let (pset, _) = s.alice_sends(&s.dave.address(Chain::External, 0), 10).await;
     let reply = s.sign(&pset).await;
     assert_refused(
         &reply,
@@ -279,7 +291,9 @@ async fn recipient_outside_the_required_category_is_refused() {
     );
     // An address the platform does not know.
     let stranger = wallet(&s.app, false).await;
-    let (pset, _) = s.alice_sends(&stranger.address(Chain::External, 0), 10);
+    let (pset, _) = s
+        .alice_sends(&stranger.address(Chain::External, 0), 10)
+        .await;
     let reply = s.sign(&pset).await;
     assert_refused(&reply, StatusCode::FORBIDDEN, "recipient_unknown");
 
@@ -306,7 +320,7 @@ async fn locked_asset_is_refused_until_unlocked() {
         s.app.put(&lock, &s.token, None).await.status,
         StatusCode::OK
     );
-    let (pset, _) = s.alice_sends(&s.bob.address(Chain::External, 0), 10);
+    let (pset, _) = s.alice_sends(&s.bob.address(Chain::External, 0), 10).await;
     assert_refused(&s.sign(&pset).await, StatusCode::FORBIDDEN, "asset_locked");
     let unlock = format!("/api/assets/{}/unlock", s.uuid);
     assert_eq!(
@@ -316,10 +330,66 @@ async fn locked_asset_is_refused_until_unlocked() {
     assert_eq!(s.sign(&pset).await.status, StatusCode::OK);
 }
 
+/// Deleting an asset hides it from the issuer's API, but its transfers stay under the rules it
+/// had: a deleted, locked, transfer-restricted asset is still refused (locked, and to a
+/// recipient outside its category), and to an allowed recipient still goes through the rules.
+#[tokio::test]
+async fn deleting_an_asset_never_frees_its_transfers() {
+    let s = scene().await;
+    let (to_bob, _) = s.alice_sends(&s.bob.address(Chain::External, 0), 10).await;
+    let (to_carol, _) = s
+        .alice_sends(&s.carol.address(Chain::External, 0), 10)
+        .await;
+    let stranger = wallet(&s.app, false).await;
+    let (to_stranger, _) = s
+        .alice_sends(&stranger.address(Chain::External, 0), 10)
+        .await;
+    let lock = format!("/api/assets/{}/lock", s.uuid);
+    assert_eq!(
+        s.app.put(&lock, &s.token, None).await.status,
+        StatusCode::OK
+    );
+    let delete = format!("/api/assets/{}/delete", s.uuid);
+    assert_eq!(
+        s.app.delete(&delete, &s.token).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        s.app
+            .get(&format!("/api/assets/{}", s.uuid), &s.token)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_refused(
+        &s.sign(&to_bob).await,
+        StatusCode::FORBIDDEN,
+        "asset_locked",
+    );
+    let reply = s.sign(&to_carol).await;
+    assert_refused(&reply, StatusCode::FORBIDDEN, "asset_locked");
+    assert_refused(&reply, StatusCode::FORBIDDEN, "recipient_missing_category");
+    assert_refused(
+        &s.sign(&to_stranger).await,
+        StatusCode::FORBIDDEN,
+        "recipient_unknown",
+    );
+    // The refusals are the asset's co-signing activity, as before the deletion.
+    let decisions = s
+        .app
+        .state
+        .store()
+        .cosign_decisions_for_asset(s.issuer_id, &s.uuid)
+        .await
+        .unwrap();
+    assert_eq!(decisions.len(), 3);
+    assert!(decisions.iter().all(|d| !d.decision.approved));
+}
+
 #[tokio::test]
 async fn blacklisted_input_is_refused() {
     let s = scene().await;
-    let (pset, outpoints) = s.alice_sends(&s.bob.address(Chain::External, 0), 10);
+    let (pset, outpoints) = s.alice_sends(&s.bob.address(Chain::External, 0), 10).await;
     let store = s.app.state.store();
     let coin = outpoints[0];
     store
@@ -370,16 +440,18 @@ fn hex_script(address: &elements::Address) -> String {
 async fn issuer_tracked_asset_may_go_to_any_registered_wallet() {
     let s = scene().await;
     let store = s.app.state.store();
-    let tracked = tracked_asset(&s.app, s.issuer_id).await;
+    let tracked_id = s.funder.issue(1_000_000).await;
+    let tracked = tracked_asset(&s.app, s.issuer_id, tracked_id).await;
     store
         .set_asset_authorized(s.issuer_id, &tracked.0)
         .await
         .unwrap();
-    let lbtc = AssetId::from_byte_array(LBTC);
+    let lbtc = s.funder.lbtc;
     let carol = s.carol.address(Chain::External, 0);
     let dave = s.dave.address(Chain::External, 0);
     let change = s.alice.address(Chain::Internal, 0);
     let (pset, _) = transfer(
+        &s.funder,
         &[
             Coin {
                 owner: &s.alice,
@@ -403,12 +475,14 @@ async fn issuer_tracked_asset_may_go_to_any_registered_wallet() {
             Out::To(&change, lbtc, 400),
             Out::Fee(lbtc, 100),
         ],
-    );
+    )
+    .await;
     let reply = s.sign(&pset).await;
     assert_eq!(platform_signatures(&s, &pset, &reply), 2);
     // Still not to an unknown address.
     let stranger = wallet(&s.app, false).await.address(Chain::External, 0);
     let (pset, _) = transfer(
+        &s.funder,
         &[Coin {
             owner: &s.alice,
             chain: Chain::External,
@@ -417,7 +491,8 @@ async fn issuer_tracked_asset_may_go_to_any_registered_wallet() {
             value: 50,
         }],
         &[Out::To(&stranger, tracked.1, 50)],
-    );
+    )
+    .await;
     assert_refused(
         &s.sign(&pset).await,
         StatusCode::FORBIDDEN,
@@ -425,8 +500,8 @@ async fn issuer_tracked_asset_may_go_to_any_registered_wallet() {
     );
 }
 
-/// Stores an issuer-tracked asset (asset id `cd…`) and returns its uuid and id.
-async fn tracked_asset(app: &TestApp, issuer_id: i64) -> (String, AssetId) {
+/// Stores an issuer-tracked asset of id `asset` and returns its uuid and id.
+async fn tracked_asset(app: &TestApp, issuer_id: i64, asset: AssetId) -> (String, AssetId) {
     let uuid = uuid::Uuid::new_v4().to_string();
     let store = app.state.store();
     store
@@ -455,7 +530,7 @@ async fn tracked_asset(app: &TestApp, issuer_id: i64) -> (String, AssetId) {
         .set_asset_issuance_tx(
             &uuid,
             &amphora_store::IssuanceTx {
-                asset_id: "cd".repeat(32),
+                asset_id: asset.to_string(),
                 reissuance_token_id: None,
                 tx_hex: "00".into(),
                 txid: "ef".repeat(32),
@@ -467,7 +542,7 @@ async fn tracked_asset(app: &TestApp, issuer_id: i64) -> (String, AssetId) {
         .await
         .unwrap();
     store.set_asset_broadcast(&uuid, None, None).await.unwrap();
-    (uuid, AssetId::from_str(&"cd".repeat(32)).unwrap())
+    (uuid, asset)
 }
 
 #[tokio::test]
@@ -475,6 +550,7 @@ async fn unregistered_inputs_and_garbage_are_refused() {
     let s = scene().await;
     let stranger = wallet(&s.app, false).await;
     let (pset, _) = transfer(
+        &s.funder,
         &[Coin {
             owner: &stranger,
             chain: Chain::External,
@@ -483,7 +559,8 @@ async fn unregistered_inputs_and_garbage_are_refused() {
             value: 5,
         }],
         &[Out::To(&s.bob.address(Chain::External, 0), s.asset, 5)],
-    );
+    )
+    .await;
     assert_refused(
         &s.sign(&pset).await,
         StatusCode::BAD_REQUEST,
@@ -569,7 +646,7 @@ async fn issuer_authorization_endpoint_decides() {
             .unwrap();
     assert_eq!(pubkey, s.app.state.key().authorizer_public_key());
 
-    let (pset, _) = s.alice_sends(&s.bob.address(Chain::External, 0), 10);
+    let (pset, _) = s.alice_sends(&s.bob.address(Chain::External, 0), 10).await;
     let (url, seen) = endpoint(Answer::Approve).await;
     s.edit_endpoint(&url).await;
     assert_eq!(s.sign(&pset).await.status, StatusCode::OK);
@@ -608,7 +685,9 @@ async fn issuer_authorization_endpoint_decides() {
     // A transfer the rules refuse never reaches the endpoint.
     let (url, seen) = endpoint(Answer::Approve).await;
     s.edit_endpoint(&url).await;
-    let (to_carol, _) = s.alice_sends(&s.carol.address(Chain::External, 0), 10);
+    let (to_carol, _) = s
+        .alice_sends(&s.carol.address(Chain::External, 0), 10)
+        .await;
     assert_refused(
         &s.sign(&to_carol).await,
         StatusCode::FORBIDDEN,
@@ -712,16 +791,18 @@ async fn bench_cosign_decisions() {
         }
     }))
     .await;
-    let lbtc = AssetId::from_byte_array(LBTC);
+    let lbtc = s.funder.lbtc;
     let count: usize = std::env::var("BENCH_COUNT")
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(200);
     let bob = s.bob.address(Chain::External, 0);
     let change = s.alice.address(Chain::Internal, 0);
-    let bodies: Vec<String> = (0..count)
-        .map(|i| {
+    let mut bodies: Vec<String> = Vec::with_capacity(count);
+    for i in 0..count {
+        {
             let (pset, _) = transfer(
+                &s.funder,
                 &[
                     Coin {
                         owner: &s.alice,
@@ -743,10 +824,11 @@ async fn bench_cosign_decisions() {
                     Out::To(&change, lbtc, 9_000),
                     Out::Fee(lbtc, 1_000),
                 ],
-            );
-            json!({ "pset": pset.to_string() }).to_string()
-        })
-        .collect();
+            )
+            .await;
+            bodies.push(json!({ "pset": pset.to_string() }).to_string());
+        }
+    }
     let mut latencies = Vec::with_capacity(count);
     let started = std::time::Instant::now();
     for body in &bodies {

@@ -69,6 +69,22 @@ async fn create_cancel_and_create_again() {
     assert!(address.starts_with("el1"), "{address}");
     assert_eq!(body["map_address_asset"][address], "ab".repeat(32));
     let uuid = body["distribution_uuid"].as_str().unwrap().to_string();
+    // The create is a write (a GET in AMP's API): audited, and only when it succeeded.
+    let creates: Vec<_> = s
+        .app
+        .audited(&s.token)
+        .await
+        .into_iter()
+        .filter(|(method, path, _)| method == "GET" && path.contains("/distributions/create"))
+        .collect();
+    assert_eq!(
+        creates,
+        [(
+            "GET".to_string(),
+            format!("{assets}/distributions/create"),
+            200
+        )]
+    );
 
     let listed = s.app.get(&format!("{assets}/assignments"), &s.token).await;
     let stamped: Vec<_> = listed

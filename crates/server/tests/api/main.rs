@@ -18,6 +18,7 @@ mod external_node;
 mod follower;
 mod health;
 mod isolation;
+mod issuance_recovery;
 mod managers;
 mod openapi;
 mod registered_users;

@@ -192,6 +192,15 @@ async fn registration_checks_the_domain_proof_and_registers_the_committed_contra
     let reply = app.get(&register, &token).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     assert_eq!(reply.body["is_registered"], true);
+    // The registration is a write (a GET in AMP's API): audited once, the refusals not.
+    let audited = app.audited(&token).await;
+    assert_eq!(
+        audited
+            .iter()
+            .filter(|(_, path, _)| *path == register)
+            .collect::<Vec<_>>(),
+        [&("GET".to_string(), register.clone(), 200)]
+    );
     assert_eq!(reply.body["asset_uuid"], uuid.as_str());
 
     // Twice: the reference's exact error.
@@ -363,6 +372,15 @@ async fn authorization_needs_two_confirmations_of_the_issuance() {
     let reply = app.get(&authorize, &token).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     assert_eq!(reply.body["is_authorized"], true);
+    // The authorization is a write (a GET in AMP's API): audited, the refusals not.
+    let audited = app.audited(&token).await;
+    assert_eq!(
+        audited
+            .iter()
+            .filter(|(_, path, _)| *path == authorize)
+            .collect::<Vec<_>>(),
+        [&("GET".to_string(), authorize.clone(), 200)]
+    );
     // Idempotent.
     let reply = app.get(&authorize, &token).await;
     assert_eq!(reply.status, StatusCode::OK);

@@ -686,7 +686,7 @@ async fn audit_log_pages_per_issuer(store: Store) {
     assert_eq!((count, page), (1, vec![stored]));
 }
 
-fn new_asset(issuer_id: i64, uuid: &str) -> NewAsset {
+pub(crate) fn new_asset(issuer_id: i64, uuid: &str) -> NewAsset {
     NewAsset {
         uuid: uuid.to_string(),
         issuer_id,
@@ -708,7 +708,7 @@ fn new_asset(issuer_id: i64, uuid: &str) -> NewAsset {
     }
 }
 
-fn issuance_tx(n: u8) -> IssuanceTx {
+pub(crate) fn issuance_tx(n: u8) -> IssuanceTx {
     IssuanceTx {
         asset_id: format!("{n:02x}").repeat(32),
         reissuance_token_id: Some("ee".repeat(32)),

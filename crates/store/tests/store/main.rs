@@ -8,6 +8,7 @@ mod chain;
 mod compat;
 mod cosign;
 mod distributions;
+mod issuance_lease;
 mod registered_user_history;
 mod registry;
 mod reissue_burn;

@@ -209,7 +209,9 @@ pub async fn env() -> Env {
         platform(),
         Network::LiquidRegtest,
         Duration::from_secs(3600),
-    );
+    )
+    // The co-signer checks every input against the node's chain.
+    .with_node(rpc.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let platform_url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
@@ -221,4 +223,35 @@ pub async fn env() -> Env {
         platform: platform_url,
         _db: db,
     }
+}
+
+/// The chain's answers for the inputs of `pset` as `wollet` synced the chain: the outputs of
+/// its transactions, unspent unless one of its transactions spends them.
+pub fn wollet_chain(
+    wollet: &Wollet,
+    pset: &elements::pset::PartiallySignedTransaction,
+) -> amphora_cosigner::ChainUtxos {
+    let txs: Vec<Transaction> = wollet
+        .transactions()
+        .unwrap()
+        .into_iter()
+        .map(|t| t.tx)
+        .collect();
+    let mut chain = amphora_cosigner::ChainUtxos::new();
+    for outpoint in amphora_cosigner::spent_outpoints(pset).unwrap() {
+        let created = txs
+            .iter()
+            .find(|t| t.txid() == outpoint.txid)
+            .and_then(|t| t.output.get(outpoint.vout as usize));
+        let spent = txs
+            .iter()
+            .any(|t| t.input.iter().any(|i| i.previous_output == outpoint));
+        let answer = match created {
+            None => amphora_cosigner::ChainUtxo::Unknown,
+            Some(_) if spent => amphora_cosigner::ChainUtxo::Spent,
+            Some(out) => amphora_cosigner::ChainUtxo::Unspent(Box::new(out.clone())),
+        };
+        chain.insert(outpoint, answer);
+    }
+    chain
 }

@@ -77,7 +77,7 @@ fn funds_are_found_spent_with_the_platform_and_received() {
             .insert(&platform, &u.descriptor.to_string())
             .unwrap();
     }
-    let analysis = analyze_pset(&pset, &wallets).unwrap();
+    let analysis = analyze_pset(&pset, &wallets, &wollet_chain(&alice_w, &pset)).unwrap();
     let rules = AssetRules {
         asset_id: share().to_string(),
         is_locked: false,

@@ -129,7 +129,12 @@ async fn transfer_cosigned_by_the_platform_is_accepted_by_the_node() {
             .insert(&platform, &w.wollet_descriptor().to_string())
             .unwrap();
     }
-    let analysis = analyze_pset(&pset, &wallets).unwrap();
+    let analysis = analyze_pset(
+        &pset,
+        &wallets,
+        &crate::common::wollet_chain(&alice.wollet, &pset),
+    )
+    .unwrap();
     let rules = AssetRules {
         asset_id: share.to_string(),
         is_locked: false,

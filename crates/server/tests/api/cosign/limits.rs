@@ -20,7 +20,7 @@ async fn a_sending_wallet_is_limited_from_any_address() {
         }
     });
     let s = scene_with(app).await;
-    let (pset, _) = s.alice_sends(&s.bob.address(Chain::External, 0), 10);
+    let (pset, _) = s.alice_sends(&s.bob.address(Chain::External, 0), 10).await;
     let body = json!({ "pset": pset.to_string() }).to_string();
     let sign_from = |peer: String| {
         let request = Request::builder()

@@ -16,7 +16,7 @@ async fn the_authorizer_is_not_called_at_private_addresses() {
         .await
         .with_security(|s| s.outbound.allow_private = false);
     let s = scene_with(app).await;
-    let (pset, _) = s.alice_sends(&s.bob.address(Chain::External, 0), 10);
+    let (pset, _) = s.alice_sends(&s.bob.address(Chain::External, 0), 10).await;
     let (url, seen) = endpoint(Answer::Approve).await;
     let by_name = url.replace("127.0.0.1", "localhost");
     for target in [url.as_str(), by_name.as_str()] {
