@@ -125,6 +125,35 @@ impl Chain {
         Ok(true)
     }
 
+    /// A known block: on the active chain or off it (invalidated, or left by a reorg), as
+    /// Elements Core's block index keeps them for `getblock` and `getblockheader`.
+    pub fn known_block(&self, hash: &BlockHash) -> Option<&Block> {
+        self.block(hash)
+            .or_else(|| self.side.get(hash).map(|side| &side.block))
+    }
+
+    /// Median time past of block `hash` over its own ancestors (for a block off the active
+    /// chain they differ from the active chain's above the fork); `None` if it is unknown.
+    pub fn median_time_past_of(&self, hash: &BlockHash) -> Option<u32> {
+        if let Some(height) = self.block_height(hash) {
+            return Some(self.median_time_past_at(height));
+        }
+        let mut times = Vec::with_capacity(11);
+        let mut at = self.known_block(hash)?;
+        loop {
+            times.push(at.header.time);
+            if times.len() == 11 || at.header.height == 0 {
+                break;
+            }
+            match self.known_block(&at.header.prev_blockhash) {
+                Some(prev) => at = prev,
+                None => break,
+            }
+        }
+        times.sort_unstable();
+        Some(times[times.len() / 2])
+    }
+
     /// Whether `hash` is a block `invalidateblock` marked invalid (or found invalid).
     pub(super) fn is_marked_invalid(&self, hash: &BlockHash) -> bool {
         self.side.get(hash).is_some_and(|side| side.invalid)

@@ -46,12 +46,15 @@ fn dynafed_params_json(params: &dynafed::Params) -> Value {
 /// `blockheaderToJSON` (shared by `getblockheader` and `getblock`).
 pub fn header_json(chain: &Chain, header: &BlockHeader, ntx: usize) -> Map<String, Value> {
     let hash = header.block_hash();
-    let height = chain.block_height(&hash).unwrap_or(header.height);
+    // A block off the active chain (invalidated, or left by a reorg) has -1 confirmations
+    // and no next block, as Elements Core answers.
+    let active = chain.block_height(&hash);
+    let height = active.unwrap_or(header.height);
     let mut obj = Map::new();
     obj.insert("hash".into(), json!(hash.to_string()));
     obj.insert(
         "confirmations".into(),
-        json!(i64::from(chain.height()) - i64::from(height) + 1),
+        json!(active.map_or(-1, |h| i64::from(chain.height()) - i64::from(h) + 1)),
     );
     obj.insert("height".into(), json!(height));
     obj.insert("version".into(), json!(header.version));
@@ -63,7 +66,9 @@ pub fn header_json(chain: &Chain, header: &BlockHeader, ntx: usize) -> Map<Strin
     obj.insert("time".into(), json!(header.time));
     obj.insert(
         "mediantime".into(),
-        json!(chain.median_time_past_at(height)),
+        json!(chain
+            .median_time_past_of(&hash)
+            .unwrap_or_else(|| chain.median_time_past_at(height.min(chain.height())))),
     );
     match &header.ext {
         elements::BlockExtData::Proof {
@@ -103,11 +108,12 @@ pub fn header_json(chain: &Chain, header: &BlockHeader, ntx: usize) -> Map<Strin
     }
     obj.insert("nTx".into(), json!(ntx));
     if height > 0 {
-        if let Some(prev) = chain.block_hash(height - 1) {
-            obj.insert("previousblockhash".into(), json!(prev.to_string()));
-        }
+        obj.insert(
+            "previousblockhash".into(),
+            json!(header.prev_blockhash.to_string()),
+        );
     }
-    if let Some(next) = chain.block_hash(height + 1) {
+    if let Some(next) = active.and_then(|h| chain.block_hash(h + 1)) {
         obj.insert("nextblockhash".into(), json!(next.to_string()));
     }
     obj

@@ -158,7 +158,7 @@ fn getblockhash(chain: &Chain, p: Params<'_>) -> Result<Value, RpcError> {
 
 fn block_hash_param(chain: &Chain, p: Params<'_>) -> Result<BlockHash, RpcError> {
     let hash: BlockHash = parse_hash(p.str(0, "blockhash")?, "blockhash")?;
-    if chain.block(&hash).is_none() {
+    if chain.known_block(&hash).is_none() {
         return Err(RpcError::new(
             codes::INVALID_ADDRESS_OR_KEY,
             "Block not found",
@@ -175,7 +175,7 @@ fn getblock(chain: &Chain, p: Params<'_>) -> Result<Value, RpcError> {
         Some(Value::Number(n)) => n.as_i64().unwrap_or(1).clamp(0, 3) as u8,
         Some(v) => return Err(super::params::type_error(v, "number")),
     };
-    let block = chain.block(&hash).expect("checked");
+    let block = chain.known_block(&hash).expect("checked");
     if verbosity == 0 {
         return Ok(json!(hex::encode(serialize(block))));
     }
@@ -184,7 +184,7 @@ fn getblock(chain: &Chain, p: Params<'_>) -> Result<Value, RpcError> {
 
 fn getblockheader(chain: &Chain, p: Params<'_>) -> Result<Value, RpcError> {
     let hash = block_hash_param(chain, p)?;
-    let block = chain.block(&hash).expect("checked");
+    let block = chain.known_block(&hash).expect("checked");
     if p.opt_bool(1)? == Some(false) {
         return Ok(json!(hex::encode(serialize(&block.header))));
     }

@@ -133,6 +133,19 @@ async fn reconsiderblock_over_rpc() {
             {"height": 0, "hash": genesis, "branchlen": 0, "status": "active"},
         ])
     );
+    // The invalidated blocks are still known, off the active chain (as Elements Core 23.3.3
+    // answers): -1 confirmations, their parent, no next block; marking one again is fine.
+    let header = call(&url, "getblockheader", json!([hashes[1]])).await["result"].clone();
+    assert_eq!(header["confirmations"], -1);
+    assert_eq!(header["height"], 2);
+    assert_eq!(header["previousblockhash"], hashes[0]);
+    assert!(header.get("nextblockhash").is_none(), "{header}");
+    let block = call(&url, "getblock", json!([hashes[2], 1])).await["result"].clone();
+    assert_eq!(block["confirmations"], -1);
+    assert_eq!(block["tx"].as_array().map(Vec::len), Some(1));
+    let reply = call(&url, "invalidateblock", json!([hashes[1]])).await;
+    assert_eq!(reply, json!({"result": null, "error": null, "id": "t"}));
+    // Reconsidering the lowest block clears its descendants too.
     let reply = call(&url, "reconsiderblock", json!({"blockhash": hashes[0]})).await;
     assert_eq!(reply, json!({"result": null, "error": null, "id": "t"}));
     assert_eq!(call(&url, "getblockcount", json!([])).await["result"], 3);
