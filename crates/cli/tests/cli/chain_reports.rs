@@ -139,11 +139,13 @@ async fn reports_follow_issuance_lost_units_and_a_reorg() {
     let treasury = platform.treasury();
     node.create_wallet("outsider").await.unwrap();
     let outsider = platform.wallet("outsider");
-    // Blocks pay an outsider address, so a reorg never takes coins the treasury spends.
-    let miner = outsider.get_new_address(None).await.unwrap();
+    // Blocks pay an outsider address, so a reorg never takes coins the treasury spends; a
+    // fresh one each time, so a block mined right after invalidateblock is not a copy of the
+    // invalidated one (Elements Core refuses a duplicate of an invalid block).
     let mine = |blocks: u64| {
-        let (node, miner) = (node.clone(), miner.clone());
+        let (node, outsider) = (node.clone(), outsider.clone());
         async move {
+            let miner = outsider.get_new_address(None).await.unwrap();
             node.generate_to_address(blocks, &miner).await.unwrap();
             node.get_block_count().await.unwrap()
         }
