@@ -7,7 +7,7 @@
 //! key). Then one follower indexes the whole chain from an empty SQLite index (or
 //! `BENCH_DATABASE_URL`) and the rate is printed.
 //!
-//! `cargo run -p amphora-follower --example bench` (add `--release` for release figures).
+//! `cargo run -p amphora-follower --example follower_bench` (add `--release` for release figures).
 
 use std::str::FromStr;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! p2wpkh spends), the time to mine a block of 1,000 transactions, and resident memory after
 //! 10,000 blocks.
 //!
-//! Run: `cargo run -p amphora-regtest --example bench` (optionally `-- <transactions> <blocks>`).
+//! Run: `cargo run -p amphora-regtest --example node_bench` (optionally `-- <transactions> <blocks>`).
 
 use std::time::Instant;
 
