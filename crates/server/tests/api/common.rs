@@ -103,13 +103,10 @@ impl TestApp {
         TestApp::on_store(store, lifetime, limits, dir, None).await
     }
 
-    /// An app on PostgreSQL (`AMPHORA_TEST_DATABASE_URL`, own schema dropped afterwards), or
-    /// `None` when `AMPHORA_SKIP_POSTGRES=1`. Panics if PostgreSQL is unreachable.
-    pub async fn postgres() -> Option<TestApp> {
-        if std::env::var("AMPHORA_SKIP_POSTGRES").as_deref() == Ok("1") {
-            return None;
-        }
-        Some(TestApp::on_postgres(Duration::from_secs(3600), LoginLimits::default()).await)
+    /// An app on PostgreSQL (`AMPHORA_TEST_DATABASE_URL`, own schema dropped afterwards).
+    /// Panics if PostgreSQL is unreachable.
+    pub async fn postgres() -> TestApp {
+        TestApp::on_postgres(Duration::from_secs(3600), LoginLimits::default()).await
     }
 
     /// An app on a fresh schema of the test PostgreSQL. Panics if it is unreachable.
@@ -117,10 +114,7 @@ impl TestApp {
         let url = std::env::var("AMPHORA_TEST_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
         let mut admin = sqlx::PgConnection::connect(&url).await.unwrap_or_else(|e| {
-            panic!(
-                "PostgreSQL is unreachable at {url} ({e}); start it (see .ci/run) or set \
-                 AMPHORA_SKIP_POSTGRES=1"
-            )
+            panic!("PostgreSQL is unreachable at {url} ({e}); start it (see .ci/run)")
         });
         let schema = format!("amphora_api_test_{}", uuid::Uuid::new_v4().simple());
         sqlx::query(&format!("CREATE SCHEMA {schema}"))

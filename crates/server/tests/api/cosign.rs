@@ -235,12 +235,10 @@ async fn allowed_transfer_is_cosigned_and_recorded() {
     );
 }
 
-/// The same decisions on PostgreSQL (skipped with `AMPHORA_SKIP_POSTGRES=1`).
+/// The same decisions on PostgreSQL.
 #[tokio::test]
 async fn decisions_and_addresses_on_postgres() {
-    let Some(app) = TestApp::postgres().await else {
-        return;
-    };
+    let app = TestApp::postgres().await;
     let s = scene_with(app).await;
     let (pset, _) = s.alice_sends(&s.bob.address(Chain::External, 0), 300).await;
     assert_eq!(platform_signatures(&s, &pset, &s.sign(&pset).await), 2);

@@ -12,9 +12,7 @@ async fn issuer_b_gets_404_for_issuer_a_objects() {
 
 #[tokio::test]
 async fn issuer_b_gets_404_for_issuer_a_objects_on_postgres() {
-    if let Some(app) = TestApp::postgres().await {
-        isolation(app).await;
-    }
+    isolation(TestApp::postgres().await).await;
 }
 
 async fn isolation(app: TestApp) {

@@ -169,9 +169,7 @@ async fn warm_up_and_resend_refusals_never_fail_an_issuance() {
 
 #[tokio::test]
 async fn warm_up_and_resend_refusals_never_fail_an_issuance_on_postgres() {
-    if let Some(app) = TestApp::postgres().await {
-        warm_up_and_resend_refusals_never_fail_an_issuance_on(app).await;
-    }
+    warm_up_and_resend_refusals_never_fail_an_issuance_on(TestApp::postgres().await).await;
 }
 
 async fn recovery_leaves_another_live_replicas_issuance_alone_on(app: TestApp) {
@@ -232,7 +230,5 @@ async fn recovery_leaves_another_live_replicas_issuance_alone() {
 
 #[tokio::test]
 async fn recovery_leaves_another_live_replicas_issuance_alone_on_postgres() {
-    if let Some(app) = TestApp::postgres().await {
-        recovery_leaves_another_live_replicas_issuance_alone_on(app).await;
-    }
+    recovery_leaves_another_live_replicas_issuance_alone_on(TestApp::postgres().await).await;
 }

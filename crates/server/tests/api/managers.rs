@@ -147,9 +147,10 @@ async fn managers_work_on_their_issuers_registered_users_and_are_recorded_as_cre
 
 #[tokio::test]
 async fn managers_work_on_their_issuers_registered_users_and_are_recorded_as_creator_on_postgres() {
-    if let Some(app) = TestApp::postgres().await {
-        managers_work_on_their_issuers_registered_users_and_are_recorded_as_creator_on(app).await;
-    }
+    managers_work_on_their_issuers_registered_users_and_are_recorded_as_creator_on(
+        TestApp::postgres().await,
+    )
+    .await;
 }
 
 async fn managers_work_on_their_issuers_registered_users_and_are_recorded_as_creator_on(
@@ -391,9 +392,7 @@ async fn the_audit_log_records_every_write_for_the_issuer() {
 
 #[tokio::test]
 async fn the_audit_log_records_every_write_for_the_issuer_on_postgres() {
-    if let Some(app) = TestApp::postgres().await {
-        the_audit_log_records_every_write_for_the_issuer_on(app).await;
-    }
+    the_audit_log_records_every_write_for_the_issuer_on(TestApp::postgres().await).await;
 }
 
 async fn the_audit_log_records_every_write_for_the_issuer_on(app: TestApp) {

@@ -1,6 +1,6 @@
 //! Store contract tests: every test runs against SQLite (a fresh file) and PostgreSQL (a fresh
 //! schema in `AMPHORA_TEST_DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/test`).
-//! If PostgreSQL is unreachable the PostgreSQL tests fail, unless `AMPHORA_SKIP_POSTGRES=1`.
+//! If PostgreSQL is unreachable the PostgreSQL tests fail with a clear message.
 
 use std::future::Future;
 use std::str::FromStr;
@@ -40,20 +40,13 @@ where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    if std::env::var("AMPHORA_SKIP_POSTGRES").as_deref() == Ok("1") {
-        eprintln!("AMPHORA_SKIP_POSTGRES=1: skipping the PostgreSQL run");
-        return;
-    }
     let url =
         std::env::var("AMPHORA_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_string());
     let base = PgConnectOptions::from_str(&url).expect("AMPHORA_TEST_DATABASE_URL is a valid URL");
     let mut admin = sqlx::PgConnection::connect_with(&base)
         .await
         .unwrap_or_else(|e| {
-            panic!(
-                "PostgreSQL is unreachable at {url} ({e}); start it (see .ci/run) or set \
-             AMPHORA_SKIP_POSTGRES=1 to skip the PostgreSQL contract tests"
-            )
+            panic!("PostgreSQL is unreachable at {url} ({e}); start it (see .ci/run)")
         });
     let schema = format!("amphora_test_{}", uuid::Uuid::new_v4().simple());
     sqlx::query(&format!("CREATE SCHEMA {schema}"))
