@@ -337,7 +337,11 @@ fn is_read_only(method: &str) -> bool {
         || method.starts_with("list")
         || matches!(
             method,
-            "decoderawtransaction" | "dumpassetlabels" | "scantxoutset" | "testmempoolaccept"
+            "decoderawtransaction"
+                | "dumpassetlabels"
+                | "dumpmasterblindingkey"
+                | "scantxoutset"
+                | "testmempoolaccept"
         )
 }
 

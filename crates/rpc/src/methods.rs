@@ -279,6 +279,13 @@ impl ElementsRpc {
         }
     }
 
+    /// `dumpmasterblindingkey`: the wallet's SLIP-77 master blinding key (64 hex digits), from
+    /// which the blinding key of every script it receives on is derived. A view key: it opens
+    /// amounts and assets, it cannot spend.
+    pub async fn dump_master_blinding_key(&self) -> Result<String, RpcError> {
+        self.call("dumpmasterblindingkey", &[]).await
+    }
+
     /// `getaddressinfo <address>`.
     pub async fn get_address_info(&self, address: &str) -> Result<AddressInfo, RpcError> {
         self.call("getaddressinfo", &[json!(address)]).await

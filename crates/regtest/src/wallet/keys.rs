@@ -217,6 +217,11 @@ impl std::fmt::Debug for BlindingKeys {
 }
 
 impl BlindingKeys {
+    /// The master key as `dumpmasterblindingkey` prints it (64 hex digits).
+    pub fn master_hex(&self) -> String {
+        hex::encode(self.0.as_bytes())
+    }
+
     /// The blinding private key of `script`.
     pub fn secret(&self, script: &Script) -> SecretKey {
         self.0.blinding_private_key(script)

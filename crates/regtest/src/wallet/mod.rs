@@ -165,6 +165,7 @@ const WALLET_METHODS: &[&str] = &[
     "getnewaddress",
     "getrawchangeaddress",
     "getaddressinfo",
+    "dumpmasterblindingkey",
     "signmessage",
     "getbalance",
     "getbalances",
@@ -226,6 +227,8 @@ fn wallet_call(
         "getrawchangeaddress" => rpc_addresses::getrawchangeaddress(wallet),
         "getaddressinfo" => rpc_addresses::getaddressinfo(wallet, params),
         "signmessage" => rpc_addresses::signmessage(wallet, params),
+        // Elements Core answers it for locked, watch-only and blank wallets alike
+        "dumpmasterblindingkey" => Ok(Value::from(wallet.blinding().master_hex())),
         "getbalance" => rpc_query::getbalance(wallet, chain, params),
         "getbalances" => rpc_query::getbalances(wallet, chain),
         "getwalletinfo" => rpc_query::getwalletinfo(wallet, chain),

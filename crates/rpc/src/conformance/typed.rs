@@ -59,6 +59,7 @@ pub fn parse_typed(
         | "blindrawtransaction"
         | "createrawtransaction"
         | "encryptwallet"
+        | "dumpmasterblindingkey"
         | "signmessage" => parse::<String>(m, s, b),
         "getaddressinfo" => parse::<AddressInfo>(m, s, b),
         "sendtoaddress" | "sendrawtransaction" | "sendmany" | "destroyamount" => {
