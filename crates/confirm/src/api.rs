@@ -74,6 +74,12 @@ pub struct AssetBalance {
     pub lost_outputs: Vec<Value>,
 }
 
+/// `GET assets/{u}/treasury-view-key`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+struct TreasuryViewKeyState {
+    registered: bool,
+}
+
 /// The fields of one `GET assets/{u}/assignments` entry the client checks.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct AssignmentStatus {
@@ -234,6 +240,32 @@ impl AmpApi {
     ) -> Result<(), ApiError> {
         self.post_ok(&format!("assets/{asset_uuid}/burn-confirm"), body)
             .await
+    }
+
+    /// `GET assets/{u}/treasury-view-key`: whether the platform holds the treasury's view key
+    /// (an Amphora route; Blockstream AMP answers 404).
+    pub async fn treasury_view_key_registered(&self, asset_uuid: &str) -> Result<bool, ApiError> {
+        let path = format!("assets/{asset_uuid}/treasury-view-key");
+        let state: TreasuryViewKeyState = self
+            .send_json(reqwest::Method::GET, &path, None::<&()>)
+            .await?;
+        Ok(state.registered)
+    }
+
+    /// `PUT assets/{u}/treasury-view-key` with the treasury wallet's master blinding key.
+    pub async fn put_treasury_view_key(
+        &self,
+        asset_uuid: &str,
+        view_key: &str,
+    ) -> Result<(), ApiError> {
+        let path = format!("assets/{asset_uuid}/treasury-view-key");
+        self.send(
+            reqwest::Method::PUT,
+            &path,
+            Some(&serde_json::json!({ "view_key": view_key })),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// `POST assets/{u}/update-blinders` (must answer 200).

@@ -8,6 +8,7 @@ pub mod gaid;
 pub mod network;
 pub mod policy;
 pub mod registered_user;
+pub mod treasury_key;
 pub mod validation;
 
 pub use network::Network;

@@ -15,6 +15,10 @@
 //!    - outputs to a script of a registered wallet are unblinded with the wallet's view key and,
 //!      when they carry a managed asset or token, owned by the wallet (wid, GAID) with their
 //!      amount and blinders;
+//!    - confidential outputs of a transaction that spends, issues or reissues a managed asset,
+//!      which the asset's treasury view key (`amphora_core::treasury_key`, once the confirm
+//!      client posted it) opens to the asset or its token: the treasury's (its change, the
+//!      reissued units), with their amount and blinders;
 //!    - explicit outputs of a managed asset or token: provably unspendable (`OP_RETURN`) ones
 //!      are burns; those to a treasury address of the asset (its destination, reissuance and
 //!      treasury addresses) are the treasury's.
@@ -184,6 +188,9 @@ async fn index_tx(
             ));
         }
     }
+    // the managed assets the transaction spends, issues or reissues: its confidential outputs
+    // not otherwise owned may be their treasury's (change, reissued units)
+    let treasury_candidates: Vec<usize> = touched.keys().copied().collect();
     for (vout, txout) in tx.output.iter().enumerate() {
         let vout = vout as i64;
         if txout.is_fee() {
@@ -196,6 +203,10 @@ async fn index_tx(
             continue;
         }
         if let Some((pos, output)) = identify_output(ctx, &txid_hex, vout, txout, height) {
+            touched.entry(pos).or_default().identified.push(output);
+        } else if let Some((pos, output)) =
+            treasury_output(ctx, &treasury_candidates, &txid_hex, vout, txout, height)
+        {
             touched.entry(pos).or_default().identified.push(output);
         } else if let (Some(asset), Some(amount)) = (txout.asset.explicit(), txout.value.explicit())
         {
@@ -375,6 +386,33 @@ fn identify_output(
         height,
     );
     Some((pos, output))
+}
+
+/// A confidential output the treasury view key of one of `candidates` opens: the treasury's,
+/// with its amount and blinders.
+fn treasury_output(
+    ctx: &Context,
+    candidates: &[usize],
+    txid: &str,
+    vout: i64,
+    txout: &TxOut,
+    height: i64,
+) -> Option<(usize, NewAssetOutput)> {
+    candidates.iter().find_map(|&pos| {
+        let (secrets, is_token) = ctx.treasury_unblind(pos, txout)?;
+        let output = new_output(
+            txid,
+            vout,
+            &ctx.asset(pos).tracked.uuid,
+            is_token,
+            i64::try_from(secrets.value).ok()?,
+            txout,
+            OutputOwner::Treasury,
+            Some((secrets.asset_bf.to_string(), secrets.value_bf.to_string())),
+            height,
+        );
+        Some((pos, output))
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -6,8 +6,10 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
+use amphora_core::treasury_key::TreasuryViewKey;
 use amphora_store::{Store, StoreError, TrackedAsset};
-use elements::{Address, AssetId, Script, Txid};
+use elements::secp256k1_zkp::{All, Secp256k1};
+use elements::{Address, AssetId, Script, TxOut, TxOutSecrets, Txid};
 
 use crate::wallets::WalletScripts;
 
@@ -22,6 +24,8 @@ pub struct ManagedAsset {
     pub token_id: Option<AssetId>,
     /// The issuance transaction.
     pub issuance_txid: Option<Txid>,
+    /// The treasury wallet's view key, once posted.
+    pub treasury_view_key: Option<TreasuryViewKey>,
 }
 
 /// The managed assets and registered wallets, indexed for reading blocks.
@@ -35,6 +39,7 @@ pub struct Context {
     treasury: HashMap<Script, Vec<usize>>,
     /// The registered wallets.
     pub wallets: WalletScripts,
+    secp: Secp256k1<All>,
 }
 
 impl Context {
@@ -46,6 +51,7 @@ impl Context {
             by_issuance: HashMap::new(),
             treasury: HashMap::new(),
             wallets: WalletScripts::new(lookahead),
+            secp: Secp256k1::new(),
         }
     }
 
@@ -98,11 +104,17 @@ impl Context {
                     Err(e) => tracing::warn!(asset = %row.uuid, "treasury address {address}: {e}"),
                 }
             }
+            let treasury_view_key = row.treasury_view_key.as_deref().and_then(|key| {
+                key.parse::<TreasuryViewKey>()
+                    .map_err(|e| tracing::warn!(asset = %row.uuid, "treasury view key: {e}"))
+                    .ok()
+            });
             self.assets.push(ManagedAsset {
                 tracked: row,
                 asset_id,
                 token_id,
                 issuance_txid,
+                treasury_view_key,
             });
         }
     }
@@ -130,6 +142,21 @@ impl Context {
     /// The managed asset issued by `txid`.
     pub fn by_issuance(&self, txid: &Txid) -> Option<usize> {
         self.by_issuance.get(txid).copied()
+    }
+
+    /// Opens `txout` with the treasury view key of the asset at `pos` when it is a confidential
+    /// output of that asset or its token blinded to the treasury: its secrets and whether it
+    /// holds the token.
+    pub fn treasury_unblind(&self, pos: usize, txout: &TxOut) -> Option<(TxOutSecrets, bool)> {
+        let asset = &self.assets[pos];
+        let secrets = asset.treasury_view_key?.unblind(&self.secp, txout)?;
+        if secrets.asset == asset.asset_id {
+            Some((secrets, false))
+        } else if Some(secrets.asset) == asset.token_id {
+            Some((secrets, true))
+        } else {
+            None
+        }
     }
 
     /// Whether `script` is a treasury script of the asset at `pos`.

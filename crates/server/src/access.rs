@@ -215,6 +215,16 @@ pub const ACCESS_MATRIX: &[(&str, &str, Rule)] = &[
         "/api/assets/{asset_uuid}/treasury-addresses/delete",
         IssuerOnly,
     ),
+    (
+        "GET",
+        "/api/assets/{asset_uuid}/treasury-view-key",
+        IssuerOnly,
+    ),
+    (
+        "PUT",
+        "/api/assets/{asset_uuid}/treasury-view-key",
+        IssuerOnly,
+    ),
     ("GET", "/api/assets/{asset_uuid}/utxos", IssuerOnly),
     (
         "POST",

@@ -37,7 +37,9 @@ pub use issuance::recover_pending_issuances;
 pub use platform::{open_store, serve, CreatedIssuer, Platform, ServerError};
 pub use state::AppState;
 
-use routes::{amp2, assets, categories, gaids, info, managers, registered_users, user};
+use routes::{
+    amp2, assets, categories, gaids, info, managers, registered_users, treasury_key, user,
+};
 
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -104,6 +106,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/assets/{asset_uuid}/treasury-addresses/delete",
             delete(assets::delete_treasury_addresses),
+        )
+        .route(
+            "/assets/{asset_uuid}/treasury-view-key",
+            get(treasury_key::state).put(treasury_key::set),
         )
         .route("/gaids/{gaid}/validate", get(gaids::validate))
         .route("/gaids/{gaid}/registered_user", get(gaids::registered_user))

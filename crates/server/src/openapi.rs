@@ -5,7 +5,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::audit;
-use crate::routes::{amp2, assets, categories, gaids, info, managers, registered_users, user};
+use crate::routes::{
+    amp2, assets, categories, gaids, info, managers, registered_users, treasury_key, user,
+};
 
 /// The Amphora API description.
 #[derive(OpenApi)]
@@ -63,6 +65,8 @@ use crate::routes::{amp2, assets, categories, gaids, info, managers, registered_
         assets::treasury_addresses,
         assets::add_treasury_addresses,
         assets::delete_treasury_addresses,
+        treasury_key::state,
+        treasury_key::set,
         gaids::validate,
         gaids::registered_user,
         managers::list,

@@ -24,6 +24,7 @@ mod registry;
 mod reissuances;
 mod reports;
 mod tokens;
+mod treasury_keys;
 mod wallet_addresses;
 mod wallets;
 

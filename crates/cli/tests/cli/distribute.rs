@@ -171,4 +171,15 @@ async fn distribute_with_the_confirm_binary_and_without_it() {
     );
     let summary = api.get(&format!("/registered_users/{bob}/summary")).await;
     assert_eq!(summary[0]["distributions_sum"], 400);
+    // The first confirm run handed over the treasury's view key, so the follower also indexed
+    // the treasury's confidential change of the payment no confirm call reported.
+    let balance = api.get(&format!("/assets/{asset}/balance")).await;
+    let treasury_holds: Vec<i64> = balance["confirmed_balance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["owner"] == "ISSUER")
+        .map(|h| h["amount"].as_i64().unwrap())
+        .collect();
+    assert_eq!(treasury_holds, [1_000_000 - 900], "{balance}");
 }

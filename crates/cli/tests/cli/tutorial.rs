@@ -327,8 +327,15 @@ async fn the_whole_tutorial_over_http() {
     assert_eq!(txid_of("reissuance"), [reissue_txid.as_str()]);
     assert_eq!(txid_of("burn"), [burn_txid.as_str(), burn_txid.as_str()]);
 
+    // The confirm runs handed the platform the treasury's view key (dumpmasterblindingkey).
+    let view_key = api
+        .ok("GET", &format!("{asset}/treasury-view-key"), None, 200)
+        .await;
+    assert_eq!(view_key["registered"], true, "{view_key}");
+
     // A reissuance that is never confirmed by the client: the follower completes the request
-    // from the chain, and the reissuance token it spent is not lost.
+    // from the chain (the view key opens the reissued units' output), and the reissuance token
+    // it spent is not lost.
     api.until_status(
         "POST",
         &format!("{asset}/reissue-request"),
@@ -354,6 +361,13 @@ async fn the_whole_tutorial_over_http() {
                 reissuances[1]["confirmed_in_block"].as_str().unwrap().len(),
                 64
             );
+            // the fields strict AMP clients require, taken from the chain
+            assert!(reissuances[1]["vout"].is_i64(), "{reissuances}");
+            let destination = reissuances[1]["destination_address"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no destination address: {reissuances}"));
+            let info = treasury.get_address_info(destination).await.unwrap();
+            assert!(info.ismine, "{destination} is not the treasury's");
             break;
         }
         assert!(Instant::now() < deadline, "never completed: {reissuances}");
@@ -366,4 +380,20 @@ async fn the_whole_tutorial_over_http() {
         lost,
         json!({"lost_outputs": [], "reissuance_lost_outputs": []})
     );
+    // Every unit the treasury node holds is the treasury's in the index, the change and the
+    // reissued units of the transactions no confirm call reported included.
+    let node_balance = treasury.get_balances().await.unwrap();
+    let held = node_balance
+        .get(asset_id.as_str())
+        .copied()
+        .unwrap_or_default();
+    let balance = api.ok("GET", &format!("{asset}/balance"), None, 200).await;
+    let indexed: i64 = balance["confirmed_balance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["owner"] == "ISSUER")
+        .map(|h| h["amount"].as_i64().unwrap())
+        .sum();
+    assert_eq!(Amount::from_units(indexed), held, "{balance}");
 }

@@ -135,7 +135,52 @@ impl Context {
                 count: balance.lost_outputs.len(),
             });
         }
+        self.share_treasury_view_key(&api, &common.asset_uuid).await;
         Ok(api)
+    }
+
+    /// Before anything is paid, hands the platform the treasury wallet's view key
+    /// (`dumpmasterblindingkey`) unless it has it, so the platform's follower sees the
+    /// treasury's change and reissued units even if this run stops before its confirm call.
+    /// Never fatal: a platform without the route (Blockstream AMP), a node that does not give
+    /// the key, or a treasury that is not the wallet the asset was issued to only lose that
+    /// help, and are reported.
+    async fn share_treasury_view_key(&self, api: &AmpApi, asset_uuid: &str) {
+        match api.treasury_view_key_registered(asset_uuid).await {
+            Ok(true) => return,
+            Ok(false) => {}
+            Err(e) if e.status() == Some(404) => {
+                self.console
+                    .debug("The platform takes no treasury view key (not an Amphora platform).");
+                return;
+            }
+            Err(e) => {
+                self.console.info(format!(
+                    "Warning: cannot ask for the treasury view key: {e}"
+                ));
+                return;
+            }
+        }
+        let key = match self.rpc.dump_master_blinding_key().await {
+            Ok(key) => key,
+            Err(e) => {
+                self.console.info(format!(
+                    "Warning: the node did not give the treasury view key \
+                     (dumpmasterblindingkey: {e}); the platform will learn of the treasury's \
+                     change only from this run's confirm call"
+                ));
+                return;
+            }
+        };
+        match api.put_treasury_view_key(asset_uuid, &key).await {
+            Ok(()) => self
+                .console
+                .info("The platform now holds the treasury's view key (it cannot spend)."),
+            Err(e) => self.console.info(format!(
+                "Warning: the platform refused the treasury view key: {e} (is this node's \
+                 wallet the one the asset was issued to?)"
+            )),
+        }
     }
 
     /// Refuses to pay a request whose addresses the wallet already paid: the wallet's sends

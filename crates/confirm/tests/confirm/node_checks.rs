@@ -155,3 +155,43 @@ async fn a_wait_that_times_out_says_how_to_retry() {
         "{message}"
     );
 }
+
+/// `dumpmasterblindingkey`, which the client hands the platform as the treasury's view key,
+/// derives the blinding key of every address the wallet gives out (`confidential_key`), on the
+/// node of the run: Elements Core and the embedded node derive them the same way (SLIP-77).
+#[tokio::test]
+async fn the_master_blinding_key_opens_every_address_of_its_wallet() {
+    use amphora_core::treasury_key::TreasuryViewKey;
+    use amphora_rpc::AddressType;
+    use elements::secp256k1_zkp::Secp256k1;
+
+    let node = TestNode::start().await;
+    let wallet = node.create_wallet("treasury").await;
+    let other = node.create_wallet("other").await;
+    let key: TreasuryViewKey = wallet
+        .dump_master_blinding_key()
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
+    let other_key: TreasuryViewKey = other
+        .dump_master_blinding_key()
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_ne!(key, other_key);
+    let secp = Secp256k1::new();
+    for kind in [
+        None,
+        Some(AddressType::Blech32),
+        Some(AddressType::Legacy),
+        Some(AddressType::P2shSegwit),
+    ] {
+        let address: elements::Address =
+            wallet.get_new_address(kind).await.unwrap().parse().unwrap();
+        assert_eq!(key.check_opens(&secp, &address), Ok(()), "{address}");
+        assert!(other_key.check_opens(&secp, &address).is_err(), "{address}");
+    }
+    node.stop().await;
+}

@@ -15,6 +15,7 @@ pub mod registered_users;
 pub mod registry;
 pub mod reissue_burn;
 pub mod reports;
+pub mod treasury_key;
 pub mod user;
 pub mod user_categories;
 

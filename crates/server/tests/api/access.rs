@@ -108,6 +108,8 @@ const ISSUER_ONLY: &[&str] = &[
     "GET /api/assets/{asset_uuid}/treasury-addresses",
     "POST /api/assets/{asset_uuid}/treasury-addresses/add",
     "DELETE /api/assets/{asset_uuid}/treasury-addresses/delete",
+    "GET /api/assets/{asset_uuid}/treasury-view-key",
+    "PUT /api/assets/{asset_uuid}/treasury-view-key",
     "GET /api/assets/{asset_uuid}/utxos",
     "POST /api/assets/{asset_uuid}/utxos/blacklist",
     "POST /api/assets/{asset_uuid}/utxos/whitelist",
@@ -266,6 +268,8 @@ async fn call(
         Some(format!("\"{}\"", fixture.gaid))
     } else if template.ends_with("/memo/set") {
         Some("\"a memo\"".to_string())
+    } else if template.ends_with("/treasury-view-key") && matches!(*method, Method::PUT) {
+        Some(format!("{{\"view_key\": \"{}\"}}", "11".repeat(32)))
     } else if template.contains("/treasury-addresses/") {
         Some(format!("[\"{}\"]", crate::common::REGTEST_ADDRESS))
     } else if matches!(*method, Method::POST | Method::PUT) {

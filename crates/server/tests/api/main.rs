@@ -28,5 +28,6 @@ mod reports;
 mod roles;
 mod security;
 mod ssrf;
+mod treasury_view_key;
 mod user_categories;
 mod wire;

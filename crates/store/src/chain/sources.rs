@@ -33,6 +33,9 @@ pub struct TrackedAsset {
     /// Addresses whose outputs are the treasury's: the issuance destination, the reissuance
     /// token address and the asset's treasury addresses.
     pub treasury_addresses: Vec<String>,
+    /// The treasury wallet's SLIP-77 master blinding key (hex), once the confirm client posted
+    /// it: the follower opens the treasury's confidential outputs with it.
+    pub treasury_view_key: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -47,17 +50,20 @@ struct TrackedRow {
     reissuance_amount: i64,
     destination_address: String,
     reissuance_address: String,
+    view_key: Option<String>,
 }
 
 impl Store {
     /// Every managed asset the follower tracks: issued (status broadcasting or broadcast, so
     /// an issuance interrupted after signing is still recognised) and not deleted.
     pub async fn tracked_assets(&self) -> Result<Vec<TrackedAsset>> {
-        let sql = "SELECT uuid, asset_id, reissuance_token_id, txid, asset_vout, \
-                   reissuance_vout, amount, reissuance_amount, destination_address, \
-                   reissuance_address FROM assets WHERE deleted_at IS NULL \
-                   AND status IN ('broadcasting', 'broadcast') \
-                   AND asset_id IS NOT NULL AND txid IS NOT NULL ORDER BY created_at, uuid";
+        let sql = "SELECT a.uuid, a.asset_id, a.reissuance_token_id, a.txid, a.asset_vout, \
+                   a.reissuance_vout, a.amount, a.reissuance_amount, a.destination_address, \
+                   a.reissuance_address, k.view_key FROM assets a \
+                   LEFT JOIN asset_treasury_view_keys k ON k.asset_uuid = a.uuid \
+                   WHERE a.deleted_at IS NULL AND a.status IN ('broadcasting', 'broadcast') \
+                   AND a.asset_id IS NOT NULL AND a.txid IS NOT NULL \
+                   ORDER BY a.created_at, a.uuid";
         let links = "SELECT t.asset_uuid, t.address FROM asset_treasury_addresses t \
                      JOIN assets a ON a.uuid = t.asset_uuid WHERE a.deleted_at IS NULL \
                      ORDER BY t.asset_uuid, t.address";
@@ -89,6 +95,7 @@ impl Store {
                     amount: row.amount,
                     reissuance_amount: row.reissuance_amount,
                     treasury_addresses,
+                    treasury_view_key: row.view_key,
                 }
             })
             .collect())
