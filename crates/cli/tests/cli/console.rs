@@ -336,7 +336,7 @@ async fn the_tutorial_in_the_browser() {
     browser.goto(&format!("{root}/")).await.unwrap();
     screenshot(&browser, "assets").await;
 
-    // A manager granted this asset only sees it, not the issuer's other asset.
+    // A manager granted one asset only sees it, not the issuer's other asset.
     let other = api
         .ok(
             "POST",
@@ -347,24 +347,31 @@ async fn the_tutorial_in_the_browser() {
             201,
         )
         .await;
-    let manager = api
-        .ok(
-            "POST",
-            "/managers/create",
-            Some(json!({"username": "manager", "password": MANAGER_PASSWORD})),
-            201,
-        )
-        .await;
-    let manager = manager["id"].as_i64().unwrap();
-    api.ok("PUT", &format!("/managers/{manager}/unlock"), None, 200)
-        .await;
-    api.ok(
-        "PUT",
-        &format!("/managers/{manager}/assets/{asset}/add"),
-        None,
-        200,
-    )
-    .await;
+    // The manager is created, unlocked and granted the asset on the managers page.
+    browser.goto(&format!("{root}/managers")).await.unwrap();
+    fill(&browser, "username", "manager").await;
+    fill(&browser, "password", "short").await;
+    submit(&browser, "form[action='/managers/create']").await;
+    assert!(!text_of(&browser, "#f-password-error").await.is_empty());
+    fill(&browser, "username", "manager").await;
+    fill(&browser, "password", MANAGER_PASSWORD).await;
+    submit(&browser, "form[action='/managers/create']").await;
+    assert!(page_text(&browser)
+        .await
+        .contains("Created manager (locked)."));
+    submit(&browser, "form[action$='/unlock']").await;
+    assert!(page_text(&browser).await.contains("Unlocked the manager."));
+    select(&browser, "select[name=asset]", &asset).await;
+    submit(&browser, "form[action$='/grant']").await;
+    assert!(page_text(&browser).await.contains("Granted."));
+    screenshot(&browser, "managers").await;
+    browser.goto(&format!("{root}/audit")).await.unwrap();
+    let audit = text_of(&browser, "table").await;
+    assert!(
+        audit.contains("PUT /api/managers/") && audit.contains("POST /api/assets/issue"),
+        "{audit}"
+    );
+    screenshot(&browser, "audit").await;
     submit(&browser, "form.signout").await;
     assert_eq!(browser.current_url().await.unwrap().path(), "/login");
     sign_in(&browser, &root, "manager", MANAGER_PASSWORD).await;

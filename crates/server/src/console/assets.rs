@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 use super::api::Answer;
 use super::figures::{amount_cell, group, share_chart};
 use super::layout::{
-    checkbox, csrf, field, form_errors, page, paged, respond, text, unavailable, Errors,
+    checkbox, csrf, field, form_errors, page, paged, respond, text, unavailable, when, Errors,
 };
 use super::session::Role;
 use super::{number_or_text, Console, Form, Signed};
@@ -347,7 +347,7 @@ fn activity_table(activities: &Value, precision: u8, page_number: usize, link: &
                 tbody {
                     @for row in &rows[range] {
                         tr {
-                            td { (text(&row["datetime"])) }
+                            td { (when(&row["datetime"])) }
                             td { (text(&row["type"])) }
                             td { (text(&row["description"])) }
                             td.num { (amount_cell(row["amount"].as_i64().unwrap_or(0), precision)) }

@@ -33,6 +33,10 @@ pub fn page(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                             a href="/" { "Assets" }
                             a href="/registered_users" { "Registered users" }
                             a href="/categories" { "Categories" }
+                            @if !session.is_manager() {
+                                a href="/managers" { "Managers" }
+                                a href="/audit" { "Audit log" }
+                            }
                         }
                         form.signout method="post" action="/logout" {
                             (csrf(session))
@@ -174,6 +178,19 @@ pub fn text(value: &serde_json::Value) -> String {
     }
 }
 
+/// An ISO-8601 time from the API as `YYYY-MM-DD HH:MM:SS UTC` (to the second); other text
+/// as it is.
+pub fn when(value: &serde_json::Value) -> String {
+    let full = text(value);
+    match chrono::DateTime::parse_from_rfc3339(&full) {
+        Ok(time) => time
+            .with_timezone(&chrono::Utc)
+            .format("%Y-%m-%d %H:%M:%S UTC")
+            .to_string(),
+        Err(_) => full,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +212,13 @@ mod tests {
         let others = form_errors(&errors, &[]).into_string();
         assert!(others.contains("amount: Wrong"), "{others}");
         assert_eq!(form_errors(&errors, &["amount"]).into_string(), "");
+    }
+
+    #[test]
+    fn times_are_shown_to_the_second_in_utc() {
+        let time = serde_json::json!("2026-12-02T01:41:02.486252344+01:00");
+        assert_eq!(when(&time), "2026-12-02 00:41:02 UTC");
+        assert_eq!(when(&serde_json::json!("soon")), "soon");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! Sessions ([`session`]) are opaque random ids in an HttpOnly, SameSite=Strict cookie (Secure
 //! when `public_url` is https), and every form carries the session's CSRF token.
 
+mod accounts;
 pub mod api;
 mod assets;
 mod auth;
@@ -77,6 +78,7 @@ pub fn routes(api: Router, app: AppState, sandbox: Option<Sandbox>) -> Router {
         .route("/login", get(auth::form).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/static/{file}", get(static_file))
+        .merge(accounts::routes())
         .merge(assets::routes())
         .merge(people::routes())
         .merge(distribute::routes())

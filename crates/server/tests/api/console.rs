@@ -336,3 +336,69 @@ async fn a_bad_form_value_is_shown_beside_its_field() {
     // what was typed is kept
     assert!(page.html.contains(r#"value="not-a-gaid""#));
 }
+
+#[tokio::test]
+async fn managers_are_created_unlocked_and_granted_on_the_issuers_pages_only() {
+    let app = TestApp::new().await;
+    let issuer = app.issuer("alice").await;
+    let id = app
+        .state
+        .store()
+        .issuer_by_username("alice")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let asset = app.stored_asset(id).await;
+    let (session, csrf) = sign_in(&app, "alice", PASSWORD).await.unwrap();
+    let create = |password: &'static str| {
+        [
+            ("csrf", csrf.clone()),
+            ("username", "mgr".to_string()),
+            ("password", password.to_string()),
+        ]
+    };
+    let fields = create("short");
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = browse(&app, Method::POST, "/managers/create", &session, &fields).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.html.contains(r#"id="f-password-error""#),
+        "{}",
+        page.html
+    );
+    let fields = create(PASSWORD);
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let reply = browse(&app, Method::POST, "/managers/create", &session, &fields).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    let manager = app.get("/api/managers", &issuer).await.body[0].clone();
+    assert_eq!(manager["is_locked"], true);
+    let mid = manager["id"].as_i64().unwrap();
+    for (action, extra) in [("unlock", None), ("grant", Some(asset.as_str()))] {
+        let mut fields = vec![("csrf", csrf.as_str())];
+        fields.extend(extra.map(|a| ("asset", a)));
+        let path = format!("/managers/{mid}/{action}");
+        let reply = browse(&app, Method::POST, &path, &session, &fields).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{action}");
+    }
+    let manager = app.get(&format!("/api/managers/{mid}"), &issuer).await.body;
+    assert_eq!(manager["is_locked"], false);
+    assert_eq!(manager["assets"], serde_json::json!([asset]));
+    let audit = browse(&app, Method::GET, "/audit", &session, &[]).await;
+    assert!(
+        audit.html.contains("POST /api/managers/create"),
+        "{}",
+        audit.html
+    );
+    assert!(audit
+        .html
+        .contains(&format!("PUT /api/managers/{mid}/unlock")));
+
+    // the manager has no such pages: the API refuses what the access table keeps from it
+    let (manager_session, _) = sign_in(&app, "mgr", PASSWORD).await.unwrap();
+    for path in ["/managers", "/audit"] {
+        let page = browse(&app, Method::GET, path, &manager_session, &[]).await;
+        assert!(page.html.contains("Not available"), "{path}: {}", page.html);
+        assert!(!page.html.contains(r#"href="/audit""#), "{path}");
+    }
+}
