@@ -253,6 +253,12 @@ async fn the_tutorial_in_the_browser() {
         },
     )
     .await;
+    submit(&browser, "form[action$='/lock']").await;
+    assert!(page_text(&browser).await.contains("Locked the assignment."));
+    submit(&browser, "form[action$='/unlock']").await;
+    assert!(page_text(&browser)
+        .await
+        .contains("Unlocked the assignment."));
     screenshot(&browser, "assignments").await;
 
     // A distribution: the confirm file and the exact command line, paid with the binary; the
@@ -332,6 +338,28 @@ async fn the_tutorial_in_the_browser() {
         "{table}"
     );
     assert!(browser.find(Locator::Css("svg.chart")).await.is_ok());
+    let first = text_of(&browser, "table.captable tbody tr").await;
+    assert!(first.starts_with("ISSUER"), "largest first: {first}");
+    browser
+        .find(Locator::Css("table.captable th a[href$='sort=holder']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        "the cap table by holder",
+        Duration::from_secs(10),
+        || async {
+            let first = text_of(&browser, "table.captable tbody tr").await;
+            first.starts_with("Alice").then_some(())
+        },
+    )
+    .await;
+    browser
+        .goto(&format!("{root}/assets/{asset}"))
+        .await
+        .unwrap();
     screenshot(&browser, "asset").await;
     browser.goto(&format!("{root}/")).await.unwrap();
     screenshot(&browser, "assets").await;

@@ -270,7 +270,10 @@ async fn details(
         @if owners.status != 403 {
             section {
                 h2 { "Holders (cap table)" }
-                @if owners.ok() { (cap_table(&owners.body, precision, number("page"), &link)) }
+                @if owners.ok() {
+                    (cap_table(&owners.body, precision, number("page"), &link,
+                        query.get("sort").map_or("amount", String::as_str)))
+                }
                 @else { (unavailable(&owners)) }
             }
         }
@@ -302,13 +305,29 @@ fn figures(summary: &Value, precision: u8) -> Markup {
     }
 }
 
-fn cap_table(owners: &Value, precision: u8, page_number: usize, link: &str) -> Markup {
-    let rows = owners.as_array().cloned().unwrap_or_default();
+/// The cap table, largest holding first (`sort=amount`) or by holder (`sort=holder`), paged.
+fn cap_table(owners: &Value, precision: u8, page_number: usize, link: &str, sort: &str) -> Markup {
+    let mut rows = owners.as_array().cloned().unwrap_or_default();
     let label = |row: &Value| match (row["owner"].as_str(), row["GAID"].as_str()) {
         (Some(owner), _) if !owner.is_empty() => owner.to_string(),
         (_, Some(gaid)) => gaid.to_string(),
         _ => "Treasury / unregistered".to_string(),
     };
+    let by_holder = sort == "holder";
+    rows.sort_by(|a, b| {
+        let amounts = b["amount"].as_i64().cmp(&a["amount"].as_i64());
+        let labels = label(a).cmp(&label(b));
+        match by_holder {
+            true => labels.then(amounts),
+            false => amounts.then(labels),
+        }
+    });
+    let link = format!(
+        "{link}?sort={}",
+        if by_holder { "holder" } else { "amount" }
+    );
+    let link = link.as_str();
+    let base = link.split('?').next().unwrap_or(link);
     let holders: Vec<(String, i64)> = rows
         .iter()
         .map(|row| (label(row), row["amount"].as_i64().unwrap_or(0)))
@@ -318,7 +337,14 @@ fn cap_table(owners: &Value, precision: u8, page_number: usize, link: &str) -> M
     html! {
         (share_chart(&holders))
         table.captable {
-            thead { tr { th { "Holder" } th { "GAID" } th.num { "Amount" } th.num { "Share" } } }
+            thead { tr {
+                th aria-sort=[by_holder.then_some("ascending")] {
+                    a href={ (base) "?sort=holder" } { "Holder" } }
+                th { "GAID" }
+                th.num aria-sort=[(!by_holder).then_some("descending")] {
+                    a href={ (base) "?sort=amount" } { "Amount" } }
+                th.num { "Share" }
+            } }
             tbody {
                 @for row in &rows[range] {
                     @let units = row["amount"].as_i64().unwrap_or(0);

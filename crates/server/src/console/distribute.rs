@@ -13,7 +13,9 @@ use maud::{html, Markup};
 use serde_json::{json, Value};
 
 use super::figures::amount_cell;
-use super::layout::{checkbox, csrf, field, form_errors, page, respond, text, unavailable, Errors};
+use super::layout::{
+    checkbox, csrf, field, form_errors, page, respond, text, unavailable, when, Errors,
+};
 use super::people::{encode, with_status};
 use super::{number_or_text, Console, Form, Signed};
 
@@ -23,8 +25,8 @@ pub fn routes() -> Router<Console> {
         .route("/assets/{asset_uuid}/assignments", get(assignments))
         .route("/assets/{asset_uuid}/assignments/create", post(assign))
         .route(
-            "/assets/{asset_uuid}/assignments/{id}/delete",
-            post(delete_assignment),
+            "/assets/{asset_uuid}/assignments/{id}/{action}",
+            post(change_assignment),
         )
         .route("/assets/{asset_uuid}/distributions", get(distributions))
         .route(
@@ -103,7 +105,7 @@ async fn assignments_page(
         @else if rows.is_empty() { p.muted { "No assignments yet." } }
         @else {
             table {
-                thead { tr { th.num { "Id" } th { "Registered user" } th.num { "Amount" } th { "Ready" } th { "Distributed" } th { "Locked" } th {} } }
+                thead { tr { th.num { "Id" } th { "Registered user" } th.num { "Amount" } th { "Ready" } th { "Vesting" } th { "Distributed" } th { "Locked" } th {} } }
                 tbody {
                     @for row in &rows {
                         @let user = text(&row["registered_user"]);
@@ -112,13 +114,22 @@ async fn assignments_page(
                             td { (names.get(&user).cloned().unwrap_or(user.clone())) }
                             td.num { (amount_cell(row["amount"].as_i64().unwrap_or(0), precision)) }
                             td { (yes(&row["ready_for_distribution"])) }
+                            td {
+                                @if !row["vesting_datetime"].is_null() {
+                                    (when(&row["vesting_datetime"]))
+                                    (if row["has_vested"].as_bool() == Some(true) { " (vested)" } else { " (not yet)" })
+                                }
+                            }
                             td { (yes(&row["is_distributed"])) }
                             td { (yes(&row["is_locked"])) }
                             td {
                                 @if row["is_distributed"].as_bool() != Some(true) {
-                                    form method="post" action={ "/assets/" (uuid) "/assignments/" (text(&row["id"])) "/delete" } {
-                                        (csrf(&signed.session))
-                                        button.small type="submit" { "Delete" }
+                                    @let locked = row["is_locked"].as_bool() == Some(true);
+                                    @for (action, label) in [(if locked { "unlock" } else { "lock" }, if locked { "Unlock" } else { "Lock" }), ("delete", "Delete")] {
+                                        form.inline method="post" action={ "/assets/" (uuid) "/assignments/" (text(&row["id"])) "/" (action) } {
+                                            (csrf(&signed.session))
+                                            button.small type="submit" { (label) }
+                                        }
                                     }
                                 }
                             }
@@ -170,22 +181,26 @@ async fn assign(signed: Signed, Path(uuid): Path<String>, form: Form) -> Respons
     )
 }
 
-/// `POST /assets/{uuid}/assignments/{id}/delete`.
-async fn delete_assignment(
+/// `POST /assets/{uuid}/assignments/{id}/{lock|unlock|delete}`: the API's `PUT …/lock`,
+/// `PUT …/unlock` or `DELETE …/delete`.
+async fn change_assignment(
     signed: Signed,
-    Path((uuid, id)): Path<(String, String)>,
+    Path((uuid, id, action)): Path<(String, String, String)>,
     form: Form,
 ) -> Response {
     if !form.csrf_ok(&signed.session) {
         return super::layout::bad_csrf();
     }
-    let path = format!("/assets/{uuid}/assignments/{}/delete", encode(&id));
-    let answer = signed.api.call(Method::DELETE, &path, None).await;
-    signed.back(
-        &answer,
-        &format!("/assets/{uuid}/assignments"),
-        "Deleted the assignment.",
-    )
+    let (method, done) = match action.as_str() {
+        "lock" => (Method::PUT, "Locked the assignment."),
+        "unlock" => (Method::PUT, "Unlocked the assignment."),
+        "delete" => (Method::DELETE, "Deleted the assignment."),
+        _ => return crate::error::ApiError::NotFound.into_response(),
+    };
+    let path = format!("/assets/{uuid}/assignments/{}/{action}", encode(&id));
+    let body = (method == Method::PUT).then(|| json!({}));
+    let answer = signed.api.call(method, &path, body).await;
+    signed.back(&answer, &format!("/assets/{uuid}/assignments"), done)
 }
 
 /// `GET /assets/{uuid}/distributions`: the list and the create button.

@@ -22,6 +22,8 @@ pub fn page(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Amphora" }
+                // htmx's own indicator styles would be an inline style the policy refuses
+                meta name="htmx-config" content=r#"{"includeIndicatorStyles": false}"#;
                 link rel="stylesheet" href="/static/console.css";
                 script src="/static/htmx.min.js" defer {}
             }

@@ -153,6 +153,9 @@ async fn a_session_cookie_is_strict_and_every_form_needs_its_csrf_token() {
     let session = pair(&set).to_string();
     let home = browse(&app, Method::GET, "/", &session, &[]).await;
     assert!(home.html.contains("Issue an asset") && home.html.contains("No assets yet."));
+    let policy = home.headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.starts_with("default-src 'self'") && policy.contains("frame-ancestors 'none'"));
+    assert_eq!(home.headers["x-frame-options"], "DENY");
     let csrf = home.csrf();
 
     // a form without the session's token changes nothing
