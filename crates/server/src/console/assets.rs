@@ -244,6 +244,10 @@ async fn details(
     let summary = api.get(&format!("/assets/{uuid}/summary")).await;
     let owners = api.get(&format!("/assets/{uuid}/ownerships")).await;
     let activities = api.get(&format!("/assets/{uuid}/activities")).await;
+    let (settings, settings_answers) = match signed.session.is_manager() {
+        true => (html! {}, Vec::new()),
+        false => super::asset_settings::section(&signed, &uuid).await,
+    };
     let precision = asset.body["precision"].as_u64().unwrap_or(0).min(8) as u8;
     let number = |key: &str| query.get(key).and_then(|p| p.parse().ok()).unwrap_or(1);
     let link = format!("/assets/{uuid}");
@@ -277,6 +281,7 @@ async fn details(
                 @else { (unavailable(&owners)) }
             }
         }
+        (settings)
         @if activities.status != 403 {
             section {
                 h2 { "Activities" }
@@ -286,10 +291,9 @@ async fn details(
         }
     };
     let title = text(&asset.body["name"]);
-    respond(
-        &[&asset, &summary, &owners, &activities],
-        page(&title, Some(&signed.session), body),
-    )
+    let mut answers = vec![&asset, &summary, &owners, &activities];
+    answers.extend(settings_answers.iter());
+    respond(&answers, page(&title, Some(&signed.session), body))
 }
 
 fn figures(summary: &Value, precision: u8) -> Markup {

@@ -143,6 +143,22 @@ pub fn bad_csrf() -> Response {
         .into_response()
 }
 
+/// The answer to a form body that is not `application/x-www-form-urlencoded` text.
+pub fn unreadable_form() -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Html(
+            page(
+                "Form not understood",
+                None,
+                html! { p { "The form could not be read. " a href="/" { "Back to the console" } } },
+            )
+            .into_string(),
+        ),
+    )
+        .into_response()
+}
+
 /// Rows of a paged table per page.
 pub const PAGE_SIZE: usize = 50;
 

@@ -13,6 +13,7 @@
 
 mod accounts;
 pub mod api;
+mod asset_settings;
 mod assets;
 mod auth;
 mod distribute;
@@ -80,6 +81,7 @@ pub fn routes(api: Router, app: AppState, sandbox: Option<Sandbox>) -> Router {
         .route("/static/{file}", get(static_file))
         .merge(accounts::routes())
         .merge(assets::routes())
+        .merge(asset_settings::routes())
         .merge(people::routes())
         .merge(distribute::routes())
         .with_state(console)
@@ -182,7 +184,7 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Form {
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Response> {
         let axum::Form(fields) = axum::Form::<Vec<(String, String)>>::from_request(request, state)
             .await
-            .map_err(IntoResponse::into_response)?;
+            .map_err(|_| layout::unreadable_form())?;
         Ok(Form(fields.into_iter().collect()))
     }
 }

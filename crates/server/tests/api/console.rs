@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-use crate::common::{TestApp, PASSWORD};
+use crate::common::{TestApp, PASSWORD, REGTEST_ADDRESS};
 
 /// A browser's answer: status, headers, the page.
 #[derive(Debug)]
@@ -404,4 +404,101 @@ async fn managers_are_created_unlocked_and_granted_on_the_issuers_pages_only() {
         assert!(page.html.contains("Not available"), "{path}: {}", page.html);
         assert!(!page.html.contains(r#"href="/audit""#), "{path}");
     }
+}
+
+#[tokio::test]
+async fn the_memo_and_treasury_addresses_are_set_on_the_asset_page() {
+    let app = TestApp::new().await;
+    let issuer = app.issuer("alice").await;
+    let id = app
+        .state
+        .store()
+        .issuer_by_username("alice")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let asset = app.stored_asset(id).await;
+    let (session, csrf) = sign_in(&app, "alice", PASSWORD).await.unwrap();
+    let page_path = format!("/assets/{asset}");
+    let post = |path: String, fields: Vec<(&'static str, String)>| {
+        let session = session.clone();
+        let csrf = csrf.clone();
+        let app = &app;
+        async move {
+            let mut all = vec![("csrf", csrf)];
+            all.extend(fields);
+            let all: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let reply = browse(app, Method::POST, &path, &session, &all).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::SEE_OTHER,
+                "{path}: {}",
+                reply.html
+            );
+            browse(app, Method::GET, reply.location(), &session, &[]).await
+        }
+    };
+    let page = post(
+        format!("/assets/{asset}/memo"),
+        vec![("memo", "Series <A>".into())],
+    )
+    .await;
+    assert!(page.html.contains("Saved the memo.") && page.html.contains("Series &lt;A&gt;"));
+    assert_eq!(
+        app.get(&format!("/api/assets/{asset}/memo"), &issuer)
+            .await
+            .body,
+        "Series <A>"
+    );
+    let add = format!("/assets/{asset}/treasury-addresses/add");
+    let page = post(add.clone(), vec![("address", REGTEST_ADDRESS.into())]).await;
+    assert!(
+        page.html.contains("Added the treasury address."),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains(REGTEST_ADDRESS));
+    let page = post(add, vec![("address", "not-an-address".into())]).await;
+    assert!(page.html.contains(r#"class="notice bad""#), "{}", page.html);
+    let delete = format!("/assets/{asset}/treasury-addresses/delete");
+    let page = post(delete, vec![("address", REGTEST_ADDRESS.into())]).await;
+    assert!(
+        page.html.contains("Removed the treasury address."),
+        "{}",
+        page.html
+    );
+    let reply = app
+        .get(&format!("/api/assets/{asset}/treasury-addresses"), &issuer)
+        .await;
+    assert_eq!(reply.body, serde_json::json!([]));
+    assert_eq!(
+        browse(&app, Method::GET, &page_path, &session, &[])
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_form_body_that_is_not_a_form_gets_a_page_not_a_rejection() {
+    let app = TestApp::new().await;
+    app.issuer("alice").await;
+    let (session, _) = sign_in(&app, "alice", PASSWORD).await.unwrap();
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri("/categories/add")
+        .header(COOKIE, &session)
+        .header("content-type", "application/json")
+        .body(Body::from("{}"))
+        .unwrap();
+    request
+        .extensions_mut()
+        .insert(ConnectInfo::<std::net::SocketAddr>(
+            "127.0.0.1:40000".parse().unwrap(),
+        ));
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&bytes).contains("The form could not be read."));
 }
