@@ -21,6 +21,7 @@ pub mod figures;
 mod layout;
 mod people;
 pub mod session;
+mod user_page;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -83,6 +84,7 @@ pub fn routes(api: Router, app: AppState, sandbox: Option<Sandbox>) -> Router {
         .merge(assets::routes())
         .merge(asset_settings::routes())
         .merge(people::routes())
+        .merge(user_page::routes())
         .merge(distribute::routes())
         .with_state(console)
         .layer(axum::middleware::map_response(security_headers))

@@ -64,7 +64,7 @@ async fn users_page(
                     @for user in &rows[range] {
                         tr {
                             td.num { (text(&user["id"])) }
-                            td { (text(&user["name"])) }
+                            td { a href={ "/registered_users/" (text(&user["id"])) } { (text(&user["name"])) } }
                             td.mono { (text(&user["GAID"])) }
                             td { (if user["is_company"].as_bool() == Some(true) { "yes" } else { "no" }) }
                             td { (ids(&user["categories"])) }

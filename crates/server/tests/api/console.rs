@@ -502,3 +502,64 @@ async fn a_form_body_that_is_not_a_form_gets_a_page_not_a_rejection() {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     assert!(String::from_utf8_lossy(&bytes).contains("The form could not be read."));
 }
+
+#[tokio::test]
+async fn a_registered_user_is_edited_and_given_gaids_on_its_page() {
+    let app = TestApp::new().await;
+    let issuer = app.issuer("alice").await;
+    let user = app.registered_user(&issuer, "Bob").await;
+    let (first, second) = (app.registered_gaid().await, app.registered_gaid().await);
+    let (session, csrf) = sign_in(&app, "alice", PASSWORD).await.unwrap();
+    let page = format!("/registered_users/{user}");
+    let send = |action: &str, field: &'static str, value: String| {
+        let path = format!("{page}/{action}");
+        let fields = [("csrf", csrf.clone()), (field, value)];
+        let session = session.clone();
+        let app = &app;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            browse(app, Method::POST, &path, &session, &fields).await
+        }
+    };
+    let refused = send("edit", "name", String::new()).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.html.contains(r#"id="f-name-error""#),
+        "{}",
+        refused.html
+    );
+    assert_eq!(
+        send("edit", "name", "Robert".into()).await.status,
+        StatusCode::SEE_OTHER
+    );
+    for gaid in [&first, &second] {
+        let reply = send("add-gaid", "GAID", gaid.clone()).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.html);
+    }
+    let reply = send("add-gaid", "GAID", "nonsense".into()).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(
+        reply.html.contains(r#"id="f-GAID-error""#),
+        "{}",
+        reply.html
+    );
+    assert_eq!(
+        send("set-default", "GAID", second.clone()).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let shown = browse(&app, Method::GET, &page, &session, &[]).await;
+    assert!(
+        shown.html.contains("This GAID is now the default."),
+        "{}",
+        shown.html
+    );
+    assert!(shown.html.contains("Robert") && shown.html.contains(&first));
+    let api = app
+        .get(&format!("/api/registered_users/{user}"), &issuer)
+        .await
+        .body;
+    assert_eq!(
+        (api["name"].as_str(), api["GAID"].as_str()),
+        (Some("Robert"), Some(second.as_str()))
+    );
+}
