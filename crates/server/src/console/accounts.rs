@@ -1,5 +1,5 @@
-//! The issuer's own pages: managers (create, lock and unlock, grant and revoke assets) and the
-//! audit log (paged).
+//! The issuer's own pages: managers (create, lock and unlock, change the password, grant and
+//! revoke assets) and the audit log (paged).
 
 use std::collections::HashMap;
 
@@ -61,7 +61,7 @@ async fn managers_page(
         @else if rows.is_empty() { p.muted { "No managers yet." } }
         @else {
             table {
-                thead { tr { th.num { "Id" } th { "Username" } th { "State" } th { "Assets" } th { "Grant" } } }
+                thead { tr { th.num { "Id" } th { "Username" } th { "State" } th { "Assets" } th { "Password and grants" } } }
                 tbody {
                     @for manager in &rows {
                         @let id = text(&manager["id"]);
@@ -88,6 +88,12 @@ async fn managers_page(
                                 }
                             }
                             td {
+                                form method="post" action={ "/managers/" (id) "/password" } {
+                                    (csrf(&signed.session))
+                                    label.muted for={ "pw-" (id) } { "New password " }
+                                    input id={ "pw-" (id) } name="password" type="password" autocomplete="new-password";
+                                    " " button.small type="submit" { "Change" }
+                                }
                                 form method="post" action={ "/managers/" (id) "/grant" } {
                                     (csrf(&signed.session))
                                     label.muted for={ "grant-" (id) } { "Asset " }
@@ -127,7 +133,7 @@ async fn create(signed: Signed, form: Form) -> Response {
     )
 }
 
-/// `POST /managers/{id}/{lock|unlock|grant|revoke}`.
+/// `POST /managers/{id}/{lock|unlock|grant|revoke|password}`.
 async fn change(
     signed: Signed,
     Path((id, action)): Path<(String, String)>,
@@ -143,9 +149,20 @@ async fn change(
         "unlock" => (format!("/managers/{id}/unlock"), "Unlocked the manager."),
         "grant" => (format!("/managers/{id}/assets/{asset}/add"), "Granted."),
         "revoke" => (format!("/managers/{id}/assets/{asset}/remove"), "Revoked."),
+        "password" => (
+            format!("/managers/{id}/change-password"),
+            "Changed the manager's password.",
+        ),
         _ => return crate::error::ApiError::NotFound.into_response(),
     };
-    let answer = signed.api.call(Method::PUT, &path, Some(json!({}))).await;
+    let answer = match action.as_str() {
+        "password" => {
+            let password = form.0.get("password").cloned().unwrap_or_default();
+            let body = json!({ "password": password });
+            signed.api.call(Method::POST, &path, Some(body)).await
+        }
+        _ => signed.api.call(Method::PUT, &path, Some(json!({}))).await,
+    };
     signed.back(&answer, "/managers", done)
 }
 

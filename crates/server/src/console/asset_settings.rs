@@ -1,4 +1,5 @@
-//! The issuer's settings section of an asset's page: its memo and its treasury addresses.
+//! The issuer's sections of an asset's page: its memo, its treasury addresses and the
+//! co-signer's latest decisions with their reason codes.
 
 use axum::extract::Path;
 use axum::http::Method;
@@ -9,7 +10,7 @@ use maud::{html, Markup};
 use serde_json::Value;
 
 use super::api::Answer;
-use super::layout::{csrf, text, unavailable};
+use super::layout::{csrf, text, unavailable, when};
 use super::{Form, Signed};
 
 /// The memo and treasury-address routes of the console.
@@ -30,7 +31,35 @@ pub async fn section(signed: &Signed, uuid: &str) -> (Markup, Vec<Answer>) {
         .api
         .get(&format!("/assets/{uuid}/treasury-addresses"))
         .await;
+    let decisions = signed
+        .api
+        .get(&format!(
+            "/assets/{uuid}/cosign-decisions?sortcolumn=datetime&sortorder=desc&count=50"
+        ))
+        .await;
     let markup = html! {
+        section {
+            h2 { "Co-signing decisions (latest 50)" }
+            @if !decisions.ok() { (unavailable(&decisions)) }
+            @else if decisions.body.as_array().is_none_or(Vec::is_empty) { p.muted { "No transfer has been co-signed or refused yet." } }
+            @else {
+                table {
+                    thead { tr { th { "When" } th { "Decision" } th { "Type" } th.num { "Amount" } th { "Reasons" } th { "Transaction" } } }
+                    tbody {
+                        @for row in decisions.body.as_array().into_iter().flatten() {
+                            tr {
+                                td { (when(&row["datetime"])) }
+                                td { (if row["approved"].as_bool() == Some(true) { "approved" } else { "refused" }) }
+                                td { (text(&row["type"])) }
+                                td.num { (text(&row["amount"])) }
+                                td.mono { (row["reasons"].as_array().map(|r| r.iter().map(text).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
+                                td.mono { (text(&row["txid"])) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         section.grid {
             form.card method="post" action={ "/assets/" (uuid) "/memo" } {
                 h2 { "Memo" }
@@ -68,7 +97,7 @@ pub async fn section(signed: &Signed, uuid: &str) -> (Markup, Vec<Answer>) {
             }
         }
     };
-    (markup, vec![memo, addresses])
+    (markup, vec![memo, addresses, decisions])
 }
 
 /// `POST /assets/{uuid}/memo`: `POST /api/assets/{uuid}/memo/set` with the memo.
