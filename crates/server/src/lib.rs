@@ -10,6 +10,7 @@ pub mod admin;
 pub mod audit;
 pub mod chain_view;
 pub mod config;
+pub mod console;
 pub mod cosign;
 pub mod credentials;
 pub mod error;
@@ -46,8 +47,14 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 
 /// The whole HTTP application: `/api/…`, `/amp2/…` and `/api/openapi.json`, with an optional
 /// trailing slash on every path (never a redirect) and JSON errors for unknown paths (404) and
-/// methods (405). Every route is guarded by [`access::ACCESS_MATRIX`].
+/// methods (405). Every route is guarded by [`access::ACCESS_MATRIX`]. The issuer console's
+/// pages ([`console`]) are at `/`, without sandbox extras.
 pub fn app(state: AppState) -> Router {
+    app_with_console(state, None)
+}
+
+/// [`app`] with the console's sandbox extras (the embedded node's treasury).
+pub fn app_with_console(state: AppState, sandbox: Option<console::Sandbox>) -> Router {
     let api = Router::new()
         .route("/info", get(info::info))
         .route("/changelog", get(info::changelog))
@@ -173,10 +180,13 @@ pub fn app(state: AppState) -> Router {
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
-        .with_state(state);
+        .with_state(state.clone());
 
-    // The path is normalised before the inner router matches it.
+    // The console's HTML pages hold no data of their own: everything they show or change is
+    // an API request to `inner`, through the access matrix, with the signed-in user's token.
+    // The path is normalised before either router matches it.
     Router::new()
+        .merge(console::routes(inner.clone(), state, sandbox))
         .fallback_service(inner)
         .layer(NormalizePathLayer::trim_trailing_slash())
 }

@@ -344,7 +344,7 @@ impl Platform {
     pub fn banner(&self) -> String {
         let addr = self.local_addr();
         let mut text = format!(
-            "Amphora {} ({}) listening on http://{addr}\n  AMP API:     http://{addr}/api\n  AMP2:        http://{addr}/amp2\n  OpenAPI:     http://{addr}/api/openapi.json\n",
+            "Amphora {} ({}) listening on http://{addr}\n  Console:     http://{addr}/\n  AMP API:     http://{addr}/api\n  AMP2:        http://{addr}/amp2\n  OpenAPI:     http://{addr}/api/openapi.json\n",
             env!("CARGO_PKG_VERSION"),
             self.state.network(),
         );
@@ -391,7 +391,11 @@ impl Platform {
         let embedded = self.embedded;
         let follower = self.follower;
         let recovery = self.recovery;
-        let app = crate::app(self.state);
+        let sandbox = embedded.as_ref().map(|node| crate::console::Sandbox {
+            treasury_address: node.treasury_address().to_string(),
+            confirm_node_url: node.url_with_credentials(&format!("/wallet/{TREASURY_WALLET}")),
+        });
+        let app = crate::app_with_console(self.state, sandbox);
         // Connect info gives the login limiter the client's address.
         let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let result = axum::serve(self.listener, app)

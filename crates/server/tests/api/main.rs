@@ -11,6 +11,7 @@ mod categories;
 mod chain;
 mod chain_view;
 mod common;
+mod console;
 mod contract;
 mod cosign;
 mod distributions;

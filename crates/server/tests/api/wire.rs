@@ -31,8 +31,13 @@ async fn unknown_paths_and_methods_get_json_errors() {
     let reply = app.get("/api/nothing/here", &token).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(reply.body, json!({"detail": "Not found."}));
-    let reply = app.get("/", &token).await;
+    let reply = app.get("/nothing/here", &token).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(reply.body, json!({"detail": "Not found."}));
+    // `/` is the console: without a session, its sign-in page
+    let reply = app.get("/", &token).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.headers["location"], "/login");
 
     let reply = app.delete("/api/registered_users", &token).await;
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);

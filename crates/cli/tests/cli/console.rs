@@ -1,0 +1,432 @@
+//! The issuer console in a real browser: headless Chromium driven over WebDriver
+//! (`/usr/bin/chromedriver`, installed by `.ci/run` from Debian's `chromium-driver`) against
+//! `amphora serve` on the node of the run. The whole tutorial through the pages: sign in, a bad
+//! form value shown beside its field, issue, a registered user with a wallet's GAID, a
+//! category attached to both, an assignment, a distribution paid with the `amphora confirm`
+//! binary and seen confirmed live (htmx polling), the holder in the cap table; then a manager
+//! who sees only its granted asset. Screenshots of the main pages go to `docs/screenshots/`.
+//!
+//! Without Chromium or its driver the test fails: the console is not tested otherwise.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::support::{until, Killed, Options, Platform};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const PUBKEY: &str = "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084";
+const MANAGER_PASSWORD: &str = "manager-password-1";
+
+/// chromedriver on a free loopback port, and a headless Chromium session of 1280×800.
+async fn browser() -> (Killed, Client) {
+    for exe in [CHROMEDRIVER, CHROMIUM] {
+        assert!(
+            Path::new(exe).exists(),
+            "{exe} is missing: install Debian's chromium and chromium-driver (see .ci/run)"
+        );
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let driver = Killed(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let capabilities = json!({"goog:chromeOptions": {"binary": CHROMIUM, "args": [
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--window-size=1280,800", "--lang=en-US"]}});
+    let capabilities = capabilities.as_object().unwrap().clone();
+    let url = format!("http://127.0.0.1:{port}");
+    let client = until(
+        "chromedriver to start a session",
+        Duration::from_secs(30),
+        || {
+            let capabilities = capabilities.clone();
+            let url = url.clone();
+            async move {
+                ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                    .capabilities(capabilities)
+                    .connect(&url)
+                    .await
+                    .ok()
+            }
+        },
+    )
+    .await;
+    (driver, client)
+}
+
+/// The directory the screenshots are written to (committed, shown by the README).
+fn screenshots() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn screenshot(browser: &Client, name: &str) {
+    let png = browser.screenshot().await.unwrap();
+    std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
+}
+
+/// Replaces the value of the input named `name`.
+async fn fill(browser: &Client, name: &str, value: &str) {
+    let input = browser
+        .find(Locator::Css(&format!("[name='{name}']")))
+        .await
+        .unwrap_or_else(|e| panic!("no field {name}: {e}"));
+    input.clear().await.unwrap();
+    input.send_keys(value).await.unwrap();
+}
+
+/// Clicks the submit button of `form` and waits for the next page (the old one going stale).
+async fn submit(browser: &Client, form: &str) {
+    let old = browser.find(Locator::Css("html")).await.unwrap();
+    browser
+        .find(Locator::Css(&format!("{form} button[type=submit]")))
+        .await
+        .unwrap_or_else(|e| panic!("no form {form}: {e}"))
+        .click()
+        .await
+        .unwrap();
+    until("the next page", Duration::from_secs(30), || async {
+        match old.tag_name().await {
+            Err(_) => Some(()),
+            Ok(_) => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                None
+            }
+        }
+    })
+    .await;
+}
+
+async fn select(browser: &Client, css: &str, value: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
+/// The text of the first element matching `css`.
+async fn text_of(browser: &Client, css: &str) -> String {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn page_text(browser: &Client) -> String {
+    text_of(browser, "body").await
+}
+
+async fn sign_in(browser: &Client, root: &str, username: &str, password: &str) {
+    browser.goto(&format!("{root}/login")).await.unwrap();
+    fill(browser, "username", username).await;
+    fill(browser, "password", password).await;
+    submit(browser, "form[action='/login']").await;
+    let text = page_text(browser).await;
+    assert!(text.contains("Sign out"), "not signed in: {text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_tutorial_in_the_browser() {
+    let (_driver, browser) = browser().await;
+    let dir = tempfile::tempdir().unwrap();
+    let platform = Platform::start(dir.path(), Options::default()).await;
+    let root = platform.url.clone();
+    let treasury_address = platform.treasury().get_new_address(None).await.unwrap();
+
+    // Signed out, every page leads to the sign-in form; a wrong password is refused there.
+    browser.goto(&format!("{root}/")).await.unwrap();
+    assert!(browser.current_url().await.unwrap().path() == "/login");
+    fill(&browser, "username", &platform.username).await;
+    fill(&browser, "password", "wrong-password").await;
+    submit(&browser, "form[action='/login']").await;
+    let text = page_text(&browser).await;
+    assert!(text.contains("Unable to log in"), "{text}");
+    screenshot(&browser, "sign-in").await;
+    sign_in(&browser, &root, &platform.username, &platform.password).await;
+
+    // Issue: a bad amount is shown beside its field, then the asset is issued.
+    browser.goto(&format!("{root}/assets/issue")).await.unwrap();
+    for (name, value) in [
+        ("name", "Console Fund"),
+        ("amount", "a lot"),
+        ("precision", "2"),
+        ("destination_address", treasury_address.as_str()),
+        ("domain", "example.com"),
+        ("ticker", "CFND"),
+        ("pubkey", PUBKEY),
+    ] {
+        fill(&browser, name, value).await;
+    }
+    submit(&browser, "form[action='/assets/issue']").await;
+    let error = text_of(&browser, "#f-amount-error").await;
+    assert!(!error.is_empty(), "empty error");
+    screenshot(&browser, "issue-form-error").await;
+    fill(&browser, "amount", "1000000").await;
+    submit(&browser, "form[action='/assets/issue']").await;
+    let url = browser.current_url().await.unwrap();
+    let asset = url.path().strip_prefix("/assets/").unwrap().to_string();
+    assert!(page_text(&browser).await.contains("Issued."));
+
+    // A registered user with a wallet's GAID.
+    let wallet_dir = dir.path().join("wallet-alice");
+    let (mut wallet, _) = amphora_wallet::Wallet::create(&wallet_dir, platform.node())
+        .await
+        .unwrap();
+    let gaid = wallet.register(&root).await.unwrap().gaid;
+    browser
+        .goto(&format!("{root}/registered_users"))
+        .await
+        .unwrap();
+    fill(&browser, "name", "Alice").await;
+    fill(&browser, "GAID", &gaid).await;
+    submit(&browser, "form[action='/registered_users/add']").await;
+    let text = page_text(&browser).await;
+    assert!(
+        text.contains("Added Alice") && text.contains(&gaid),
+        "{text}"
+    );
+    let api = platform.api().await;
+    let alice = api.get("/registered_users").await[0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+
+    // A category, attached to the registered user and to the asset.
+    browser.goto(&format!("{root}/categories")).await.unwrap();
+    fill(&browser, "name", "Accredited").await;
+    submit(&browser, "form[action='/categories/add']").await;
+    assert!(page_text(&browser).await.contains("Created Accredited"));
+    select(&browser, "#t-registered_user", &alice).await;
+    submit(&browser, "form:has(#t-registered_user)").await;
+    assert!(page_text(&browser).await.contains("Attached."));
+    select(&browser, "#t-asset", &asset).await;
+    submit(&browser, "form:has(#t-asset)").await;
+    assert!(page_text(&browser).await.contains("Attached."));
+    let category = &api.get("/categories").await[0];
+    assert_eq!(
+        category["registered_users"],
+        json!([alice.parse::<i64>().unwrap()])
+    );
+    assert_eq!(category["assets"], json!([asset]));
+    screenshot(&browser, "categories").await;
+
+    // An assignment, once the issuance has its confirmations.
+    let assignments = format!("{root}/assets/{asset}/assignments");
+    until(
+        "the issuance to be assignable",
+        Duration::from_secs(90),
+        || async {
+            browser.goto(&assignments).await.unwrap();
+            select(&browser, "#f-registered_user", &alice).await;
+            fill(&browser, "amount", "250000").await;
+            submit(&browser, "form[action$='/assignments/create']").await;
+            let text = page_text(&browser).await;
+            match text.contains("Assigned.") {
+                true => Some(()),
+                false => {
+                    assert!(text.contains("confirmation"), "{text}");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    None
+                }
+            }
+        },
+    )
+    .await;
+    submit(&browser, "form[action$='/lock']").await;
+    assert!(page_text(&browser).await.contains("Locked the assignment."));
+    submit(&browser, "form[action$='/unlock']").await;
+    assert!(page_text(&browser)
+        .await
+        .contains("Unlocked the assignment."));
+    screenshot(&browser, "assignments").await;
+
+    // A distribution: the confirm file and the exact command line, paid with the binary; the
+    // page shows it confirmed without reloading.
+    browser
+        .goto(&format!("{root}/assets/{asset}/distributions"))
+        .await
+        .unwrap();
+    submit(&browser, "form[action$='/distributions/create']").await;
+    let path = browser.current_url().await.unwrap().path().to_string();
+    let id = path.rsplit('/').next().unwrap().to_string();
+    let line = text_of(&browser, "#confirm-line").await;
+    assert!(
+        line.starts_with(&format!("amphora confirm -u {} -n ", platform.username))
+            && line.ends_with(&format!("distribute -f distribution-{id}.json")),
+        "{line}"
+    );
+    let file: String = browser
+        .execute(
+            "return fetch(document.getElementById('confirm-file').href).then(r => r.text());",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string();
+    let file_path = dir.path().join(format!("distribution-{id}.json"));
+    std::fs::write(&file_path, &file).unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&file).unwrap()["distribution_uuid"],
+        id
+    );
+    screenshot(&browser, "distribution-pending").await;
+    let output = platform
+        .confirm(
+            dir.path(),
+            &["distribute", "-f", file_path.to_str().unwrap()],
+        )
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "confirm failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    until(
+        "the page to show the distribution confirmed",
+        Duration::from_secs(30),
+        || async {
+            let status = browser
+                .find(Locator::Css("#distribution-status"))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            (status == "CONFIRMED").then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        browser.current_url().await.unwrap().path(),
+        path,
+        "reloaded"
+    );
+    screenshot(&browser, "distribution-confirmed").await;
+
+    // The holder in the cap table, in the asset's precision next to the base units.
+    browser
+        .goto(&format!("{root}/assets/{asset}"))
+        .await
+        .unwrap();
+    let table = text_of(&browser, "table.captable").await;
+    assert!(
+        table.contains("Alice") && table.contains("2,500.00") && table.contains("250,000 units"),
+        "{table}"
+    );
+    assert!(browser.find(Locator::Css("svg.chart")).await.is_ok());
+    let first = text_of(&browser, "table.captable tbody tr").await;
+    assert!(first.starts_with("ISSUER"), "largest first: {first}");
+    browser
+        .find(Locator::Css("table.captable th a[href$='sort=holder']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        "the cap table by holder",
+        Duration::from_secs(10),
+        || async {
+            let first = text_of(&browser, "table.captable tbody tr").await;
+            first.starts_with("Alice").then_some(())
+        },
+    )
+    .await;
+    browser
+        .goto(&format!("{root}/assets/{asset}"))
+        .await
+        .unwrap();
+    screenshot(&browser, "asset").await;
+    browser.goto(&format!("{root}/")).await.unwrap();
+    screenshot(&browser, "assets").await;
+
+    // A manager granted one asset only sees it, not the issuer's other asset.
+    let other = api
+        .ok(
+            "POST",
+            "/assets/issue",
+            Some(json!({"name": "Hidden asset", "amount": 10,
+                "destination_address": treasury_address, "domain": "example.com",
+                "ticker": "HIDN", "pubkey": PUBKEY})),
+            201,
+        )
+        .await;
+    // The manager is created, unlocked and granted the asset on the managers page.
+    browser.goto(&format!("{root}/managers")).await.unwrap();
+    fill(&browser, "username", "manager").await;
+    fill(&browser, "password", "short").await;
+    submit(&browser, "form[action='/managers/create']").await;
+    assert!(!text_of(&browser, "#f-password-error").await.is_empty());
+    fill(&browser, "username", "manager").await;
+    fill(&browser, "password", MANAGER_PASSWORD).await;
+    submit(&browser, "form[action='/managers/create']").await;
+    assert!(page_text(&browser)
+        .await
+        .contains("Created manager (locked)."));
+    submit(&browser, "form[action$='/unlock']").await;
+    assert!(page_text(&browser).await.contains("Unlocked the manager."));
+    select(&browser, "select[name=asset]", &asset).await;
+    submit(&browser, "form[action$='/grant']").await;
+    assert!(page_text(&browser).await.contains("Granted."));
+    screenshot(&browser, "managers").await;
+    browser.goto(&format!("{root}/audit")).await.unwrap();
+    let audit = text_of(&browser, "table").await;
+    assert!(
+        audit.contains("PUT /api/managers/") && audit.contains("POST /api/assets/issue"),
+        "{audit}"
+    );
+    screenshot(&browser, "audit").await;
+    submit(&browser, "form.signout").await;
+    assert_eq!(browser.current_url().await.unwrap().path(), "/login");
+    sign_in(&browser, &root, "manager", MANAGER_PASSWORD).await;
+    let text = page_text(&browser).await;
+    assert!(
+        text.contains("Console Fund") && !text.contains("Hidden asset"),
+        "{text}"
+    );
+    assert!(!text.contains("Issue an asset"), "{text}");
+    let hidden = other["asset_uuid"].as_str().unwrap();
+    browser
+        .goto(&format!("{root}/assets/{hidden}"))
+        .await
+        .unwrap();
+    let text = page_text(&browser).await;
+    assert!(
+        !text.contains("Hidden asset") && text.contains("Not available"),
+        "{text}"
+    );
+    browser
+        .goto(&format!("{root}/assets/{asset}"))
+        .await
+        .unwrap();
+    let text = page_text(&browser).await;
+    assert!(
+        text.contains("Console Fund") && !text.contains("Holders"),
+        "{text}"
+    );
+    browser.close().await.unwrap();
+}
