@@ -5,6 +5,7 @@ mod cli;
 mod demo;
 mod distribute;
 mod embedded_node;
+mod payout;
 mod replicas;
 mod support;
 mod tutorial;
