@@ -38,8 +38,8 @@ enum Command {
     Regtest(amphora_regtest::cli::RegtestArgs),
     /// The investor wallet (LWK, co-signed by an Amphora platform).
     Wallet(amphora_wallet::WalletArgs),
-    /// The issuer's confirm client: distribute, reissue, burn and update-blinders through the
-    /// issuer's own Elements node (compatible with `blockstream-amp-confirm.py`).
+    /// The issuer's confirm client: distribute, payout, reissue, burn and update-blinders
+    /// through the issuer's own Elements node (compatible with `blockstream-amp-confirm.py`).
     Confirm(amphora_confirm::ConfirmArgs),
     /// Walk the whole AMP tutorial against a running platform (issue, register users and
     /// wallets, assign, distribute, reissue, burn), printing each step.

@@ -222,6 +222,34 @@ impl AmpApi {
         self.post_ok(&path, body).await
     }
 
+    /// `GET assets/{u}/payouts/{p}`: the payout's status (`UNCONFIRMED`, `CONFIRMED`).
+    pub async fn payout_status(
+        &self,
+        asset_uuid: &str,
+        payout_uuid: &str,
+    ) -> Result<String, ApiError> {
+        #[derive(serde::Deserialize)]
+        struct Status {
+            payout_status: String,
+        }
+        let path = format!("assets/{asset_uuid}/payouts/{payout_uuid}");
+        let status: Status = self
+            .send_json(reqwest::Method::GET, &path, None::<&()>)
+            .await?;
+        Ok(status.payout_status)
+    }
+
+    /// `POST assets/{u}/payouts/{p}/confirm` (must answer 200).
+    pub async fn confirm_payout(
+        &self,
+        asset_uuid: &str,
+        payout_uuid: &str,
+        body: &impl Serialize,
+    ) -> Result<(), ApiError> {
+        let path = format!("assets/{asset_uuid}/payouts/{payout_uuid}/confirm");
+        self.post_ok(&path, body).await
+    }
+
     /// `POST assets/{u}/reissue-confirm` (must answer 200).
     pub async fn confirm_reissue(
         &self,

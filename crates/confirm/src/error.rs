@@ -186,6 +186,17 @@ pub enum ConfirmError {
         /// The distribution.
         distribution_uuid: String,
     },
+    /// The payout is not waiting for payment.
+    #[error(
+        "payout {payout_uuid} is {status} on the platform, not UNCONFIRMED; the payout \
+         transaction will not be sent"
+    )]
+    PayoutNotPayable {
+        /// The payout.
+        payout_uuid: String,
+        /// Its status.
+        status: String,
+    },
     /// Outputs the platform expects to be spent are not in the wallet.
     #[error(
         "missing UTXO: the wallet has {found} of the {expected} output(s) the platform expects \

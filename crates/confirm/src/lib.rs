@@ -110,6 +110,15 @@ pub enum ConfirmCommand {
         #[arg(long, value_name = "TXID")]
         use_existing: Option<Txid>,
     },
+    /// Pay the holders of a payout file (payouts/create) in its payout asset.
+    Payout {
+        /// File holding the platform's answer to the payout creation.
+        #[arg(short = 'f', long = "filename")]
+        file: PathBuf,
+        /// Skip sending and confirm an existing payout transaction.
+        #[arg(long, value_name = "TXID")]
+        use_existing: Option<Txid>,
+    },
     /// Burn the amount of a burn request file.
     Burn {
         /// File holding the platform's answer to the burn request.
@@ -136,6 +145,7 @@ impl ConfirmCommand {
         match self {
             ConfirmCommand::Reissue { .. } => "reissue",
             ConfirmCommand::Distribute { .. } => "distribute",
+            ConfirmCommand::Payout { .. } => "payout",
             ConfirmCommand::Burn { .. } => "burn",
             ConfirmCommand::UpdateBlinders { .. } => "update-blinders",
         }
@@ -188,6 +198,9 @@ async fn run_command(ctx: &Context, command: &ConfirmCommand) -> Result<(), Conf
         }
         ConfirmCommand::Distribute { file, use_existing } => {
             commands::distribute::run(ctx, file, *use_existing).await?;
+        }
+        ConfirmCommand::Payout { file, use_existing } => {
+            commands::payout::run(ctx, file, *use_existing).await?;
         }
         ConfirmCommand::Burn { file, use_existing } => {
             commands::burn::run(ctx, file, *use_existing).await?;

@@ -67,6 +67,24 @@ pub struct DistributeBatch {
     pub map_address_amount: Vec<(String, Amount)>,
 }
 
+/// `POST assets/{u}/payouts/create`: a payout's payments, made like a distribution's but in
+/// the payout asset.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PayoutRequest {
+    /// The payout's uuid.
+    pub payout_uuid: String,
+    /// The asset paid (the file's `asset_id` is the security's).
+    pub payout_asset: AssetId,
+    /// Recipient address -> amount (coin units), in the file's order.
+    #[serde(deserialize_with = "ordered_amounts")]
+    pub map_address_amount: Vec<(String, Amount)>,
+    /// Recipient address -> asset id.
+    pub map_address_asset: std::collections::BTreeMap<String, AssetId>,
+    /// The payments split into transactions when one cannot pay them all.
+    #[serde(default)]
+    pub transactions: Vec<DistributeBatch>,
+}
+
 /// `POST assets/{u}/reissue-request`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ReissueRequest {
@@ -225,82 +243,125 @@ fn check_client_version(
     Ok(())
 }
 
+/// The payments of each transaction to send: the `transactions` of a split file, or the whole
+/// `map_address_amount` as one.
+fn payment_batches(
+    amounts: &[(String, Amount)],
+    transactions: &[DistributeBatch],
+) -> Vec<Vec<(String, Amount)>> {
+    if transactions.is_empty() {
+        vec![amounts.to_vec()]
+    } else {
+        transactions
+            .iter()
+            .map(|t| t.map_address_amount.clone())
+            .collect()
+    }
+}
+
+/// Checks a file's payment maps before anything is sent: every address has an amount above
+/// zero and is paid in `asset` (Elements would otherwise pay L-BTC to a forgotten one), and
+/// `transactions` split the payments exactly.
+fn validate_payments(
+    path: &Path,
+    command: &'static str,
+    asset: AssetId,
+    amounts: &[(String, Amount)],
+    assets: &std::collections::BTreeMap<String, AssetId>,
+    transactions: &[DistributeBatch],
+) -> Result<(), ConfirmError> {
+    let invalid = |reason: String| ConfirmError::InvalidFile {
+        path: path.to_path_buf(),
+        command,
+        reason,
+    };
+    if amounts.is_empty() {
+        return Err(invalid("map_address_amount is empty".into()));
+    }
+    for (address, amount) in amounts {
+        if *amount <= Amount::ZERO {
+            return Err(invalid(format!(
+                "amount {amount} for {address} is not positive"
+            )));
+        }
+        match assets.get(address) {
+            Some(found) if *found == asset => {}
+            Some(found) => {
+                return Err(invalid(format!(
+                    "{address} is mapped to asset {found}, not the file's asset {asset}"
+                )))
+            }
+            None => {
+                return Err(invalid(format!(
+                    "{address} has no entry in map_address_asset"
+                )))
+            }
+        }
+    }
+    if assets.len() != amounts.len() {
+        return Err(invalid(
+            "map_address_asset names addresses that map_address_amount does not".into(),
+        ));
+    }
+    if !transactions.is_empty() {
+        let mut split: Vec<&(String, Amount)> = transactions
+            .iter()
+            .flat_map(|t| t.map_address_amount.iter())
+            .collect();
+        split.sort();
+        let mut whole: Vec<&(String, Amount)> = amounts.iter().collect();
+        whole.sort();
+        if split != whole || transactions.iter().any(|t| t.map_address_amount.is_empty()) {
+            return Err(invalid(
+                "transactions do not split map_address_amount exactly (each address and \
+                 amount in exactly one non-empty transaction)"
+                    .into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Request<DistributeRequest> {
     /// The payments of each transaction to send: the `transactions` of a split distribution,
     /// or the whole `map_address_amount` as one.
     pub fn batches(&self) -> Vec<Vec<(String, Amount)>> {
-        if self.body.transactions.is_empty() {
-            vec![self.body.map_address_amount.clone()]
-        } else {
-            self.body
-                .transactions
-                .iter()
-                .map(|t| t.map_address_amount.clone())
-                .collect()
-        }
+        payment_batches(&self.body.map_address_amount, &self.body.transactions)
     }
 
-    /// Checks the maps before anything is sent: every address has an amount above zero and
-    /// is paid in the file's asset (Elements would otherwise pay L-BTC to a forgotten one).
+    /// Checks the maps before anything is sent (see [`validate_payments`]), in the file's
+    /// `asset_id`.
     pub fn validate(&self, path: &Path) -> Result<(), ConfirmError> {
         let maps = &self.body;
-        let invalid = |reason: String| ConfirmError::InvalidFile {
-            path: path.to_path_buf(),
-            command: "distribute",
-            reason,
-        };
-        if maps.map_address_amount.is_empty() {
-            return Err(invalid("map_address_amount is empty".into()));
-        }
-        for (address, amount) in &maps.map_address_amount {
-            if *amount <= Amount::ZERO {
-                return Err(invalid(format!(
-                    "amount {amount} for {address} is not positive"
-                )));
-            }
-            match maps.map_address_asset.get(address) {
-                Some(asset) if *asset == self.common.asset_id => {}
-                Some(asset) => {
-                    return Err(invalid(format!(
-                        "{address} is mapped to asset {asset}, not the file's asset_id {}",
-                        self.common.asset_id
-                    )))
-                }
-                None => {
-                    return Err(invalid(format!(
-                        "{address} has no entry in map_address_asset"
-                    )))
-                }
-            }
-        }
-        if maps.map_address_asset.len() != maps.map_address_amount.len() {
-            return Err(invalid(
-                "map_address_asset names addresses that map_address_amount does not".into(),
-            ));
-        }
-        if !maps.transactions.is_empty() {
-            let mut split: Vec<&(String, Amount)> = maps
-                .transactions
-                .iter()
-                .flat_map(|t| t.map_address_amount.iter())
-                .collect();
-            split.sort();
-            let mut whole: Vec<&(String, Amount)> = maps.map_address_amount.iter().collect();
-            whole.sort();
-            if split != whole
-                || maps
-                    .transactions
-                    .iter()
-                    .any(|t| t.map_address_amount.is_empty())
-            {
-                return Err(invalid(
-                    "transactions do not split map_address_amount exactly (each address and \
-                     amount in exactly one non-empty transaction)"
-                        .into(),
-                ));
-            }
-        }
-        Ok(())
+        validate_payments(
+            path,
+            "distribute",
+            self.common.asset_id,
+            &maps.map_address_amount,
+            &maps.map_address_asset,
+            &maps.transactions,
+        )
+    }
+}
+
+impl Request<PayoutRequest> {
+    /// The payments of each transaction to send.
+    pub fn batches(&self) -> Vec<Vec<(String, Amount)>> {
+        payment_batches(&self.body.map_address_amount, &self.body.transactions)
+    }
+
+    /// Checks the maps before anything is sent (see [`validate_payments`]), in the file's
+    /// `payout_asset`.
+    pub fn validate(&self, path: &Path) -> Result<(), ConfirmError> {
+        let maps = &self.body;
+        validate_payments(
+            path,
+            "payout",
+            maps.payout_asset,
+            &maps.map_address_amount,
+            &maps.map_address_asset,
+            &maps.transactions,
+        )
     }
 }
 
@@ -377,7 +438,7 @@ mod tests {
             ),
             (
                 format!(r#""map_address_amount":{{"a":1}},"map_address_asset":{{"a":"{other}"}}"#),
-                "not the file's asset_id",
+                "not the file's asset",
             ),
             (
                 format!(r#""map_address_amount":{{"a":0}},"map_address_asset":{{"a":"{ASSET}"}}"#),

@@ -6,6 +6,7 @@ pub mod assignment;
 pub mod category;
 pub mod gaid;
 pub mod network;
+pub mod payout;
 pub mod policy;
 pub mod registered_user;
 pub mod treasury_key;

@@ -22,7 +22,9 @@
 //!    - explicit outputs of a managed asset or token: provably unspendable (`OP_RETURN`) ones
 //!      are burns; those to a treasury address of the asset (its destination, reissuance and
 //!      treasury addresses) are the treasury's.
-//! 3. **Kind**, per managed asset touched: the [`crate::flows`] recognizers are asked first.
+//! 3. **Payouts**: a transaction paying registered wallets may complete payout batches, in
+//!    any asset ([`crate::flows::payout::complete_payouts`]).
+//! 4. **Kind**, per managed asset touched: the [`crate::flows`] recognizers are asked first.
 //!    Without recognition: an issuance or reissuance keeps that kind; a transaction that spends
 //!    tracked outputs is a **transfer** when, for the asset and for its token separately, the
 //!    identified outputs account for at least everything its tracked inputs spent (co-signed
@@ -229,6 +231,12 @@ async fn index_tx(
         }
     }
 
+    crate::flows::payout::complete_payouts(store, ctx, tx, &txid_hex, height)
+        .await
+        .map_err(|e| FollowerError::Flow {
+            name: "payout",
+            message: e.0,
+        })?;
     for (pos, touch) in touched {
         let asset = ctx.asset(pos);
         let spent: Vec<AssetOutput> = touch.spent.iter().map(|(_, o)| o.clone()).collect();

@@ -19,6 +19,7 @@ use elements::Transaction;
 use crate::context::ManagedAsset;
 
 pub mod distribution;
+pub mod payout;
 pub mod reissue_burn;
 
 /// A boxed future, so that recognizers can be kept in one list.
@@ -86,6 +87,7 @@ pub fn recognizers() -> Vec<Box<dyn FlowRecognizer>> {
     // Flows add themselves here, e.g. `Box::new(distribution::DistributionFlow),`.
     vec![
         Box::new(distribution::DistributionFlow),
+        Box::new(payout::PayoutFlow),
         Box::new(reissue_burn::ReissueBurnFlow),
     ]
 }

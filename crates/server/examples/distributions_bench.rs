@@ -247,7 +247,7 @@ async fn main() {
     let assignments = store.distribution_assignments(&uuid).await.unwrap();
     let paying_txid = "22".repeat(32);
     let mut paid = PaidBatch {
-        distribution_uuid: uuid.clone(),
+        uuid: uuid.clone(),
         batches: (0..batches as i64).collect(),
         txid: paying_txid.clone(),
         height: 3,

@@ -10,7 +10,7 @@
 //! The manager rules follow the seed tutorial ("User Management and User Roles"): an investment
 //! manager may call `/info`, `/changelog`, `/user/obtain_token`, the registered-user paths,
 //! category reads, `/gaids/{gaid}/validate`, `/managers/me`, and, for assets the issuer granted
-//! them only, asset details, activities, balance, summary and the assignment paths.
+//! them only, asset details, activities, balance, summary, the assignment paths and payout reads.
 
 use std::collections::BTreeMap;
 
@@ -281,6 +281,32 @@ pub const ACCESS_MATRIX: &[(&str, &str, Rule)] = &[
     (
         "DELETE",
         "/api/assets/{asset_uuid}/distributions/{distribution_id}/cancel",
+        IssuerOnly,
+    ),
+    // Payouts: the issuer's; managers read those of granted assets.
+    (
+        "GET",
+        "/api/assets/{asset_uuid}/payouts",
+        IssuerOrManagerForAsset,
+    ),
+    (
+        "GET",
+        "/api/assets/{asset_uuid}/payouts/{payout_id}",
+        IssuerOrManagerForAsset,
+    ),
+    (
+        "POST",
+        "/api/assets/{asset_uuid}/payouts/create",
+        IssuerOnly,
+    ),
+    (
+        "POST",
+        "/api/assets/{asset_uuid}/payouts/{payout_id}/confirm",
+        IssuerOnly,
+    ),
+    (
+        "DELETE",
+        "/api/assets/{asset_uuid}/payouts/{payout_id}/cancel",
         IssuerOnly,
     ),
     (

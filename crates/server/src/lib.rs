@@ -143,6 +143,7 @@ pub fn app_with_console(state: AppState, sandbox: Option<console::Sandbox>) -> R
         .route("/audit", get(audit::list))
         .merge(routes::assignments::routes())
         .merge(routes::distributions::routes())
+        .merge(routes::payouts::routes())
         // Resources in their own modules, each with a `routes()` of its paths (one line each):
         .merge(routes::reissue_burn::routes())
         .merge(routes::registry::routes())

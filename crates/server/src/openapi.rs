@@ -93,6 +93,7 @@ use crate::routes::{
         (name = "gaids", description = "Account ids of wallets registered on the platform"),
         (name = "managers", description = "Investment managers: delegated accounts of an issuer"),
         (name = "audit", description = "The issuer's log of writes"),
+        (name = "payouts", description = "Record-date payouts (dividends, coupons) to a security's holders"),
         (name = "amp2", description = "AMP2 co-signer (LWK's Amp2 client)"),
     )
 )]
@@ -124,6 +125,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::health::Doc::openapi());
     doc.merge(crate::routes::assignments::Doc::openapi());
     doc.merge(crate::routes::distributions::Doc::openapi());
+    doc.merge(crate::routes::payouts::Doc::openapi());
     doc.merge(crate::routes::reports::Doc::openapi());
     doc.merge(crate::routes::gaid_balances::Doc::openapi());
     doc.merge(crate::routes::user_categories::Doc::openapi());

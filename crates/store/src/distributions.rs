@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::assignments::{Assignment, ASSIGNMENT_COLUMNS, TREASURY_BALANCE};
-use crate::{with_pool, NewAssetOutput, OutputOwner, Result, Store, StoreError, UNKNOWN_BLINDER};
+use crate::payments::PaymentTables;
+use crate::{with_pool, NewAssetOutput, Result, Store, StoreError};
 
 /// Where a distribution stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +36,7 @@ impl DistributionStatus {
         }
     }
 
-    fn parse(value: &str) -> Result<Self> {
+    pub(crate) fn parse(value: &str) -> Result<Self> {
         Ok(match value {
             "UNCONFIRMED" => DistributionStatus::Unconfirmed,
             "CONFIRMED" => DistributionStatus::Confirmed,
@@ -141,11 +142,11 @@ pub struct NewDistribution {
     pub items: Vec<DistributionItem>,
 }
 
-/// A verified transaction paying one or more batches of a distribution.
+/// A verified transaction paying one or more batches of a distribution (or a payout).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaidBatch {
-    /// The distribution.
-    pub distribution_uuid: String,
+    /// The distribution (or payout) it pays.
+    pub uuid: String,
     /// The batches it pays (usually one).
     pub batches: Vec<i64>,
     /// Transaction id.
@@ -187,13 +188,17 @@ pub struct OutstandingBatch {
     pub assignments: Vec<Assignment>,
 }
 
-/// Inserts an output (`$13` = the unknown blinder); an indexed one keeps its row but gets the
-/// blinders when it had none.
-const INSERT_OUTPUT: &str = "INSERT INTO asset_outputs (txid, vout, asset_uuid, is_token, \
-     amount, script_pubkey, owner, wid, gaid, asset_blinder, amount_blinder, height) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-     ON CONFLICT (txid, vout) DO UPDATE SET asset_blinder = excluded.asset_blinder, \
-     amount_blinder = excluded.amount_blinder WHERE asset_outputs.asset_blinder = $13";
+/// The distribution tables, for what distributions and payouts share.
+pub(crate) const DISTRIBUTION_TABLES: PaymentTables = PaymentTables {
+    noun: "distribution",
+    parent: "distributions",
+    asset_column: "asset_uuid",
+    transactions: "distribution_transactions",
+    lines: "assignments",
+    key: "distribution_uuid",
+    line_paid: ", is_distributed = TRUE",
+    line_noun: "Assignment",
+};
 
 impl Store {
     /// Assignments the next distribution pays: ready, unlocked, vested at `now`, in no
@@ -370,16 +375,10 @@ impl Store {
             .fetch_optional(pool)
             .await?);
         let Some(row) = row else { return Ok(None) };
-        let txs: Vec<DistributionTxRow> = with_pool!(self, |pool| sqlx::query_as(
-            "SELECT distribution_uuid, batch, txid, included_blockheight, confirmed_at, \
-             recorded_by FROM distribution_transactions WHERE distribution_uuid = $1 \
-             ORDER BY batch"
-        )
-        .bind(uuid)
-        .fetch_all(pool)
-        .await?);
-        row.into_distribution(txs.into_iter().map(DistributionTxRow::into_tx).collect())
-            .map(Some)
+        let txs = self
+            .payment_transactions(&DISTRIBUTION_TABLES, uuid)
+            .await?;
+        row.into_distribution(txs).map(Some)
     }
 
     /// The assignments a distribution pays (also after they were distributed), by batch then
@@ -404,60 +403,17 @@ impl Store {
         asset_uuid: &str,
         uuid: &str,
     ) -> Result<Distribution> {
-        let (begin, for_update) = self.lock_clause();
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin_with(begin).await?;
-            let row: Option<(String,)> = sqlx::query_as(&format!(
-                "SELECT status FROM distributions WHERE issuer_id = $1 AND asset_uuid = $2 \
-                 AND uuid = $3{for_update}"
-            ))
-            .bind(issuer_id)
-            .bind(asset_uuid)
-            .bind(uuid)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let (status,) = row.ok_or(StoreError::NotFound)?;
-            match DistributionStatus::parse(&status)? {
-                DistributionStatus::Unconfirmed => {}
-                DistributionStatus::Confirmed => {
-                    return Err(StoreError::Conflict(
-                        "The distribution is confirmed and cannot be cancelled.".into(),
-                    ))
-                }
-                DistributionStatus::Cancelled => {
-                    return Err(StoreError::Conflict(
-                        "The distribution is already cancelled.".into(),
-                    ))
-                }
-            }
-            let (paid,): (i64,) = sqlx::query_as(
-                "SELECT COUNT(*) FROM distribution_transactions WHERE distribution_uuid = $1",
-            )
-            .bind(uuid)
-            .fetch_one(&mut *tx)
-            .await?;
-            if paid > 0 {
-                return Err(StoreError::Conflict(format!(
-                    "{paid} transaction(s) of the distribution are already confirmed on chain; \
-                     it cannot be cancelled."
-                )));
-            }
-            sqlx::query(
+        self.cancel_payment(
+            &DISTRIBUTION_TABLES,
+            issuer_id,
+            asset_uuid,
+            uuid,
+            Some(
                 "UPDATE assignments SET distribution_uuid = NULL, batch = NULL, gaid = NULL, \
                  receiving_address = NULL, script_pubkey = NULL WHERE distribution_uuid = $1",
-            )
-            .bind(uuid)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "UPDATE distributions SET status = 'CANCELLED', cancelled_at = $2 WHERE uuid = $1",
-            )
-            .bind(uuid)
-            .bind(Utc::now())
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-        });
+            ),
+        )
+        .await?;
         self.distribution(issuer_id, asset_uuid, uuid)
             .await?
             .ok_or(StoreError::NotFound)
@@ -471,144 +427,13 @@ impl Store {
     /// ([`BatchRecorded::AlreadyRecorded`]); another transaction for a paid batch, or a
     /// cancelled distribution, is a [`StoreError::Conflict`].
     pub async fn record_distribution_batch(&self, paid: &PaidBatch) -> Result<BatchRecorded> {
-        let (begin, for_update) = self.lock_clause();
-        let block_time = DateTime::<Utc>::from_timestamp(paid.block_time, 0).unwrap_or_default();
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin_with(begin).await?;
-            let row: Option<(String, i64)> = sqlx::query_as(&format!(
-                "SELECT status, batches FROM distributions WHERE uuid = $1{for_update}"
-            ))
-            .bind(&paid.distribution_uuid)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let (status, batches) = row.ok_or(StoreError::NotFound)?;
-            if DistributionStatus::parse(&status)? == DistributionStatus::Cancelled {
-                return Err(StoreError::Conflict(
-                    "The distribution was cancelled.".into(),
-                ));
-            }
-            let mut missing = Vec::new();
-            for batch in &paid.batches {
-                let existing: Option<(String,)> = sqlx::query_as(
-                    "SELECT txid FROM distribution_transactions WHERE distribution_uuid = $1 \
-                     AND batch = $2",
-                )
-                .bind(&paid.distribution_uuid)
-                .bind(batch)
-                .fetch_optional(&mut *tx)
-                .await?;
-                match existing {
-                    None => missing.push(*batch),
-                    Some((txid,)) if txid == paid.txid => {}
-                    Some((txid,)) => {
-                        return Err(StoreError::Conflict(format!(
-                            "This part of the distribution was already paid by transaction \
-                             {txid}."
-                        )))
-                    }
-                }
-            }
-            for output in &paid.outputs {
-                let (wid, gaid) = match &output.owner {
-                    OutputOwner::Wallet { wid, gaid } => (Some(wid.as_str()), Some(gaid.as_str())),
-                    _ => (None, None),
-                };
-                sqlx::query(INSERT_OUTPUT)
-                    .bind(&output.txid)
-                    .bind(output.vout)
-                    .bind(&output.asset_uuid)
-                    .bind(output.is_token)
-                    .bind(output.amount)
-                    .bind(&output.script_pubkey)
-                    .bind(output.owner.kind())
-                    .bind(wid)
-                    .bind(gaid)
-                    .bind(&output.asset_blinder)
-                    .bind(&output.amount_blinder)
-                    .bind(output.height)
-                    .bind(UNKNOWN_BLINDER)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            sqlx::query("UPDATE asset_outputs SET is_lost = FALSE WHERE spent_txid = $1")
-                .bind(&paid.txid)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "UPDATE asset_txs SET kind = 'distribution' WHERE txid = $1 \
-                 AND asset_uuid = (SELECT asset_uuid FROM distributions WHERE uuid = $2)",
-            )
-            .bind(&paid.txid)
-            .bind(&paid.distribution_uuid)
-            .execute(&mut *tx)
-            .await?;
-            if missing.is_empty() {
-                tx.commit().await?;
-                return Ok(BatchRecorded::AlreadyRecorded);
-            }
-            for batch in &missing {
-                sqlx::query(
-                    "INSERT INTO distribution_transactions (distribution_uuid, batch, txid, \
-                     included_blockheight, confirmed_at, recorded_by) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(&paid.distribution_uuid)
-                .bind(batch)
-                .bind(&paid.txid)
-                .bind(paid.height)
-                .bind(block_time)
-                .bind(&paid.recorded_by)
-                .execute(&mut *tx)
-                .await?;
-            }
-            for (assignment_id, vout) in &paid.payments {
-                let result = sqlx::query(
-                    "UPDATE assignments SET txid = $1, vout = $2, is_distributed = TRUE \
-                     WHERE id = $3 AND distribution_uuid = $4",
-                )
-                .bind(&paid.txid)
-                .bind(vout)
-                .bind(assignment_id)
-                .bind(&paid.distribution_uuid)
-                .execute(&mut *tx)
-                .await?;
-                if result.rows_affected() != 1 {
-                    return Err(StoreError::Conflict(format!(
-                        "Assignment {assignment_id} is not part of the distribution."
-                    )));
-                }
-            }
-            let (recorded,): (i64,) = sqlx::query_as(
-                "SELECT COUNT(*) FROM distribution_transactions WHERE distribution_uuid = $1",
-            )
-            .bind(&paid.distribution_uuid)
-            .fetch_one(&mut *tx)
-            .await?;
-            let confirmed = recorded >= batches;
-            if confirmed {
-                sqlx::query(
-                    "UPDATE distributions SET status = 'CONFIRMED', confirmed_at = $2 \
-                     WHERE uuid = $1",
-                )
-                .bind(&paid.distribution_uuid)
-                .bind(Utc::now())
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-            Ok(BatchRecorded::Recorded { confirmed })
-        })
+        self.record_paid_batch(&DISTRIBUTION_TABLES, paid).await
     }
 
     /// The distribution batches a transaction paid, as recorded: (distribution uuid, batch).
     pub async fn distribution_batches_paid_by(&self, txid: &str) -> Result<Vec<(String, i64)>> {
-        Ok(with_pool!(self, |pool| sqlx::query_as(
-            "SELECT distribution_uuid, batch FROM distribution_transactions WHERE txid = $1 \
-             ORDER BY distribution_uuid, batch"
-        )
-        .bind(txid)
-        .fetch_all(pool)
-        .await?))
+        self.payment_batches_paid_by(&DISTRIBUTION_TABLES, txid)
+            .await
     }
 
     /// Every unpaid batch of every unconfirmed distribution (of one asset, or all), for the

@@ -18,6 +18,8 @@ mod issuance_lease;
 mod issuers;
 mod managers;
 mod model;
+mod payments;
+mod payouts;
 mod pool;
 mod registered_users;
 mod registry;
@@ -49,6 +51,9 @@ pub use error::StoreError;
 pub use model::{
     AuditEntry, AuthToken, Category, Issuer, Manager, NewAuditEntry, RegisteredUser,
     RegisteredWallet,
+};
+pub use payouts::{
+    NewPayout, NewPayoutLine, OutstandingPayoutBatch, Payout, PayoutLine, UserPayoutLine,
 };
 pub use pool::PoolSettings;
 pub use registry::{NewRegistration, ALREADY_REGISTERED, OWN_REGISTRY};

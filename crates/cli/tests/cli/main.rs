@@ -6,6 +6,7 @@ mod console;
 mod demo;
 mod distribute;
 mod embedded_node;
+mod payout;
 mod replicas;
 mod support;
 mod tutorial;

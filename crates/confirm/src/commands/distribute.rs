@@ -1,18 +1,47 @@
 //! `distribute -f FILE [--use-existing TXID]`: pays a distribution's assignments with one
 //! `sendmany` (one per transaction of a split distribution, see
 //! [`DistributeRequest::transactions`]), waits for 2 confirmations and confirms each
-//! transaction to the platform.
+//! transaction to the platform. The sending and confirming ([`pay`], [`confirm_paid`]) are
+//! shared with `payout`.
 
 use std::path::Path;
 
-use amphora_rpc::AssetPayment;
-use elements::Txid;
+use amphora_rpc::{Amount, AssetPayment};
+use elements::{AssetId, Txid};
 
 use super::Context;
 use crate::api::AmpApi;
 use crate::error::ConfirmError;
 use crate::payload::{self, DistributionConfirm, DistributionTxData};
-use crate::request::{self, Common, DistributeRequest, Request};
+use crate::request::{self, DistributeRequest, Request};
+
+/// Where a paying transaction is confirmed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ConfirmTo<'a> {
+    /// `assets/{u}/distributions/{d}/confirm`.
+    Distribution {
+        /// The asset.
+        asset_uuid: &'a str,
+        /// The distribution.
+        uuid: &'a str,
+    },
+    /// `assets/{u}/payouts/{p}/confirm`.
+    Payout {
+        /// The security.
+        asset_uuid: &'a str,
+        /// The payout.
+        uuid: &'a str,
+    },
+}
+
+impl ConfirmTo<'_> {
+    fn endpoint(&self) -> &'static str {
+        match self {
+            ConfirmTo::Distribution { .. } => "distribution-confirm",
+            ConfirmTo::Payout { .. } => "payout-confirm",
+        }
+    }
+}
 
 /// Runs the sub-command.
 pub async fn run(
@@ -25,59 +54,84 @@ pub async fn run(
     let common = &request.common;
     let api = ctx.login_and_check_balance(common).await?;
     let distribution_uuid = &request.body.distribution_uuid;
-
+    let target = ConfirmTo::Distribution {
+        asset_uuid: &common.asset_uuid,
+        uuid: distribution_uuid,
+    };
     let txids = match use_existing {
         None => {
             check_assignments(&api, &common.asset_uuid, distribution_uuid).await?;
-            let batches = request.batches();
-            ctx.refuse_if_already_paid(batches.iter().flatten().map(|(address, _)| address))
-                .await?;
-            let mut txids = Vec::new();
-            for batch in batches {
-                let payments: Vec<AssetPayment> = batch
-                    .iter()
-                    .map(|(address, amount)| AssetPayment {
-                        address: address.clone(),
-                        amount: *amount,
-                        asset: common.asset_id,
-                    })
-                    .collect();
-                let txid = ctx
-                    .rpc
-                    .send_many(&payments)
-                    .await
-                    .map_err(|e| ConfirmError::node("sendmany", e))?;
-                ctx.console.info(format!("Distribute transaction {txid}."));
-                txids.push(txid);
-            }
-            txids
+            pay(ctx, &request.batches(), common.asset_id, "Distribute").await?
         }
         Some(txid) => {
             ctx.ensure_wallet_tx(&txid).await?;
             vec![txid]
         }
     };
-    // A split distribution is confirmed transaction by transaction; a failure names the
-    // transaction to retry with --use-existing.
-    for txid in &txids {
-        confirm_one(ctx, &api, common, distribution_uuid, txid).await?;
-    }
+    confirm_paid(ctx, &api, target, common.asset_id, &txids).await?;
     ctx.console.info("Distribution confirmed successfully");
     Ok(*txids.last().expect("at least one transaction"))
 }
 
-/// Waits for `txid`'s confirmations and posts it to the platform's distribution confirm.
+/// Refuses when the wallet already paid one of the addresses, then pays each batch of `asset`
+/// with one `sendmany`; gives the transactions in order.
+pub(crate) async fn pay(
+    ctx: &Context,
+    batches: &[Vec<(String, Amount)>],
+    asset: AssetId,
+    what: &str,
+) -> Result<Vec<Txid>, ConfirmError> {
+    ctx.refuse_if_already_paid(batches.iter().flatten().map(|(address, _)| address))
+        .await?;
+    let mut txids = Vec::new();
+    for batch in batches {
+        let payments: Vec<AssetPayment> = batch
+            .iter()
+            .map(|(address, amount)| AssetPayment {
+                address: address.clone(),
+                amount: *amount,
+                asset,
+            })
+            .collect();
+        let txid = ctx
+            .rpc
+            .send_many(&payments)
+            .await
+            .map_err(|e| ConfirmError::node("sendmany", e))?;
+        ctx.console.info(format!("{what} transaction {txid}."));
+        txids.push(txid);
+    }
+    Ok(txids)
+}
+
+/// Confirms each transaction in turn (a split payment is confirmed transaction by
+/// transaction; a failure names the transaction to retry with --use-existing).
+pub(crate) async fn confirm_paid(
+    ctx: &Context,
+    api: &AmpApi,
+    target: ConfirmTo<'_>,
+    asset: AssetId,
+    txids: &[Txid],
+) -> Result<(), ConfirmError> {
+    for txid in txids {
+        confirm_one(ctx, api, target, asset, txid).await?;
+    }
+    Ok(())
+}
+
+/// Waits for `txid`'s confirmations and posts it, with the wallet's change of `asset`, to the
+/// platform.
 async fn confirm_one(
     ctx: &Context,
     api: &AmpApi,
-    common: &Common,
-    distribution_uuid: &str,
+    target: ConfirmTo<'_>,
+    asset: AssetId,
     txid: &Txid,
 ) -> Result<(), ConfirmError> {
     let retry = txid.to_string();
     ctx.wait_confirmed(txid, &retry).await?;
     let details = ctx.transaction_details(txid).await?;
-    let change_data = ctx.change_data(&common.asset_id, txid).await?;
+    let change_data = ctx.change_data(&asset, txid).await?;
     let payload = DistributionConfirm {
         tx_data: DistributionTxData {
             details,
@@ -85,19 +139,25 @@ async fn confirm_one(
         },
         change_data,
     };
+    let endpoint = target.endpoint();
     ctx.console.debug(format!(
-        "calling \"distribution-confirm\" with payload: {}",
+        "calling \"{endpoint}\" with payload: {}",
         payload::to_text(&payload)
     ));
-    api.confirm_distribution(&common.asset_uuid, distribution_uuid, &payload)
-        .await
-        .map_err(|source| ConfirmError::ConfirmRejected {
-            endpoint: "distribution-confirm",
-            txid: txid.to_string(),
-            retry,
-            source,
-        })?;
-    Ok(())
+    let answer = match target {
+        ConfirmTo::Distribution { asset_uuid, uuid } => {
+            api.confirm_distribution(asset_uuid, uuid, &payload).await
+        }
+        ConfirmTo::Payout { asset_uuid, uuid } => {
+            api.confirm_payout(asset_uuid, uuid, &payload).await
+        }
+    };
+    answer.map_err(|source| ConfirmError::ConfirmRejected {
+        endpoint,
+        txid: txid.to_string(),
+        retry,
+        source,
+    })
 }
 
 /// At least one assignment must belong to the distribution and none of them be distributed.

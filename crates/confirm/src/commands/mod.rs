@@ -3,6 +3,7 @@
 
 pub mod burn;
 pub mod distribute;
+pub mod payout;
 pub mod reissue;
 pub mod update_blinders;
 

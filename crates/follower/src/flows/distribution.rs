@@ -101,7 +101,7 @@ async fn recognize(input: FlowInput<'_>) -> Result<Option<Recognized>, FlowError
     for (uuid, paid) in by_distribution {
         store
             .record_distribution_batch(&PaidBatch {
-                distribution_uuid: uuid,
+                uuid,
                 batches: paid.batches,
                 txid: input.txid.to_string(),
                 height: input.height,
@@ -146,7 +146,8 @@ fn paid_by(
     Some((payments, outputs))
 }
 
-fn hex_of(bytes: &[u8]) -> String {
+/// Lower-case hex of `bytes` (scripts are compared as the store keeps them).
+pub(super) fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

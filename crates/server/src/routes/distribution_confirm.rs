@@ -1,4 +1,5 @@
-//! Checking a distribution transaction against the chain (`…/distributions/{d}/confirm`).
+//! Checking a distribution or payout transaction against the chain (`…/distributions/{d}/confirm`,
+//! `…/payouts/{p}/confirm`): [`verify_payment`] is written once for both.
 //!
 //! The posted body only names the transaction; everything that is recorded is read from the
 //! platform's node and checked: confirmations, the payment of each recipient (unblinded with
@@ -121,6 +122,43 @@ async fn wallet_output(
     }))
 }
 
+/// One line a paying transaction must pay.
+#[derive(Debug, Clone)]
+pub(crate) struct ExpectedPayment {
+    /// The line (assignment or payout line) id.
+    pub line: i64,
+    /// What messages call it (`assignment 5`).
+    pub label: String,
+    /// Its batch.
+    pub batch: i64,
+    /// The GAID it is paid to.
+    pub gaid: String,
+    /// The receiving address.
+    pub address: String,
+    /// The address's scriptPubKey (hex).
+    pub script: String,
+    /// Base units of the paid asset.
+    pub amount: i64,
+}
+
+/// What a transaction must pay: the lines of a distribution or payout.
+#[derive(Debug, Clone)]
+pub(crate) struct PaymentCheck<'a> {
+    /// `distribution` or `payout`.
+    pub noun: &'static str,
+    /// The distribution or payout.
+    pub uuid: &'a str,
+    /// The asset paid.
+    pub asset_id: AssetId,
+    /// The platform asset the paid asset is, when it tracks it: the outputs are then recorded
+    /// in the chain index, with the posted change.
+    pub asset_uuid: Option<&'a str>,
+    /// Batches already paid by recorded transactions.
+    pub paid_batches: Vec<(i64, String)>,
+    /// Every line to pay.
+    pub lines: Vec<ExpectedPayment>,
+}
+
 /// Checks that `txid` pays one or more whole batches of `distribution` and that `change_data`
 /// is right; returns what to record. Batches already paid by another transaction are not
 /// candidates.
@@ -137,19 +175,55 @@ pub(crate) async fn verify(
         .as_ref()
         .and_then(|tx| tx.asset_id.parse().ok())
         .ok_or_else(|| ApiError::Business("The asset has no issuance transaction.".into()))?;
+    let check = PaymentCheck {
+        noun: "distribution",
+        uuid: &distribution.uuid,
+        asset_id,
+        asset_uuid: Some(&distribution.asset_uuid),
+        paid_batches: distribution
+            .transactions
+            .iter()
+            .map(|t| (t.batch, t.txid.clone()))
+            .collect(),
+        lines: assignments
+            .iter()
+            .map(|a| ExpectedPayment {
+                line: a.id,
+                label: format!("assignment {}", a.id),
+                batch: a.batch.unwrap_or_default(),
+                gaid: a.gaid.clone().unwrap_or_default(),
+                address: a.receiving_address.clone().unwrap_or_default(),
+                script: a.script_pubkey.clone().unwrap_or_default(),
+                amount: a.amount,
+            })
+            .collect(),
+    };
+    verify_payment(state, &check, txid, change_data).await
+}
+
+/// Checks that `txid` pays one or more whole batches of `check` exactly (each line by exactly
+/// one output, unblinded with its wallet's view key, of the asset and amount) and, for a
+/// platform asset, that `change_data` opens the treasury's change; returns what to record.
+/// Batches already paid by another transaction are not candidates.
+pub(crate) async fn verify_payment(
+    state: &AppState,
+    check: &PaymentCheck<'_>,
+    txid: &Txid,
+    change_data: &[Value],
+) -> Result<PaidBatch, ApiError> {
+    let (noun, asset_id) = (check.noun, check.asset_id);
     let chain = fetch_confirmed(state, txid).await?;
     let txid_text = txid.to_string();
-    let paid_elsewhere: Vec<i64> = distribution
-        .transactions
+    let paid_elsewhere: Vec<i64> = check
+        .paid_batches
         .iter()
-        .filter(|t| t.txid != txid_text)
-        .map(|t| t.batch)
+        .filter(|(_, t)| *t != txid_text)
+        .map(|(batch, _)| *batch)
         .collect();
-    let mut by_batch: BTreeMap<i64, Vec<&Assignment>> = BTreeMap::new();
-    for assignment in assignments {
-        let batch = assignment.batch.unwrap_or_default();
-        if !paid_elsewhere.contains(&batch) {
-            by_batch.entry(batch).or_default().push(assignment);
+    let mut by_batch: BTreeMap<i64, Vec<&ExpectedPayment>> = BTreeMap::new();
+    for line in &check.lines {
+        if !paid_elsewhere.contains(&line.batch) {
+            by_batch.entry(line.batch).or_default().push(line);
         }
     }
     let outputs_to = |script: &str| -> Vec<usize> {
@@ -166,63 +240,94 @@ pub(crate) async fn verify(
     let mut payments = Vec::new();
     let mut outputs = Vec::new();
     for (batch, members) in &by_batch {
-        let touched = members
-            .iter()
-            .any(|a| !outputs_to(a.script_pubkey.as_deref().unwrap_or_default()).is_empty());
-        if !touched {
+        if members.iter().all(|l| outputs_to(&l.script).is_empty()) {
             continue;
         }
-        for assignment in members {
-            let address = assignment.receiving_address.clone().unwrap_or_default();
-            let found = outputs_to(assignment.script_pubkey.as_deref().unwrap_or_default());
+        for line in members {
+            let address = &line.address;
+            let found = outputs_to(&line.script);
             let [vout] = found[..] else {
                 return Err(ApiError::Business(format!(
-                    "Transaction {txid} pays {} outputs to {address} (assignment {}); the \
-                     distribution needs exactly one.",
+                    "Transaction {txid} pays {} outputs to {address} ({}); the {noun} needs \
+                     exactly one.",
                     found.len(),
-                    assignment.id
+                    line.label
                 )));
             };
-            let gaid = assignment.gaid.clone().unwrap_or_default();
+            let gaid = &line.gaid;
             let txout = &chain.tx.output[vout];
-            let opened = wallet_output(state, &gaid, txout).await?;
+            let opened = wallet_output(state, gaid, txout).await?;
             let Some((wid, paid_asset, value, asset_bf, value_bf)) = opened else {
                 return Err(ApiError::Business(format!(
                     "Output {vout} of transaction {txid} cannot be unblinded with the view key \
                      of {gaid}'s wallet."
                 )));
             };
-            if paid_asset != asset_id || value != assignment.amount as u64 {
+            if paid_asset != asset_id || value != line.amount as u64 {
                 return Err(ApiError::Business(format!(
                     "Output {vout} of transaction {txid} pays {value} of asset {paid_asset} to \
-                     {address}; the distribution expects {} of asset {asset_id}.",
-                    assignment.amount
+                     {address}; the {noun} expects {} of asset {asset_id}.",
+                    line.amount
                 )));
             }
-            payments.push((assignment.id, vout as i64));
-            outputs.push(NewAssetOutput {
-                txid: txid_text.clone(),
-                vout: vout as i64,
-                asset_uuid: distribution.asset_uuid.clone(),
-                is_token: false,
-                amount: assignment.amount,
-                script_pubkey: hex::encode(txout.script_pubkey.as_bytes()),
-                owner: OutputOwner::Wallet { wid, gaid },
-                asset_blinder: asset_bf,
-                amount_blinder: value_bf,
-                height: chain.height,
-            });
+            payments.push((line.line, vout as i64));
+            if let Some(asset_uuid) = check.asset_uuid {
+                outputs.push(NewAssetOutput {
+                    txid: txid_text.clone(),
+                    vout: vout as i64,
+                    asset_uuid: asset_uuid.to_string(),
+                    is_token: false,
+                    amount: line.amount,
+                    script_pubkey: hex::encode(txout.script_pubkey.as_bytes()),
+                    owner: OutputOwner::Wallet {
+                        wid,
+                        gaid: gaid.clone(),
+                    },
+                    asset_blinder: asset_bf,
+                    amount_blinder: value_bf,
+                    height: chain.height,
+                });
+            }
         }
         batches.push(*batch);
     }
     if batches.is_empty() {
         return Err(ApiError::Business(format!(
-            "Transaction {txid} pays none of the receiving addresses of distribution {} that \
-             are still to be paid.",
-            distribution.uuid
+            "Transaction {txid} pays none of the receiving addresses of {noun} {} that are \
+             still to be paid.",
+            check.uuid
         )));
     }
-    let paying: Vec<i64> = payments.iter().map(|(_, vout)| *vout).collect();
+    if let Some(asset_uuid) = check.asset_uuid {
+        let paying: Vec<i64> = payments.iter().map(|(_, vout)| *vout).collect();
+        let change = change_outputs(&chain, asset_id, asset_uuid, &paying, change_data)?;
+        outputs.extend(change);
+        check_nothing_leaks(state, asset_uuid, &chain.tx, &outputs).await?;
+    }
+    Ok(PaidBatch {
+        uuid: check.uuid.to_string(),
+        batches,
+        txid: txid_text,
+        height: chain.height,
+        block_time: chain.block_time,
+        recorded_by: "confirm".into(),
+        payments,
+        outputs,
+    })
+}
+
+/// The treasury's change outputs of `asset_id` in `change_data` (entries of other assets are
+/// skipped), each checked against its commitments.
+fn change_outputs(
+    chain: &ChainTx,
+    asset_id: AssetId,
+    asset_uuid: &str,
+    paying: &[i64],
+    change_data: &[Value],
+) -> Result<Vec<NewAssetOutput>, ApiError> {
+    let txid = chain.tx.txid();
+    let txid_text = txid.to_string();
+    let mut outputs = Vec::new();
     for entry in change_data {
         let change: ChangeEntry = serde_json::from_value(entry.clone()).map_err(|e| {
             ApiError::field("change_data", format!("Not a listunspent entry: {e}."))
@@ -271,7 +376,7 @@ pub(crate) async fn verify(
         outputs.push(NewAssetOutput {
             txid: txid_text.clone(),
             vout: vout as i64,
-            asset_uuid: distribution.asset_uuid.clone(),
+            asset_uuid: asset_uuid.to_string(),
             is_token: false,
             amount: units,
             script_pubkey: hex::encode(txout.script_pubkey.as_bytes()),
@@ -281,25 +386,15 @@ pub(crate) async fn verify(
             height: chain.height,
         });
     }
-    check_nothing_leaks(state, distribution, &chain.tx, &outputs).await?;
-    Ok(PaidBatch {
-        distribution_uuid: distribution.uuid.clone(),
-        batches,
-        txid: txid_text,
-        height: chain.height,
-        block_time: chain.block_time,
-        recorded_by: "confirm".into(),
-        payments,
-        outputs,
-    })
+    Ok(outputs)
 }
 
 /// The asset the transaction takes from tracked treasury outputs must all go to the paid
 /// recipients and the posted change: a transaction that also pays the asset elsewhere is not
-/// this distribution's (its treasury inputs would otherwise be attributed to it).
+/// this payment's (its treasury inputs would otherwise be attributed to it).
 async fn check_nothing_leaks(
     state: &AppState,
-    distribution: &Distribution,
+    asset_uuid: &str,
     tx: &Transaction,
     outputs: &[NewAssetOutput],
 ) -> Result<(), ApiError> {
@@ -314,7 +409,7 @@ async fn check_nothing_leaks(
             .await?;
         if let Some(spent) = spent {
             let output = spent.output;
-            if output.asset_uuid == distribution.asset_uuid
+            if output.asset_uuid == asset_uuid
                 && !output.is_token
                 && output.owner == OutputOwner::Treasury
             {
@@ -330,7 +425,7 @@ async fn check_nothing_leaks(
         if let Some(verified) = outputs.iter().find(|o| o.vout == vout) {
             accounted = accounted.saturating_add(verified.amount);
         } else if let Some(known) = state.store().asset_output(&txid, vout).await? {
-            if known.output.asset_uuid == distribution.asset_uuid && !known.output.is_token {
+            if known.output.asset_uuid == asset_uuid && !known.output.is_token {
                 accounted = accounted.saturating_add(known.output.amount);
             }
         }
@@ -338,7 +433,7 @@ async fn check_nothing_leaks(
     if taken > accounted {
         return Err(ApiError::Business(format!(
             "Transaction {} takes {taken} of the asset from the treasury but pays only \
-             {accounted} to the distribution's recipients and the posted change_data; the rest \
+             {accounted} to the recipients and the posted change_data; the rest \
              goes elsewhere.",
             tx.txid()
         )));

@@ -289,21 +289,18 @@ pub async fn create(
             }
         }
     }
-    let addresses = crate::cosign::fresh_addresses(&state, &gaids).await?;
+    let addresses = receiving_addresses(&state, &gaids).await?;
     let mut items = Vec::with_capacity(eligible.len());
     let mut amounts = Vec::with_capacity(eligible.len());
-    for (((entry, batch), gaid), address) in
+    for (((entry, batch), gaid), (address, script)) in
         eligible.into_iter().zip(batch_of).zip(gaids).zip(addresses)
     {
-        let script = elements::Address::from_str(&address)
-            .map_err(|e| ApiError::Internal(format!("fresh address {address}: {e}")))?
-            .script_pubkey();
         amounts.push((address.clone(), entry.assignment.amount, batch));
         items.push(DistributionItem {
             assignment_id: entry.assignment.id,
             gaid,
             receiving_address: address,
-            script_pubkey: hex::encode(script.as_bytes()),
+            script_pubkey: script,
             batch: batch as i64,
         });
     }
@@ -318,18 +315,6 @@ pub async fn create(
             items,
         })
         .await?;
-    let maps = |filter: &dyn Fn(usize) -> bool| {
-        let mut amount = Map::new();
-        let mut assets = Map::new();
-        for (address, units, batch) in &amounts {
-            if filter(*batch) {
-                amount.insert(address.clone(), Value::from(coin_amount(*units)));
-                assets.insert(address.clone(), Value::from(asset_id.clone()));
-            }
-        }
-        (amount, assets)
-    };
-    let (all_amounts, all_assets) = maps(&|_| true);
     let mut file = serde_json::json!({
         "command": "distribute",
         "min_supported_client_script_version": 2,
@@ -337,9 +322,53 @@ pub async fn create(
         "asset_uuid": asset_uuid,
         "asset_id": asset_id,
         "distribution_uuid": uuid,
-        "map_address_amount": all_amounts,
-        "map_address_asset": all_assets,
     });
+    add_payment_maps(&mut file, &amounts, &asset_id, batch_count);
+    Ok(Json(file))
+}
+
+/// Fresh confidential addresses of the GAIDs' wallets (one each, handed out in one batch), with
+/// their scriptPubKeys (hex), in the order of `gaids`.
+pub(crate) async fn receiving_addresses(
+    state: &AppState,
+    gaids: &[String],
+) -> Result<Vec<(String, String)>, ApiError> {
+    crate::cosign::fresh_addresses(state, gaids)
+        .await?
+        .into_iter()
+        .map(|address| {
+            let script = elements::Address::from_str(&address)
+                .map_err(|e| ApiError::Internal(format!("fresh address {address}: {e}")))?
+                .script_pubkey();
+            Ok((address, hex::encode(script.as_bytes())))
+        })
+        .collect()
+}
+
+/// Adds a confirm file's payment maps: `map_address_amount` (decimal units) and
+/// `map_address_asset` of every recipient `(address, base units, batch)`, and, with more than
+/// one batch, `transactions`, the same maps per batch (what `amphora confirm` pays one
+/// `sendmany` each).
+pub(crate) fn add_payment_maps(
+    file: &mut Value,
+    recipients: &[(String, i64, usize)],
+    asset_id: &str,
+    batch_count: usize,
+) {
+    let maps = |filter: &dyn Fn(usize) -> bool| {
+        let mut amount = Map::new();
+        let mut assets = Map::new();
+        for (address, units, batch) in recipients {
+            if filter(*batch) {
+                amount.insert(address.clone(), Value::from(coin_amount(*units)));
+                assets.insert(address.clone(), Value::from(asset_id));
+            }
+        }
+        (amount, assets)
+    };
+    let (all_amounts, all_assets) = maps(&|_| true);
+    file["map_address_amount"] = Value::from(all_amounts);
+    file["map_address_asset"] = Value::from(all_assets);
     if batch_count > 1 {
         let transactions: Vec<Value> = (0..batch_count)
             .map(|b| {
@@ -349,7 +378,6 @@ pub async fn create(
             .collect();
         file["transactions"] = Value::from(transactions);
     }
-    Ok(Json(file))
 }
 
 /// One distribution with its transactions.

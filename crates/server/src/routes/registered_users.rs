@@ -1,6 +1,8 @@
 //! Registered users (investors), their GAIDs and summary. Legacy `/investors…` paths are
 //! served by the same handlers.
 
+use std::collections::BTreeMap;
+
 use amphora_core::registered_user::RegisteredUserName;
 use amphora_store::RegisteredUser;
 use axum::extract::State;
@@ -16,6 +18,7 @@ use crate::routes::assignments::AssignmentDto;
 use crate::routes::distributions::{self, DistributionDto};
 use crate::routes::gaids::registered_gaid;
 use crate::routes::no_content;
+use crate::routes::payouts::UserPayoutDto;
 use crate::state::AppState;
 
 /// A registered user as the API shows it.
@@ -89,6 +92,8 @@ pub struct RegisteredUserAssetSummary {
     pub distributions: Vec<DistributionDto>,
     /// Sum of the user's distributed amounts, base units.
     pub distributions_sum: i64,
+    /// The user's lines in the payouts (not cancelled) to the asset's holders.
+    pub payouts: Vec<UserPayoutDto>,
     /// The user's balance, base units.
     pub balance: i64,
 }
@@ -267,7 +272,9 @@ pub async fn delete(
 /// user has assignments or a balance (for a manager: of the assets it was granted only).
 /// `assignments` lists the user's assignments (not deleted) and `assignments_sum` sums them;
 /// `distributions` lists the distributions paying them (with the user's payments) and
-/// `distributions_sum` sums the distributed ones; `balance` is the unspent, not lost outputs
+/// `distributions_sum` sums the distributed ones; `payouts` lists the user's lines in the
+/// payouts to the asset's holders (an asset paid out to the user has an entry even when the user
+/// no longer holds it); `balance` is the unspent, not lost outputs
 /// of the asset held by the user's GAIDs in the chain index.
 #[utoipa::path(get, path = "/api/registered_users/{id}/summary", tag = "registered_users",
     security(("token" = [])),
@@ -288,6 +295,17 @@ pub async fn summary(
         .registered_user_summary(auth.issuer.id, id)
         .await?;
     let grants = manager_grants(&auth);
+    let mut payouts: BTreeMap<String, Vec<UserPayoutDto>> = BTreeMap::new();
+    for entry in state
+        .store()
+        .registered_user_payout_lines(auth.issuer.id, id)
+        .await?
+    {
+        payouts
+            .entry(entry.asset_uuid.clone())
+            .or_default()
+            .push(entry.into());
+    }
     let mut entries = Vec::with_capacity(summary.len());
     for s in summary
         .into_iter()
@@ -296,6 +314,7 @@ pub async fn summary(
         let (assignments, distributions) =
             user_asset_records(&state, &auth, &user, &s.asset_uuid).await?;
         entries.push(RegisteredUserAssetSummary {
+            payouts: payouts.remove(&s.asset_uuid).unwrap_or_default(),
             asset_uuid: s.asset_uuid,
             asset_id: s.asset_id.unwrap_or_default(),
             assignments,
@@ -303,6 +322,25 @@ pub async fn summary(
             distributions,
             distributions_sum: s.distributions_sum,
             balance: s.balance,
+        });
+    }
+    // Securities whose payouts paid the user though it holds and is assigned none of them now.
+    for (asset_uuid, payouts) in payouts
+        .into_iter()
+        .filter(|(uuid, _)| grants.is_none_or(|assets| assets.contains(uuid)))
+    {
+        let Some(asset) = state.store().asset(auth.issuer.id, &asset_uuid).await? else {
+            continue;
+        };
+        entries.push(RegisteredUserAssetSummary {
+            asset_id: asset.tx.map(|tx| tx.asset_id).unwrap_or_default(),
+            asset_uuid,
+            assignments: Vec::new(),
+            assignments_sum: 0,
+            distributions: Vec::new(),
+            distributions_sum: 0,
+            payouts,
+            balance: 0,
         });
     }
     Ok(Json(entries))

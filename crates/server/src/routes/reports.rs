@@ -4,12 +4,15 @@
 //! ([`blinders`]).
 
 mod blinders;
+mod cap_table;
 mod cosign_decisions;
 mod history;
 
 use amphora_core::FieldError;
 use amphora_store::{Asset, Holding, OutputOwner, ReportOutput};
 use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -18,6 +21,7 @@ use utoipa::ToSchema;
 use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{parse_json, AuthIssuer, Path, RawBody};
+use crate::routes::csv_answer::{csv_response, format_param, wants_csv};
 use crate::state::AppState;
 
 pub use blinders::{BlindersUpdate, BlindersUpdated};
@@ -308,13 +312,15 @@ pub async fn balance(
     }))
 }
 
-/// Holdings at `height` (the index must have reached it), or of every recorded output.
+/// Holdings at `height` (the index must have reached it), or of every recorded output; as JSON
+/// or, when `csv`, as the cap table ([`cap_table::rows`]).
 async fn ownerships_for(
     state: &AppState,
     auth: &AuthIssuer,
     uuid: &str,
     height: Option<i64>,
-) -> Result<Json<Vec<OwnershipDto>>, ApiError> {
+    csv: bool,
+) -> Result<Response, ApiError> {
     load_asset(state, auth, uuid).await?;
     if let Some(height) = height {
         if height < 0 {
@@ -331,20 +337,32 @@ async fn ownerships_for(
         }
     }
     let holdings = state.store().holdings(uuid, height).await?;
-    Ok(Json(holdings.into_iter().map(Into::into).collect()))
+    if !csv {
+        let dtos: Vec<OwnershipDto> = holdings.into_iter().map(Into::into).collect();
+        return Ok(Json(dtos).into_response());
+    }
+    let name = match height {
+        Some(height) => format!("cap-table-{uuid}-{height}.csv"),
+        None => format!("cap-table-{uuid}.csv"),
+    };
+    csv_response(&name, &cap_table::HEADER, cap_table::rows(holdings))
 }
 
-/// Who holds the asset, now or at `?height=H` (query first, then a JSON body `{"height": H}`).
+/// Who holds the asset, now or at `?height=H` (query first, then a JSON body `{"height": H}`);
+/// `?format=csv` (or `Accept: text/csv`) gives the cap table as CSV:
+/// `registered_user_id,name,GAID,amount,percent`, one row per holder, the treasury (`ISSUER`)
+/// and wallets of no registered user as their own rows.
 #[utoipa::path(get, path = "/api/assets/{asset_uuid}/ownerships", tag = "assets",
     security(("token" = [])),
     params(
         ("asset_uuid" = String, Path, description = "Asset UUID"),
         ("height" = Option<i64>, Query, description = "Block height (default: every \
             confirmed output recorded)"),
+        ("format" = Option<String>, Query, description = "`csv` for the cap table as CSV"),
     ),
     responses(
-        (status = 200, description = "Holdings", body = [OwnershipDto]),
-        (status = 400, description = "Bad height, or a height the index has not reached"),
+        (status = 200, description = "Holdings (JSON), or the cap table (text/csv)", body = [OwnershipDto]),
+        (status = 400, description = "Bad height or format, or a height the index has not reached"),
         (status = 401, description = "Missing, invalid or expired token"),
         (status = 404, description = "No such asset"),
     ))]
@@ -354,9 +372,11 @@ pub async fn ownerships(
     auth: AuthIssuer,
     Path(uuid): Path<String>,
     uri: axum::http::Uri,
+    headers: HeaderMap,
     RawBody(body): RawBody,
-) -> Result<Json<Vec<OwnershipDto>>, ApiError> {
+) -> Result<Response, ApiError> {
     let mut params = history::query_params(&uri)?;
+    let csv = wants_csv(params.get("format").map(String::as_str), &headers)?;
     if !params.contains_key("height") && !body.is_empty() {
         for (key, value) in history::body_params(&body)? {
             params.entry(key).or_insert(value);
@@ -369,19 +389,21 @@ pub async fn ownerships(
                 .map_err(|_| ApiError::field("height", "A valid integer is required."))?,
         ),
     };
-    ownerships_for(&state, &auth, &uuid, height).await
+    ownerships_for(&state, &auth, &uuid, height, csv).await
 }
 
-/// Who held the asset at block `height` (the path form amp-rs uses).
+/// Who held the asset at block `height` (the path form amp-rs uses); `?format=csv` (or
+/// `Accept: text/csv`) gives the cap table as CSV, as for the current ownerships.
 #[utoipa::path(get, path = "/api/assets/{asset_uuid}/ownerships/{height}", tag = "assets",
     security(("token" = [])),
     params(
         ("asset_uuid" = String, Path, description = "Asset UUID"),
         ("height" = i64, Path, description = "Block height"),
+        ("format" = Option<String>, Query, description = "`csv` for the cap table as CSV"),
     ),
     responses(
-        (status = 200, description = "Holdings at that height", body = [OwnershipDto]),
-        (status = 400, description = "A height the index has not reached"),
+        (status = 200, description = "Holdings at that height (JSON), or the cap table (text/csv)", body = [OwnershipDto]),
+        (status = 400, description = "A height the index has not reached, or a bad format"),
         (status = 401, description = "Missing, invalid or expired token"),
         (status = 404, description = "No such asset (or a height that is not a number)"),
     ))]
@@ -390,8 +412,11 @@ pub async fn ownerships_at(
     _synced: ChainSynced,
     auth: AuthIssuer,
     Path((uuid, height)): Path<(String, i64)>,
-) -> Result<Json<Vec<OwnershipDto>>, ApiError> {
-    ownerships_for(&state, &auth, &uuid, Some(height)).await
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let csv = wants_csv(format_param(&uri)?.as_deref(), &headers)?;
+    ownerships_for(&state, &auth, &uuid, Some(height), csv).await
 }
 
 fn utxo_dto(asset: &Asset, output: ReportOutput) -> UtxoDto {

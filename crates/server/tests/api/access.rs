@@ -63,6 +63,8 @@ const MANAGER_FOR_ASSET: &[&str] = &[
     "GET /api/assets/{asset_uuid}/activities",
     "GET /api/assets/{asset_uuid}/balance",
     "GET /api/assets/{asset_uuid}/summary",
+    "GET /api/assets/{asset_uuid}/payouts",
+    "GET /api/assets/{asset_uuid}/payouts/{payout_id}",
     "GET /api/assets/{asset_uuid}/assignments",
     "GET /api/assets/{asset_uuid}/assignments/{assignment_id}",
     "POST /api/assets/{asset_uuid}/assignments/create",
@@ -128,6 +130,9 @@ const ISSUER_ONLY: &[&str] = &[
     "GET /api/assets/{asset_uuid}/distributions/create",
     "POST /api/assets/{asset_uuid}/distributions/{distribution_id}/confirm",
     "DELETE /api/assets/{asset_uuid}/distributions/{distribution_id}/cancel",
+    "POST /api/assets/{asset_uuid}/payouts/create",
+    "POST /api/assets/{asset_uuid}/payouts/{payout_id}/confirm",
+    "DELETE /api/assets/{asset_uuid}/payouts/{payout_id}/cancel",
     "POST /api/assets/{asset_uuid}/reissue-request",
     "POST /api/assets/{asset_uuid}/reissue-confirm",
     "POST /api/assets/{asset_uuid}/burn-request",
@@ -235,7 +240,9 @@ impl Fixture {
                     "{asset_uuid}" => self.asset.clone(),
                     "{assignment_id}" => "1".to_string(),
                     "{asset_id}" => "ab".repeat(32),
-                    "{distribution_id}" => "00000000-0000-4000-8000-000000000000".to_string(),
+                    "{distribution_id}" | "{payout_id}" => {
+                        "00000000-0000-4000-8000-000000000000".to_string()
+                    }
                     "{height}" => "0".to_string(),
                     "{txid}" => "ab".repeat(32),
                     other if other.starts_with('{') => panic!("no value for {other} in {template}"),

@@ -193,7 +193,11 @@ impl TestApp {
             .unwrap()
             .to_bytes()
             .to_vec();
-        let body = if raw.is_empty() {
+        let is_csv = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/csv"));
+        let body = if raw.is_empty() || is_csv {
             Value::Null
         } else {
             serde_json::from_slice(&raw).unwrap_or_else(|_| {

@@ -282,7 +282,7 @@ async fn every_amp_route_answers_what_amp_clients_parse() {
         .unwrap();
     store
         .record_distribution_batch(&PaidBatch {
-            distribution_uuid: file.distribution_uuid.clone(),
+            uuid: file.distribution_uuid.clone(),
             batches: vec![0],
             txid: txid(DISTRIBUTION),
             height: 3,

@@ -22,6 +22,7 @@ mod isolation;
 mod issuance_recovery;
 mod managers;
 mod openapi;
+mod payouts;
 mod registered_users;
 mod registry;
 mod reissue_burn;

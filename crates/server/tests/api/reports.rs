@@ -26,18 +26,19 @@ fn hash(height: i64) -> String {
 
 /// An app with an issuer, its asset, registered users Alice and Bob (each with a registered
 /// wallet) and a third registered wallet C of nobody.
-struct Reported {
-    app: TestApp,
-    token: String,
-    issuer_id: i64,
-    asset: String,
-    alice: i64,
-    gaids: [String; 3],
-    wids: [String; 3],
+pub(crate) struct Reported {
+    pub(crate) app: TestApp,
+    pub(crate) token: String,
+    pub(crate) issuer_id: i64,
+    pub(crate) asset: String,
+    pub(crate) alice: i64,
+    pub(crate) bob: i64,
+    pub(crate) gaids: [String; 3],
+    pub(crate) wids: [String; 3],
 }
 
 impl Reported {
-    async fn new() -> Reported {
+    pub(crate) async fn new() -> Reported {
         let app = TestApp::new().await;
         let token = app.issuer("reporter").await;
         let issuer_id = app
@@ -81,19 +82,27 @@ impl Reported {
             issuer_id,
             asset,
             alice,
+            bob,
             gaids: gaids.try_into().unwrap(),
             wids: wids.try_into().unwrap(),
         }
     }
 
-    fn wallet(&self, i: usize) -> OutputOwner {
+    pub(crate) fn wallet(&self, i: usize) -> OutputOwner {
         OutputOwner::Wallet {
             wid: self.wids[i].clone(),
             gaid: self.gaids[i].clone(),
         }
     }
 
-    fn out(&self, tx: u8, vout: i64, amount: i64, owner: OutputOwner, h: i64) -> NewAssetOutput {
+    pub(crate) fn out(
+        &self,
+        tx: u8,
+        vout: i64,
+        amount: i64,
+        owner: OutputOwner,
+        h: i64,
+    ) -> NewAssetOutput {
         NewAssetOutput {
             txid: txid(tx),
             vout,
@@ -108,7 +117,7 @@ impl Reported {
         }
     }
 
-    fn block(
+    pub(crate) fn block(
         &self,
         height: i64,
         txs: &[(u8, TxKind)],
@@ -148,7 +157,7 @@ impl Reported {
 
     /// Issuance of 1000 (block 1), distribution of 300 to Alice and 200 to Bob (2), a
     /// transfer of Alice's 300 to C (3), a burn of 100 (4) and Bob's output lost (5).
-    async fn index_history(&self) {
+    pub(crate) async fn index_history(&self) {
         let treasury = || OutputOwner::Treasury;
         let blocks = [
             self.block(
@@ -189,13 +198,13 @@ impl Reported {
         }
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub(crate) async fn get(&self, path: &str) -> Value {
         let reply = self.app.get(path, &self.token).await;
         assert_eq!(reply.status, StatusCode::OK, "{path}: {:?}", reply.body);
         reply.body
     }
 
-    fn path(&self, rest: &str) -> String {
+    pub(crate) fn path(&self, rest: &str) -> String {
         format!("/api/assets/{}/{rest}", self.asset)
     }
 }

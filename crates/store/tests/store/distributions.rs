@@ -210,7 +210,7 @@ async fn recording_a_payment_is_atomic_and_idempotent(store: Store) {
         .await
         .unwrap();
     let paid = PaidBatch {
-        distribution_uuid: "d-pay".into(),
+        uuid: "d-pay".into(),
         batches: vec![0],
         txid: txid(9),
         height: 3,
