@@ -82,20 +82,27 @@ impl From<Asset> for AssetDto {
 /// `POST /assets/issue` body (reference §2.6 `Issuance`).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct IssuanceRequest {
-    /// ASCII, 5–255 characters.
+    /// Asset name.
+    #[schema(schema_with = crate::schema::asset_name)]
     pub name: String,
-    /// Base units to issue, 1 … 2.1e15.
+    /// Base units to issue.
+    #[schema(schema_with = crate::schema::amount)]
     pub amount: u64,
     /// Confidential address receiving the asset.
+    #[schema(schema_with = crate::schema::confidential_address)]
     pub destination_address: String,
     /// Bare host name of the issuer (registry entity), e.g. `example.com`.
+    #[schema(schema_with = crate::schema::domain)]
     pub domain: String,
-    /// 3–5 characters of `[A-Za-z0-9.-]`.
+    /// Ticker.
+    #[schema(schema_with = crate::schema::ticker)]
     pub ticker: String,
-    /// Issuer's compressed public key (66 hex).
+    /// Issuer's compressed public key.
+    #[schema(schema_with = crate::schema::pubkey)]
     pub pubkey: String,
-    /// 0–8, default 0.
+    /// Registry precision, default 0.
     #[serde(default)]
+    #[schema(schema_with = crate::schema::precision)]
     pub precision: u8,
     /// Blind the issued amounts; default false.
     #[serde(default)]
@@ -105,16 +112,19 @@ pub struct IssuanceRequest {
     pub is_reissuable: bool,
     /// Reissuance tokens to create (required when reissuable).
     #[serde(default)]
+    #[schema(schema_with = crate::schema::reissuance_amount)]
     pub reissuance_amount: u64,
     /// Confidential address receiving the token (required when reissuable, differs from
     /// `destination_address`).
     #[serde(default)]
+    #[schema(schema_with = crate::schema::optional_confidential_address)]
     pub reissuance_address: Option<String>,
     /// Transfer-restricted (true) or issuer-tracked (false); default false.
     #[serde(default)]
     pub transfer_restricted: bool,
-    /// Issuer authorization callback, 5–255 characters.
+    /// Issuer authorization callback.
     #[serde(default)]
+    #[schema(schema_with = crate::schema::endpoint)]
     pub issuer_authorization_endpoint: Option<String>,
 }
 
@@ -212,8 +222,9 @@ impl IssuanceResponse {
 /// `PUT /assets/{asset_uuid}/edit` body: only the authorization endpoint can change.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AssetEdit {
-    /// New issuer authorization callback, 5–255 characters; `null` or `""` clears it.
+    /// New issuer authorization callback; `null` or `""` clears it.
     #[serde(default)]
+    #[schema(schema_with = crate::schema::endpoint)]
     pub issuer_authorization_endpoint: Option<String>,
 }
 
@@ -313,12 +324,11 @@ pub async fn edit(
     Path(uuid): Path<String>,
     extract::Json(body): extract::Json<AssetEdit>,
 ) -> Result<Json<AssetDto>, ApiError> {
-    let endpoint = body
-        .issuer_authorization_endpoint
-        .map(|endpoint| endpoint.trim().to_string())
-        .filter(|endpoint| !endpoint.is_empty());
+    let endpoint = match body.issuer_authorization_endpoint {
+        Some(endpoint) => check_endpoint(&endpoint)?,
+        None => None,
+    };
     if let Some(endpoint) = &endpoint {
-        check_endpoint(endpoint)?;
         check_endpoint_target(&state, endpoint).await?;
     }
     let asset = state

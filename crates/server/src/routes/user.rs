@@ -33,7 +33,8 @@ pub struct TokenResponse {
 /// `POST /user/change-password` body.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ChangePassword {
-    /// The new password (8–128 characters, not entirely numeric).
+    /// The new password.
+    #[schema(schema_with = crate::schema::new_password)]
     pub password: String,
 }
 

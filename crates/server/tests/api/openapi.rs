@@ -1,7 +1,10 @@
 //! The OpenAPI document is served and matches the committed snapshot, so every wire change
 //! shows in review. Regenerate with `UPDATE_OPENAPI_SNAPSHOT=1 cargo test -p amphora-server`.
 
-use axum::http::{Method, StatusCode};
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
 
 use crate::common::TestApp;
 
@@ -37,4 +40,79 @@ async fn openapi_document_is_served_and_matches_the_snapshot() {
         "the OpenAPI document changed: review the wire change and regenerate the snapshot with \
          UPDATE_OPENAPI_SNAPSHOT=1 cargo test -p amphora-server --test api openapi"
     );
+}
+
+/// A GET through the router, whatever the body.
+async fn fetch(app: &TestApp, path: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let request = Request::get(path).body(Body::empty()).unwrap();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes().to_vec();
+    (parts.status, parts.headers, bytes)
+}
+
+/// Every `src`/`href` of the docs page, in order.
+fn references(html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for attribute in ["src=\"", "href=\""] {
+        let mut rest = html;
+        while let Some(start) = rest.find(attribute) {
+            rest = &rest[start + attribute.len()..];
+            let end = rest.find('"').expect("attribute closes");
+            found.push(rest[..end].to_string());
+            rest = &rest[end..];
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn interactive_docs_are_served_from_the_binary() {
+    let app = TestApp::new().await;
+    let (status, headers, page) = fetch(&app, "/api/docs").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    let html = String::from_utf8(page).unwrap();
+    // the page loads nothing from outside the server
+    assert!(!html.contains("://"), "external URL in the docs page");
+    let references = references(&html);
+    assert_eq!(references.len(), 4, "{references:?}");
+    for reference in &references {
+        assert!(reference.starts_with("/api/docs/"), "{reference}");
+        let (status, headers, bytes) = fetch(&app, reference).await;
+        assert_eq!(status, StatusCode::OK, "{reference}");
+        let expected = if reference.ends_with(".js") {
+            "text/javascript; charset=utf-8"
+        } else if reference.ends_with(".css") {
+            "text/css; charset=utf-8"
+        } else {
+            "image/png"
+        };
+        assert_eq!(headers["content-type"], expected, "{reference}");
+        assert!(!bytes.is_empty(), "{reference}");
+    }
+    // the set-up script points Swagger UI at this server's document, with no online validator
+    let (_, _, setup) = fetch(&app, "/api/docs/amphora-docs.js").await;
+    let setup = String::from_utf8(setup).unwrap();
+    assert!(setup.contains("url: \"/api/openapi.json\""), "{setup}");
+    assert!(setup.contains("validatorUrl: null"), "{setup}");
+    assert!(!setup.contains("://"), "{setup}");
+    // the vendored license is served; unknown files are the API's 404
+    let (status, _, license) = fetch(&app, "/api/docs/LICENSE").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(String::from_utf8(license)
+        .unwrap()
+        .contains("Apache License"));
+    for missing in [
+        "/api/docs/../Cargo.toml",
+        "/api/docs/index.js",
+        "/api/docs/a/b",
+    ] {
+        let reply = app.send(Method::GET, missing, None, None).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{missing}");
+        assert_eq!(reply.body["detail"], "Not found.", "{missing}");
+    }
+    // with a trailing slash too, as every path
+    let (status, _, _) = fetch(&app, "/api/docs/").await;
+    assert_eq!(status, StatusCode::OK);
 }
