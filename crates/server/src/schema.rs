@@ -154,10 +154,52 @@ pub fn precision() -> Object {
     integer(&asset::PRECISION)
 }
 
+/// A transaction id or a blinding factor: 64 hex characters (what `elements` parses).
+pub const HEX64_PATTERN: &str = "^[0-9A-Fa-f]{64}$";
+
+fn hex64(description: &str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(HEX64_PATTERN))
+        .description(Some(description))
+        .build()
+}
+
+/// A transaction id.
+pub fn txid() -> Object {
+    hex64("Transaction id, 64 hex characters.")
+}
+
+/// A blinding factor.
+pub fn blinder() -> Object {
+    hex64("Blinding factor, 64 hex characters.")
+}
+
+/// The rule of an output index.
+pub const VOUT: IntRule = IntRule {
+    field: "vout",
+    min: 0,
+    max: u32::MAX as i64,
+};
+
+/// An output index.
+pub fn vout() -> Object {
+    integer(&VOUT)
+}
+
 fn gaid_object(nullable: bool) -> ObjectBuilder {
+    let pattern = if nullable {
+        // empty means none, as `null` does
+        format!(
+            "^(?:{})?$",
+            &gaid::GAID_PATTERN[1..gaid::GAID_PATTERN.len() - 1]
+        )
+    } else {
+        gaid::GAID_PATTERN.to_string()
+    };
     ObjectBuilder::new()
         .schema_type(string_type(nullable))
-        .pattern(Some(gaid::GAID_PATTERN))
+        .pattern(Some(pattern))
         .format(Some(SchemaFormat::Custom(GAID_FORMAT.to_string())))
         .description(Some(
             "GAID: `GA` and 20–28 base58 characters, with a checksum (see DESIGN.md).",

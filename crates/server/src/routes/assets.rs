@@ -415,7 +415,7 @@ pub async fn unlock(
     security(("token" = [])),
     params(("asset_uuid" = String, Path, description = "Asset UUID")),
     responses(
-        (status = 200, description = "The memo", body = String),
+        (status = 200, description = "The memo", body = String, content_type = "application/json"),
         (status = 401, description = "Missing, invalid or expired token"),
         (status = 404, description = "No such asset"),
     ))]
@@ -434,9 +434,10 @@ const MEMO_MAX: usize = 65_535;
 #[utoipa::path(post, path = "/api/assets/{asset_uuid}/memo/set", tag = "assets",
     security(("token" = [])),
     params(("asset_uuid" = String, Path, description = "Asset UUID")),
-    request_body = String,
+    request_body(content = String, content_type = "application/json",
+        description = "The memo: a bare JSON string"),
     responses(
-        (status = 200, description = "The stored memo", body = String),
+        (status = 200, description = "The stored memo", body = String, content_type = "application/json"),
         (status = 400, description = "Not a JSON string, or too long"),
         (status = 401, description = "Missing, invalid or expired token"),
         (status = 404, description = "No such asset"),

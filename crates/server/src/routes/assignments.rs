@@ -119,7 +119,8 @@ impl AssignmentDto {
 pub struct AssignmentCreate {
     /// Registered user id.
     pub registered_user: i64,
-    /// Base units, 1 … 2.1e15.
+    /// Base units.
+    #[schema(schema_with = crate::schema::amount)]
     pub amount: i64,
     /// Include in the next distribution; default false.
     #[serde(default)]
@@ -133,6 +134,7 @@ pub struct AssignmentCreate {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AssignmentCreateRequest {
     /// Exactly one element (since AMP 0.1.7).
+    #[schema(min_items = 1, max_items = 1)]
     pub assignments: Vec<AssignmentCreate>,
 }
 

@@ -136,6 +136,7 @@ impl From<Holding> for OwnershipDto {
 #[serde(deny_unknown_fields)]
 pub struct OutpointDto {
     /// Transaction id (64 hex).
+    #[schema(schema_with = crate::schema::txid)]
     pub txid: String,
     /// Output index.
     pub vout: i64,

@@ -18,8 +18,10 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ObtainToken {
     /// Account username.
+    #[schema(min_length = 1)]
     pub username: String,
     /// Account password.
+    #[schema(min_length = 1)]
     pub password: String,
 }
 

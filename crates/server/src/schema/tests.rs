@@ -258,3 +258,27 @@ fn integers_state_their_bounds() {
         }
     }
 }
+
+#[test]
+fn hex_ids_state_their_form() {
+    use std::str::FromStr;
+    let property = property("BlindersUpdate", "txid");
+    let blinder = property_of_blinder();
+    let hex = "ab".repeat(32);
+    for value in [
+        hex.clone(),
+        hex.to_uppercase(),
+        hex[..63].to_string(),
+        format!("{hex}0"),
+        format!("{}g", &hex[..63]),
+        String::new(),
+    ] {
+        let accepted = elements::Txid::from_str(&value).is_ok();
+        assert_agree(&property, &value, accepted);
+        assert_agree(&blinder, &value, accepted);
+    }
+}
+
+fn property_of_blinder() -> Value {
+    property("BlindersUpdate", "asset_blinder")
+}

@@ -116,3 +116,55 @@ async fn interactive_docs_are_served_from_the_binary() {
     let (status, _, _) = fetch(&app, "/api/docs/").await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn every_operation_has_a_unique_id_and_documents_its_error_bodies() {
+    let document: serde_json::Value =
+        serde_json::from_str(&amphora_server::openapi::openapi_json()).unwrap();
+    let mut ids = std::collections::BTreeSet::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap();
+            assert!(
+                ids.insert(id.to_string()),
+                "{method} {path}: operationId {id} twice"
+            );
+            let responses = operation["responses"].as_object().unwrap();
+            let secured = operation["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| !r.as_object().unwrap().is_empty()));
+            if secured {
+                assert!(responses.contains_key("401"), "{method} {path}: no 401");
+                assert!(responses.contains_key("403"), "{method} {path}: no 403");
+            }
+            if path.contains('{') {
+                assert!(responses.contains_key("404"), "{method} {path}: no 404");
+            }
+            for (status, response) in responses {
+                if status.as_str() >= "400" {
+                    let schema = &response["content"]["application/json"]["schema"];
+                    assert!(
+                        schema.is_object(),
+                        "{method} {path} {status}: no body schema"
+                    );
+                }
+            }
+        }
+    }
+    // the shapes are the error table's
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(schemas["Detail"]["required"][0], "detail");
+    assert_eq!(schemas["BusinessError"]["required"][0], "Error");
+    assert_eq!(schemas["Amp2Error"]["required"][0], "error");
+    let app = TestApp::new().await;
+    let reply = app
+        .send(Method::GET, "/api/assets", Some(&"0".repeat(40)), None)
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert!(reply.body["detail"].is_string());
+    let assets = &document["paths"]["/api/assets"]["get"]["responses"]["401"];
+    assert_eq!(
+        assets["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Detail"
+    );
+}

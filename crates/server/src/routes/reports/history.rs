@@ -339,12 +339,12 @@ fn activity_rows(txs: &[ReportTx], outputs: &[ReportOutput]) -> Vec<ActivityDto>
         ("asset_uuid" = String, Path, description = "Asset UUID"),
         ("start" = Option<i64>, Query, description = "First row, 1-based (0 also means the \
             first row); negative counts from the end (-1 = last row). Default 1"),
-        ("count" = Option<i64>, Query, description = "Rows to return (default 100000)"),
+        ("count" = Option<i64>, Query, minimum = 0, description = "Rows to return (default 100000)"),
         ("sortcolumn" = Option<String>, Query, description = "datetime, type, description, \
             txid, vout, blockheight, amount or registered_user, or its 0-based index"),
         ("sortorder" = Option<String>, Query, description = "asc (default) or desc"),
-        ("height_start" = Option<i64>, Query, description = "Lowest block height"),
-        ("height_stop" = Option<i64>, Query, description = "Highest block height"),
+        ("height_start" = Option<i64>, Query, minimum = 0, description = "Lowest block height"),
+        ("height_stop" = Option<i64>, Query, minimum = 0, description = "Highest block height"),
     ),
     responses(
         (status = 200, description = "Chain activity rows; parameters may also come as a JSON \
@@ -567,12 +567,12 @@ fn transaction(
         ("asset_uuid" = String, Path, description = "Asset UUID"),
         ("start" = Option<i64>, Query, description = "First row, 1-based (0 also means the \
             first row); negative counts from the end. Default 1"),
-        ("count" = Option<i64>, Query, description = "Rows to return (default 100000)"),
+        ("count" = Option<i64>, Query, minimum = 0, description = "Rows to return (default 100000)"),
         ("sortcolumn" = Option<String>, Query, description = "datetime, txid, blockheight or \
             type, or its 0-based index"),
         ("sortorder" = Option<String>, Query, description = "asc (default) or desc"),
-        ("height_start" = Option<i64>, Query, description = "Lowest block height"),
-        ("height_stop" = Option<i64>, Query, description = "Highest block height"),
+        ("height_start" = Option<i64>, Query, minimum = 0, description = "Lowest block height"),
+        ("height_stop" = Option<i64>, Query, minimum = 0, description = "Highest block height"),
     ),
     responses(
         (status = 200, description = "Transactions; parameters may also come as a JSON body",
