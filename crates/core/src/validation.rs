@@ -52,7 +52,8 @@ pub enum Charset {
 }
 
 /// What `str::trim` removes (Unicode `White_Space`), as the body of a regex character class.
-const WHITESPACE_CLASS: &str = r"\t-\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+pub const WHITESPACE_CLASS: &str =
+    r"\t-\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
 /// Unicode general category Cc, as the body of a regex character class.
 const CONTROL_CLASS: &str = r"\x00-\x1F\x7F-\x9F";
 

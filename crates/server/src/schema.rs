@@ -5,7 +5,11 @@
 
 use amphora_core::validation::{IntRule, TextRule};
 use amphora_core::{account, asset, category, gaid, registered_user};
-use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayBuilder, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat,
+    SchemaType, Type,
+};
+use utoipa::openapi::RefOr;
 
 /// Custom `format` of a GAID (its checksum is checked too, which no regex states).
 pub const GAID_FORMAT: &str = "gaid";
@@ -40,6 +44,18 @@ fn integer(rule: &IntRule) -> Object {
         .minimum(Some(rule.min as f64))
         .maximum(Some(rule.max as f64))
         .description(Some(format!("{} to {}.", rule.min, rule.max)))
+        .build()
+}
+
+/// An optional `vesting_timestamp` (`null`: none).
+pub fn vesting_timestamp() -> Object {
+    let rule = amphora_core::assignment::VESTING_TIMESTAMP;
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(rule.min as f64))
+        .maximum(Some(rule.max as f64))
+        .description(Some(format!("Unix seconds, {} to {}.", rule.min, rule.max)))
         .build()
 }
 
@@ -138,6 +154,50 @@ pub fn optional_confidential_address() -> Object {
         ))
         .build()
 }
+
+/// The body of the treasury address routes: a non-empty bare array of addresses of the
+/// server's network (a schema only; the handlers read `Vec<String>`).
+pub struct AddressList;
+
+impl utoipa::PartialSchema for AddressList {
+    fn schema() -> RefOr<Schema> {
+        let address = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::Custom(ADDRESS_FORMAT.to_string())))
+            .description(Some("Liquid address of the server's network."));
+        ArrayBuilder::new()
+            .items(address)
+            .min_items(Some(1))
+            .build()
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for AddressList {}
+
+/// The body of the UTXO black/whitelist routes: a non-empty bare array of outputs (a schema
+/// only; the handlers read the JSON themselves).
+pub struct OutpointList;
+
+impl utoipa::PartialSchema for OutpointList {
+    fn schema() -> RefOr<Schema> {
+        let outpoint = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("txid", txid())
+            .property("vout", vout())
+            .required("txid")
+            .required("vout")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+            .description(Some("An output; unknown fields are refused."));
+        ArrayBuilder::new()
+            .items(outpoint)
+            .min_items(Some(1))
+            .build()
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for OutpointList {}
 
 /// An issuance `amount`.
 pub fn amount() -> Object {

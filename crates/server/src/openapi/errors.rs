@@ -126,9 +126,20 @@ pub fn complete(document: &mut Value) {
                 }
             }
             for parameter in operation["parameters"].as_array_mut().into_iter().flatten() {
-                if parameter["in"] == "path" && parameter["name"] == "gaid" {
+                if parameter["in"] == "path"
+                    && parameter["name"] == "gaid"
+                    && !path.ends_with("/validate")
+                {
                     parameter["schema"] =
                         serde_json::to_value(crate::schema::gaid()).expect("a schema serializes");
+                }
+                if let Some((column, order)) = crate::routes::reports::sort_patterns(path) {
+                    let pattern = match parameter["name"].as_str() {
+                        Some("sortcolumn") => column,
+                        Some("sortorder") => order,
+                        _ => continue,
+                    };
+                    parameter["schema"]["pattern"] = Value::String(pattern);
                 }
             }
             let id = operation["operationId"]

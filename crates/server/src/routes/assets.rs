@@ -519,7 +519,7 @@ fn parse_addresses(state: &AppState, addresses: Vec<String>) -> Result<Vec<Strin
 #[utoipa::path(post, path = "/api/assets/{asset_uuid}/treasury-addresses/add", tag = "assets",
     security(("token" = [])),
     params(("asset_uuid" = String, Path, description = "Asset UUID")),
-    request_body = [String],
+    request_body = crate::schema::AddressList,
     responses(
         (status = 200, description = "Addresses after the change", body = [String]),
         (status = 400, description = "Invalid address"),
@@ -545,7 +545,7 @@ pub async fn add_treasury_addresses(
 #[utoipa::path(delete, path = "/api/assets/{asset_uuid}/treasury-addresses/delete", tag = "assets",
     security(("token" = [])),
     params(("asset_uuid" = String, Path, description = "Asset UUID")),
-    request_body = [String],
+    request_body = crate::schema::AddressList,
     responses(
         (status = 200, description = "Addresses after the change", body = [String]),
         (status = 400, description = "Invalid address"),

@@ -118,6 +118,7 @@ impl AssignmentDto {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AssignmentCreate {
     /// Registered user id.
+    #[schema(minimum = 1)]
     pub registered_user: i64,
     /// Base units.
     #[schema(schema_with = crate::schema::amount)]
@@ -127,6 +128,7 @@ pub struct AssignmentCreate {
     pub ready_for_distribution: bool,
     /// Unix seconds before which it is not distributed.
     #[serde(default)]
+    #[schema(schema_with = crate::schema::vesting_timestamp)]
     pub vesting_timestamp: Option<i64>,
 }
 

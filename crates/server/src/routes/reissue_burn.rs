@@ -90,8 +90,10 @@ pub struct ReissueRequestBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OutpointDto {
     /// Transaction id.
+    #[schema(schema_with = crate::schema::txid)]
     pub txid: String,
     /// Output index.
+    #[schema(schema_with = crate::schema::vout)]
     pub vout: i64,
 }
 
@@ -122,6 +124,7 @@ pub struct ReissuanceOutputBody {
     #[schema(schema_with = crate::schema::txid)]
     pub txid: String,
     /// The input carrying the reissuance.
+    #[schema(schema_with = crate::schema::vout)]
     pub vin: u32,
 }
 

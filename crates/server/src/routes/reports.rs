@@ -139,6 +139,7 @@ pub struct OutpointDto {
     #[schema(schema_with = crate::schema::txid)]
     pub txid: String,
     /// Output index.
+    #[schema(schema_with = crate::schema::vout)]
     pub vout: i64,
 }
 
@@ -340,7 +341,7 @@ async fn ownerships_for(
     security(("token" = [])),
     params(
         ("asset_uuid" = String, Path, description = "Asset UUID"),
-        ("height" = Option<i64>, Query, description = "Block height (default: every \
+        ("height" = Option<i64>, Query, minimum = 0, description = "Block height (default: every \
             confirmed output recorded)"),
     ),
     responses(
@@ -378,7 +379,7 @@ pub async fn ownerships(
     security(("token" = [])),
     params(
         ("asset_uuid" = String, Path, description = "Asset UUID"),
-        ("height" = i64, Path, description = "Block height"),
+        ("height" = i64, Path, minimum = 0, description = "Block height"),
     ),
     responses(
         (status = 200, description = "Holdings at that height", body = [OwnershipDto]),
@@ -491,7 +492,7 @@ async fn set_blacklisted(
 #[utoipa::path(post, path = "/api/assets/{asset_uuid}/utxos/blacklist", tag = "assets",
     security(("token" = [])),
     params(("asset_uuid" = String, Path, description = "Asset UUID")),
-    request_body = [OutpointDto],
+    request_body = crate::schema::OutpointList,
     responses(
         (status = 200, description = "The outputs, now blacklisted", body = [UtxoDto]),
         (status = 400, description = "Malformed list, or an outpoint that is not an output of \
@@ -512,7 +513,7 @@ pub async fn blacklist(
 #[utoipa::path(post, path = "/api/assets/{asset_uuid}/utxos/whitelist", tag = "assets",
     security(("token" = [])),
     params(("asset_uuid" = String, Path, description = "Asset UUID")),
-    request_body = [OutpointDto],
+    request_body = crate::schema::OutpointList,
     responses(
         (status = 200, description = "The outputs, no longer blacklisted", body = [UtxoDto]),
         (status = 400, description = "Malformed list, or an outpoint that is not an output of \
@@ -547,4 +548,17 @@ pub async fn lost_outputs(
 ) -> Result<Json<LostOutputsDto>, ApiError> {
     load_asset(&state, &auth, &uuid).await?;
     Ok(Json(lost(&state, &uuid).await?))
+}
+
+/// The `sortcolumn` and `sortorder` patterns of the paged report at `path`, if it is one.
+pub(crate) fn sort_patterns(path: &str) -> Option<(String, String)> {
+    history::SORTABLE
+        .iter()
+        .find(|(report, _)| *report == path)
+        .map(|(_, columns)| {
+            (
+                history::Paging::column_pattern(columns),
+                history::Paging::order_pattern(),
+            )
+        })
 }

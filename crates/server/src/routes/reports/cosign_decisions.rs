@@ -49,7 +49,7 @@ pub struct CosignDecisionDto {
 }
 
 /// Sortable columns of decisions, in index order.
-const COLUMNS: &[&str] = &["datetime", "amount", "approved"];
+pub(super) const COLUMNS: &[&str] = &["datetime", "amount", "approved"];
 
 fn compare(column: usize, a: &CosignDecisionDto, b: &CosignDecisionDto) -> Ordering {
     match column {

@@ -93,6 +93,24 @@ fn integer(params: &Params, key: &str) -> Result<Option<i64>, FieldError> {
 }
 
 impl Paging {
+    /// The form of `sortcolumn` (anchored regex): one of `columns` or its 0-based index,
+    /// surrounding whitespace ignored, or empty. (At most 10 columns.)
+    pub(crate) fn column_pattern(columns: &[&str]) -> String {
+        let ws = amphora_core::validation::WHITESPACE_CLASS;
+        format!(
+            "^[{ws}]*(?:{}|\\+?0*[0-{}])?[{ws}]*$",
+            columns.join("|"),
+            columns.len() - 1
+        )
+    }
+
+    /// The form of `sortorder` (anchored regex): `asc` or `desc` in any case, surrounding
+    /// whitespace ignored, or empty.
+    pub(crate) fn order_pattern() -> String {
+        let ws = amphora_core::validation::WHITESPACE_CLASS;
+        format!("^[{ws}]*(?:[Aa][Ss][Cc]|[Dd][Ee][Ss][Cc])?[{ws}]*$")
+    }
+
     /// Reads the parameters; `columns` are the sortable column names (also by 0-based index).
     /// `start` counts rows from 1 (`0` also means the first row, as clients that count from 0
     /// send it); a negative `start` counts from the end.
@@ -246,6 +264,16 @@ pub struct ActivityDto {
     #[serde(skip)]
     order: usize,
 }
+
+/// The sortable columns of each paged report, by path (for the OpenAPI document).
+pub(crate) const SORTABLE: &[(&str, &[&str])] = &[
+    ("/api/assets/{asset_uuid}/activities", ACTIVITY_COLUMNS),
+    ("/api/assets/{asset_uuid}/txs", TX_COLUMNS),
+    (
+        "/api/assets/{asset_uuid}/cosign-decisions",
+        super::cosign_decisions::COLUMNS,
+    ),
+];
 
 /// Sortable columns of activities, in index order.
 const ACTIVITY_COLUMNS: &[&str] = &[
