@@ -1,6 +1,6 @@
 //! Rules for platform accounts (issuers and, later, managers): usernames and passwords.
 
-use crate::validation::FieldError;
+use crate::validation::{Charset, FieldError, TextRule};
 
 /// Minimum password length.
 pub const PASSWORD_MIN: usize = 8;
@@ -9,32 +9,30 @@ pub const PASSWORD_MAX: usize = 128;
 /// Maximum username length.
 pub const USERNAME_MAX: usize = 150;
 
-/// An account username: 1–150 characters of letters, digits and `@ . + - _` (Django's rule).
+/// The rule of a new account's `username`: Django's, in ASCII.
+pub const USERNAME: TextRule = TextRule {
+    charset: Charset::AsciiAlphanumericAnd("@.+-_"),
+    charset_message: "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.",
+    ..TextRule::new("username", 1, USERNAME_MAX, false)
+};
+
+/// The length rule of a new `password` (any characters).
+pub const PASSWORD: TextRule = TextRule {
+    charset: Charset::Any,
+    ..TextRule::new("password", PASSWORD_MIN, PASSWORD_MAX, false)
+};
+
+/// What a new password must contain (unanchored regex): a character other than an ASCII digit.
+pub const PASSWORD_NOT_NUMERIC_PATTERN: &str = "[^0-9]";
+
+/// An account username: 1–150 ASCII letters, digits and `@ . + - _` (Django's rule).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
 impl Username {
     /// Validates `value` as the `username` field.
     pub fn parse(value: &str) -> Result<Self, FieldError> {
-        if value.is_empty() {
-            return Err(FieldError::new("username", "This field may not be blank."));
-        }
-        if value.chars().count() > USERNAME_MAX {
-            return Err(FieldError::new(
-                "username",
-                format!("Ensure this field has no more than {USERNAME_MAX} characters."),
-            ));
-        }
-        if !value
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '@' | '.' | '+' | '-' | '_'))
-        {
-            return Err(FieldError::new(
-                "username",
-                "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.",
-            ));
-        }
-        Ok(Username(value.to_string()))
+        USERNAME.check(value).map(Username)
     }
 
     /// The validated username.
@@ -45,8 +43,7 @@ impl Username {
 
 /// Checks a new password: 8–128 characters and not entirely numeric.
 pub fn check_new_password(password: &str) -> Result<(), FieldError> {
-    let len = password.chars().count();
-    if len < PASSWORD_MIN {
+    if password.chars().count() < PASSWORD_MIN {
         return Err(FieldError::new(
             "password",
             format!(
@@ -54,12 +51,7 @@ pub fn check_new_password(password: &str) -> Result<(), FieldError> {
             ),
         ));
     }
-    if len > PASSWORD_MAX {
-        return Err(FieldError::new(
-            "password",
-            format!("Ensure this field has no more than {PASSWORD_MAX} characters."),
-        ));
-    }
+    PASSWORD.check(password)?;
     if password.chars().all(|c| c.is_ascii_digit()) {
         return Err(FieldError::new(
             "password",
@@ -80,6 +72,7 @@ mod tests {
         assert!(Username::parse("").is_err());
         assert!(Username::parse("with space").is_err());
         assert!(Username::parse(&"u".repeat(151)).is_err());
+        assert!(Username::parse("élodie").is_err());
     }
 
     #[test]

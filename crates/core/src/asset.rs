@@ -5,13 +5,85 @@ use elements::hashes::sha256;
 use elements::secp256k1_zkp::PublicKey;
 use elements::{Address, ContractHash};
 
-use crate::validation::FieldError;
+use crate::validation::{Charset, FieldError, IntRule, TextRule};
 use crate::Network;
 
 /// Largest amount of an issuance or reissuance, in base units (21 million × 10^8).
 pub const MAX_AMOUNT: u64 = 2_100_000_000_000_000;
 /// Largest `precision`.
 pub const MAX_PRECISION: u8 = 8;
+
+/// The rule of an asset's `name`: 5–255 printable ASCII characters.
+pub const NAME: TextRule = TextRule {
+    charset: Charset::PrintableAscii,
+    length_message: Some("Ensure this field has between 5 and 255 characters."),
+    charset_message: "The name must be printable ASCII.",
+    ..TextRule::new("name", 5, 255, true)
+};
+
+const TICKER_MESSAGE: &str =
+    "The ticker must have 3 to 5 characters among A-Z, a-z, 0-9, '.' and '-'.";
+
+/// The rule of a `ticker`: 3–5 characters of `[A-Za-z0-9.-]`.
+pub const TICKER: TextRule = TextRule {
+    charset: Charset::AsciiAlphanumericAnd(".-"),
+    length_message: Some(TICKER_MESSAGE),
+    charset_message: TICKER_MESSAGE,
+    ..TextRule::new("ticker", 3, 5, true)
+};
+
+/// The rule of an `issuer_authorization_endpoint`: 5–255 characters without whitespace;
+/// empty means none.
+pub const ENDPOINT: TextRule = TextRule {
+    charset: Charset::NoControlNoWhitespace,
+    empty_allowed: true,
+    length_message: Some("Ensure this field has between 5 and 255 characters."),
+    charset_message: "This field may not contain whitespace.",
+    ..TextRule::new("issuer_authorization_endpoint", 5, 255, true)
+};
+
+/// The rule of an issuance's `amount`.
+pub const AMOUNT: IntRule = IntRule {
+    field: "amount",
+    min: 1,
+    max: MAX_AMOUNT as i64,
+};
+
+/// The rule of an issuance's `reissuance_amount` (0 when not reissuable).
+pub const REISSUANCE_AMOUNT: IntRule = IntRule {
+    field: "reissuance_amount",
+    min: 0,
+    max: MAX_AMOUNT as i64,
+};
+
+/// The rule of `precision`.
+pub const PRECISION: IntRule = IntRule {
+    field: "precision",
+    min: 0,
+    max: MAX_PRECISION as i64,
+};
+
+/// Lengths of a `domain` (a bare host name, compared in lower case).
+pub const DOMAIN_LENGTH: (usize, usize) = (4, 255);
+
+/// The form of a `domain` (anchored regex; its length is [`DOMAIN_LENGTH`]): two or more
+/// dot-separated labels of 1–63 letters, digits and inner hyphens, in any case, the first not
+/// `www`.
+pub const DOMAIN_PATTERN: &str = concat!(
+    "^(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9]",
+    "|[A-VX-Za-vx-z0-9][A-Za-z0-9-][A-Za-z0-9]|[Ww][A-VX-Za-vx-z0-9-][A-Za-z0-9]",
+    "|[Ww][Ww][A-VX-Za-vx-z0-9]|[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9])",
+    "(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+);
+
+/// The form of a `pubkey` (anchored regex): a compressed secp256k1 public key, 66 hex
+/// characters starting with `02` or `03`, leading and trailing whitespace ignored. The key
+/// must also be a point of the curve, which no regex states.
+pub const PUBKEY_PATTERN: &str = concat!(
+    "^[\\t-\\r \\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*",
+    "0[23][0-9A-Fa-f]{64}",
+    "[\\t-\\r \\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$"
+);
 
 /// An `Issuance` request as received, before validation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -64,38 +136,29 @@ pub fn validate_issuance(
             errors.push(error);
         }
     };
-    input.name = input.name.trim().to_string();
-    input.domain = input.domain.trim().to_ascii_lowercase();
-    input.ticker = input.ticker.trim().to_string();
+    input.domain = input.domain.to_ascii_lowercase();
     input.pubkey = input.pubkey.trim().to_ascii_lowercase();
     input.destination_address = input.destination_address.trim().to_string();
     input.reissuance_address = input.reissuance_address.trim().to_string();
-    input.issuer_authorization_endpoint = input
-        .issuer_authorization_endpoint
-        .map(|endpoint| endpoint.trim().to_string())
-        .filter(|endpoint| !endpoint.is_empty());
 
-    check(check_name(&input.name));
-    check(check_amount("amount", input.amount, 1));
+    match NAME.check(&input.name) {
+        Ok(name) => input.name = name,
+        Err(error) => check(Err(error)),
+    }
+    check(check_amount(&AMOUNT, input.amount));
     check(check_confidential_address(
         "destination_address",
         &input.destination_address,
         network,
     ));
     check(check_domain(&input.domain));
-    check(check_ticker(&input.ticker));
-    check(check_pubkey(&input.pubkey));
-    if input.precision > MAX_PRECISION {
-        check(Err(FieldError::new(
-            "precision",
-            format!("Ensure this value is less than or equal to {MAX_PRECISION}."),
-        )));
+    match TICKER.check(&input.ticker) {
+        Ok(ticker) => input.ticker = ticker,
+        Err(error) => check(Err(error)),
     }
-    check(check_amount(
-        "reissuance_amount",
-        input.reissuance_amount,
-        0,
-    ));
+    check(check_pubkey(&input.pubkey));
+    check(PRECISION.check(i64::from(input.precision)).map(drop));
+    check(check_amount(&REISSUANCE_AMOUNT, input.reissuance_amount));
     if input.is_reissuable {
         if input.reissuance_amount == 0 {
             check(Err(FieldError::new(
@@ -135,8 +198,11 @@ pub fn validate_issuance(
             )));
         }
     }
-    if let Some(endpoint) = &input.issuer_authorization_endpoint {
-        check(check_endpoint(endpoint));
+    if let Some(endpoint) = input.issuer_authorization_endpoint.take() {
+        match check_endpoint(&endpoint) {
+            Ok(endpoint) => input.issuer_authorization_endpoint = endpoint,
+            Err(error) => check(Err(error)),
+        }
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -151,49 +217,16 @@ pub fn validate_issuance(
     Ok(Issuance { input, contract })
 }
 
-/// Validates an `issuer_authorization_endpoint` (5–255 characters, no whitespace).
-pub fn check_endpoint(endpoint: &str) -> Result<(), FieldError> {
-    let field = "issuer_authorization_endpoint";
-    let len = endpoint.chars().count();
-    if !(5..=255).contains(&len) {
-        return Err(FieldError::new(
-            field,
-            "Ensure this field has between 5 and 255 characters.",
-        ));
-    }
-    if endpoint
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(FieldError::new(
-            field,
-            "This field may not contain whitespace.",
-        ));
-    }
-    Ok(())
+/// Validates an `issuer_authorization_endpoint` ([`ENDPOINT`]); `None` when empty.
+pub fn check_endpoint(endpoint: &str) -> Result<Option<String>, FieldError> {
+    ENDPOINT
+        .check(endpoint)
+        .map(|endpoint| Some(endpoint).filter(|endpoint| !endpoint.is_empty()))
 }
 
-fn check_name(name: &str) -> Result<(), FieldError> {
-    if !name.is_ascii() || name.chars().any(|c| c.is_ascii_control()) {
-        return Err(FieldError::new("name", "The name must be printable ASCII."));
-    }
-    if !(5..=255).contains(&name.len()) {
-        return Err(FieldError::new(
-            "name",
-            "Ensure this field has between 5 and 255 characters.",
-        ));
-    }
-    Ok(())
-}
-
-fn check_amount(field: &str, amount: u64, min: u64) -> Result<(), FieldError> {
-    if amount < min || amount > MAX_AMOUNT {
-        return Err(FieldError::new(
-            field,
-            format!("Ensure this value is between {min} and {MAX_AMOUNT}."),
-        ));
-    }
-    Ok(())
+fn check_amount(rule: &IntRule, amount: u64) -> Result<(), FieldError> {
+    let amount = i64::try_from(amount).unwrap_or(i64::MAX);
+    rule.check(amount).map(drop)
 }
 
 fn check_confidential_address(
@@ -219,9 +252,11 @@ fn check_confidential_address(
     Ok(())
 }
 
-fn check_domain(domain: &str) -> Result<(), FieldError> {
+/// Validates a registry `domain` (lower-cased by the caller): [`DOMAIN_LENGTH`] and
+/// [`DOMAIN_PATTERN`], with a message for each way it can fail.
+pub fn check_domain(domain: &str) -> Result<(), FieldError> {
     let error = |message: &str| Err(FieldError::new("domain", message));
-    if !(4..=255).contains(&domain.len()) {
+    if !(DOMAIN_LENGTH.0..=DOMAIN_LENGTH.1).contains(&domain.chars().count()) {
         return error("Ensure this field has between 4 and 255 characters.");
     }
     if domain.contains("://") || domain.contains('/') {
@@ -246,20 +281,9 @@ fn check_domain(domain: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-fn check_ticker(ticker: &str) -> Result<(), FieldError> {
-    let valid_chars = ticker
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
-    if !(3..=5).contains(&ticker.len()) || !valid_chars {
-        return Err(FieldError::new(
-            "ticker",
-            "The ticker must have 3 to 5 characters among A-Z, a-z, 0-9, '.' and '-'.",
-        ));
-    }
-    Ok(())
-}
-
-fn check_pubkey(pubkey: &str) -> Result<(), FieldError> {
+/// Validates a registry `pubkey` (trimmed and lower-cased by the caller): [`PUBKEY_PATTERN`]
+/// and a point of the curve.
+pub fn check_pubkey(pubkey: &str) -> Result<(), FieldError> {
     let message = "Enter a compressed public key: 66 hex characters starting with 02 or 03.";
     let bytes = hex::decode(pubkey).map_err(|_| FieldError::new("pubkey", message))?;
     if bytes.len() != 33 || !(bytes[0] == 2 || bytes[0] == 3) {
@@ -470,7 +494,7 @@ mod tests {
         input.precision = 9;
         assert_eq!(
             only_error(input).message,
-            "Ensure this value is less than or equal to 8."
+            "Ensure this value is between 0 and 8."
         );
     }
 
@@ -538,7 +562,11 @@ mod tests {
             only_error(input).message,
             "Ensure this field has between 5 and 255 characters."
         );
-        assert!(check_endpoint("https://issuer.example/authorize").is_ok());
+        assert_eq!(
+            check_endpoint(" https://issuer.example/authorize ").unwrap(),
+            Some("https://issuer.example/authorize".to_string())
+        );
+        assert_eq!(check_endpoint("  ").unwrap(), None);
         assert!(check_endpoint("https://a b").is_err());
     }
 }

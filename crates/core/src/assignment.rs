@@ -20,6 +20,13 @@ use crate::FieldError;
 /// Confirmations the issuance needs before the asset can be assigned.
 pub const MIN_ISSUANCE_CONFIRMATIONS: i64 = 2;
 
+/// The rule of a `vesting_timestamp`: unix seconds up to the end of year 9999.
+pub const VESTING_TIMESTAMP: crate::validation::IntRule = crate::validation::IntRule {
+    field: "vesting_timestamp",
+    min: 0,
+    max: 253_402_300_799,
+};
+
 /// Confirmations a distribution transaction needs before it is accepted.
 pub const MIN_DISTRIBUTION_CONFIRMATIONS: i64 = 2;
 
@@ -145,7 +152,7 @@ pub fn validate_assignment(
         ));
     }
     if let Some(ts) = vesting_timestamp {
-        if vesting_datetime(ts).is_none() {
+        if VESTING_TIMESTAMP.check(ts).is_err() || vesting_datetime(ts).is_none() {
             return Err(FieldError::new(
                 "vesting_timestamp",
                 "Ensure this value is a unix timestamp in seconds (0 … 253402300799).",

@@ -1,12 +1,22 @@
 //! Categories: labels an issuer puts on registered users and on assets; a transfer-restricted
 //! asset may only go to registered users who hold all of its categories.
 
-use crate::validation::{bounded_text, FieldError};
+use crate::validation::{Charset, FieldError, TextRule};
 
 /// Maximum length of a category name.
 pub const NAME_MAX: usize = 255;
 /// Maximum length of a category description.
 pub const DESCRIPTION_MAX: usize = 1023;
+
+/// The rule of a category's `name`.
+pub const NAME: TextRule = TextRule::new("name", 1, NAME_MAX, true);
+
+/// The rule of a category's `description`: any text up to [`DESCRIPTION_MAX`] characters.
+pub const DESCRIPTION: TextRule = TextRule {
+    charset: Charset::Any,
+    empty_allowed: true,
+    ..TextRule::new("description", 0, DESCRIPTION_MAX, true)
+};
 
 /// A category name: 1–255 characters after trimming.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +25,7 @@ pub struct CategoryName(String);
 impl CategoryName {
     /// Validates `value` as the `name` field.
     pub fn parse(value: &str) -> Result<Self, FieldError> {
-        bounded_text("name", value, 1, NAME_MAX).map(CategoryName)
+        NAME.check(value).map(CategoryName)
     }
 
     /// Consumes the name.
@@ -31,14 +41,7 @@ pub struct CategoryDescription(String);
 impl CategoryDescription {
     /// Validates `value` as the `description` field.
     pub fn parse(value: &str) -> Result<Self, FieldError> {
-        let value = value.trim();
-        if value.chars().count() > DESCRIPTION_MAX {
-            return Err(FieldError::new(
-                "description",
-                format!("Ensure this field has no more than {DESCRIPTION_MAX} characters."),
-            ));
-        }
-        Ok(CategoryDescription(value.to_string()))
+        DESCRIPTION.check(value).map(CategoryDescription)
     }
 
     /// Consumes the description.

@@ -35,6 +35,9 @@ pub const GAID_PREFIX: &str = "GA";
 pub const GAID_ID_LEN: usize = 16;
 /// Length in bytes of the checksum appended to the id.
 pub const GAID_CHECKSUM_LEN: usize = 4;
+/// The form of a GAID (anchored regex): `GA` and the base58 of 20 bytes (20 to 28 characters).
+/// [`Gaid::parse`] also checks the checksum, which no regex states.
+pub const GAID_PATTERN: &str = "^GA[1-9A-HJ-NP-Za-km-z]{20,28}$";
 
 const ID_TAG: &[u8] = b"amphora/gaid/id/v1\0";
 const CHECKSUM_TAG: &[u8] = b"amphora/gaid/checksum/v1\0";

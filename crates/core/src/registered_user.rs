@@ -1,9 +1,12 @@
 //! Registered users (investors): the people and companies an issuer keeps in its register.
 
-use crate::validation::{bounded_text, FieldError};
+use crate::validation::{FieldError, TextRule};
 
 /// Maximum length of a registered user's name.
 pub const NAME_MAX: usize = 255;
+
+/// The rule of a registered user's `name`.
+pub const NAME: TextRule = TextRule::new("name", 1, NAME_MAX, true);
 
 /// A registered user's name: 1–255 characters after trimming, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,7 +15,7 @@ pub struct RegisteredUserName(String);
 impl RegisteredUserName {
     /// Validates `value` as the `name` field.
     pub fn parse(value: &str) -> Result<Self, FieldError> {
-        bounded_text("name", value, 1, NAME_MAX).map(RegisteredUserName)
+        NAME.check(value).map(RegisteredUserName)
     }
 
     /// The validated name.

@@ -49,6 +49,8 @@ pub const ACCESS_MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/api/info", Anonymous),
     ("GET", "/api/changelog", Anonymous),
     ("GET", "/api/openapi.json", Anonymous),
+    ("GET", "/api/docs", Anonymous),
+    ("GET", "/api/docs/{file}", Anonymous),
     ("POST", "/api/user/obtain_token", Anonymous),
     ("GET", "/api/user/refresh-token", IssuerOnly),
     ("POST", "/api/user/refresh-token", IssuerOnly),

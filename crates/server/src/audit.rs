@@ -6,6 +6,7 @@
 //! route, so no write can forget it); if recording fails the write stands, the failure is
 //! logged and the client gets a 500, so it knows the call was not fully accounted for.
 
+use amphora_core::validation::IntRule;
 use amphora_store::{AuditEntry, NewAuditEntry};
 use axum::body::{to_bytes, Body};
 use axum::extract::{Query, State};
@@ -144,12 +145,29 @@ fn new_entry(
     }
 }
 
+/// Entries per page of the audit log (default 100).
+pub const LIMIT: IntRule = IntRule {
+    field: "limit",
+    min: 1,
+    max: 500,
+};
+
+/// Entries to skip in the audit log (default 0).
+pub const OFFSET: IntRule = IntRule {
+    field: "offset",
+    min: 0,
+    max: 1_000_000_000,
+};
+
 /// `GET /api/audit` query.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// Entries per page, 1–500 (default 100).
+    /// Entries per page (default 100).
+    #[param(schema_with = crate::schema::audit_limit)]
     pub limit: Option<i64>,
     /// Entries to skip (default 0).
+    #[param(schema_with = crate::schema::audit_offset)]
     pub offset: Option<i64>,
 }
 
@@ -227,20 +245,8 @@ pub async fn list(
             "limit and offset must be integers.",
         )
     })?;
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::field(
-            "limit",
-            "Ensure this value is between 1 and 500.",
-        ));
-    }
-    let offset = query.offset.unwrap_or(0);
-    if offset < 0 {
-        return Err(ApiError::field(
-            "offset",
-            "Ensure this value is at least 0.",
-        ));
-    }
+    let limit = LIMIT.check(query.limit.unwrap_or(100))?;
+    let offset = OFFSET.check(query.offset.unwrap_or(0))?;
     let (count, entries) = state
         .store()
         .audit_entries(auth.issuer.id, limit, offset)

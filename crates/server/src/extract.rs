@@ -161,14 +161,37 @@ fn parse_value(bytes: &[u8]) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::field(FieldError::NON_FIELD, format!("JSON parse error - {e}")))
 }
 
-/// Deserializes `value` into `T`, turning serde's message into a DRF-style field error.
-pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+/// Deserializes `value` into `T`, turning serde's message into a DRF-style field error. A number
+/// with a zero fraction (`5.0`) reads as the integer it is, as JSON Schema and DRF's
+/// `IntegerField` count it.
+pub fn from_value<T: DeserializeOwned>(mut value: Value) -> Result<T, ApiError> {
+    integral_floats_as_integers(&mut value);
     let root_kind = kind(&value);
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let message = err.inner().to_string();
         ApiError::Fields(vec![field_error(&path, &message, root_kind)])
     })
+}
+
+/// Largest magnitude below which every integer is exactly an `f64` (serde_json parses floats
+/// exactly with its `float_roundtrip` feature, which the workspace enables).
+const EXACT_F64_INTEGERS: f64 = 9_007_199_254_740_992.0;
+
+/// Rewrites every float with a zero fraction (and exactly representable) as an integer.
+fn integral_floats_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            if let Some(float) = number.as_f64() {
+                if float.fract() == 0.0 && float.abs() <= EXACT_F64_INTEGERS {
+                    *number = serde_json::Number::from(float as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -435,6 +458,17 @@ mod tests {
             .as_str()
             .unwrap()
             .starts_with("JSON parse error"));
+        // integral floats are integers; others are not
+        let ok = parse_json_object::<Body>(br#"{"name": "a", "count": 5.0}"#).unwrap();
+        assert_eq!(ok.count, Some(5));
+        let ok =
+            parse_json_object::<Body>(br#"{"name": "a", "count": 2099999999999999.0}"#).unwrap();
+        assert_eq!(ok.count, Some(2_099_999_999_999_999));
+        let err = parse_json_object::<Body>(br#"{"name": "a", "count": 5.5}"#).unwrap_err();
+        assert_eq!(
+            fields(err),
+            serde_json::json!({"count": ["A valid integer is required."]})
+        );
         // unknown fields are ignored; empty body reads as {}
         let ok = parse_json_object::<Body>(br#"{"name": "a", "extra": 1}"#).unwrap();
         assert_eq!(ok.name, "a");

@@ -13,6 +13,7 @@ pub mod config;
 pub mod console;
 pub mod cosign;
 pub mod credentials;
+pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod forwarded;
@@ -23,6 +24,7 @@ pub mod outbound;
 mod platform;
 pub mod rate_limit;
 pub mod routes;
+pub mod schema;
 pub mod state;
 
 use axum::extract::DefaultBodyLimit;
@@ -45,7 +47,8 @@ use routes::{
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// The whole HTTP application: `/api/…`, `/amp2/…` and `/api/openapi.json`, with an optional
+/// The whole HTTP application: `/api/…`, `/amp2/…`, `/api/openapi.json` and its interactive
+/// documentation at `/api/docs`, with an optional
 /// trailing slash on every path (never a redirect) and JSON errors for unknown paths (404) and
 /// methods (405). Every route is guarded by [`access::ACCESS_MATRIX`]. The issuer console's
 /// pages ([`console`]) are at `/`, without sandbox extras.
@@ -59,6 +62,8 @@ pub fn app_with_console(state: AppState, sandbox: Option<console::Sandbox>) -> R
         .route("/info", get(info::info))
         .route("/changelog", get(info::changelog))
         .route("/openapi.json", get(openapi_document))
+        .route("/docs", get(docs::page))
+        .route("/docs/{file}", get(docs::file))
         .route("/user/obtain_token", post(user::obtain_token))
         .route(
             "/user/refresh-token",

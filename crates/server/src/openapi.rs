@@ -5,6 +5,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::audit;
+
+mod errors;
 use crate::routes::{
     amp2, assets, categories, gaids, info, managers, registered_users, treasury_key, user,
 };
@@ -116,8 +118,16 @@ impl Modify for TokenAuth {
 }
 
 /// The whole document: [`ApiDoc`] plus the paths of the resource modules that describe
-/// themselves in an `OpenApi` struct of their own (one `merge` line each).
+/// themselves in an `OpenApi` struct of their own (one `merge` line each), completed with the
+/// error responses every operation can answer (see [`errors`]).
 pub fn document() -> utoipa::openapi::OpenApi {
+    let mut value = serde_json::to_value(annotated()).expect("the OpenAPI document serializes");
+    errors::complete(&mut value);
+    serde_json::from_value(value).expect("the completed document is an OpenAPI document")
+}
+
+/// The document as the handlers' annotations describe it.
+fn annotated() -> utoipa::openapi::OpenApi {
     #[allow(unused_mut)]
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::routes::reissue_burn::Doc::openapi());

@@ -344,7 +344,7 @@ impl Platform {
     pub fn banner(&self) -> String {
         let addr = self.local_addr();
         let mut text = format!(
-            "Amphora {} ({}) listening on http://{addr}\n  Console:     http://{addr}/\n  AMP API:     http://{addr}/api\n  AMP2:        http://{addr}/amp2\n  OpenAPI:     http://{addr}/api/openapi.json\n",
+            "Amphora {} ({}) listening on http://{addr}\n  Console:     http://{addr}/\n  AMP API:     http://{addr}/api\n  AMP2:        http://{addr}/amp2\n  OpenAPI:     http://{addr}/api/openapi.json\n  API docs:    http://{addr}/api/docs\n",
             env!("CARGO_PKG_VERSION"),
             self.state.network(),
         );

@@ -39,6 +39,7 @@ pub fn page(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                                 a href="/managers" { "Managers" }
                                 a href="/audit" { "Audit log" }
                             }
+                            a href="/api/docs" { "API docs" }
                         }
                         form.signout method="post" action="/logout" {
                             (csrf(session))

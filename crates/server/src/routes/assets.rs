@@ -82,20 +82,27 @@ impl From<Asset> for AssetDto {
 /// `POST /assets/issue` body (reference §2.6 `Issuance`).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct IssuanceRequest {
-    /// ASCII, 5–255 characters.
+    /// Asset name.
+    #[schema(schema_with = crate::schema::asset_name)]
     pub name: String,
-    /// Base units to issue, 1 … 2.1e15.
+    /// Base units to issue.
+    #[schema(schema_with = crate::schema::amount)]
     pub amount: u64,
     /// Confidential address receiving the asset.
+    #[schema(schema_with = crate::schema::confidential_address)]
     pub destination_address: String,
     /// Bare host name of the issuer (registry entity), e.g. `example.com`.
+    #[schema(schema_with = crate::schema::domain)]
     pub domain: String,
-    /// 3–5 characters of `[A-Za-z0-9.-]`.
+    /// Ticker.
+    #[schema(schema_with = crate::schema::ticker)]
     pub ticker: String,
-    /// Issuer's compressed public key (66 hex).
+    /// Issuer's compressed public key.
+    #[schema(schema_with = crate::schema::pubkey)]
     pub pubkey: String,
-    /// 0–8, default 0.
+    /// Registry precision, default 0.
     #[serde(default)]
+    #[schema(schema_with = crate::schema::precision)]
     pub precision: u8,
     /// Blind the issued amounts; default false.
     #[serde(default)]
@@ -105,16 +112,19 @@ pub struct IssuanceRequest {
     pub is_reissuable: bool,
     /// Reissuance tokens to create (required when reissuable).
     #[serde(default)]
+    #[schema(schema_with = crate::schema::reissuance_amount)]
     pub reissuance_amount: u64,
     /// Confidential address receiving the token (required when reissuable, differs from
     /// `destination_address`).
     #[serde(default)]
+    #[schema(schema_with = crate::schema::optional_confidential_address)]
     pub reissuance_address: Option<String>,
     /// Transfer-restricted (true) or issuer-tracked (false); default false.
     #[serde(default)]
     pub transfer_restricted: bool,
-    /// Issuer authorization callback, 5–255 characters.
+    /// Issuer authorization callback.
     #[serde(default)]
+    #[schema(schema_with = crate::schema::endpoint)]
     pub issuer_authorization_endpoint: Option<String>,
 }
 
@@ -212,8 +222,9 @@ impl IssuanceResponse {
 /// `PUT /assets/{asset_uuid}/edit` body: only the authorization endpoint can change.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AssetEdit {
-    /// New issuer authorization callback, 5–255 characters; `null` or `""` clears it.
+    /// New issuer authorization callback; `null` or `""` clears it.
     #[serde(default)]
+    #[schema(schema_with = crate::schema::endpoint)]
     pub issuer_authorization_endpoint: Option<String>,
 }
 
@@ -313,12 +324,11 @@ pub async fn edit(
     Path(uuid): Path<String>,
     extract::Json(body): extract::Json<AssetEdit>,
 ) -> Result<Json<AssetDto>, ApiError> {
-    let endpoint = body
-        .issuer_authorization_endpoint
-        .map(|endpoint| endpoint.trim().to_string())
-        .filter(|endpoint| !endpoint.is_empty());
+    let endpoint = match body.issuer_authorization_endpoint {
+        Some(endpoint) => check_endpoint(&endpoint)?,
+        None => None,
+    };
     if let Some(endpoint) = &endpoint {
-        check_endpoint(endpoint)?;
         check_endpoint_target(&state, endpoint).await?;
     }
     let asset = state
@@ -405,7 +415,7 @@ pub async fn unlock(
     security(("token" = [])),
     params(("asset_uuid" = String, Path, description = "Asset UUID")),
     responses(
-        (status = 200, description = "The memo", body = String),
+        (status = 200, description = "The memo", body = String, content_type = "application/json"),
         (status = 401, description = "Missing, invalid or expired token"),
         (status = 404, description = "No such asset"),
     ))]
@@ -424,9 +434,10 @@ const MEMO_MAX: usize = 65_535;
 #[utoipa::path(post, path = "/api/assets/{asset_uuid}/memo/set", tag = "assets",
     security(("token" = [])),
     params(("asset_uuid" = String, Path, description = "Asset UUID")),
-    request_body = String,
+    request_body(content = String, content_type = "application/json",
+        description = "The memo: a bare JSON string"),
     responses(
-        (status = 200, description = "The stored memo", body = String),
+        (status = 200, description = "The stored memo", body = String, content_type = "application/json"),
         (status = 400, description = "Not a JSON string, or too long"),
         (status = 401, description = "Missing, invalid or expired token"),
         (status = 404, description = "No such asset"),
@@ -508,7 +519,7 @@ fn parse_addresses(state: &AppState, addresses: Vec<String>) -> Result<Vec<Strin
 #[utoipa::path(post, path = "/api/assets/{asset_uuid}/treasury-addresses/add", tag = "assets",
     security(("token" = [])),
     params(("asset_uuid" = String, Path, description = "Asset UUID")),
-    request_body = [String],
+    request_body = crate::schema::AddressList,
     responses(
         (status = 200, description = "Addresses after the change", body = [String]),
         (status = 400, description = "Invalid address"),
@@ -534,7 +545,7 @@ pub async fn add_treasury_addresses(
 #[utoipa::path(delete, path = "/api/assets/{asset_uuid}/treasury-addresses/delete", tag = "assets",
     security(("token" = [])),
     params(("asset_uuid" = String, Path, description = "Asset UUID")),
-    request_body = [String],
+    request_body = crate::schema::AddressList,
     responses(
         (status = 200, description = "Addresses after the change", body = [String]),
         (status = 400, description = "Invalid address"),

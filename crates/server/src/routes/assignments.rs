@@ -118,14 +118,17 @@ impl AssignmentDto {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AssignmentCreate {
     /// Registered user id.
+    #[schema(minimum = 1)]
     pub registered_user: i64,
-    /// Base units, 1 … 2.1e15.
+    /// Base units.
+    #[schema(schema_with = crate::schema::amount)]
     pub amount: i64,
     /// Include in the next distribution; default false.
     #[serde(default)]
     pub ready_for_distribution: bool,
     /// Unix seconds before which it is not distributed.
     #[serde(default)]
+    #[schema(schema_with = crate::schema::vesting_timestamp)]
     pub vesting_timestamp: Option<i64>,
 }
 
@@ -133,6 +136,7 @@ pub struct AssignmentCreate {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AssignmentCreateRequest {
     /// Exactly one element (since AMP 0.1.7).
+    #[schema(min_items = 1, max_items = 1)]
     pub assignments: Vec<AssignmentCreate>,
 }
 

@@ -75,21 +75,25 @@ async fn dto(
 /// `POST /categories/add` body.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CategoryAdd {
-    /// Name, 1–255 characters.
+    /// Name.
+    #[schema(schema_with = crate::schema::category_name)]
     pub name: String,
-    /// Description, at most 1023 characters.
+    /// Description.
     #[serde(default)]
+    #[schema(schema_with = crate::schema::category_description)]
     pub description: Option<String>,
 }
 
 /// `PUT /categories/{id}/edit` body; absent fields keep their value.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CategoryEdit {
-    /// New name, 1–255 characters.
+    /// New name.
     #[serde(default)]
+    #[schema(schema_with = crate::schema::category_name_edit)]
     pub name: Option<String>,
-    /// New description, at most 1023 characters.
+    /// New description.
     #[serde(default)]
+    #[schema(schema_with = crate::schema::category_description)]
     pub description: Option<String>,
 }
 

@@ -43,9 +43,11 @@ impl From<Manager> for ManagerDto {
 /// `POST /managers/create` body.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ManagerCreate {
-    /// Login name: 1–150 letters, digits and `@ . + - _`, unique among issuers and managers.
+    /// Login name, unique among issuers and managers.
+    #[schema(schema_with = crate::schema::username)]
     pub username: String,
-    /// Password: 8–128 characters, not entirely numeric.
+    /// Password.
+    #[schema(schema_with = crate::schema::new_password)]
     pub password: String,
 }
 

@@ -56,10 +56,12 @@ impl From<RegisteredUser> for RegisteredUserDto {
 /// `POST /registered_users/add` body.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisteredUserAdd {
-    /// Name, 1–255 characters.
+    /// Name.
+    #[schema(schema_with = crate::schema::registered_user_name)]
     pub name: String,
     /// A GAID of a wallet registered on this platform; becomes the default GAID.
     #[serde(rename = "GAID", default)]
+    #[schema(schema_with = crate::schema::optional_gaid)]
     pub gaid: Option<String>,
     /// Company (true) or natural person (false, the default). Cannot be changed later.
     #[serde(default)]
@@ -69,7 +71,8 @@ pub struct RegisteredUserAdd {
 /// `PUT /registered_users/{id}/edit` body.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisteredUserEdit {
-    /// New name, 1–255 characters.
+    /// New name.
+    #[schema(schema_with = crate::schema::registered_user_name)]
     pub name: String,
     /// Immutable: accepted only if equal to the current value.
     #[serde(default)]

@@ -159,7 +159,8 @@ pub async fn register_authorized(
 /// `asset_id`, `contract`, `issuance_txin`, `issuance_prevout`, `name`, `ticker`, `precision`,
 /// `entity`, `version`, `issuer_pubkey`).
 #[utoipa::path(get, path = "/registry/{asset_id}", tag = "registry",
-    params(("asset_id" = String, Path, description = "Asset id (64 hex)")),
+    params(("asset_id" = String, Path, pattern = "^[0-9a-f]{64}$",
+        description = "Asset id (64 lower-case hex)")),
     responses(
         (status = 200, description = "The registry entry", body = Object),
         (status = 400, description = "Not a 64-hex asset id"),

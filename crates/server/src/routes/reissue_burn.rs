@@ -47,7 +47,7 @@ use onchain::{confirmed_tx, node_output, parse_txid, script_hex, verify_output, 
 /// The client script version the confirm files require (reference §3).
 pub const CLIENT_SCRIPT_VERSION: i64 = 2;
 /// Largest amount one request may create or destroy, in base units (21 million coins).
-pub const MAX_AMOUNT: i64 = 2_100_000_000_000_000;
+pub const MAX_AMOUNT: i64 = amphora_core::asset::MAX_AMOUNT as i64;
 
 /// The routes of this module (relative to `/api`).
 pub fn routes() -> Router<AppState> {
@@ -81,7 +81,8 @@ pub struct Doc;
 /// `POST …/reissue-request` body.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ReissueRequestBody {
-    /// Base units to create, 1 … 2.1e15.
+    /// Base units to create.
+    #[schema(schema_with = crate::schema::amount)]
     pub amount_to_reissue: i64,
 }
 
@@ -89,8 +90,10 @@ pub struct ReissueRequestBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OutpointDto {
     /// Transaction id.
+    #[schema(schema_with = crate::schema::txid)]
     pub txid: String,
     /// Output index.
+    #[schema(schema_with = crate::schema::vout)]
     pub vout: i64,
 }
 
@@ -118,8 +121,10 @@ pub struct ReissueFile {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ReissuanceOutputBody {
     /// The reissuing transaction.
+    #[schema(schema_with = crate::schema::txid)]
     pub txid: String,
     /// The input carrying the reissuance.
+    #[schema(schema_with = crate::schema::vout)]
     pub vin: u32,
 }
 
@@ -221,7 +226,8 @@ async fn block_hash(state: &AppState, completion: &Completion) -> Result<String,
 /// `POST …/burn-request` body.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BurnRequestBody {
-    /// Base units to destroy, 1 … 2.1e15.
+    /// Base units to destroy.
+    #[schema(schema_with = crate::schema::amount)]
     pub amount: i64,
 }
 
@@ -249,6 +255,7 @@ pub struct BurnFile {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BurnTxDataBody {
     /// The burn transaction.
+    #[schema(schema_with = crate::schema::txid)]
     pub txid: String,
 }
 

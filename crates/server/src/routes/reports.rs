@@ -140,8 +140,10 @@ impl From<Holding> for OwnershipDto {
 #[serde(deny_unknown_fields)]
 pub struct OutpointDto {
     /// Transaction id (64 hex).
+    #[schema(schema_with = crate::schema::txid)]
     pub txid: String,
     /// Output index.
+    #[schema(schema_with = crate::schema::vout)]
     pub vout: i64,
 }
 
@@ -356,7 +358,7 @@ async fn ownerships_for(
     security(("token" = [])),
     params(
         ("asset_uuid" = String, Path, description = "Asset UUID"),
-        ("height" = Option<i64>, Query, description = "Block height (default: every \
+        ("height" = Option<i64>, Query, minimum = 0, description = "Block height (default: every \
             confirmed output recorded)"),
         ("format" = Option<String>, Query, description = "`csv` for the cap table as CSV"),
     ),
@@ -398,7 +400,7 @@ pub async fn ownerships(
     security(("token" = [])),
     params(
         ("asset_uuid" = String, Path, description = "Asset UUID"),
-        ("height" = i64, Path, description = "Block height"),
+        ("height" = i64, Path, minimum = 0, description = "Block height"),
         ("format" = Option<String>, Query, description = "`csv` for the cap table as CSV"),
     ),
     responses(
@@ -515,7 +517,7 @@ async fn set_blacklisted(
 #[utoipa::path(post, path = "/api/assets/{asset_uuid}/utxos/blacklist", tag = "assets",
     security(("token" = [])),
     params(("asset_uuid" = String, Path, description = "Asset UUID")),
-    request_body = [OutpointDto],
+    request_body = crate::schema::OutpointList,
     responses(
         (status = 200, description = "The outputs, now blacklisted", body = [UtxoDto]),
         (status = 400, description = "Malformed list, or an outpoint that is not an output of \
@@ -536,7 +538,7 @@ pub async fn blacklist(
 #[utoipa::path(post, path = "/api/assets/{asset_uuid}/utxos/whitelist", tag = "assets",
     security(("token" = [])),
     params(("asset_uuid" = String, Path, description = "Asset UUID")),
-    request_body = [OutpointDto],
+    request_body = crate::schema::OutpointList,
     responses(
         (status = 200, description = "The outputs, no longer blacklisted", body = [UtxoDto]),
         (status = 400, description = "Malformed list, or an outpoint that is not an output of \
@@ -571,4 +573,17 @@ pub async fn lost_outputs(
 ) -> Result<Json<LostOutputsDto>, ApiError> {
     load_asset(&state, &auth, &uuid).await?;
     Ok(Json(lost(&state, &uuid).await?))
+}
+
+/// The `sortcolumn` and `sortorder` patterns of the paged report at `path`, if it is one.
+pub(crate) fn sort_patterns(path: &str) -> Option<(String, String)> {
+    history::SORTABLE
+        .iter()
+        .find(|(report, _)| *report == path)
+        .map(|(_, columns)| {
+            (
+                history::Paging::column_pattern(columns),
+                history::Paging::order_pattern(),
+            )
+        })
 }

@@ -18,8 +18,10 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ObtainToken {
     /// Account username.
+    #[schema(min_length = 1)]
     pub username: String,
     /// Account password.
+    #[schema(min_length = 1)]
     pub password: String,
 }
 
@@ -33,7 +35,8 @@ pub struct TokenResponse {
 /// `POST /user/change-password` body.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ChangePassword {
-    /// The new password (8–128 characters, not entirely numeric).
+    /// The new password.
+    #[schema(schema_with = crate::schema::new_password)]
     pub password: String,
 }
 

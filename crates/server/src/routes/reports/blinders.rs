@@ -24,12 +24,16 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BlindersUpdate {
     /// Transaction id of the output.
+    #[schema(schema_with = crate::schema::txid)]
     pub txid: String,
     /// Output index.
+    #[schema(schema_with = crate::schema::vout)]
     pub vout: i64,
     /// Asset blinding factor (64 hex, as Elements RPC prints it).
+    #[schema(schema_with = crate::schema::blinder)]
     pub asset_blinder: String,
     /// Amount (value) blinding factor (64 hex, as Elements RPC prints it).
+    #[schema(schema_with = crate::schema::blinder)]
     pub amount_blinder: String,
 }
 
@@ -61,7 +65,7 @@ fn validate(
     if txid.is_none() {
         errors.push(FieldError::new("txid", "Expected a 64-hex transaction id."));
     }
-    if body.vout < 0 || body.vout > i64::from(u32::MAX) {
+    if crate::schema::VOUT.check(body.vout).is_err() {
         errors.push(FieldError::new("vout", "Expected an output index."));
     }
     let abf = AssetBlindingFactor::from_str(&body.asset_blinder)

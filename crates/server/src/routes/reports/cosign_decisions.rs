@@ -49,7 +49,7 @@ pub struct CosignDecisionDto {
 }
 
 /// Sortable columns of decisions, in index order.
-const COLUMNS: &[&str] = &["datetime", "amount", "approved"];
+pub(super) const COLUMNS: &[&str] = &["datetime", "amount", "approved"];
 
 fn compare(column: usize, a: &CosignDecisionDto, b: &CosignDecisionDto) -> Ordering {
     match column {
@@ -117,7 +117,7 @@ fn row(uuid: &str, decision: CosignDecision, sender_user: Option<i64>) -> Cosign
         ("asset_uuid" = String, Path, description = "Asset UUID"),
         ("start" = Option<i64>, Query, description = "First row, 1-based (0 also means the \
             first row); negative counts from the end. Default 1"),
-        ("count" = Option<i64>, Query, description = "Rows to return (default 100000)"),
+        ("count" = Option<i64>, Query, minimum = 0, description = "Rows to return (default 100000)"),
         ("sortcolumn" = Option<String>, Query, description = "datetime, amount or approved, \
             or its 0-based index"),
         ("sortorder" = Option<String>, Query, description = "asc (default) or desc"),

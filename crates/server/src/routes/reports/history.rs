@@ -93,6 +93,24 @@ fn integer(params: &Params, key: &str) -> Result<Option<i64>, FieldError> {
 }
 
 impl Paging {
+    /// The form of `sortcolumn` (anchored regex): one of `columns` or its 0-based index,
+    /// surrounding whitespace ignored, or empty. (At most 10 columns.)
+    pub(crate) fn column_pattern(columns: &[&str]) -> String {
+        let ws = amphora_core::validation::WHITESPACE_CLASS;
+        format!(
+            "^[{ws}]*(?:{}|\\+?0*[0-{}])?[{ws}]*$",
+            columns.join("|"),
+            columns.len() - 1
+        )
+    }
+
+    /// The form of `sortorder` (anchored regex): `asc` or `desc` in any case, surrounding
+    /// whitespace ignored, or empty.
+    pub(crate) fn order_pattern() -> String {
+        let ws = amphora_core::validation::WHITESPACE_CLASS;
+        format!("^[{ws}]*(?:[Aa][Ss][Cc]|[Dd][Ee][Ss][Cc])?[{ws}]*$")
+    }
+
     /// Reads the parameters; `columns` are the sortable column names (also by 0-based index).
     /// `start` counts rows from 1 (`0` also means the first row, as clients that count from 0
     /// send it); a negative `start` counts from the end.
@@ -247,6 +265,16 @@ pub struct ActivityDto {
     order: usize,
 }
 
+/// The sortable columns of each paged report, by path (for the OpenAPI document).
+pub(crate) const SORTABLE: &[(&str, &[&str])] = &[
+    ("/api/assets/{asset_uuid}/activities", ACTIVITY_COLUMNS),
+    ("/api/assets/{asset_uuid}/txs", TX_COLUMNS),
+    (
+        "/api/assets/{asset_uuid}/cosign-decisions",
+        super::cosign_decisions::COLUMNS,
+    ),
+];
+
 /// Sortable columns of activities, in index order.
 const ACTIVITY_COLUMNS: &[&str] = &[
     "datetime",
@@ -339,12 +367,12 @@ fn activity_rows(txs: &[ReportTx], outputs: &[ReportOutput]) -> Vec<ActivityDto>
         ("asset_uuid" = String, Path, description = "Asset UUID"),
         ("start" = Option<i64>, Query, description = "First row, 1-based (0 also means the \
             first row); negative counts from the end (-1 = last row). Default 1"),
-        ("count" = Option<i64>, Query, description = "Rows to return (default 100000)"),
+        ("count" = Option<i64>, Query, minimum = 0, description = "Rows to return (default 100000)"),
         ("sortcolumn" = Option<String>, Query, description = "datetime, type, description, \
             txid, vout, blockheight, amount or registered_user, or its 0-based index"),
         ("sortorder" = Option<String>, Query, description = "asc (default) or desc"),
-        ("height_start" = Option<i64>, Query, description = "Lowest block height"),
-        ("height_stop" = Option<i64>, Query, description = "Highest block height"),
+        ("height_start" = Option<i64>, Query, minimum = 0, description = "Lowest block height"),
+        ("height_stop" = Option<i64>, Query, minimum = 0, description = "Highest block height"),
     ),
     responses(
         (status = 200, description = "Chain activity rows; parameters may also come as a JSON \
@@ -567,12 +595,12 @@ fn transaction(
         ("asset_uuid" = String, Path, description = "Asset UUID"),
         ("start" = Option<i64>, Query, description = "First row, 1-based (0 also means the \
             first row); negative counts from the end. Default 1"),
-        ("count" = Option<i64>, Query, description = "Rows to return (default 100000)"),
+        ("count" = Option<i64>, Query, minimum = 0, description = "Rows to return (default 100000)"),
         ("sortcolumn" = Option<String>, Query, description = "datetime, txid, blockheight or \
             type, or its 0-based index"),
         ("sortorder" = Option<String>, Query, description = "asc (default) or desc"),
-        ("height_start" = Option<i64>, Query, description = "Lowest block height"),
-        ("height_stop" = Option<i64>, Query, description = "Highest block height"),
+        ("height_start" = Option<i64>, Query, minimum = 0, description = "Lowest block height"),
+        ("height_stop" = Option<i64>, Query, minimum = 0, description = "Highest block height"),
     ),
     responses(
         (status = 200, description = "Transactions; parameters may also come as a JSON body",
