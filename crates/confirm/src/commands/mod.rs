@@ -4,6 +4,7 @@
 pub mod burn;
 pub mod distribute;
 pub mod reissue;
+mod spent;
 pub mod update_blinders;
 
 use std::sync::{Arc, Mutex};
