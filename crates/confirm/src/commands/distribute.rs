@@ -28,10 +28,13 @@ pub async fn run(
 
     let txids = match use_existing {
         None => {
-            check_assignments(&api, &common.asset_uuid, distribution_uuid).await?;
+            // The wallet's own earlier payment first: when the platform's follower completed
+            // the distribution after an interrupted run, `--use-existing` still delivers the
+            // change outputs' data the follower cannot read from the chain.
             let batches = request.batches();
             ctx.refuse_if_already_paid(batches.iter().flatten().map(|(address, _)| address))
                 .await?;
+            check_assignments(&api, &common.asset_uuid, distribution_uuid).await?;
             let mut txids = Vec::new();
             for batch in batches {
                 let payments: Vec<AssetPayment> = batch
@@ -89,6 +92,7 @@ async fn confirm_one(
         "calling \"distribution-confirm\" with payload: {}",
         payload::to_text(&payload)
     ));
+    amphora_core::crash::point(amphora_core::crash::CONFIRM_BEFORE_CONFIRM_CALL);
     api.confirm_distribution(&common.asset_uuid, distribution_uuid, &payload)
         .await
         .map_err(|source| ConfirmError::ConfirmRejected {

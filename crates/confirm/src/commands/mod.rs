@@ -183,6 +183,7 @@ impl Context {
         retry: &str,
     ) -> Result<WaitProgress, ConfirmError> {
         *self.in_flight.lock().unwrap_or_else(|p| p.into_inner()) = Some(retry.to_owned());
+        amphora_core::crash::point(amphora_core::crash::CONFIRM_AFTER_SEND);
         let display = self.console.confirmation_display(&txid.to_string());
         let outcome =
             wait_for_confirmations(&self.rpc, txid, self.wait, retry, |p| display.update(p)).await;

@@ -128,6 +128,7 @@ pub async fn run(
         "calling \"reissue-confirm\" with payload: {}",
         payload::to_text(&payload)
     ));
+    amphora_core::crash::point(amphora_core::crash::CONFIRM_BEFORE_CONFIRM_CALL);
     api.confirm_reissue(&common.asset_uuid, &payload)
         .await
         .map_err(|source| ConfirmError::ConfirmRejected {
