@@ -2,6 +2,7 @@
 
 mod chain_reports;
 mod cli;
+mod crash;
 mod demo;
 mod distribute;
 mod embedded_node;
