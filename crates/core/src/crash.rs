@@ -18,6 +18,10 @@ pub const ISSUE_AFTER_BROADCAST: &str = "issue-after-broadcast";
 pub const DISTRIBUTION_CONFIRM_BEFORE_RECORD: &str = "distribution-confirm-before-record";
 /// Distribution confirm call: recorded, the answer not sent.
 pub const DISTRIBUTION_CONFIRM_AFTER_RECORD: &str = "distribution-confirm-after-record";
+/// Reissuance confirm call: the reissuance is verified, nothing is recorded yet.
+pub const REISSUE_CONFIRM_BEFORE_RECORD: &str = "reissue-confirm-before-record";
+/// Burn confirm call: the burn is verified, nothing is recorded yet.
+pub const BURN_CONFIRM_BEFORE_RECORD: &str = "burn-confirm-before-record";
 /// Chain follower: a block's rows are written in its transaction, not committed.
 pub const FOLLOWER_BLOCK_TRANSACTION: &str = "follower-block-transaction";
 /// `amphora confirm`: the transaction is sent (or named with `--use-existing`), the wait for
@@ -32,6 +36,8 @@ pub const ALL: &[&str] = &[
     ISSUE_AFTER_BROADCAST,
     DISTRIBUTION_CONFIRM_BEFORE_RECORD,
     DISTRIBUTION_CONFIRM_AFTER_RECORD,
+    REISSUE_CONFIRM_BEFORE_RECORD,
+    BURN_CONFIRM_BEFORE_RECORD,
     FOLLOWER_BLOCK_TRANSACTION,
     CONFIRM_AFTER_SEND,
     CONFIRM_BEFORE_CONFIRM_CALL,
