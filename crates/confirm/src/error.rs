@@ -264,6 +264,23 @@ pub enum ConfirmError {
         /// The request's address it paid.
         address: String,
     },
+    /// The wallet already sent a reissuance or burn for this request (a transaction spending
+    /// one of its outputs): sending again would reissue or burn twice.
+    #[error(
+        "the wallet already sent {what} transaction {txid}, which spends {outpoint}, an output \
+         of this request: it will not be sent again. Confirm it with the additional argument \
+         \"--use-existing {retry}\""
+    )]
+    AlreadySent {
+        /// What the transaction does ("a reissuance", "a burn").
+        what: &'static str,
+        /// The wallet's earlier transaction.
+        txid: String,
+        /// The request's output it spends.
+        outpoint: String,
+        /// The `--use-existing` value that confirms it.
+        retry: String,
+    },
     /// The user interrupted the run (Ctrl-C).
     #[error("interrupted{}", interrupted_advice(.retry.as_deref()))]
     Interrupted {

@@ -1,9 +1,11 @@
-//! amphora-core: domain types and rules of the platform, without I/O.
+//! amphora-core: domain types and rules of the platform, without I/O (apart from the crash
+//! points of [`crash`], which only the crash tests arm).
 
 pub mod account;
 pub mod asset;
 pub mod assignment;
 pub mod category;
+pub mod crash;
 pub mod gaid;
 pub mod network;
 pub mod payout;

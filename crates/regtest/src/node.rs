@@ -288,7 +288,16 @@ impl Node {
             source,
         })?;
         let mut chain = chain;
-        rebroadcast_wallet_transactions(&mut chain, &wallets);
+        let mut wallets = wallets;
+        // Wallets catch up first, so one whose transaction a block conflicts with marks it
+        // conflicted instead of offering it to the mempool again.
+        wallets
+            .sync_all(&chain)
+            .map_err(|e| NodeError::Wallets(e.message))?;
+        wallets.resubmit_unconfirmed(&mut chain);
+        if let Err(e) = chain.flush() {
+            tracing::error!(error = %e, "the node could not write its mempool");
+        }
         let events = NodeEvents::new(&chain);
         let state = Arc::new(Mutex::new(NodeState {
             chain,
@@ -414,38 +423,6 @@ impl BlockTimer {
                 break;
             }
         }
-    }
-}
-
-/// Puts the loaded wallets' unconfirmed transactions that are not in the mempool back into it,
-/// as Elements Core's wallets resubmit theirs at start (after a crash lost the mempool, or a
-/// reorg left them out). One whose inputs were spent meanwhile is not accepted and stays
-/// unconfirmed in its wallet.
-fn rebroadcast_wallet_transactions(chain: &mut Chain, wallets: &WalletManager) {
-    let mut pending: Vec<_> = wallets
-        .unconfirmed_transactions()
-        .into_iter()
-        .filter(|tx| chain.tx(&tx.txid()).is_none())
-        .collect();
-    // a child may come before its parent: retry until a pass accepts nothing more
-    loop {
-        let before = pending.len();
-        pending.retain(|tx| match chain.submit_transaction(tx.clone()) {
-            Ok(txid) => {
-                tracing::info!(%txid, "resubmitted an unconfirmed wallet transaction");
-                false
-            }
-            Err(_) => true,
-        });
-        if pending.len() == before {
-            break;
-        }
-    }
-    for tx in &pending {
-        tracing::info!(txid = %tx.txid(), "an unconfirmed wallet transaction conflicts with the chain");
-    }
-    if let Err(e) = chain.flush() {
-        tracing::error!(error = %e, "the node could not write its mempool");
     }
 }
 

@@ -35,4 +35,4 @@ pub mod types;
 pub use amount::{Amount, AmountError};
 pub use client::{param, parse_answer, Auth, ElementsRpc, RawAnswer, RetryPolicy};
 pub use error::{codes, RpcError};
-pub use methods::{AddressType, AssetPayment, RawIssuanceRequest};
+pub use methods::{decode_hex, AddressType, AssetPayment, RawIssuanceRequest};

@@ -552,7 +552,8 @@ impl<'a> From<&'a RawIssuanceRequest> for RawIssuanceJson<'a> {
     }
 }
 
-fn decode_hex<T: elements::encode::Decodable>(method: &str, hex: &str) -> Result<T, RpcError> {
+/// Decodes the consensus-encoded hex a node returned from `method` (a transaction, a block).
+pub fn decode_hex<T: elements::encode::Decodable>(method: &str, hex: &str) -> Result<T, RpcError> {
     let bytes = hex::decode(hex).map_err(|e| RpcError::Parse {
         method: method.to_owned(),
         source: serde::de::Error::custom(format!("invalid hex: {e}")),

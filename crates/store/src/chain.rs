@@ -423,6 +423,7 @@ impl Store {
             .bind(Utc::now())
             .execute(&mut *tx)
             .await?;
+            amphora_core::crash::point(amphora_core::crash::FOLLOWER_BLOCK_TRANSACTION);
             tx.commit().await?;
         });
         Ok(())

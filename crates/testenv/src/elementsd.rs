@@ -167,7 +167,7 @@ impl Elementsd {
 
     /// Sends `stop` from a thread of its own (drop may run inside an async runtime), waits up
     /// to [`STOP_TIMEOUT`] for the process to exit, then kills it and reaps it.
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if matches!(self.child.try_wait(), Ok(Some(_))) {
             return;
         }

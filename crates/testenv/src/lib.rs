@@ -97,6 +97,7 @@ pub struct TestNode {
     password: String,
     backend: Backend,
     datadir: tempfile::TempDir,
+    options: TestNodeOptions,
 }
 
 impl std::fmt::Debug for TestNode {
@@ -128,36 +129,7 @@ impl TestNode {
     pub async fn start_with(kind: NodeKind, options: TestNodeOptions) -> TestNode {
         let datadir = tempfile::tempdir().expect("a temporary node data directory");
         let password = format!("test-{}", hex::encode(rand::random::<[u8; 12]>()));
-        let (backend, url) = match kind {
-            NodeKind::Embedded => {
-                let handle = Node::start(NodeConfig {
-                    datadir: Some(datadir.path().to_path_buf()),
-                    initial_free_coins: INITIAL_FREE_COINS,
-                    rpc_user: Some(RPC_USER.into()),
-                    rpc_password: Some(password.clone()),
-                    txindex: options.txindex,
-                    ..NodeConfig::default()
-                })
-                .await
-                .expect("the embedded regtest node starts");
-                let url = handle.rpc_url().to_string();
-                (Backend::Embedded(Some(handle)), url)
-            }
-            NodeKind::Elementsd => {
-                let exe = elementsd_exe().unwrap_or_else(|e| panic!("{e}"));
-                let node = elementsd::Elementsd::spawn(
-                    &exe,
-                    datadir.path(),
-                    RPC_USER,
-                    &password,
-                    &options,
-                )
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-                let url = node.url().to_string();
-                (Backend::Elementsd(node), url)
-            }
-        };
+        let (backend, url) = start_backend(kind, datadir.path(), &password, &options).await;
         let rpc = ElementsRpc::new(
             &url,
             Auth::UserPass {
@@ -172,7 +144,52 @@ impl TestNode {
             password,
             backend,
             datadir,
+            options,
         }
+    }
+
+    /// Stops the node cleanly, deletes its `mempool.dat` (a mempool lost, as with
+    /// `-persistmempool=0`) and starts it again on the same data directory and credentials
+    /// (the RPC port may change: take clients anew from [`TestNode::rpc`] /
+    /// [`TestNode::wallet`]). Wallets marked load-on-startup are loaded again.
+    pub async fn restart_without_mempool(&mut self) {
+        let kind = self.kind();
+        match &mut self.backend {
+            Backend::Embedded(handle) => {
+                if let Some(handle) = handle.take() {
+                    handle
+                        .shutdown()
+                        .await
+                        .expect("the embedded node stops cleanly");
+                }
+            }
+            Backend::Elementsd(node) => {
+                // `stop` may end in SIGKILL (see [`STOP_TIMEOUT`]): the chain state is flushed
+                // first (`gettxoutsetinfo` flushes it, as Core's periodic flush would), so the
+                // blocks survive as after a clean stop.
+                let _: serde_json::Value = self
+                    .rpc
+                    .call("gettxoutsetinfo", &[])
+                    .await
+                    .expect("gettxoutsetinfo");
+                node.stop();
+            }
+        }
+        let mempool = self
+            .datadir
+            .path()
+            .join("liquidregtest")
+            .join("mempool.dat");
+        match std::fs::remove_file(&mempool) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => panic!("cannot remove {}: {e}", mempool.display()),
+        }
+        let (backend, url) =
+            start_backend(kind, self.datadir.path(), &self.password, &self.options).await;
+        self.backend = backend;
+        self.rpc = ElementsRpc::new(&url, self.auth()).expect("the node's RPC URL");
+        self.url = url;
     }
 
     /// Which node this is.
@@ -337,6 +354,39 @@ impl Drop for TestNode {
     fn drop(&mut self) {
         if let Backend::Embedded(Some(handle)) = &self.backend {
             handle.request_stop();
+        }
+    }
+}
+
+/// Starts a node of `kind` on `datadir`; its backend and RPC URL.
+async fn start_backend(
+    kind: NodeKind,
+    datadir: &Path,
+    password: &str,
+    options: &TestNodeOptions,
+) -> (Backend, String) {
+    match kind {
+        NodeKind::Embedded => {
+            let handle = Node::start(NodeConfig {
+                datadir: Some(datadir.to_path_buf()),
+                initial_free_coins: INITIAL_FREE_COINS,
+                rpc_user: Some(RPC_USER.into()),
+                rpc_password: Some(password.to_string()),
+                txindex: options.txindex,
+                ..NodeConfig::default()
+            })
+            .await
+            .expect("the embedded regtest node starts");
+            let url = handle.rpc_url().to_string();
+            (Backend::Embedded(Some(handle)), url)
+        }
+        NodeKind::Elementsd => {
+            let exe = elementsd_exe().unwrap_or_else(|e| panic!("{e}"));
+            let node = elementsd::Elementsd::spawn(&exe, datadir, RPC_USER, password, options)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let url = node.url().to_string();
+            (Backend::Elementsd(node), url)
         }
     }
 }

@@ -1,10 +1,12 @@
 //! The test environment on the node this run asks for (`ELEMENTSD_EXE` or the embedded one):
-//! free coins, mining, the auto-miner's confirmations, and that a dropped node is gone.
+//! free coins, mining, the auto-miner's confirmations, that a dropped node is gone, and a
+//! wallet transaction conflicted by a block while its wallet was away.
 
 use std::time::{Duration, Instant};
 
 use amphora_rpc::{Amount, RetryPolicy};
 use amphora_testenv::{NodeKind, TestNode, INITIAL_FREE_COINS, TREASURY_FUNDING_LBTC};
+use serde_json::{json, Value};
 
 #[tokio::test]
 async fn the_node_of_this_run_claims_free_coins_and_mines() {
@@ -93,5 +95,123 @@ async fn a_dropped_node_answers_no_more() {
             "the node still answers after drop"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A wallet transaction whose input a block spent while the wallet was away (unloaded, its
+/// mempool lost in a restart) is conflicted as Elements Core 23 marks it: negative
+/// `confirmations`, `trusted` false, the other spender in `walletconflicts`, no coins, and it is
+/// not resubmitted, neither at `loadwallet` nor when the node starts again.
+#[tokio::test]
+async fn a_wallet_transaction_whose_input_a_block_spent_is_conflicted() {
+    let mut node = TestNode::start().await;
+    let funder = node.claim_free_coins("funder").await;
+    let wallet = node.create_wallet("w").await;
+    let address = wallet.get_new_address(None).await.unwrap();
+    funder
+        .send_to_address(&address, Amount::from_units(100_000_000), None)
+        .await
+        .unwrap();
+    node.mine(1).await;
+    let coins = wallet.list_unspent(None).await.unwrap();
+    assert_eq!(coins.len(), 1, "{coins:?}");
+    let coin = json!([{"txid": coins[0].txid, "vout": coins[0].vout}]);
+    // The double spend, built (not sent) while the coin is unspent: to the wallet itself.
+    let own = wallet.get_new_address(None).await.unwrap();
+    let raw = wallet
+        .create_raw_transaction(&coin, &json!([{own: 0.9999}, {"fee": 0.0001}]))
+        .await
+        .unwrap();
+    let blinded = wallet.blind_raw_transaction(&raw).await.unwrap();
+    let double = wallet
+        .sign_raw_transaction_with_wallet(&blinded)
+        .await
+        .unwrap();
+    assert!(double.complete);
+    let first = wallet
+        .send_to_address(
+            &amphora_testenv::burn_address(),
+            Amount::from_units(50_000_000),
+            None,
+        )
+        .await
+        .unwrap();
+    // unloaded (not loaded at start), then the first spend's mempool is lost
+    let _: Value = node
+        .rpc()
+        .call("unloadwallet", &[json!("w"), json!(false)])
+        .await
+        .unwrap();
+    node.restart_without_mempool().await;
+    let second = node.rpc().send_raw_transaction(&double.hex).await.unwrap();
+    node.mine(1).await;
+    let _: Value = node
+        .rpc()
+        .call("loadwallet", &[json!("w"), json!(true)])
+        .await
+        .unwrap();
+    let wallet = node.wallet("w");
+    let status = |txid: elements::Txid| {
+        let wallet = wallet.clone();
+        async move {
+            let tx: Value = wallet.call("gettransaction", &[json!(txid)]).await.unwrap();
+            tx
+        }
+    };
+    let conflicted = status(first).await;
+    assert_eq!(conflicted["confirmations"], json!(-1), "{conflicted}");
+    assert_eq!(conflicted["trusted"], json!(false), "{conflicted}");
+    assert_eq!(
+        conflicted["walletconflicts"],
+        json!([second.to_string()]),
+        "{conflicted}"
+    );
+    assert!(conflicted.get("blockhash").is_none(), "{conflicted}");
+    let winner = status(second).await;
+    assert_eq!(winner["confirmations"], json!(1), "{winner}");
+    assert_eq!(
+        winner["walletconflicts"],
+        json!([first.to_string()]),
+        "{winner}"
+    );
+    assert!(
+        node.rpc().get_raw_mempool().await.unwrap().is_empty(),
+        "loadwallet resubmitted nothing"
+    );
+    let balance = wallet.get_balances().await.unwrap();
+    assert_eq!(
+        balance.get("bitcoin").map(|a| a.units()),
+        Some(99_990_000),
+        "only the block's spend counts"
+    );
+
+    // A restart with the wallet loaded: still conflicted, one block deeper, not resubmitted.
+    node.restart_without_mempool().await;
+    node.mine(1).await;
+    let wallet = node.wallet("w");
+    let tx: Value = wallet
+        .call("gettransaction", &[json!(first)])
+        .await
+        .unwrap();
+    assert_eq!(tx["confirmations"], json!(-2), "{tx}");
+    assert!(node.rpc().get_raw_mempool().await.unwrap().is_empty());
+    let listed: Value = wallet
+        .call("listtransactions", &[json!("*"), json!(100)])
+        .await
+        .unwrap();
+    let entries: Vec<&Value> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["txid"] == json!(first.to_string()))
+        .collect();
+    assert!(!entries.is_empty(), "{listed}");
+    for entry in entries {
+        assert_eq!(entry["confirmations"], json!(-2), "{entry}");
+        assert_eq!(
+            entry["walletconflicts"],
+            json!([second.to_string()]),
+            "{entry}"
+        );
     }
 }

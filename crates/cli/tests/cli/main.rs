@@ -3,6 +3,7 @@
 mod chain_reports;
 mod cli;
 mod console;
+mod crash;
 mod demo;
 mod distribute;
 mod embedded_node;

@@ -11,61 +11,14 @@
 //! test`) and `psql`.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::{amphora, spawn_until, Api, Killed};
+use crate::support::{amphora, spawn_until, Api, Killed, Schema};
 use amphora_store::{PoolSettings, Store};
 use amphora_testenv::{TestNode, TREASURY_WALLET};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "replica test password";
-
-/// The test's PostgreSQL schema, dropped afterwards.
-struct Schema {
-    base: String,
-    name: String,
-}
-
-impl Schema {
-    fn create(base: &str, tag: &str) -> Schema {
-        let name = format!("amphora_replicas_{tag}_{}", std::process::id());
-        psql(base, &format!("DROP SCHEMA IF EXISTS {name} CASCADE"));
-        psql(base, &format!("CREATE SCHEMA {name}"));
-        Schema {
-            base: base.to_string(),
-            name,
-        }
-    }
-
-    /// The database URL selecting this schema.
-    fn url(&self) -> String {
-        let separator = if self.base.contains('?') { '&' } else { '?' };
-        format!(
-            "{}{separator}options=-c%20search_path%3D{}",
-            self.base, self.name
-        )
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        let _ = Command::new("psql")
-            .env("PGOPTIONS", "--client-min-messages=warning")
-            .args([&self.base, "-q", "-c"])
-            .arg(format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
-            .status();
-    }
-}
-
-fn psql(url: &str, sql: &str) {
-    let status = Command::new("psql")
-        .env("PGOPTIONS", "--client-min-messages=warning")
-        .args([url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .status()
-        .expect("psql runs (install the PostgreSQL client, see .ci/run)");
-    assert!(status.success(), "psql {sql}");
-}
 
 /// Starts a replica on `data_dir` (shared: one platform key) and returns it with its base URL.
 fn replica(data_dir: &Path, database_url: &str, node_url: &str) -> (Killed, String) {
@@ -107,9 +60,7 @@ struct Cluster {
 
 impl Cluster {
     async fn start(tag: &str, n: usize, amount: u64) -> Cluster {
-        let base = std::env::var("AMPHORA_TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
-        let schema = Schema::create(&base, tag);
+        let schema = Schema::create(&format!("replicas_{tag}"));
         let dir = tempfile::tempdir().unwrap();
 
         // The node, its platform wallet holding the genesis coins, a funded treasury.

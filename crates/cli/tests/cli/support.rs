@@ -111,6 +111,8 @@ pub(crate) struct Options {
     /// `--data-dir`; `amphora serve`'s default (`./amphora-data` in the test's directory) when
     /// `None`.
     pub(crate) data_dir: Option<PathBuf>,
+    /// `--database-url`; SQLite in the data directory when `None`.
+    pub(crate) database_url: Option<String>,
 }
 
 impl Default for Options {
@@ -119,6 +121,7 @@ impl Default for Options {
             blocks: Blocks::Instant,
             issuer_password: None,
             data_dir: None,
+            database_url: None,
         }
     }
 }
@@ -133,6 +136,10 @@ pub(crate) struct Platform {
     pub(crate) password: String,
     /// The node's RPC root URL with its credentials.
     pub(crate) node_url: String,
+    dir: PathBuf,
+    options: Options,
+    /// `--elements-url` on a real node; `None` with the embedded node.
+    elements_url: Option<String>,
     // Dropped in this order: the platform, the miner, then the node it used.
     _serving: Killed,
     _miner: Option<AutoMiner>,
@@ -142,40 +149,18 @@ pub(crate) struct Platform {
 impl Platform {
     /// Starts the platform in `dir` with `options` on the node this run asks for.
     pub(crate) async fn start(dir: &Path, options: Options) -> Platform {
-        let mut command = amphora(dir);
-        command
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("AMPHORA_ISSUER_USERNAME", "issuer");
-        if let Some(password) = &options.issuer_password {
-            command.env("AMPHORA_ISSUER_PASSWORD", password);
-        }
-        if let Some(data_dir) = &options.data_dir {
-            command.arg("--data-dir").arg(data_dir);
-        }
-        let (node, miner, node_url) = match NodeKind::from_env() {
-            NodeKind::Embedded => {
-                let interval = match options.blocks {
-                    Blocks::Instant => "0",
-                    Blocks::OnDemand => "3600",
-                };
-                command.args([
-                    "--node-rpc-listen",
-                    "127.0.0.1:0",
-                    "--block-interval",
-                    interval,
-                ]);
-                (None, None, None)
-            }
+        let (node, miner, elements_url) = match NodeKind::from_env() {
+            NodeKind::Embedded => (None, None, None),
             NodeKind::Elementsd => {
                 let node = TestNode::start().await;
                 node.provision_platform_wallets().await;
                 let miner =
                     (options.blocks == Blocks::Instant).then(|| node.automine(CONFIRMATIONS));
                 let url = node.url_with_credentials("");
-                command.args(["--elements-url", &url]);
                 (Some(node), miner, Some(url))
             }
         };
+        let command = serve_command(dir, &options, elements_url.as_deref(), ["127.0.0.1:0"; 2]);
         let (serving, banner) = spawn_until(command, "Log in:");
         let value = |label: &str| {
             banner_value(&banner, label)
@@ -183,18 +168,76 @@ impl Platform {
         };
         let url = value("listening on ");
         // The embedded node's URL is printed with its credentials; an external one is not.
-        let node_url = node_url.unwrap_or_else(|| value("RPC:"));
+        let node_url = elements_url.clone().unwrap_or_else(|| value("RPC:"));
         let password = options
             .issuer_password
+            .clone()
             .unwrap_or_else(|| value("password:"));
         Platform {
             url,
             username: "issuer".into(),
             password,
             node_url,
+            dir: dir.to_path_buf(),
+            options,
+            elements_url,
             _serving: serving,
             _miner: miner,
             node,
+        }
+    }
+
+    /// Starts `amphora serve` again on the same data directory, database, node and ports (so
+    /// request files and node URLs stay valid, as for a restarted service), with `env` added
+    /// to its environment (e.g. `AMPHORA_CRASH_AT`). The process started before must have
+    /// ended (see [`Platform::wait_killed`]) or is killed first. The embedded node's URL is read
+    /// anew (its cookie changes).
+    pub(crate) fn restart(&mut self, env: &[(&str, &str)]) {
+        let _ = self._serving.0.kill();
+        let _ = self._serving.0.wait();
+        let host = |url: &str| {
+            let rest = url.trim_start_matches("http://");
+            let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+            rest.split('/').next().unwrap().to_string()
+        };
+        let listen = [host(&self.url), host(&self.node_url)];
+        let listen = [listen[0].as_str(), listen[1].as_str()];
+        let mut command = serve_command(
+            &self.dir,
+            &self.options,
+            self.elements_url.as_deref(),
+            listen,
+        );
+        command.envs(env.iter().copied());
+        // Without an issuer to create the banner ends with the node's lines or the routes.
+        let last = if self.elements_url.is_some() {
+            "OpenAPI:"
+        } else {
+            "Confirm:"
+        };
+        let (serving, banner) = spawn_until(command, last);
+        self._serving = serving;
+        self.url = banner_value(&banner, "listening on ").expect("the platform's URL");
+        if self.elements_url.is_none() {
+            self.node_url = banner_value(&banner, "RPC:").expect("the embedded node's URL");
+        }
+    }
+
+    /// Waits until `amphora serve` ends by itself (a crash point fired), for at most `limit`;
+    /// panics when it still runs or ended otherwise than by `SIGKILL`.
+    pub(crate) async fn wait_killed(&mut self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self._serving.0.try_wait().unwrap() {
+                use std::os::unix::process::ExitStatusExt;
+                assert_eq!(status.signal(), Some(9), "amphora serve ended: {status}");
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "amphora serve was not killed within {limit:?}"
+            );
+            tokio::time::sleep(POLL).await;
         }
     }
 
@@ -238,6 +281,42 @@ impl Platform {
             .args(args);
         command
     }
+}
+
+/// `amphora serve` in `dir` as `options` say, on `elements_url` or on its embedded node,
+/// listening on `[platform, embedded node]`.
+fn serve_command(
+    dir: &Path,
+    options: &Options,
+    elements_url: Option<&str>,
+    listen: [&str; 2],
+) -> Command {
+    let mut command = amphora(dir);
+    command
+        .args(["serve", "--listen", listen[0]])
+        .env("AMPHORA_ISSUER_USERNAME", "issuer");
+    if let Some(password) = &options.issuer_password {
+        command.env("AMPHORA_ISSUER_PASSWORD", password);
+    }
+    if let Some(data_dir) = &options.data_dir {
+        command.arg("--data-dir").arg(data_dir);
+    }
+    if let Some(url) = &options.database_url {
+        command.args(["--database-url", url]);
+    }
+    match elements_url {
+        Some(url) => {
+            command.args(["--elements-url", url]);
+        }
+        None => {
+            let interval = match options.blocks {
+                Blocks::Instant => "0",
+                Blocks::OnDemand => "3600",
+            };
+            command.args(["--node-rpc-listen", listen[1], "--block-interval", interval]);
+        }
+    }
+    command
 }
 
 /// Runs `command` to its end; its stdout and stderr. Panics with them when it fails.
@@ -339,6 +418,27 @@ impl Api {
         (status, value)
     }
 
+    /// `method` on `/api{path}`; `None` when no answer came (the platform died meanwhile).
+    pub(crate) async fn try_call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Option<(u16, Value)> {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self
+            .http
+            .request(method, format!("{}/api{path}", self.base))
+            .header("authorization", format!("token {}", self.token));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.ok()?;
+        let status = response.status().as_u16();
+        let value = response.json().await.unwrap_or(Value::Null);
+        Some((status, value))
+    }
+
     /// `method` on `/api{path}`.
     pub(crate) async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let url = format!("{}/api{path}", self.base);
@@ -415,4 +515,51 @@ impl Api {
         )
         .await
     }
+}
+
+/// A fresh PostgreSQL schema of the test database (`AMPHORA_TEST_DATABASE_URL`, default
+/// `postgres://postgres@127.0.0.1:5432/test`; needs `psql`), dropped afterwards.
+pub(crate) struct Schema {
+    base: String,
+    name: String,
+}
+
+impl Schema {
+    /// Creates `amphora_<tag>_<pid>` (dropping a leftover of that name first).
+    pub(crate) fn create(tag: &str) -> Schema {
+        let base = std::env::var("AMPHORA_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+        let name = format!("amphora_{tag}_{}", std::process::id());
+        psql(&base, &format!("DROP SCHEMA IF EXISTS {name} CASCADE"));
+        psql(&base, &format!("CREATE SCHEMA {name}"));
+        Schema { base, name }
+    }
+
+    /// The database URL selecting this schema.
+    pub(crate) fn url(&self) -> String {
+        let separator = if self.base.contains('?') { '&' } else { '?' };
+        format!(
+            "{}{separator}options=-c%20search_path%3D{}",
+            self.base, self.name
+        )
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .env("PGOPTIONS", "--client-min-messages=warning")
+            .args([&self.base, "-q", "-c"])
+            .arg(format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
+            .status();
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let status = Command::new("psql")
+        .env("PGOPTIONS", "--client-min-messages=warning")
+        .args([url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .status()
+        .expect("psql runs (install the PostgreSQL client, see .ci/run)");
+    assert!(status.success(), "psql {sql}");
 }

@@ -4,13 +4,13 @@
 use std::path::Path;
 
 use amphora_rpc::Amount;
-use elements::Txid;
+use elements::{AssetId, Txid};
 
 use super::Context;
 use crate::error::ConfirmError;
 use crate::node::check_utxos;
 use crate::payload::{self, BurnConfirm, BurnTxData};
-use crate::request::{self, BurnRequest, Request};
+use crate::request::{self, BurnRequest, Outpoint, Request};
 
 /// Runs the sub-command.
 pub async fn run(
@@ -33,6 +33,7 @@ pub async fn run(
                     reason: format!("amount {amount} is not positive"),
                 });
             }
+            refuse_if_burnt(ctx, &asset_id, &request.body.utxos).await?;
             check_utxos(&ctx.rpc, &request.body.utxos, true).await?;
             let balances = ctx
                 .rpc
@@ -75,6 +76,7 @@ pub async fn run(
         "calling \"burn-confirm\" with payload: {}",
         payload::to_text(&payload)
     ));
+    amphora_core::crash::point(amphora_core::crash::CONFIRM_BEFORE_CONFIRM_CALL);
     api.confirm_burn(&common.asset_uuid, &payload)
         .await
         .map_err(|source| ConfirmError::ConfirmRejected {
@@ -85,4 +87,32 @@ pub async fn run(
         })?;
     ctx.console.info("Burn confirmed successfully");
     Ok(txid)
+}
+
+/// Refuses to burn when a wallet transaction destroying the asset (an `OP_RETURN` output of
+/// it) already spends one of the request's outputs (an interrupted earlier run), naming it
+/// for `--use-existing`.
+async fn refuse_if_burnt(
+    ctx: &Context,
+    asset_id: &AssetId,
+    utxos: &[Outpoint],
+) -> Result<(), ConfirmError> {
+    let Some(spend) = ctx.wallet_spend_of(utxos).await? else {
+        return Ok(());
+    };
+    let burns = spend
+        .tx
+        .output
+        .iter()
+        .any(|out| out.script_pubkey.is_op_return() && out.asset.explicit() == Some(*asset_id));
+    if !burns {
+        return Ok(());
+    }
+    let txid = spend.tx.txid().to_string();
+    Err(ConfirmError::AlreadySent {
+        what: "a burn",
+        retry: txid.clone(),
+        txid,
+        outpoint: spend.outpoint.to_string(),
+    })
 }

@@ -60,8 +60,13 @@ pub async fn run(
     };
     let txids = match use_existing {
         None => {
+            // The wallet's own earlier payment first: when the platform's follower completed
+            // the distribution after an interrupted run, `--use-existing` still delivers the
+            // change outputs' data the follower may not read from the chain.
+            let batches = request.batches();
+            refuse_if_already_paid(ctx, &batches).await?;
             check_assignments(&api, &common.asset_uuid, distribution_uuid).await?;
-            pay(ctx, &request.batches(), common.asset_id, "Distribute").await?
+            pay(ctx, &batches, common.asset_id, "Distribute").await?
         }
         Some(txid) => {
             ctx.ensure_wallet_tx(&txid).await?;
@@ -75,14 +80,24 @@ pub async fn run(
 
 /// Refuses when the wallet already paid one of the addresses, then pays each batch of `asset`
 /// with one `sendmany`; gives the transactions in order.
+/// Refuses to pay `batches` when the wallet already paid one of their addresses (an
+/// interrupted run): called before the platform's own checks, whose refusal ("already carried
+/// out") would hide the `--use-existing` way forward.
+pub(crate) async fn refuse_if_already_paid(
+    ctx: &Context,
+    batches: &[Vec<(String, Amount)>],
+) -> Result<(), ConfirmError> {
+    ctx.refuse_if_already_paid(batches.iter().flatten().map(|(address, _)| address))
+        .await
+}
+
+/// Pays each batch with one `sendmany` (the caller refused an earlier payment first).
 pub(crate) async fn pay(
     ctx: &Context,
     batches: &[Vec<(String, Amount)>],
     asset: AssetId,
     what: &str,
 ) -> Result<Vec<Txid>, ConfirmError> {
-    ctx.refuse_if_already_paid(batches.iter().flatten().map(|(address, _)| address))
-        .await?;
     let mut txids = Vec::new();
     for batch in batches {
         let payments: Vec<AssetPayment> = batch
@@ -144,6 +159,7 @@ async fn confirm_one(
         "calling \"{endpoint}\" with payload: {}",
         payload::to_text(&payload)
     ));
+    amphora_core::crash::point(amphora_core::crash::CONFIRM_BEFORE_CONFIRM_CALL);
     let answer = match target {
         ConfirmTo::Distribution { asset_uuid, uuid } => {
             api.confirm_distribution(asset_uuid, uuid, &payload).await

@@ -5,6 +5,7 @@ pub mod burn;
 pub mod distribute;
 pub mod payout;
 pub mod reissue;
+mod spent;
 pub mod update_blinders;
 
 use std::sync::{Arc, Mutex};
@@ -228,6 +229,7 @@ impl Context {
         retry: &str,
     ) -> Result<WaitProgress, ConfirmError> {
         *self.in_flight.lock().unwrap_or_else(|p| p.into_inner()) = Some(retry.to_owned());
+        amphora_core::crash::point(amphora_core::crash::CONFIRM_AFTER_SEND);
         let display = self.console.confirmation_display(&txid.to_string());
         let outcome =
             wait_for_confirmations(&self.rpc, txid, self.wait, retry, |p| display.update(p)).await;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use elements::Txid;
 
-use super::distribute::{confirm_paid, pay, ConfirmTo};
+use super::distribute::{confirm_paid, pay, refuse_if_already_paid, ConfirmTo};
 use super::Context;
 use crate::error::ConfirmError;
 use crate::request::{self, PayoutRequest, Request};
@@ -25,6 +25,8 @@ pub async fn run(
     let asset = request.body.payout_asset;
     let txids = match use_existing {
         None => {
+            let batches = request.batches();
+            refuse_if_already_paid(ctx, &batches).await?;
             let status = api
                 .payout_status(&common.asset_uuid, payout_uuid)
                 .await
@@ -39,7 +41,7 @@ pub async fn run(
                     status,
                 });
             }
-            pay(ctx, &request.batches(), asset, "Payout").await?
+            pay(ctx, &batches, asset, "Payout").await?
         }
         Some(txid) => {
             ctx.ensure_wallet_tx(&txid).await?;

@@ -13,7 +13,7 @@ use super::Context;
 use crate::error::ConfirmError;
 use crate::node::check_utxos;
 use crate::payload::{self, ReissuanceOutput, ReissueConfirm};
-use crate::request::{self, ReissueRequest, Request};
+use crate::request::{self, Outpoint, ReissueRequest, Request};
 
 /// `TXID:VIN` of a reissuance (the value of `reissue --use-existing`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +70,7 @@ pub async fn run(
                     reason: format!("amount {amount} is not positive"),
                 });
             }
+            refuse_if_reissued(ctx, &request.body.reissuance_utxos).await?;
             check_utxos(
                 &ctx.rpc,
                 &request.body.reissuance_utxos,
@@ -127,6 +128,7 @@ pub async fn run(
         "calling \"reissue-confirm\" with payload: {}",
         payload::to_text(&payload)
     ));
+    amphora_core::crash::point(amphora_core::crash::CONFIRM_BEFORE_CONFIRM_CALL);
     api.confirm_reissue(&common.asset_uuid, &payload)
         .await
         .map_err(|source| ConfirmError::ConfirmRejected {
@@ -137,6 +139,27 @@ pub async fn run(
         })?;
     ctx.console.info("Reissuance confirmed successfully");
     Ok(output)
+}
+
+/// Refuses to reissue when a wallet reissuance already spends one of the request's token
+/// outputs (an interrupted earlier run), naming its `--use-existing TXID:VIN`.
+async fn refuse_if_reissued(ctx: &Context, tokens: &[Outpoint]) -> Result<(), ConfirmError> {
+    match ctx.wallet_spend_of(tokens).await? {
+        Some(spend) if spend.tx.input[spend.vin as usize].has_issuance() => {
+            let txid = spend.tx.txid();
+            Err(ConfirmError::AlreadySent {
+                what: "a reissuance",
+                txid: txid.to_string(),
+                outpoint: spend.outpoint.to_string(),
+                retry: ReissuanceRef {
+                    txid,
+                    vin: spend.vin,
+                }
+                .to_string(),
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -117,6 +117,21 @@ async fn reissue_posts_details_output_and_its_issuances() {
     assert_eq!(posted.len(), 2);
     assert_eq!(posted[0], posted[1]);
     assert_eq!(t.mempool_size().await, 0, "nothing sent again");
+
+    // Run again without --use-existing (as after a crash): the wallet's reissuance spending
+    // the file's token output is found and named with its TXID:VIN, nothing is reissued.
+    let err = run(t.args(reissue(&file, false, None))).await.unwrap_err();
+    let Some(ConfirmError::AlreadySent { retry, .. }) = err.downcast_ref() else {
+        panic!("unexpected error {err}");
+    };
+    assert_eq!(retry, &ReissuanceRef { txid, vin }.to_string());
+    assert!(
+        err.to_string()
+            .contains(&format!("\"--use-existing {retry}\"")),
+        "{err}"
+    );
+    assert_eq!(t.mempool_size().await, 0, "nothing sent again");
+    assert_eq!(amp.posted("/reissue-confirm").len(), 2);
 }
 
 #[tokio::test]
@@ -211,8 +226,38 @@ async fn burn_checks_outputs_and_balance_then_posts_txid_and_change() {
         json!({"tx_data": {"txid": txid}, "change_data": change})
     );
 
-    // The outputs the platform expects must all be in the wallet (the burnt one is spent now).
+    // Run again without --use-existing (as after a crash): the wallet's burn spending the
+    // file's outputs is found and named, nothing is burnt twice.
     let err = run(t.args(burn(&file, None))).await.unwrap_err();
+    let Some(ConfirmError::AlreadySent {
+        txid: burnt, retry, ..
+    }) = err.downcast_ref()
+    else {
+        panic!("unexpected error {err}");
+    };
+    assert_eq!(json!(burnt), txid);
+    assert!(
+        err.to_string()
+            .contains(&format!("\"--use-existing {retry}\"")),
+        "{err}"
+    );
+    assert_eq!(t.mempool_size().await, 0, "nothing sent again");
+
+    // Outputs of the file spent by something else than a burn: the outputs check refuses.
+    let other = RequestFile::write(&with(
+        file_header("burn", &amp, &t.asset),
+        json!({"amount": 100.0, "utxos": t.outpoints(&t.asset).await}),
+    ));
+    let treasury_address = t.wallet.get_new_address(None).await.unwrap();
+    t.wallet
+        .send_to_address(
+            &treasury_address,
+            Amount::from_units(100_000_000),
+            Some(&t.asset),
+        )
+        .await
+        .unwrap();
+    let err = run(t.args(burn(&other, None))).await.unwrap_err();
     assert!(err.to_string().contains("missing UTXO"), "{err}");
 }
 

@@ -63,6 +63,9 @@ use crate::rpc::RpcError;
 use mempool::Mempool;
 use store::BlockStore;
 
+/// Stored blocks whose inputs are validated again at start (Core's `-checkblocks` default).
+const CHECK_BLOCKS_AT_START: usize = 6;
+
 /// Errors of the chain layer (storage and block assembly).
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
@@ -184,12 +187,19 @@ impl Chain {
         if let Some(dir) = datadir {
             let dir = dir.join(chain.params.name().as_str());
             let (store, blocks, mempool) = BlockStore::open(&dir, chain.params.genesis_hash())?;
-            for block in blocks {
+            // Every stored block was fully validated before it was written: only the links
+            // of all and the inputs (scripts, proofs) of the last few are checked again, as
+            // Core's `-checkblocks`, so a restart costs reading the blocks, not re-validating
+            // the chain.
+            let recheck_from = blocks.len().saturating_sub(CHECK_BLOCKS_AT_START);
+            for (i, block) in blocks.into_iter().enumerate() {
                 let height = chain.height() + 1;
                 chain.check_block_links(&block, height)?;
-                chain
-                    .check_block_inputs(&block)
-                    .map_err(|reason| ChainError::InvalidBlock { height, reason })?;
+                if i >= recheck_from {
+                    chain
+                        .check_block_inputs(&block)
+                        .map_err(|reason| ChainError::InvalidBlock { height, reason })?;
+                }
                 chain.connect(block);
             }
             chain.store = Some(store);

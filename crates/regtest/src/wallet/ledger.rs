@@ -8,7 +8,7 @@ use elements::confidential::{AssetBlindingFactor, ValueBlindingFactor};
 use elements::{AssetId, OutPoint, Transaction, TxOut, TxOutSecrets, Txid};
 
 use super::state::{now_secs, Wallet};
-use super::store::{BlockRef, IssuanceSecrets, WalletTx};
+use super::store::{BlockRef, ConflictRef, IssuanceSecrets, WalletTx};
 use crate::chain::Chain;
 
 /// Blocks a coinbase output needs on top of it before it can be spent (Elements: 100).
@@ -83,6 +83,7 @@ impl Wallet {
                     wtx.block = None;
                 }
             }
+            self.unmark_conflicts_from(h);
             changed = true;
         }
         let (tip, _) = chain.tip();
@@ -151,7 +152,7 @@ impl Wallet {
             };
             relevant |= self.add_tx(tx, Some(block));
         }
-        relevant
+        relevant | self.mark_conflicts(&txs, ConflictRef { hash, height })
     }
 
     /// Records `tx` if it pays or spends the wallet; true when it is a wallet transaction.
@@ -160,6 +161,7 @@ impl Wallet {
         if let Some(existing) = self.data.txs.get_mut(&txid) {
             if block.is_some() {
                 existing.block = block;
+                existing.conflicted = None;
             }
             return true;
         }
@@ -201,6 +203,7 @@ impl Wallet {
                 tx: tx.clone(),
                 time: now_secs(),
                 block,
+                conflicted: None,
                 mine,
                 sent,
                 issuances,

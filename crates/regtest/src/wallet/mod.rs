@@ -9,6 +9,7 @@
 //! server leaves them to it: `createrawtransaction`, `rawissueasset` and `dumpassetlabels`.
 
 mod builder;
+mod conflicts;
 mod crypto;
 mod keys;
 mod ledger;
@@ -115,20 +116,59 @@ impl WalletManager {
         self.loaded.iter().map(|w| w.name.clone()).collect()
     }
 
-    /// The loaded wallets' transactions that are in no block, oldest first (a transaction
+    /// Catches every loaded wallet up with `chain` (at start, as Core's wallets rescan from
+    /// their last block before resubmitting their transactions).
+    pub fn sync_all(&mut self, chain: &Chain) -> Result<(), RpcError> {
+        for wallet in &mut self.loaded {
+            wallet.sync(chain)?;
+        }
+        Ok(())
+    }
+
+    /// The loaded wallets' transactions that are in no block and not conflicted, oldest first (a transaction
     /// that spends another's output comes after it), each once.
     pub fn unconfirmed_transactions(&self) -> Vec<elements::Transaction> {
         let mut found: Vec<(u64, elements::Transaction)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for wallet in &self.loaded {
             for (txid, wtx) in &wallet.data.txs {
-                if wtx.block.is_none() && seen.insert(*txid) {
+                if wtx.block.is_none() && wtx.conflicted.is_none() && seen.insert(*txid) {
                     found.push((wtx.time, wtx.tx.clone()));
                 }
             }
         }
         found.sort_by_key(|(time, _)| *time);
         found.into_iter().map(|(_, tx)| tx).collect()
+    }
+
+    /// Puts the loaded wallets' unconfirmed, unconflicted transactions that are not in the
+    /// mempool back into it, as Elements Core's wallets resubmit theirs at start and at
+    /// `loadwallet` (after a crash lost the mempool, or a reorg left them out). Conflicted
+    /// ones (see `conflicts`) are not offered; one the mempool refuses for another reason
+    /// stays unconfirmed.
+    pub fn resubmit_unconfirmed(&self, chain: &mut Chain) {
+        let mut pending: Vec<_> = self
+            .unconfirmed_transactions()
+            .into_iter()
+            .filter(|tx| chain.tx(&tx.txid()).is_none())
+            .collect();
+        // a child may come before its parent: retry until a pass accepts nothing more
+        loop {
+            let before = pending.len();
+            pending.retain(|tx| match chain.submit_transaction(tx.clone()) {
+                Ok(txid) => {
+                    tracing::info!(%txid, "resubmitted an unconfirmed wallet transaction");
+                    false
+                }
+                Err(_) => true,
+            });
+            if pending.len() == before {
+                break;
+            }
+        }
+        for tx in &pending {
+            tracing::info!(txid = %tx.txid(), "the mempool refused an unconfirmed wallet transaction");
+        }
     }
 
     /// A loaded wallet by name.
@@ -200,7 +240,9 @@ pub fn dispatch(
 ) -> Option<Result<Value, RpcError>> {
     let result = match method {
         "createwallet" => rpc_admin::createwallet(wallets, chain, params),
-        "loadwallet" => rpc_admin::loadwallet(wallets, chain, params),
+        "loadwallet" => rpc_admin::loadwallet(wallets, chain, params).inspect(|_| {
+            wallets.resubmit_unconfirmed(chain);
+        }),
         "unloadwallet" => rpc_admin::unloadwallet(wallets, wallet_name, params),
         "listwallets" => Ok(Value::from(wallets.names())),
         "listwalletdir" => rpc_admin::listwalletdir(wallets),

@@ -187,7 +187,6 @@ pub fn gettransaction(
     let policy = chain.params().policy_asset();
     let wtx = wallet.data.txs.get(&txid).ok_or_else(not_found)?;
     let summary = summarize(wallet, wtx, &policy);
-    let confirmations = wallet.confirmations(wtx);
     let mut obj = Map::new();
     match opt_str(params, 3)? {
         Some(label) => {
@@ -212,7 +211,19 @@ pub fn gettransaction(
             }
         }
     }
-    obj.insert("confirmations".into(), json!(confirmations));
+    status_fields(wallet, &txid, wtx, &mut obj);
+    obj.insert("details".into(), Value::Array(summary.details));
+    obj.insert(
+        "hex".into(),
+        json!(hex::encode(elements::encode::serialize(&wtx.tx))),
+    );
+    Ok(Value::Object(obj))
+}
+
+/// The fields Core's `WalletTxToJSON` adds to `gettransaction` and each `listtransactions`
+/// entry: depth (negative when conflicted), block or trust, txid, conflicts and times.
+fn status_fields(wallet: &Wallet, txid: &Txid, wtx: &WalletTx, obj: &mut Map<String, Value>) {
+    obj.insert("confirmations".into(), json!(wallet.depth(wtx)));
     if wtx.tx.is_coinbase() {
         obj.insert("generated".into(), json!(true));
     }
@@ -224,27 +235,29 @@ pub fn gettransaction(
     } else {
         obj.insert(
             "trusted".into(),
-            json!(wallet.is_from_me(&wtx.tx) && wallet.is_active(&txid)),
+            json!(wallet.is_from_me(&wtx.tx) && wallet.is_active(txid)),
         );
     }
     obj.insert("txid".into(), json!(txid.to_string()));
-    obj.insert("walletconflicts".into(), json!([]));
+    let conflicts: Vec<String> = wallet
+        .wallet_conflicts(txid)
+        .iter()
+        .map(Txid::to_string)
+        .collect();
+    obj.insert("walletconflicts".into(), json!(conflicts));
     obj.insert("time".into(), json!(wtx.time));
     obj.insert("timereceived".into(), json!(wtx.time));
-    let replaceable = if confirmations > 0 {
+    // Core's `isRBFOptIn`: signalling inputs, else unknown outside the mempool.
+    let replaceable = if wallet.depth(wtx) > 0 {
         "no"
     } else if wtx.tx.input.iter().any(|i| i.sequence.0 < 0xffff_fffe) {
         "yes"
+    } else if !wallet.is_active(txid) {
+        "unknown"
     } else {
         "no"
     };
     obj.insert("bip125-replaceable".into(), json!(replaceable));
-    obj.insert("details".into(), Value::Array(summary.details));
-    obj.insert(
-        "hex".into(),
-        json!(hex::encode(elements::encode::serialize(&wtx.tx))),
-    );
-    Ok(Value::Object(obj))
 }
 
 /// `listtransactions label count skip include_watchonly`
@@ -269,16 +282,7 @@ pub fn listtransactions(
         let summary = summarize(wallet, wtx, &policy);
         for d in summary.details {
             let mut e = d.as_object().cloned().unwrap_or_default();
-            e.insert("confirmations".into(), json!(wallet.confirmations(wtx)));
-            if let Some(b) = wtx.block {
-                e.insert("blockhash".into(), json!(b.hash.to_string()));
-                e.insert("blockheight".into(), json!(b.height));
-                e.insert("blockindex".into(), json!(b.index));
-                e.insert("blocktime".into(), json!(b.time));
-            }
-            e.insert("txid".into(), json!(txid.to_string()));
-            e.insert("time".into(), json!(wtx.time));
-            e.insert("timereceived".into(), json!(wtx.time));
+            status_fields(wallet, txid, wtx, &mut e);
             entries.push(Value::Object(e));
         }
     }

@@ -76,6 +76,16 @@ pub struct BlockRef {
     pub time: u32,
 }
 
+/// The block of the transaction that spent a wallet transaction's input first (Core's
+/// `TxStateConflicted`): the wallet transaction can never confirm on this chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictRef {
+    /// Hash of the block holding the conflicting transaction.
+    pub hash: BlockHash,
+    /// Its height.
+    pub height: u32,
+}
+
 /// Amount secrets of one issuance input the wallet built (blinded or not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssuanceSecrets {
@@ -99,6 +109,9 @@ pub struct WalletTx {
     pub time: u64,
     /// Its block while confirmed on the active chain.
     pub block: Option<BlockRef>,
+    /// Set while a block of the active chain spends one of its inputs in another transaction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflicted: Option<ConflictRef>,
     /// Secrets of the wallet's own outputs (unblinded, or explicit with zero blinders).
     pub mine: BTreeMap<u32, TxOutSecrets>,
     /// Secrets of outputs this wallet blinded for others (kept for `gettransaction`).

@@ -64,6 +64,7 @@ pub(super) async fn broadcast(
         .txid
         .parse()
         .map_err(|e| IssuanceError::Inconsistent(format!("stored txid: {e}")))?;
+    amphora_core::crash::point(amphora_core::crash::ISSUE_BEFORE_BROADCAST);
     match node.send_raw_transaction(&tx.tx_hex).await {
         Ok(_) => {}
         Err(error) if error.is_already_in_chain() => {}
@@ -83,6 +84,7 @@ pub(super) async fn broadcast(
             return Err(IssuanceError::BroadcastPending(txid));
         }
     }
+    amphora_core::crash::point(amphora_core::crash::ISSUE_AFTER_BROADCAST);
     let (asset_blinder, token_blinder) = blinders(node, txid, tx).await;
     store
         .set_asset_broadcast(uuid, asset_blinder.as_deref(), token_blinder.as_deref())

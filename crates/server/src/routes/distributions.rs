@@ -447,7 +447,9 @@ pub async fn confirm(
         &body.change_data,
     )
     .await?;
+    amphora_core::crash::point(amphora_core::crash::DISTRIBUTION_CONFIRM_BEFORE_RECORD);
     state.store().record_distribution_batch(&paid).await?;
+    amphora_core::crash::point(amphora_core::crash::DISTRIBUTION_CONFIRM_AFTER_RECORD);
     let (distribution, assignments) = find(&state, &auth, &asset_uuid, &uuid).await?;
     Ok(Json(dto(distribution, &assignments)))
 }

@@ -575,6 +575,7 @@ pub async fn reissue_confirm(
         height: chain.height,
         completed_by: CompletedBy::Confirm,
     };
+    amphora_core::crash::point(amphora_core::crash::REISSUE_CONFIRM_BEFORE_RECORD);
     let done = store
         .complete_reissuance(request.id, &completion, &outputs)
         .await?;
@@ -774,6 +775,7 @@ pub async fn burn_confirm(
         height: chain.height,
         completed_by: CompletedBy::Confirm,
     };
+    amphora_core::crash::point(amphora_core::crash::BURN_CONFIRM_BEFORE_RECORD);
     store
         .complete_burn(request.id, &completion, &outputs)
         .await?;
