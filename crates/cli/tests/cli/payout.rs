@@ -263,6 +263,28 @@ async fn payouts_before_and_after_a_transfer_are_paid_and_checked_on_chain() {
             asset: lbtc,
         })
         .collect();
+    // Attacks on the confirm call, each refused with nothing recorded: a transaction that paid
+    // other addresses (the first payout's), and one that pays every line one unit short
+    // (which the follower must not take as the payment either).
+    let confirm = format!("/assets/{security}/payouts/{uuid}/confirm");
+    let first_txid = first["lines"][0]["txid"].as_str().unwrap().to_string();
+    let short: Vec<AssetPayment> = payments
+        .iter()
+        .map(|p| AssetPayment {
+            amount: Amount::from_units(p.amount.units() - 1),
+            ..p.clone()
+        })
+        .collect();
+    let short_txid = treasury.send_many(&short).await.unwrap().to_string();
+    crate::support::wait_confirmed(&treasury, &short_txid).await;
+    for txid in [first_txid, short_txid] {
+        let body = json!({"tx_data": {"txid": txid, "details": []}, "change_data": []});
+        let (status, reply) = api.call("POST", &confirm, Some(body)).await;
+        assert_eq!(status, 400, "{txid}: {reply}");
+        assert!(reply["Error"].is_string(), "{reply}");
+        let report = api.get(&format!("/assets/{security}/payouts/{uuid}")).await;
+        assert_eq!(report["payout_status"], "UNCONFIRMED", "{report}");
+    }
     treasury.send_many(&payments).await.unwrap();
     until(
         "the follower to complete the L-BTC payout",
