@@ -356,7 +356,8 @@ fn cap_table(owners: &Value, precision: u8, page_number: usize, link: &str, sort
                         td { (label(row)) }
                         td.mono { (text(&row["GAID"])) }
                         td.num { (amount_cell(units, precision)) }
-                        td.num { (super::figures::percent(if total > 0 { units as f64 / total as f64 } else { 0.0 })) }
+                        // the share the CSV cap table gives (one rule: `percent_of`)
+                        td.num { (amphora_core::payout::percent_of(units.max(0) as u64, total.max(0) as u64)) "%" }
                     }
                 }
             }
