@@ -46,7 +46,10 @@ async fn browser() -> (Killed, Client) {
     );
     let capabilities = json!({"goog:chromeOptions": {"binary": CHROMIUM, "args": [
         "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--window-size=1280,800", "--lang=en-US"]}});
+        "--window-size=1280,800", "--lang=en-US"]},
+        // the page's console (script errors, refused resources, CSP violations) for
+        // `console_errors`
+        "goog:loggingPrefs": {"browser": "ALL"}});
     let capabilities = capabilities.as_object().unwrap().clone();
     let url = format!("http://127.0.0.1:{port}");
     let client = until(
@@ -137,6 +140,65 @@ async fn page_text(browser: &Client) -> String {
     text_of(browser, "body").await
 }
 
+/// chromedriver's `POST /session/{id}/se/log {"type": "browser"}`: the page console's entries
+/// since the last call.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
+    }
+}
+
+/// The errors the browser's console showed since the last call (script errors, resources that
+/// failed to load, Content-Security-Policy refusals), except a page answered with `expected`
+/// status (a form sent back with its errors).
+async fn console_errors(browser: &Client, expected: Option<u16>) -> Vec<String> {
+    let entries = browser.issue_cmd(BrowserLog).await.unwrap();
+    let allowed = expected.map(|status| format!("the server responded with a status of {status}"));
+    let entries = entries
+        .as_array()
+        .unwrap_or_else(|| panic!("chromedriver's log is not a list: {entries}"));
+    entries
+        .iter()
+        .filter(|e| e["level"] == "SEVERE")
+        .filter_map(|e| e["message"].as_str().map(str::to_owned))
+        .filter(|m| allowed.as_ref().is_none_or(|a| !m.contains(a.as_str())))
+        .collect()
+}
+
+/// Fails the test when the browser's console showed an error since the last check.
+async fn no_console_errors(browser: &Client, expected: Option<u16>, at: &str) {
+    let errors = console_errors(browser, expected).await;
+    assert!(errors.is_empty(), "console errors at {at}: {errors:#?}");
+}
+
+/// The confirm file behind the page's `#confirm-file` link, as the browser downloads it.
+async fn confirm_file(browser: &Client) -> String {
+    browser
+        .execute(
+            "return fetch(document.getElementById('confirm-file').href).then(r => r.text());",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 async fn sign_in(browser: &Client, root: &str, username: &str, password: &str) {
     browser.goto(&format!("{root}/login")).await.unwrap();
     fill(browser, "username", username).await;
@@ -153,6 +215,18 @@ async fn the_tutorial_in_the_browser() {
     let platform = Platform::start(dir.path(), Options::default()).await;
     let root = platform.url.clone();
     let treasury_address = platform.treasury().get_new_address(None).await.unwrap();
+    let token_address = platform.treasury().get_new_address(None).await.unwrap();
+
+    // The console check sees what the browser logs: a missing file is an error.
+    browser
+        .goto(&format!("{root}/static/missing.js"))
+        .await
+        .unwrap();
+    let errors = console_errors(&browser, None).await;
+    assert!(
+        errors.iter().any(|e| e.contains("404")),
+        "the browser's log did not show a 404: {errors:?}"
+    );
 
     // Signed out, every page leads to the sign-in form; a wrong password is refused there.
     browser.goto(&format!("{root}/")).await.unwrap();
@@ -163,6 +237,7 @@ async fn the_tutorial_in_the_browser() {
     let text = page_text(&browser).await;
     assert!(text.contains("Unable to log in"), "{text}");
     screenshot(&browser, "sign-in").await;
+    no_console_errors(&browser, Some(400), "the sign-in page").await;
     sign_in(&browser, &root, &platform.username, &platform.password).await;
 
     // Issue: a bad amount is shown beside its field, then the asset is issued.
@@ -175,18 +250,31 @@ async fn the_tutorial_in_the_browser() {
         ("domain", "example.com"),
         ("ticker", "CFND"),
         ("pubkey", PUBKEY),
+        ("reissuance_amount", "1"),
+        ("reissuance_address", token_address.as_str()),
     ] {
         fill(&browser, name, value).await;
+    }
+    for flag in ["#f-is_reissuable", "#f-is_confidential"] {
+        browser
+            .find(Locator::Css(flag))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
     }
     submit(&browser, "form[action='/assets/issue']").await;
     let error = text_of(&browser, "#f-amount-error").await;
     assert!(!error.is_empty(), "empty error");
     screenshot(&browser, "issue-form-error").await;
+    no_console_errors(&browser, Some(400), "the issue form").await;
     fill(&browser, "amount", "1000000").await;
     submit(&browser, "form[action='/assets/issue']").await;
     let url = browser.current_url().await.unwrap();
     let asset = url.path().strip_prefix("/assets/").unwrap().to_string();
-    assert!(page_text(&browser).await.contains("Issued."));
+    let text = page_text(&browser).await;
+    assert!(text.contains("Issued."), "{text}");
 
     // A registered user with a wallet's GAID.
     let wallet_dir = dir.path().join("wallet-alice");
@@ -276,16 +364,7 @@ async fn the_tutorial_in_the_browser() {
             && line.ends_with(&format!("distribute -f distribution-{id}.json")),
         "{line}"
     );
-    let file: String = browser
-        .execute(
-            "return fetch(document.getElementById('confirm-file').href).then(r => r.text());",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .as_str()
-        .unwrap()
-        .to_string();
+    let file = confirm_file(&browser).await;
     let file_path = dir.path().join(format!("distribution-{id}.json"));
     std::fs::write(&file_path, &file).unwrap();
     assert_eq!(
@@ -326,6 +405,7 @@ async fn the_tutorial_in_the_browser() {
         "reloaded"
     );
     screenshot(&browser, "distribution-confirmed").await;
+    no_console_errors(&browser, None, "the distribution").await;
 
     // The holder in the cap table, in the asset's precision next to the base units.
     browser
@@ -356,11 +436,79 @@ async fn the_tutorial_in_the_browser() {
         },
     )
     .await;
+
+    // Reissue and burn: a bad amount beside its field, then the same confirm step as a
+    // distribution, sent with the binary and seen confirmed without reloading.
+    for (segment, command, amount) in [
+        ("reissuances", "reissue", "5000"),
+        ("burns", "burn", "1000"),
+    ] {
+        browser
+            .goto(&format!("{root}/assets/{asset}/{segment}"))
+            .await
+            .unwrap();
+        fill(&browser, "amount", "0").await;
+        submit(&browser, "form[action$='/request']").await;
+        let error = text_of(&browser, "#f-amount-error").await;
+        assert!(error.contains("greater than or equal to 1"), "{error}");
+        fill(&browser, "amount", amount).await;
+        submit(&browser, "form[action$='/request']").await;
+        let line = text_of(&browser, "#confirm-line").await;
+        assert!(
+            line.starts_with(&format!("amphora confirm -u {} -n ", platform.username))
+                && line.contains(&format!(" {command} -f {command}-")),
+            "{line}"
+        );
+        let file_name = line.rsplit(' ').next().unwrap().to_string();
+        let file = confirm_file(&browser).await;
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&file).unwrap()["command"],
+            command
+        );
+        let file_path = dir.path().join(&file_name);
+        std::fs::write(&file_path, &file).unwrap();
+        let path = browser.current_url().await.unwrap().path().to_string();
+        let output = platform
+            .confirm(dir.path(), &[command, "-f", file_path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "confirm {command} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        until(
+            "the page to show the request confirmed",
+            Duration::from_secs(30),
+            || async {
+                let status = browser
+                    .find(Locator::Css("#request-status"))
+                    .await
+                    .ok()?
+                    .text()
+                    .await
+                    .ok()?;
+                (status == "CONFIRMED").then_some(())
+            },
+        )
+        .await;
+        assert_eq!(browser.current_url().await.unwrap().path(), path);
+        screenshot(&browser, &format!("{segment}-confirmed")).await;
+        no_console_errors(&browser, Some(400), segment).await;
+    }
+    let summary = api.get(&format!("/assets/{asset}/summary")).await;
+    assert_eq!(
+        (&summary["reissued"], &summary["burned"]),
+        (&json!(5000), &json!(1000)),
+        "{summary}"
+    );
+
     browser
         .goto(&format!("{root}/assets/{asset}"))
         .await
         .unwrap();
     screenshot(&browser, "asset").await;
+    no_console_errors(&browser, None, "the asset page").await;
     browser.goto(&format!("{root}/")).await.unwrap();
     screenshot(&browser, "assets").await;
 
@@ -400,6 +548,7 @@ async fn the_tutorial_in_the_browser() {
         "{audit}"
     );
     screenshot(&browser, "audit").await;
+    no_console_errors(&browser, Some(400), "the managers and audit pages").await;
     submit(&browser, "form.signout").await;
     assert_eq!(browser.current_url().await.unwrap().path(), "/login");
     sign_in(&browser, &root, "manager", MANAGER_PASSWORD).await;

@@ -1,5 +1,6 @@
 //! Asset pages: the list, the issue form, and an asset's page (summary figures, the cap table
-//! with its share chart, activities, lock and unlock).
+//! with its share chart, activities, lock and unlock, and for issuers links to reissuance, burn
+//! and the outputs with their blacklist).
 
 use std::collections::HashMap;
 
@@ -248,6 +249,10 @@ async fn details(
         true => (html! {}, Vec::new()),
         false => super::asset_settings::section(&signed, &uuid).await,
     };
+    let admin = match signed.session.is_manager() {
+        true => html! {},
+        false => super::asset_admin::section(&signed, &uuid, &asset.body),
+    };
     let precision = asset.body["precision"].as_u64().unwrap_or(0).min(8) as u8;
     let number = |key: &str| query.get(key).and_then(|p| p.parse().ok()).unwrap_or(1);
     let link = format!("/assets/{uuid}");
@@ -264,6 +269,9 @@ async fn details(
             a.button href={ "/assets/" (uuid) "/assignments" } { "Assignments" }
             @if !signed.session.is_manager() {
                 a.button href={ "/assets/" (uuid) "/distributions" } { "Distributions" }
+                a.button href={ "/assets/" (uuid) "/reissuances" } { "Reissue" }
+                a.button href={ "/assets/" (uuid) "/burns" } { "Burn" }
+                a.button href={ "/assets/" (uuid) "/outputs" } { "Outputs and blacklist" }
                 form method="post" action={ "/assets/" (uuid) (if locked { "/unlock" } else { "/lock" }) } {
                     (csrf(&signed.session))
                     button type="submit" { (if locked { "Unlock" } else { "Lock" }) }
@@ -281,6 +289,7 @@ async fn details(
                 @else { (unavailable(&owners)) }
             }
         }
+        (admin)
         (settings)
         @if activities.status != 403 {
             section {

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::Method;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -12,6 +11,7 @@ use axum::Router;
 use maud::{html, Markup};
 use serde_json::{json, Value};
 
+use super::confirm_step::{download, ConfirmStep};
 use super::figures::amount_cell;
 use super::layout::{
     checkbox, csrf, field, form_errors, page, respond, text, unavailable, when, Errors,
@@ -299,30 +299,19 @@ async fn distribution(
         );
     }
     let pending = answer.body["distribution_status"] != "CONFIRMED";
-    let file = signed.session.file(&id);
-    let node = console.sandbox.as_ref().map_or(
-        "http://RPCUSER:RPCPASSWORD@HOST:PORT/wallet/TREASURY",
-        |s| s.confirm_node_url.as_str(),
-    );
-    let line = format!(
-        "amphora confirm -u {} -n {node} distribute -f distribution-{id}.json",
-        signed.session.username
-    );
+    let step = ConfirmStep {
+        command: "distribute",
+        file_name: format!("distribution-{id}.json"),
+        download: signed
+            .session
+            .file(&id)
+            .map(|_| format!("/assets/{uuid}/distributions/{}/file", encode(&id))),
+    };
     let body = html! {
         p { a href={ "/assets/" (uuid) "/distributions" } { "← Distributions" } }
         (progress_box(&uuid, &id, &answer.body))
         @if pending {
-            section.card {
-                h2 { "Pay it" }
-                @if file.is_some() {
-                    p { a.button id="confirm-file" download={ "distribution-" (id) ".json" }
-                        href={ "/assets/" (uuid) "/distributions/" (id) "/file" } { "Download the confirm file" } }
-                } @else {
-                    p.muted { "The confirm file was made in another session; create a new distribution after cancelling this one to download it here." }
-                }
-                p { "Then run, beside the file (the password is read from AMPHORA_CONFIRM_PASSWORD, or pass -p):" }
-                pre id="confirm-line" { code { (line) } }
-            }
+            (step.card(&console, &signed, "Pay it"))
             form method="post" action={ "/assets/" (uuid) "/distributions/" (id) "/cancel" } {
                 (csrf(&signed.session))
                 button.danger type="submit" { "Cancel the distribution" }
@@ -379,20 +368,7 @@ async fn progress(signed: Signed, Path((uuid, id)): Path<(String, String)>) -> R
 
 /// `GET /assets/{uuid}/distributions/{id}/file`: the confirm file made in this session.
 async fn file(signed: Signed, Path((_, id)): Path<(String, String)>) -> Response {
-    match signed.session.file(&id) {
-        Some(file) => (
-            [
-                (CONTENT_TYPE, "application/json".to_string()),
-                (
-                    CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"distribution-{}.json\"", encode(&id)),
-                ),
-            ],
-            file.to_string(),
-        )
-            .into_response(),
-        None => crate::error::ApiError::NotFound.into_response(),
-    }
+    download(&signed, &id, &format!("distribution-{id}.json"))
 }
 
 /// `POST /assets/{uuid}/distributions/{id}/cancel`.

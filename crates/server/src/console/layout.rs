@@ -24,6 +24,7 @@ pub fn page(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                 title { (title) " · Amphora" }
                 // htmx's own indicator styles would be an inline style the policy refuses
                 meta name="htmx-config" content=r#"{"includeIndicatorStyles": false}"#;
+                link rel="icon" href="/static/icon.svg" type="image/svg+xml";
                 link rel="stylesheet" href="/static/console.css";
                 script src="/static/htmx.min.js" defer {}
             }

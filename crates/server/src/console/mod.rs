@@ -13,14 +13,17 @@
 
 mod accounts;
 pub mod api;
+mod asset_admin;
 mod asset_settings;
 mod assets;
 mod auth;
+mod confirm_step;
 mod distribute;
 pub mod figures;
 mod layout;
 mod people;
 pub mod session;
+mod supply;
 mod user_page;
 
 use std::collections::HashMap;
@@ -80,9 +83,16 @@ pub fn routes(api: Router, app: AppState, sandbox: Option<Sandbox>) -> Router {
         .route("/login", get(auth::form).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/static/{file}", get(static_file))
+        // browsers ask for it on any page, the API's included
+        .route(
+            "/favicon.ico",
+            get(|| static_file(axum::extract::Path("icon.svg".to_string()))),
+        )
         .merge(accounts::routes())
         .merge(assets::routes())
         .merge(asset_settings::routes())
+        .merge(asset_admin::routes())
+        .merge(supply::routes())
         .merge(people::routes())
         .merge(user_page::routes())
         .merge(distribute::routes())
@@ -210,6 +220,7 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
             include_bytes!("static/htmx.min.js"),
             "text/javascript; charset=utf-8",
         ),
+        "icon.svg" => (include_bytes!("static/icon.svg"), "image/svg+xml"),
         "htmx-LICENSE" => (
             include_bytes!("static/htmx-LICENSE"),
             "text/plain; charset=utf-8",

@@ -16,10 +16,10 @@ use crate::common::{TestApp, PASSWORD, REGTEST_ADDRESS};
 
 /// A browser's answer: status, headers, the page.
 #[derive(Debug)]
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    html: String,
+pub(crate) struct Page {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) html: String,
 }
 
 impl Page {
@@ -43,13 +43,13 @@ impl Page {
         self.html[at..at + 64].to_string()
     }
 
-    fn location(&self) -> &str {
+    pub(crate) fn location(&self) -> &str {
         self.headers.get(LOCATION).unwrap().to_str().unwrap()
     }
 }
 
 /// Sends a browser request from 127.0.0.1 with `cookies`; `form` as urlencoded pairs.
-async fn browse(
+pub(crate) async fn browse(
     app: &TestApp,
     method: Method,
     path: &str,
@@ -93,7 +93,11 @@ fn pair(set_cookie: &str) -> &str {
 }
 
 /// Signs in through the console's form; the session cookie pair and the CSRF token.
-async fn sign_in(app: &TestApp, username: &str, password: &str) -> Result<(String, String), Page> {
+pub(crate) async fn sign_in(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+) -> Result<(String, String), Page> {
     let form = browse(app, Method::GET, "/login", "", &[]).await;
     let login_cookie = form.set_cookie("amphora_login").unwrap();
     let csrf = form.csrf();

@@ -12,6 +12,7 @@ mod chain;
 mod chain_view;
 mod common;
 mod console;
+mod console_admin;
 mod contract;
 mod cosign;
 mod distributions;
