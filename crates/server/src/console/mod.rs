@@ -17,6 +17,7 @@ mod asset_admin;
 mod asset_settings;
 mod assets;
 mod auth;
+mod category_page;
 mod confirm_step;
 mod distribute;
 pub mod figures;
@@ -93,6 +94,7 @@ pub fn routes(api: Router, app: AppState, sandbox: Option<Sandbox>) -> Router {
         .merge(asset_settings::routes())
         .merge(asset_admin::routes())
         .merge(supply::routes())
+        .merge(category_page::routes())
         .merge(people::routes())
         .merge(user_page::routes())
         .merge(distribute::routes())

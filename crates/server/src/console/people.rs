@@ -169,7 +169,7 @@ async fn categories_page(
                     @for category in &rows {
                         tr {
                             td.num { (text(&category["id"])) }
-                            td { (text(&category["name"])) }
+                            td { a href={ "/categories/" (text(&category["id"])) } { (text(&category["name"])) } }
                             td { (text(&category["description"])) }
                             td { (ids(&category["registered_users"])) }
                             td.mono { (ids(&category["assets"])) }

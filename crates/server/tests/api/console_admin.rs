@@ -284,3 +284,114 @@ async fn a_reissue_or_burn_request_the_api_refuses_is_shown_beside_the_amount() 
         assert_eq!(page.status, StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test]
+async fn a_category_is_edited_detached_and_deleted_on_its_page() {
+    let (app, token, asset, session, csrf) = signed_in_with_asset().await;
+    let user = app.registered_user(&token, "Carol").await;
+    let category = app
+        .post("/api/categories/add", &token, r#"{"name": "Qualified"}"#)
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    for path in [
+        format!("/api/categories/{category}/registered_users/{user}/add"),
+        format!("/api/categories/{category}/assets/{asset}/add"),
+    ] {
+        assert_eq!(
+            app.put(&path, &token, Some("{}")).await.status,
+            StatusCode::OK
+        );
+    }
+    let base = format!("/categories/{category}");
+    let page = browse(&app, Method::GET, &base, &session, &[]).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(
+        page.html.contains("Carol") && page.html.contains("Stored asset"),
+        "{}",
+        page.html
+    );
+    let api = || async {
+        app.get(&format!("/api/categories/{category}"), &token)
+            .await
+            .body
+    };
+
+    // a name the API refuses: beside its field, nothing changed
+    let fields = [("csrf", csrf.as_str()), ("name", ""), ("description", "x")];
+    let page = browse(
+        &app,
+        Method::POST,
+        &format!("{base}/edit"),
+        &session,
+        &fields,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.html);
+    assert!(page.html.contains(r#"id="f-name-error""#), "{}", page.html);
+    assert_eq!(api().await["name"], "Qualified");
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("name", "Qualified investors"),
+        ("description", "MiFID II"),
+    ];
+    let reply = browse(
+        &app,
+        Method::POST,
+        &format!("{base}/edit"),
+        &session,
+        &fields,
+    )
+    .await;
+    assert!(after(&app, &reply, &session).await.contains("Saved."));
+    let now = api().await;
+    assert_eq!(
+        (&now["name"], &now["description"]),
+        (&"Qualified investors".into(), &"MiFID II".into())
+    );
+
+    let user_id = user.to_string();
+    for (kind, target) in [
+        ("registered_users", user_id.as_str()),
+        ("assets", asset.as_str()),
+    ] {
+        let fields = [("csrf", csrf.as_str()), ("kind", kind), ("target", target)];
+        let reply = browse(
+            &app,
+            Method::POST,
+            &format!("{base}/detach"),
+            &session,
+            &fields,
+        )
+        .await;
+        assert!(after(&app, &reply, &session).await.contains("Detached."));
+        assert_eq!(api().await[kind], serde_json::json!([]));
+    }
+
+    // no CSRF token: nothing deleted
+    let fields = [("confirm", "yes")];
+    let reply = browse(
+        &app,
+        Method::POST,
+        &format!("{base}/delete"),
+        &session,
+        &fields,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let fields = [("csrf", csrf.as_str())];
+    let reply = browse(
+        &app,
+        Method::POST,
+        &format!("{base}/delete"),
+        &session,
+        &fields,
+    )
+    .await;
+    assert_eq!(reply.location(), "/categories");
+    let gone = app
+        .get(&format!("/api/categories/{category}"), &token)
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+}
