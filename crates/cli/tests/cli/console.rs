@@ -496,6 +496,61 @@ async fn the_tutorial_in_the_browser() {
         screenshot(&browser, &format!("{segment}-confirmed")).await;
         no_console_errors(&browser, Some(400), segment).await;
     }
+    // A payout in L-BTC to the holders (Alice alone), paid with the binary, seen confirmed live.
+    let labels: serde_json::Value = platform
+        .treasury()
+        .call("dumpassetlabels", &[])
+        .await
+        .unwrap();
+    let lbtc = labels["bitcoin"].as_str().unwrap().to_string();
+    browser
+        .goto(&format!("{root}/assets/{asset}/payouts"))
+        .await
+        .unwrap();
+    fill(&browser, "payout_asset", &lbtc).await;
+    fill(&browser, "total_amount", "3000").await;
+    fill(&browser, "description", "2026 dividend").await;
+    submit(&browser, "form[action$='/payouts/create']").await;
+    let path = browser.current_url().await.unwrap().path().to_string();
+    let id = path.rsplit('/').next().unwrap().to_string();
+    let line = text_of(&browser, "#confirm-line").await;
+    assert!(
+        line.ends_with(&format!("payout -f payout-{id}.json")),
+        "{line}"
+    );
+    let file_path = dir.path().join(format!("payout-{id}.json"));
+    std::fs::write(&file_path, confirm_file(&browser).await).unwrap();
+    let output = platform
+        .confirm(dir.path(), &["payout", "-f", file_path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "confirm payout failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    until(
+        "the page to show the payout confirmed",
+        Duration::from_secs(30),
+        || async {
+            let status = text_of(&browser, "#payout-status").await;
+            (status == "CONFIRMED").then_some(())
+        },
+    )
+    .await;
+    assert_eq!(browser.current_url().await.unwrap().path(), path);
+    // reloaded, the line shows the output that paid it
+    browser.refresh().await.unwrap();
+    let lines = text_of(&browser, "table").await;
+    let paid = api.get(&format!("/assets/{asset}/payouts/{id}")).await;
+    let txid = paid["lines"][0]["txid"].as_str().unwrap().to_string();
+    assert!(
+        lines.contains("250,000") && lines.contains("3,000") && lines.contains(&txid),
+        "{lines}"
+    );
+    screenshot(&browser, "payout-confirmed").await;
+    no_console_errors(&browser, None, "the payout").await;
+
     let summary = api.get(&format!("/assets/{asset}/summary")).await;
     assert_eq!(
         (&summary["reissued"], &summary["burned"]),
@@ -511,6 +566,66 @@ async fn the_tutorial_in_the_browser() {
     no_console_errors(&browser, None, "the asset page").await;
     browser.goto(&format!("{root}/")).await.unwrap();
     screenshot(&browser, "assets").await;
+
+    // Every field of every page has a label, and at a phone's width no page scrolls sideways
+    // (wide tables scroll inside their box).
+    let pages = [
+        "/".to_string(),
+        "/assets/issue".to_string(),
+        format!("/assets/{asset}"),
+        format!("/assets/{asset}/assignments"),
+        format!("/assets/{asset}/payouts"),
+        format!("/assets/{asset}/reissuances"),
+        format!("/assets/{asset}/outputs"),
+        "/registered_users".to_string(),
+        "/categories".to_string(),
+        "/managers".to_string(),
+    ];
+    for width in [1280, 390] {
+        browser.set_window_size(width, 844).await.unwrap();
+        for page in &pages {
+            browser.goto(&format!("{root}{page}")).await.unwrap();
+            let unlabelled = browser
+                .execute(
+                    "return [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]\
+                     .filter(e => e.labels.length === 0 && !e.getAttribute('aria-label'))\
+                     .map(e => e.name);",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(unlabelled, json!([]), "fields without a label on {page}");
+            let overflow = browser
+                .execute(
+                    "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            if overflow.as_i64().unwrap() > 0 {
+                let wide = browser
+                    .execute(
+                        "const w = document.documentElement.clientWidth; \
+                         return [...document.querySelectorAll('body *')]\
+                         .filter(e => e.getBoundingClientRect().right > w || (e.scrollWidth > e.clientWidth + 1 \
+                         && getComputedStyle(e).overflowX === 'visible'))\
+                         .slice(0, 5).map(e => e.tagName + '.' + e.className + ': ' + \
+                         e.textContent.slice(0, 60));",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                panic!("{page} scrolls sideways by {overflow} px at {width} px: {wide}");
+            }
+        }
+    }
+    browser
+        .goto(&format!("{root}/assets/{asset}"))
+        .await
+        .unwrap();
+    screenshot(&browser, "asset-phone").await;
+    browser.set_window_size(1280, 800).await.unwrap();
+    no_console_errors(&browser, None, "the pages at both widths").await;
 
     // A manager granted one asset only sees it, not the issuer's other asset.
     let other = api

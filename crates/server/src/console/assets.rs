@@ -269,6 +269,7 @@ async fn details(
             a.button href={ "/assets/" (uuid) "/assignments" } { "Assignments" }
             @if !signed.session.is_manager() {
                 a.button href={ "/assets/" (uuid) "/distributions" } { "Distributions" }
+                a.button href={ "/assets/" (uuid) "/payouts" } { "Payouts" }
                 a.button href={ "/assets/" (uuid) "/reissuances" } { "Reissue" }
                 a.button href={ "/assets/" (uuid) "/burns" } { "Burn" }
                 a.button href={ "/assets/" (uuid) "/outputs" } { "Outputs and blacklist" }

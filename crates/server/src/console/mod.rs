@@ -22,6 +22,7 @@ mod confirm_step;
 mod distribute;
 pub mod figures;
 mod layout;
+mod payouts;
 mod people;
 pub mod session;
 mod supply;
@@ -95,6 +96,7 @@ pub fn routes(api: Router, app: AppState, sandbox: Option<Sandbox>) -> Router {
         .merge(asset_admin::routes())
         .merge(supply::routes())
         .merge(category_page::routes())
+        .merge(payouts::routes())
         .merge(people::routes())
         .merge(user_page::routes())
         .merge(distribute::routes())
