@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::Method;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,6 +17,7 @@ use super::layout::{
     checkbox, csrf, field, form_errors, page, respond, text, unavailable, when, Errors,
 };
 use super::people::{encode, with_status};
+use super::sorting::Sort;
 use super::{number_or_text, Console, Form, Signed};
 
 /// The assignment and distribution routes of the console.
@@ -50,13 +51,30 @@ fn precision(asset: &Value) -> u8 {
 }
 
 /// `GET /assets/{uuid}/assignments`.
-async fn assignments(signed: Signed, Path(uuid): Path<String>) -> Response {
-    assignments_page(&signed, &uuid, &HashMap::new(), &Errors::new()).await
+async fn assignments(
+    signed: Signed,
+    Path(uuid): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let sort = Sort::from_query(&query, ASSIGNMENT_COLUMNS, "id");
+    assignments_page(&signed, &uuid, &sort, &HashMap::new(), &Errors::new()).await
 }
+
+/// The columns assignments can be sorted by.
+const ASSIGNMENT_COLUMNS: &[&str] = &[
+    "id",
+    "registered_user",
+    "amount",
+    "ready_for_distribution",
+    "vesting_datetime",
+    "is_distributed",
+    "is_locked",
+];
 
 async fn assignments_page(
     signed: &Signed,
     uuid: &str,
+    sort: &Sort,
     values: &HashMap<String, String>,
     errors: &Errors,
 ) -> Response {
@@ -64,7 +82,10 @@ async fn assignments_page(
     let list = signed.api.get(&format!("/assets/{uuid}/assignments")).await;
     let users = signed.api.get("/registered_users").await;
     let precision = precision(&asset.body);
-    let rows = list.body.as_array().cloned().unwrap_or_default();
+    let mut rows = list.body.as_array().cloned().unwrap_or_default();
+    sort.apply(&mut rows);
+    let base = format!("/assets/{uuid}/assignments");
+    let base = base.as_str();
     let names: HashMap<String, String> = users
         .body
         .as_array()
@@ -105,7 +126,16 @@ async fn assignments_page(
         @else if rows.is_empty() { p.muted { "No assignments yet." } }
         @else {
             table {
-                thead { tr { th.num { "Id" } th { "Registered user" } th.num { "Amount" } th { "Ready" } th { "Vesting" } th { "Distributed" } th { "Locked" } th {} } }
+                thead { tr {
+                    (sort.header("Id", "id", base, true))
+                    (sort.header("Registered user", "registered_user", base, false))
+                    (sort.header("Amount", "amount", base, true))
+                    (sort.header("Ready", "ready_for_distribution", base, false))
+                    (sort.header("Vesting", "vesting_datetime", base, false))
+                    (sort.header("Distributed", "is_distributed", base, false))
+                    (sort.header("Locked", "is_locked", base, false))
+                    th {}
+                } }
                 tbody {
                     @for row in &rows {
                         @let user = text(&row["registered_user"]);
@@ -176,7 +206,14 @@ async fn assign(signed: Signed, Path(uuid): Path<String>, form: Form) -> Respons
         return signed.back(&answer, &format!("/assets/{uuid}/assignments"), "Assigned.");
     }
     with_status(
-        assignments_page(&signed, &uuid, &form.0, &answer.errors()).await,
+        assignments_page(
+            &signed,
+            &uuid,
+            &Sort::from_query(&HashMap::new(), ASSIGNMENT_COLUMNS, "id"),
+            &form.0,
+            &answer.errors(),
+        )
+        .await,
         &answer,
     )
 }

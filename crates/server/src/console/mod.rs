@@ -25,6 +25,7 @@ mod layout;
 mod payouts;
 mod people;
 pub mod session;
+mod sorting;
 mod supply;
 mod user_page;
 

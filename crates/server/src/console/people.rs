@@ -15,6 +15,7 @@ use super::api::Answer;
 use super::layout::{
     checkbox, csrf, field, form_errors, page, paged, respond, text, unavailable, Errors,
 };
+use super::sorting::Sort;
 use super::{Console, Form, Signed};
 
 /// The registered-user and category routes of the console.
@@ -29,19 +30,26 @@ pub fn routes() -> Router<Console> {
 
 /// `GET /registered_users`: the table (paged) and the add form.
 async fn users(signed: Signed, Query(query): Query<HashMap<String, String>>) -> Response {
-    let page_number = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
-    users_page(&signed, page_number, &HashMap::new(), &Errors::new()).await
+    users_page(&signed, &query, &HashMap::new(), &Errors::new()).await
 }
+
+/// The columns the registered users can be sorted by.
+const USER_COLUMNS: &[&str] = &["id", "name", "GAID", "is_company"];
 
 async fn users_page(
     signed: &Signed,
-    page_number: usize,
+    query: &HashMap<String, String>,
     values: &HashMap<String, String>,
     errors: &Errors,
 ) -> Response {
+    let page_number = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+    let sort = Sort::from_query(query, USER_COLUMNS, "id");
     let list = signed.api.get("/registered_users").await;
-    let rows = list.body.as_array().cloned().unwrap_or_default();
-    let (range, pager) = paged(&rows, page_number, "/registered_users", "page");
+    let mut rows = list.body.as_array().cloned().unwrap_or_default();
+    sort.apply(&mut rows);
+    let link = format!("/registered_users?{}", sort.query());
+    let (range, pager) = paged(&rows, page_number, &link, "page");
+    let base = "/registered_users";
     let value = |name: &str| values.get(name).map(String::as_str).unwrap_or("");
     let body = html! {
         form.card method="post" action="/registered_users/add" {
@@ -59,7 +67,13 @@ async fn users_page(
         @else if rows.is_empty() { p.muted { "No registered users yet." } }
         @else {
             table {
-                thead { tr { th.num { "Id" } th { "Name" } th { "GAID" } th { "Company" } th { "Categories" } } }
+                thead { tr {
+                    (sort.header("Id", "id", base, true))
+                    (sort.header("Name", "name", base, false))
+                    (sort.header("GAID", "GAID", base, false))
+                    (sort.header("Company", "is_company", base, false))
+                    th { "Categories" }
+                } }
                 tbody {
                     @for user in &rows[range] {
                         tr {
@@ -104,7 +118,7 @@ async fn add_user(signed: Signed, form: Form) -> Response {
         );
     }
     with_status(
-        users_page(&signed, 1, &form.0, &answer.errors()).await,
+        users_page(&signed, &HashMap::new(), &form.0, &answer.errors()).await,
         &answer,
     )
 }

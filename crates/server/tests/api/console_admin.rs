@@ -395,3 +395,45 @@ async fn a_category_is_edited_detached_and_deleted_on_its_page() {
         .await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_registered_users_table_sorts_by_the_column_asked_for() {
+    let (app, token, _asset, session, _csrf) = signed_in_with_asset().await;
+    for name in ["bob", "Alice", "carol"] {
+        app.registered_user(&token, name).await;
+    }
+    let order = |html: &str| {
+        let mut at: Vec<(usize, &str)> = ["Alice", "bob", "carol"]
+            .into_iter()
+            .map(|name| (html.find(&format!(">{name}</a>")).expect(name), name))
+            .collect();
+        at.sort();
+        at.into_iter().map(|(_, name)| name).collect::<Vec<_>>()
+    };
+    let page = browse(
+        &app,
+        Method::GET,
+        "/registered_users?sort=name&order=asc",
+        &session,
+        &[],
+    )
+    .await;
+    assert_eq!(order(&page.html), ["Alice", "bob", "carol"]);
+    assert!(
+        page.html.contains(r#"aria-sort="ascending""#),
+        "{}",
+        page.html
+    );
+    let page = browse(
+        &app,
+        Method::GET,
+        "/registered_users?sort=name&order=desc",
+        &session,
+        &[],
+    )
+    .await;
+    assert_eq!(order(&page.html), ["carol", "bob", "Alice"]);
+    // by id (the default): the order they were added in
+    let page = browse(&app, Method::GET, "/registered_users", &session, &[]).await;
+    assert_eq!(order(&page.html), ["bob", "Alice", "carol"]);
+}
