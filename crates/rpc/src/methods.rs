@@ -415,9 +415,21 @@ impl ElementsRpc {
         self.call_raw("rawissueasset", &params).await
     }
 
-    /// `blindrawtransaction <hex>`.
-    pub async fn blind_raw_transaction(&self, hex: &str) -> Result<String, RpcError> {
-        self.call("blindrawtransaction", &[json!(hex)]).await
+    /// `blindrawtransaction <hex> true [] <blind_issuances>`: blinds the outputs to
+    /// confidential addresses; `blind_issuances` also blinds the amounts of new issuances whose
+    /// amounts are explicit (Elements' default). An issuance made with `rawissueasset`
+    /// `"blind": false` must be blinded with `blind_issuances` false: its reissuance token id is
+    /// that of an unblinded issuance, and Elements refuses to blind the issuance under it.
+    pub async fn blind_raw_transaction(
+        &self,
+        hex: &str,
+        blind_issuances: bool,
+    ) -> Result<String, RpcError> {
+        self.call(
+            "blindrawtransaction",
+            &[json!(hex), json!(true), json!([]), json!(blind_issuances)],
+        )
+        .await
     }
 
     /// `signrawtransactionwithwallet <hex>`.

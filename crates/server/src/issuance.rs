@@ -222,7 +222,8 @@ async fn build_signed(
     };
 
     let blinded = wallet
-        .blind_raw_transaction(&issued.hex)
+        // an unblinded issuance stays unblinded (its token id depends on it)
+        .blind_raw_transaction(&issued.hex, record.is_confidential)
         .await
         .map_err(node_error)?;
     let signed = wallet

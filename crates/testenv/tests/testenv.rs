@@ -122,7 +122,7 @@ async fn a_wallet_transaction_whose_input_a_block_spent_is_conflicted() {
         .create_raw_transaction(&coin, &json!([{own: 0.9999}, {"fee": 0.0001}]))
         .await
         .unwrap();
-    let blinded = wallet.blind_raw_transaction(&raw).await.unwrap();
+    let blinded = wallet.blind_raw_transaction(&raw, true).await.unwrap();
     let double = wallet
         .sign_raw_transaction_with_wallet(&blinded)
         .await
@@ -214,4 +214,77 @@ async fn a_wallet_transaction_whose_input_a_block_spent_is_conflicted() {
             "{entry}"
         );
     }
+}
+
+/// `blindrawtransaction` of an unblinded issuance with a reissuance token (`rawissueasset`
+/// `"blind": false`, to confidential addresses): Elements blinds new issuances by default, which
+/// changes the token id under the output paying it, and refuses; with `blind_issuances` false
+/// it blinds the outputs only, the issuance stays explicit and the transaction is valid. The
+/// embedded node answers the same.
+#[tokio::test]
+async fn an_unblinded_issuance_is_blinded_only_when_asked_not_to_blind_issuances() {
+    let node = TestNode::start().await;
+    let wallet = node.claim_free_coins("issuer").await;
+    let asset_address = wallet.get_new_address(None).await.unwrap();
+    let token_address = wallet.get_new_address(None).await.unwrap();
+    let unfunded = wallet
+        .create_raw_transaction(&json!([]), &json!([{ "data": "00" }]))
+        .await
+        .unwrap();
+    let funded = wallet
+        .fund_raw_transaction(&unfunded, &json!({ "fee_rate": 10 }))
+        .await
+        .unwrap();
+    let request = amphora_rpc::RawIssuanceRequest {
+        asset_amount: Amount::from_units(1_000),
+        asset_address: asset_address.clone(),
+        token_amount: Amount::from_units(1),
+        token_address: Some(token_address),
+        blind: false,
+        contract_hash: None,
+    };
+    let issued = wallet
+        .raw_issue_asset(&funded.hex, &[request])
+        .await
+        .unwrap()
+        .remove(0);
+
+    let refused = wallet
+        .blind_raw_transaction(&issued.hex, true)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Some(-8), "{refused}");
+    assert!(
+        refused
+            .to_string()
+            .contains("Are you sure each asset type to blind is represented in the inputs?"),
+        "{refused}"
+    );
+
+    let blinded = wallet
+        .blind_raw_transaction(&issued.hex, false)
+        .await
+        .unwrap();
+    let signed = wallet
+        .sign_raw_transaction_with_wallet(&blinded)
+        .await
+        .unwrap();
+    assert!(signed.complete);
+    let accepted = node
+        .rpc()
+        .test_mempool_accept(&[signed.hex.as_str()])
+        .await
+        .unwrap();
+    assert!(accepted[0].allowed, "{accepted:?}");
+    let tx: elements::Transaction =
+        elements::encode::deserialize(&hex::decode(&signed.hex).unwrap()).unwrap();
+    let issuance = &tx.input[issued.vin as usize].asset_issuance;
+    assert!(issuance.amount.is_explicit() && issuance.inflation_keys.is_explicit());
+    assert!(
+        tx.output
+            .iter()
+            .filter(|o| o.asset.is_confidential())
+            .count()
+            >= 2
+    );
 }

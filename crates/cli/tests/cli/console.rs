@@ -255,7 +255,8 @@ async fn the_tutorial_in_the_browser() {
     ] {
         fill(&browser, name, value).await;
     }
-    for flag in ["#f-is_reissuable", "#f-is_confidential"] {
+    // reissuable, not confidential: its issuance stays explicit on both nodes
+    for flag in ["#f-is_reissuable"] {
         browser
             .find(Locator::Css(flag))
             .await

@@ -27,6 +27,10 @@ pub enum BuildError {
     /// Inputs are blinded but no output can carry the balancing blinder.
     #[error("Unable to blind transaction: no output to blind")]
     NothingToBlind,
+    /// An output to blind carries an asset that no input (nor issuance) brings: its surjection
+    /// proof cannot be made (e.g. a token id of an unblinded issuance the node blinded).
+    #[error("Unable to blind transaction: Are you sure each asset type to blind is represented in the inputs?")]
+    AssetNotInInputs(usize),
     /// rust-elements refused to build a proof.
     #[error("Unable to blind transaction: {0}")]
     Proof(String),
@@ -126,11 +130,14 @@ pub fn blind_outputs(
     // Surjection domain and balance inputs, in Elements' order: input asset, issued
     // asset, reissuance token.
     let mut domain: Vec<SurjectionInput> = Vec::new();
+    // the explicit assets the inputs and issuances bring (the surjection domain's)
+    let mut brought: Vec<AssetId> = Vec::new();
     let mut balance_in: Vec<(u64, AssetBlindingFactor, ValueBlindingFactor)> = Vec::new();
     let mut all_known = true;
     for (i, txin) in tx.input.iter().enumerate() {
         match (inputs.get(i).copied().flatten(), spent.get(i)) {
             (Some(s), _) => {
+                brought.push(s.asset);
                 domain.push(SurjectionInput::from_txout_secrets(s));
                 balance_in.push((s.value, s.asset_bf, s.value_bf));
             }
@@ -145,6 +152,7 @@ pub fn blind_outputs(
             let secrets = issuances.get(&(i as u32));
             let zero = AssetBlindingFactor::zero();
             if !txin.asset_issuance.amount.is_null() {
+                brought.push(asset);
                 domain.push(SurjectionInput::from_txout_secrets(TxOutSecrets::new(
                     asset,
                     zero,
@@ -159,6 +167,7 @@ pub fn blind_outputs(
                 balance_in.push((v, zero, bf));
             }
             if !txin.asset_issuance.inflation_keys.is_null() {
+                brought.push(token);
                 domain.push(SurjectionInput::from_txout_secrets(TxOutSecrets::new(
                     token,
                     zero,
@@ -194,6 +203,14 @@ pub fn blind_outputs(
         // The last blinder must balance every input: all of them must be known.
         let unknown = inputs.iter().position(Option::is_none).unwrap_or(0);
         return Err(BuildError::UnknownInput(unknown));
+    }
+    if let Some(&i) = to_blind.iter().find(|&&i| {
+        tx.output[i]
+            .asset
+            .explicit()
+            .is_some_and(|asset| !brought.contains(&asset))
+    }) {
+        return Err(BuildError::AssetNotInInputs(i));
     }
     let mut balance_out = Vec::new();
     for (i, out) in tx.output.iter().enumerate() {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use elements::confidential::{Asset, Nonce};
+use elements::confidential::Nonce;
 use elements::script::Builder;
 use elements::{
     AssetId, AssetIssuance, OutPoint, Script, Sequence, Transaction, TxIn, TxOut, TxOutSecrets,
@@ -236,31 +236,26 @@ pub fn blindrawtransaction(
         spent.push(out);
         secrets.push(s);
     }
-    // Blind an issuance when its outputs use the token id of a blinded issuance.
-    let mut to_blind = Vec::new();
-    if blind_issuances {
-        for (i, input) in tx.input.iter().enumerate() {
-            let iss = &input.asset_issuance;
-            if !input.has_issuance()
-                || !iss.asset_blinding_nonce.is_null()
-                || iss.amount.is_confidential()
-            {
-                continue;
-            }
-            let entropy = AssetId::generate_asset_entropy(
-                input.previous_output,
-                iss.asset_entropy.into_contract_hash(),
-            );
-            let blinded_token = AssetId::reissuance_token_from_entropy(entropy, true);
-            if tx
-                .output
-                .iter()
-                .any(|o| o.asset == Asset::Explicit(blinded_token))
-            {
-                to_blind.push(i);
-            }
-        }
-    }
+    // Like Elements: `blind_issuances` (default true) blinds every new issuance whose amounts
+    // are still explicit, whatever token id its outputs use (an output paying the token id of an
+    // unblinded issuance then fails: its asset is no longer among the inputs'). Reissuances
+    // (a non-null blinding nonce) are left as they are.
+    let to_blind: Vec<usize> = match blind_issuances {
+        true => tx
+            .input
+            .iter()
+            .enumerate()
+            .filter(|(_, input)| {
+                let iss = &input.asset_issuance;
+                input.has_issuance()
+                    && iss.asset_blinding_nonce.is_null()
+                    && !iss.amount.is_confidential()
+                    && !iss.inflation_keys.is_confidential()
+            })
+            .map(|(i, _)| i)
+            .collect(),
+        false => Vec::new(),
+    };
     let issuance_secrets = builder::blind_issuances(&wallet.secp, &mut tx, &to_blind)
         .map_err(|e| RpcError::new(codes::INVALID_PARAMETER, e.to_string()))?;
     let to_blind_count = tx
