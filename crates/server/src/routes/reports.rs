@@ -360,7 +360,7 @@ async fn ownerships_for(
         ("asset_uuid" = String, Path, description = "Asset UUID"),
         ("height" = Option<i64>, Query, minimum = 0, description = "Block height (default: every \
             confirmed output recorded)"),
-        ("format" = Option<String>, Query, description = "`csv` for the cap table as CSV"),
+        ("format" = inline(Option<crate::schema::ReportFormat>), Query, description = "`csv` for the cap table as CSV"),
     ),
     responses(
         (status = 200, description = "Holdings (JSON), or the cap table (text/csv)", body = [OwnershipDto]),
@@ -401,7 +401,7 @@ pub async fn ownerships(
     params(
         ("asset_uuid" = String, Path, description = "Asset UUID"),
         ("height" = i64, Path, minimum = 0, description = "Block height"),
-        ("format" = Option<String>, Query, description = "`csv` for the cap table as CSV"),
+        ("format" = inline(Option<crate::schema::ReportFormat>), Query, description = "`csv` for the cap table as CSV"),
     ),
     responses(
         (status = 200, description = "Holdings at that height (JSON), or the cap table (text/csv)", body = [OwnershipDto]),
