@@ -268,7 +268,7 @@ pub async fn list(
         ("payout_id" = String, Path, description = "Payout UUID"),
         ("format" = inline(Option<crate::schema::ReportFormat>), Query, description = "`csv` for the lines as CSV")),
     responses(
-        (status = 200, description = "The payout (JSON), or its lines (text/csv)", body = PayoutDto),
+        (status = 200, description = "The payout (JSON), or its lines (text/csv)", content((PayoutDto = "application/json"), (String = "text/csv"))),
         (status = 400, description = "Unknown format"),
         (status = 401, description = "Missing, invalid or expired token"),
         (status = 404, description = "No such asset or payout"),

@@ -363,7 +363,7 @@ async fn ownerships_for(
         ("format" = inline(Option<crate::schema::ReportFormat>), Query, description = "`csv` for the cap table as CSV"),
     ),
     responses(
-        (status = 200, description = "Holdings (JSON), or the cap table (text/csv)", body = [OwnershipDto]),
+        (status = 200, description = "Holdings (JSON), or the cap table (text/csv)", content(([OwnershipDto] = "application/json"), (String = "text/csv"))),
         (status = 400, description = "Bad height or format, or a height the index has not reached"),
         (status = 401, description = "Missing, invalid or expired token"),
         (status = 404, description = "No such asset"),
@@ -404,7 +404,7 @@ pub async fn ownerships(
         ("format" = inline(Option<crate::schema::ReportFormat>), Query, description = "`csv` for the cap table as CSV"),
     ),
     responses(
-        (status = 200, description = "Holdings at that height (JSON), or the cap table (text/csv)", body = [OwnershipDto]),
+        (status = 200, description = "Holdings at that height (JSON), or the cap table (text/csv)", content(([OwnershipDto] = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A height the index has not reached, or a bad format"),
         (status = 401, description = "Missing, invalid or expired token"),
         (status = 404, description = "No such asset (or a height that is not a number)"),
