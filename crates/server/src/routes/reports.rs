@@ -384,8 +384,9 @@ pub async fn ownerships(
             params.entry(key).or_insert(value);
         }
     }
+    // exactly an integer, as the schema's type says (an empty `height=` is refused too)
     let height = match params.get("height").map(String::as_str) {
-        None | Some("") => None,
+        None => None,
         Some(text) => Some(
             text.parse::<i64>()
                 .map_err(|_| ApiError::field("height", "A valid integer is required."))?,
