@@ -5,6 +5,7 @@ use elements::hashes::sha256;
 use elements::secp256k1_zkp::PublicKey;
 use elements::{Address, ContractHash};
 
+pub use crate::endpoint::check as check_endpoint;
 use crate::validation::{Charset, FieldError, IntRule, TextRule};
 use crate::Network;
 
@@ -30,16 +31,6 @@ pub const TICKER: TextRule = TextRule {
     length_message: Some(TICKER_MESSAGE),
     charset_message: TICKER_MESSAGE,
     ..TextRule::new("ticker", 3, 5, true)
-};
-
-/// The rule of an `issuer_authorization_endpoint`: 5–255 characters without whitespace;
-/// empty means none.
-pub const ENDPOINT: TextRule = TextRule {
-    charset: Charset::NoControlNoWhitespace,
-    empty_allowed: true,
-    length_message: Some("Ensure this field has between 5 and 255 characters."),
-    charset_message: "This field may not contain whitespace.",
-    ..TextRule::new("issuer_authorization_endpoint", 5, 255, true)
 };
 
 /// The rule of an issuance's `amount`.
@@ -125,11 +116,23 @@ pub struct Issuance {
     pub contract: Contract,
 }
 
-/// Checks every field of an issuance request for `network` and reports all failures at once.
+/// Why an issuance request is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssuanceError {
+    /// Fields that break a rule their OpenAPI schema states (every one of them).
+    Fields(Vec<FieldError>),
+    /// Every field has the form its schema states, but a rule no schema states refuses the
+    /// request: the public key is not a point of the curve, or the reissuance fields do not
+    /// go with `is_reissuable` and `destination_address` (AMP answers these `{"Error": …}`).
+    Rule(String),
+}
+
+/// Checks every field of an issuance request for `network`: first each field's form (all
+/// failures at once), then the rules across fields and the public key's point.
 pub fn validate_issuance(
     mut input: IssuanceInput,
     network: Network,
-) -> Result<Issuance, Vec<FieldError>> {
+) -> Result<Issuance, IssuanceError> {
     let mut errors = Vec::new();
     let mut check = |result: Result<(), FieldError>| {
         if let Err(error) = result {
@@ -159,44 +162,12 @@ pub fn validate_issuance(
     check(check_pubkey(&input.pubkey));
     check(PRECISION.check(i64::from(input.precision)).map(drop));
     check(check_amount(&REISSUANCE_AMOUNT, input.reissuance_amount));
-    if input.is_reissuable {
-        if input.reissuance_amount == 0 {
-            check(Err(FieldError::new(
-                "reissuance_amount",
-                "A reissuable asset needs a reissuance_amount of at least 1.",
-            )));
-        }
-        if input.reissuance_address.is_empty() {
-            check(Err(FieldError::new(
-                "reissuance_address",
-                "A reissuable asset needs a reissuance_address.",
-            )));
-        } else {
-            check(check_confidential_address(
-                "reissuance_address",
-                &input.reissuance_address,
-                network,
-            ));
-            if input.reissuance_address == input.destination_address {
-                check(Err(FieldError::new(
-                    "reissuance_address",
-                    "The reissuance_address must differ from the destination_address.",
-                )));
-            }
-        }
-    } else {
-        if input.reissuance_amount != 0 {
-            check(Err(FieldError::new(
-                "reissuance_amount",
-                "reissuance_amount is only allowed when is_reissuable is true.",
-            )));
-        }
-        if !input.reissuance_address.is_empty() {
-            check(Err(FieldError::new(
-                "reissuance_address",
-                "reissuance_address is only allowed when is_reissuable is true.",
-            )));
-        }
+    if !input.reissuance_address.is_empty() {
+        check(check_confidential_address(
+            "reissuance_address",
+            &input.reissuance_address,
+            network,
+        ));
     }
     if let Some(endpoint) = input.issuer_authorization_endpoint.take() {
         match check_endpoint(&endpoint) {
@@ -205,7 +176,10 @@ pub fn validate_issuance(
         }
     }
     if !errors.is_empty() {
-        return Err(errors);
+        return Err(IssuanceError::Fields(errors));
+    }
+    if let Some(rule) = broken_rule(&input) {
+        return Err(IssuanceError::Rule(rule.to_string()));
     }
     let contract = Contract {
         domain: input.domain.clone(),
@@ -215,13 +189,6 @@ pub fn validate_issuance(
         ticker: input.ticker.clone(),
     };
     Ok(Issuance { input, contract })
-}
-
-/// Validates an `issuer_authorization_endpoint` ([`ENDPOINT`]); `None` when empty.
-pub fn check_endpoint(endpoint: &str) -> Result<Option<String>, FieldError> {
-    ENDPOINT
-        .check(endpoint)
-        .map(|endpoint| Some(endpoint).filter(|endpoint| !endpoint.is_empty()))
 }
 
 fn check_amount(rule: &IntRule, amount: u64) -> Result<(), FieldError> {
@@ -281,17 +248,47 @@ pub fn check_domain(domain: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// Validates a registry `pubkey` (trimmed and lower-cased by the caller): [`PUBKEY_PATTERN`]
-/// and a point of the curve.
+/// The first rule across fields (or of the public key's point) that a request of valid
+/// fields breaks: what [`IssuanceError::Rule`] reports.
+fn broken_rule(input: &IssuanceInput) -> Option<&'static str> {
+    if !pubkey_is_on_curve(&input.pubkey) {
+        return Some("The public key is not a valid secp256k1 point.");
+    }
+    if input.is_reissuable {
+        if input.reissuance_amount == 0 {
+            return Some("A reissuable asset needs a reissuance_amount of at least 1.");
+        }
+        if input.reissuance_address.is_empty() {
+            return Some("A reissuable asset needs a reissuance_address.");
+        }
+        if input.reissuance_address == input.destination_address {
+            return Some("The reissuance_address must differ from the destination_address.");
+        }
+    } else {
+        if input.reissuance_amount != 0 {
+            return Some("reissuance_amount is only allowed when is_reissuable is true.");
+        }
+        if !input.reissuance_address.is_empty() {
+            return Some("reissuance_address is only allowed when is_reissuable is true.");
+        }
+    }
+    None
+}
+
+/// Validates the form of a registry `pubkey` (trimmed and lower-cased by the caller):
+/// [`PUBKEY_PATTERN`]. Whether it is a point of the curve is [`pubkey_is_on_curve`].
 pub fn check_pubkey(pubkey: &str) -> Result<(), FieldError> {
     let message = "Enter a compressed public key: 66 hex characters starting with 02 or 03.";
     let bytes = hex::decode(pubkey).map_err(|_| FieldError::new("pubkey", message))?;
     if bytes.len() != 33 || !(bytes[0] == 2 || bytes[0] == 3) {
         return Err(FieldError::new("pubkey", message));
     }
-    PublicKey::from_slice(&bytes)
-        .map_err(|_| FieldError::new("pubkey", "The public key is not a valid secp256k1 point."))?;
     Ok(())
+}
+
+/// Whether a `pubkey` of the form [`check_pubkey`] accepts is a point of the secp256k1 curve.
+pub fn pubkey_is_on_curve(pubkey: &str) -> bool {
+    hex::decode(pubkey).is_ok_and(|bytes| PublicKey::from_slice(&bytes).is_ok())
 }
 
 /// The Liquid Asset Registry contract of an issuance (version 0).
@@ -358,10 +355,25 @@ mod tests {
         }
     }
 
+    fn field_errors(input: IssuanceInput, network: Network) -> Vec<FieldError> {
+        match validate_issuance(input, network).unwrap_err() {
+            IssuanceError::Fields(errors) => errors,
+            other => panic!("not a field error: {other:?}"),
+        }
+    }
+
     fn only_error(input: IssuanceInput) -> FieldError {
-        let errors = validate_issuance(input, Network::LiquidRegtest).unwrap_err();
+        let errors = field_errors(input, Network::LiquidRegtest);
         assert_eq!(errors.len(), 1, "{errors:?}");
         errors.into_iter().next().unwrap()
+    }
+
+    /// The rule (no schema states it) that refuses `input`.
+    fn broken(input: IssuanceInput) -> String {
+        match validate_issuance(input, Network::LiquidRegtest).unwrap_err() {
+            IssuanceError::Rule(rule) => rule,
+            other => panic!("not a rule error: {other:?}"),
+        }
     }
 
     #[test]
@@ -483,7 +495,7 @@ mod tests {
         let mut input = valid();
         input.pubkey = "02".to_string() + &"ff".repeat(32);
         assert_eq!(
-            only_error(input).message,
+            broken(input),
             "The public key is not a valid secp256k1 point."
         );
     }
@@ -509,7 +521,7 @@ mod tests {
         let mut input = valid();
         input.destination_address = "not an address".into();
         assert_eq!(only_error(input).message, "Enter a valid Liquid address.");
-        let errors = validate_issuance(valid(), Network::LiquidV1).unwrap_err();
+        let errors = field_errors(valid(), Network::LiquidV1);
         assert_eq!(
             errors[0].message,
             format!("The address is not for the {} network.", Network::LiquidV1)
@@ -521,19 +533,19 @@ mod tests {
         let mut input = valid();
         input.reissuance_amount = 0;
         assert_eq!(
-            only_error(input).message,
+            broken(input),
             "A reissuable asset needs a reissuance_amount of at least 1."
         );
         let mut input = valid();
         input.reissuance_address = String::new();
         assert_eq!(
-            only_error(input).message,
+            broken(input),
             "A reissuable asset needs a reissuance_address."
         );
         let mut input = valid();
         input.reissuance_address = CONFIDENTIAL_A.into();
         assert_eq!(
-            only_error(input).message,
+            broken(input),
             "The reissuance_address must differ from the destination_address."
         );
         let mut input = valid();
@@ -545,8 +557,15 @@ mod tests {
     fn not_reissuable_refuses_token_fields() {
         let mut input = valid();
         input.is_reissuable = false;
-        let errors = validate_issuance(input, Network::LiquidRegtest).unwrap_err();
-        assert_eq!(errors.len(), 2);
+        assert_eq!(
+            broken(input.clone()),
+            "reissuance_amount is only allowed when is_reissuable is true."
+        );
+        input.reissuance_amount = 0;
+        assert_eq!(
+            broken(input),
+            "reissuance_address is only allowed when is_reissuable is true."
+        );
         let mut input = valid();
         input.is_reissuable = false;
         input.reissuance_amount = 0;
@@ -555,18 +574,16 @@ mod tests {
     }
 
     #[test]
-    fn endpoint_bounds() {
+    fn endpoint_form() {
         let mut input = valid();
         input.issuer_authorization_endpoint = Some("http".into());
+        assert_eq!(only_error(input).message, crate::endpoint::FORM_MESSAGE);
+        let mut input = valid();
+        input.issuer_authorization_endpoint = Some(" https://issuer.example/a ".into());
+        let issuance = validate_issuance(input, Network::LiquidRegtest).unwrap();
         assert_eq!(
-            only_error(input).message,
-            "Ensure this field has between 5 and 255 characters."
+            issuance.input.issuer_authorization_endpoint.as_deref(),
+            Some("https://issuer.example/a")
         );
-        assert_eq!(
-            check_endpoint(" https://issuer.example/authorize ").unwrap(),
-            Some("https://issuer.example/authorize".to_string())
-        );
-        assert_eq!(check_endpoint("  ").unwrap(), None);
-        assert!(check_endpoint("https://a b").is_err());
     }
 }

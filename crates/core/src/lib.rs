@@ -6,6 +6,7 @@ pub mod asset;
 pub mod assignment;
 pub mod category;
 pub mod crash;
+pub mod endpoint;
 pub mod gaid;
 pub mod network;
 pub mod payout;

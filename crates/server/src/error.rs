@@ -174,6 +174,15 @@ impl From<FieldError> for ApiError {
     }
 }
 
+impl From<amphora_core::asset::IssuanceError> for ApiError {
+    fn from(error: amphora_core::asset::IssuanceError) -> Self {
+        match error {
+            amphora_core::asset::IssuanceError::Fields(errors) => ApiError::Fields(errors),
+            amphora_core::asset::IssuanceError::Rule(message) => ApiError::Business(message),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {

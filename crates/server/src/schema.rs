@@ -3,8 +3,8 @@
 //! document states every rule the server enforces and cannot drift from it. Each function is
 //! used as `#[schema(schema_with = …)]` (or `#[param(schema_with = …)]`) on the field.
 
-use amphora_core::validation::{IntRule, TextRule};
-use amphora_core::{account, asset, category, gaid, registered_user};
+use amphora_core::validation::{IntRule, TextRule, WHITESPACE_CLASS};
+use amphora_core::{account, asset, category, endpoint, gaid, registered_user};
 use utoipa::openapi::schema::{
     AdditionalProperties, ArrayBuilder, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat,
     SchemaType, Type,
@@ -105,9 +105,20 @@ pub fn ticker() -> Object {
     text(&asset::TICKER, false).build()
 }
 
-/// An `issuer_authorization_endpoint` (`null` or empty: none).
+/// An `issuer_authorization_endpoint` (`null` or empty: none): [`endpoint::pattern`] and
+/// [`endpoint::MAX_LENGTH`], what [`endpoint::check`] accepts.
 pub fn endpoint() -> Object {
-    text(&asset::ENDPOINT, true).build()
+    ObjectBuilder::new()
+        .schema_type(string_type(true))
+        .max_length(Some(endpoint::MAX_LENGTH))
+        .pattern(Some(endpoint::pattern()))
+        .description(Some(format!(
+            "{} Empty or `null`: none; leading and trailing whitespace is ignored. A target \
+             the deployment's outbound policy refuses (loopback, private, link-local; \
+             `allow_private_outbound`) is `400 {{\"Error\": …}}`.",
+            endpoint::FORM_MESSAGE
+        )))
+        .build()
 }
 
 /// A registry `domain`.
@@ -213,6 +224,46 @@ pub fn reissuance_amount() -> Object {
 pub fn precision() -> Object {
     integer(&asset::PRECISION)
 }
+
+/// An asset id in a body: 64 hex characters (what `elements` parses), leading and trailing
+/// whitespace ignored.
+pub fn asset_id() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(ASSET_ID_PATTERN.as_str()))
+        .description(Some("Asset id, 64 hex characters."))
+        .build()
+}
+
+/// The pattern of [`asset_id`].
+pub static ASSET_ID_PATTERN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("^[{WHITESPACE_CLASS}]*[0-9A-Fa-f]{{64}}[{WHITESPACE_CLASS}]*$")
+});
+
+/// The `format` query parameter of the report routes (a schema only; the handlers read the
+/// query): `csv` or `json` in any case, surrounding whitespace ignored; empty or absent: by the
+/// `Accept` header (`text/csv` for CSV), else JSON.
+pub struct ReportFormat;
+
+impl utoipa::PartialSchema for ReportFormat {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(REPORT_FORMAT_PATTERN.as_str()))
+            .description(Some(
+                "`csv` or `json` (any case); empty: by the `Accept` header (`text/csv`: CSV).",
+            ))
+            .build()
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ReportFormat {}
+
+/// The pattern of [`ReportFormat`].
+pub static REPORT_FORMAT_PATTERN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("^[{WHITESPACE_CLASS}]*(?:[Cc][Ss][Vv]|[Jj][Ss][Oo][Nn])?[{WHITESPACE_CLASS}]*$")
+});
 
 /// A transaction id or a blinding factor: 64 hex characters (what `elements` parses).
 pub const HEX64_PATTERN: &str = "^[0-9A-Fa-f]{64}$";

@@ -5,6 +5,7 @@
 //! category attached to both, an assignment, a distribution paid with the `amphora confirm`
 //! binary and seen confirmed live (htmx polling), the holder in the cap table; then a manager
 //! who sees only its granted asset. Screenshots of the main pages go to `docs/screenshots/`.
+//! Also: `/api/docs` renders the served OpenAPI document with nothing loaded from outside.
 //!
 //! Without Chromium or its driver the test fails: the console is not tested otherwise.
 
@@ -23,8 +24,9 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const PUBKEY: &str = "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084";
 const MANAGER_PASSWORD: &str = "manager-password-1";
 
-/// chromedriver on a free loopback port, and a headless Chromium session of 1280×800.
-async fn browser() -> (Killed, Client) {
+/// chromedriver on a free loopback port, and a headless Chromium session of 1280×800 with the
+/// command-line switches `extra`.
+async fn browser(extra: &[&str]) -> (Killed, Client) {
     for exe in [CHROMEDRIVER, CHROMIUM] {
         assert!(
             Path::new(exe).exists(),
@@ -44,9 +46,16 @@ async fn browser() -> (Killed, Client) {
             .spawn()
             .unwrap(),
     );
-    let capabilities = json!({"goog:chromeOptions": {"binary": CHROMIUM, "args": [
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--window-size=1280,800", "--lang=en-US"]},
+    let mut args = vec![
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,800",
+        "--lang=en-US",
+    ];
+    args.extend_from_slice(extra);
+    let capabilities = json!({"goog:chromeOptions": {"binary": CHROMIUM, "args": args},
         // the page's console (script errors, refused resources, CSP violations) for
         // `console_errors`
         "goog:loggingPrefs": {"browser": "ALL"}});
@@ -210,7 +219,7 @@ async fn sign_in(browser: &Client, root: &str, username: &str, password: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_tutorial_in_the_browser() {
-    let (_driver, browser) = browser().await;
+    let (_driver, browser) = browser(&[]).await;
     let dir = tempfile::tempdir().unwrap();
     let platform = Platform::start(dir.path(), Options::default()).await;
     let root = platform.url.clone();
@@ -693,5 +702,75 @@ async fn the_tutorial_in_the_browser() {
         text.contains("Console Fund") && !text.contains("Holders"),
         "{text}"
     );
+    browser.close().await.unwrap();
+}
+
+/// Issue 19, item 3: `/api/docs` renders the served document in Chromium offline. Every host but
+/// loopback goes through a proxy that is not there (a closed port), so a file from a CDN would
+/// not load; the page shows the document's title and one block per operation, and every
+/// resource it loaded came from the platform.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_api_docs_render_offline() {
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("--proxy-server=http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let (_driver, browser) = browser(&[&proxy]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let platform = Platform::start(dir.path(), Options::default()).await;
+    let root = platform.url.clone();
+    let document: serde_json::Value = reqwest::get(format!("{root}/api/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let operations: usize = document["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| item.as_object().unwrap().len())
+        .sum();
+    assert!(operations > 50, "{operations} operations");
+
+    browser.goto(&format!("{root}/api/docs")).await.unwrap();
+    let count = "return document.querySelectorAll('.swagger-ui .opblock').length";
+    let what = format!("Swagger UI to render the {operations} operations");
+    until(&what, Duration::from_secs(30), || async {
+        let blocks = browser.execute(count, vec![]).await.unwrap().as_u64();
+        if blocks == Some(operations as u64) {
+            return Some(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        None
+    })
+    .await;
+    let title = text_of(&browser, ".swagger-ui .info .title").await;
+    assert!(title.contains("Amphora AMP API"), "{title}");
+    let loaded = browser
+        .execute(
+            "return performance.getEntriesByType('resource').map(e => e.name)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let loaded: Vec<&str> = loaded
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|url| url.as_str().unwrap())
+        .collect();
+    assert!(
+        loaded.iter().any(|url| url.ends_with("/api/openapi.json"))
+            && loaded
+                .iter()
+                .any(|url| url.ends_with("/swagger-ui-bundle.js")),
+        "{loaded:?}"
+    );
+    for url in &loaded {
+        assert!(
+            url.starts_with(&format!("{root}/")),
+            "loaded from outside: {url}"
+        );
+    }
     browser.close().await.unwrap();
 }

@@ -68,7 +68,7 @@ pub async fn xpub_master(State(state): State<AppState>) -> Json<XpubResponse> {
     request_body = RegisterWallet,
     responses(
         (status = 200, description = "Registered", body = RegisterWalletResponse),
-        (status = 400, description = "Not an AMP2 2-of-2 descriptor of this platform (`{\"error\": …}`)"),
+        (status = 400, description = "Not an AMP2 2-of-2 descriptor of this platform (`{\"error\": …}`), or a body that is not `{\"descriptor\": string}` (`reasons: [\"request_invalid\"]`)"),
         (status = 429, description = "Rate limited (`{\"error\": …}`, `Retry-After`)"),
     ))]
 pub async fn register(
@@ -77,9 +77,11 @@ pub async fn register(
 ) -> Result<Json<RegisterWalletResponse>, ApiError> {
     let request: RegisterWallet = serde_json::from_slice(&body).map_err(|e| {
         state.amp2_limiter().undecodable();
-        ApiError::Amp2(format!(
-            "the body must be a JSON object {{\"descriptor\": \"ct(…)\"}}: {e}"
-        ))
+        ApiError::Amp2Refused {
+            error: format!("the body must be a JSON object {{\"descriptor\": \"ct(…)\"}}: {e}"),
+            reasons: vec!["request_invalid".to_string()],
+            refused_by_policy: false,
+        }
     })?;
     let checker = state.clone();
     let wallet =

@@ -249,7 +249,7 @@ pub async fn list(
     request_body = IssuanceRequest,
     responses(
         (status = 201, description = "Issued and broadcast", body = IssuanceResponse),
-        (status = 400, description = "Invalid field, or the node refused the transaction"),
+        (status = 400, description = "A field breaks its schema (field errors); or (`{\"Error\": …}`) the reissuance fields do not go with `is_reissuable` and `destination_address`, the public key is not a point of the curve, the endpoint is a target the outbound policy refuses, or the node refused the transaction"),
         (status = 401, description = "Missing, invalid or expired token"),
         (status = 503, description = "No node configured, or the platform wallet cannot pay the fee"),
     ))]
@@ -273,7 +273,7 @@ pub async fn issue(
         transfer_restricted: body.transfer_restricted,
         issuer_authorization_endpoint: body.issuer_authorization_endpoint,
     };
-    let issuance = validate_issuance(input, state.network()).map_err(ApiError::Fields)?;
+    let issuance = validate_issuance(input, state.network())?;
     if let Some(endpoint) = &issuance.input.issuer_authorization_endpoint {
         check_endpoint_target(&state, endpoint).await?;
     }
@@ -338,16 +338,16 @@ pub async fn edit(
     Ok(Json(asset.into()))
 }
 
-/// Refuses an issuer authorization endpoint the platform may not call: not an http(s) URL, or
-/// (unless `allow_private_outbound`) a loopback, private or link-local target (400 naming the
-/// field; see [`crate::outbound`]).
+/// Refuses an issuer authorization endpoint (of the form its schema states) the platform may
+/// not call: (unless `allow_private_outbound`) a loopback, private or link-local target, a
+/// deployment rule no schema states (400 `{"Error": …}` naming the field; see
+/// [`crate::outbound`]).
 async fn check_endpoint_target(state: &AppState, endpoint: &str) -> Result<(), ApiError> {
-    state.outbound().check_target(endpoint).await.map_err(|e| {
-        ApiError::field(
-            "issuer_authorization_endpoint",
-            format!("The endpoint {e}."),
-        )
-    })
+    state
+        .outbound()
+        .check_target(endpoint)
+        .await
+        .map_err(|e| ApiError::Business(format!("The issuer_authorization_endpoint {e}.")))
 }
 
 /// Deletes the asset's platform records; the on-chain asset is untouched.

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use amphora_core::assignment::{has_vested, validate_assignment, vesting_datetime};
-use amphora_core::FieldError;
 use amphora_store::{Assignment, NewAssignment};
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
@@ -231,7 +230,8 @@ pub async fn list(
     ))
 }
 
-/// Creates one assignment. Refused (400 `{"Error": …}`) unless the issuance has 2
+/// Creates one assignment. Refused (400 `{"Error": …}`) unless the registered user is one of
+/// the issuer's, the issuance has 2
 /// confirmations, the user has (transfer-restricted asset) every required category, the user
 /// has no other ready, undistributed assignment (when this one is ready), and the assigned,
 /// undistributed total stays within the treasury's confirmed balance. The user need not have a
@@ -276,14 +276,10 @@ pub async fn create(
         .await?
         .is_none()
     {
-        return Err(FieldError::new(
-            "registered_user",
-            format!(
-                "Invalid pk \"{}\" - object does not exist.",
-                input.registered_user
-            ),
-        )
-        .into());
+        return Err(ApiError::Business(format!(
+            "Invalid registered_user \"{}\": object does not exist.",
+            input.registered_user
+        )));
     }
     let created = state
         .store()

@@ -4,7 +4,7 @@ pub mod amp2;
 pub mod assets;
 pub mod assignments;
 pub mod categories;
-mod csv_answer;
+pub(crate) mod csv_answer;
 mod distribution_confirm;
 pub mod distributions;
 pub mod gaid_balances;

@@ -69,11 +69,14 @@ pub struct Doc;
 pub struct PayoutCreate {
     /// The asset paid (64 hex): L-BTC's asset id, an asset issued on the platform, or any
     /// other.
+    #[schema(schema_with = crate::schema::asset_id)]
     pub payout_asset: String,
     /// Base units of the payout asset shared among the holders.
+    #[schema(schema_with = crate::schema::amount)]
     pub total_amount: i64,
     /// Holdings at this block height count (default: the chain index's tip).
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub record_height: Option<i64>,
     /// Free text (e.g. "2026 dividend").
     #[serde(default)]
@@ -263,9 +266,9 @@ pub async fn list(
     security(("token" = [])),
     params(("asset_uuid" = String, Path, description = "Asset UUID"),
         ("payout_id" = String, Path, description = "Payout UUID"),
-        ("format" = Option<String>, Query, description = "`csv` for the lines as CSV")),
+        ("format" = inline(Option<crate::schema::ReportFormat>), Query, description = "`csv` for the lines as CSV")),
     responses(
-        (status = 200, description = "The payout (JSON), or its lines (text/csv)", body = PayoutDto),
+        (status = 200, description = "The payout (JSON), or its lines (text/csv)", content((PayoutDto = "application/json"), (String = "text/csv"))),
         (status = 400, description = "Unknown format"),
         (status = 401, description = "Missing, invalid or expired token"),
         (status = 404, description = "No such asset or payout"),

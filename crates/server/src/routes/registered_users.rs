@@ -74,7 +74,7 @@ pub struct RegisteredUserEdit {
     /// New name.
     #[schema(schema_with = crate::schema::registered_user_name)]
     pub name: String,
-    /// Immutable: accepted only if equal to the current value.
+    /// Immutable: accepted only if equal to the current value (otherwise `400 {"Error": …}`).
     #[serde(default)]
     pub is_company: Option<bool>,
 }
@@ -223,7 +223,7 @@ pub async fn details(
     request_body = RegisteredUserEdit,
     responses(
         (status = 200, description = "The updated registered user", body = RegisteredUserDto),
-        (status = 400, description = "Invalid name, or an attempt to change is_company"),
+        (status = 400, description = "Invalid name (field errors), or an attempt to change is_company (`{\"Error\": …}`)"),
         (status = 401, description = "Missing, invalid or expired token"),
         (status = 404, description = "No such registered user"),
     ))]
@@ -236,9 +236,8 @@ pub async fn edit(
     let current = find(&state, &auth, id).await?;
     let name = RegisteredUserName::parse(&body.name)?;
     if body.is_company.is_some_and(|c| c != current.is_company) {
-        return Err(ApiError::field(
-            "is_company",
-            "This field cannot be changed after the registered user is created.",
+        return Err(ApiError::Business(
+            "is_company cannot be changed after the registered user is created.".into(),
         ));
     }
     let user = state

@@ -360,10 +360,10 @@ async fn ownerships_for(
         ("asset_uuid" = String, Path, description = "Asset UUID"),
         ("height" = Option<i64>, Query, minimum = 0, description = "Block height (default: every \
             confirmed output recorded)"),
-        ("format" = Option<String>, Query, description = "`csv` for the cap table as CSV"),
+        ("format" = inline(Option<crate::schema::ReportFormat>), Query, description = "`csv` for the cap table as CSV"),
     ),
     responses(
-        (status = 200, description = "Holdings (JSON), or the cap table (text/csv)", body = [OwnershipDto]),
+        (status = 200, description = "Holdings (JSON), or the cap table (text/csv)", content(([OwnershipDto] = "application/json"), (String = "text/csv"))),
         (status = 400, description = "Bad height or format, or a height the index has not reached"),
         (status = 401, description = "Missing, invalid or expired token"),
         (status = 404, description = "No such asset"),
@@ -384,8 +384,9 @@ pub async fn ownerships(
             params.entry(key).or_insert(value);
         }
     }
+    // exactly an integer, as the schema's type says (an empty `height=` is refused too)
     let height = match params.get("height").map(String::as_str) {
-        None | Some("") => None,
+        None => None,
         Some(text) => Some(
             text.parse::<i64>()
                 .map_err(|_| ApiError::field("height", "A valid integer is required."))?,
@@ -401,10 +402,10 @@ pub async fn ownerships(
     params(
         ("asset_uuid" = String, Path, description = "Asset UUID"),
         ("height" = i64, Path, minimum = 0, description = "Block height"),
-        ("format" = Option<String>, Query, description = "`csv` for the cap table as CSV"),
+        ("format" = inline(Option<crate::schema::ReportFormat>), Query, description = "`csv` for the cap table as CSV"),
     ),
     responses(
-        (status = 200, description = "Holdings at that height (JSON), or the cap table (text/csv)", body = [OwnershipDto]),
+        (status = 200, description = "Holdings at that height (JSON), or the cap table (text/csv)", content(([OwnershipDto] = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A height the index has not reached, or a bad format"),
         (status = 401, description = "Missing, invalid or expired token"),
         (status = 404, description = "No such asset (or a height that is not a number)"),

@@ -156,7 +156,7 @@ fn requested_gaid(uri: &Uri, body: &[u8]) -> Result<String, ApiError> {
 /// `{"GAID": "GA…"}`); the answer is the one of `GET /gaids/{gaid}/validate`.
 #[utoipa::path(method(get, post), path = "/api/registered_users/validate-gaid", tag = "registered_users",
     security(("token" = [])),
-    params(("GAID" = Option<String>, Query, description = "The GAID to check (or in the body)")),
+    params(("GAID" = String, Query, description = "The GAID to check (a POST may send it as its body instead: a JSON string or `{\"GAID\": …}`)")),
     responses(
         (status = 200, description = "Validation result", body = GaidValidation),
         (status = 400, description = "No GAID given"),

@@ -3,8 +3,10 @@
 
 use amphora_core::gaid::Gaid;
 use amphora_core::validation::TextRule;
-use amphora_core::{account, asset, category, registered_user};
+use amphora_core::{account, asset, category, endpoint, registered_user};
 use serde_json::Value;
+
+use crate::schema::REPORT_FORMAT_PATTERN;
 
 /// The schema of `property` of component `schema` in the served document.
 fn property(schema: &str, property: &str) -> Value {
@@ -76,18 +78,6 @@ fn text_fields_state_their_rules() {
         ("ManagerCreate", "username", &account::USERNAME, 'u'),
         ("IssuanceRequest", "name", &asset::NAME, 'n'),
         ("IssuanceRequest", "ticker", &asset::TICKER, 'T'),
-        (
-            "IssuanceRequest",
-            "issuer_authorization_endpoint",
-            &asset::ENDPOINT,
-            'h',
-        ),
-        (
-            "AssetEdit",
-            "issuer_authorization_endpoint",
-            &asset::ENDPOINT,
-            'h',
-        ),
     ];
     for (schema, field, rule, sample) in cases {
         let property = property(schema, field);
@@ -191,7 +181,8 @@ fn pubkeys_state_their_form() {
     // a point, which a regex cannot state
     let off_curve = format!("02{}", "ff".repeat(32));
     assert!(schema_accepts(&property, &off_curve));
-    assert!(asset::check_pubkey(&off_curve).is_err());
+    assert!(asset::check_pubkey(&off_curve).is_ok());
+    assert!(!asset::pubkey_is_on_curve(&off_curve));
     assert_eq!(property["format"], crate::schema::PUBKEY_FORMAT);
 }
 
@@ -281,4 +272,117 @@ fn hex_ids_state_their_form() {
 
 fn property_of_blinder() -> Value {
     property("BlindersUpdate", "asset_blinder")
+}
+
+#[test]
+fn endpoints_state_their_form() {
+    let long = |len: usize| format!("https://issuer.example/{}", "a".repeat(len - 23));
+    let values = [
+        String::new(),
+        "   ".into(),
+        "https://issuer.example/authorize".into(),
+        " https://issuer.example/authorize\n".into(),
+        "\u{3000}http://localhost:8080/hooks\u{85}".into(),
+        "HTTPS://ISSUER.EXAMPLE:443/a?b=c#d".into(),
+        "http://127.0.0.1:18884".into(),
+        "http://255.255.255.255:65535/é".into(),
+        "http://256.0.0.1/".into(),
+        "http://1.2.3/".into(),
+        "http://2130706433/".into(),
+        "http://0x7f000001/".into(),
+        "http://[::1]/".into(),
+        "http://xn--nxasmq6b.example/".into(),
+        "http://a--b.example/".into(),
+        "http://issuer.example:65536/".into(),
+        "http://issuer.example:00443/".into(),
+        "http://user:pw@issuer.example/".into(),
+        "http://issuer.example/a b".into(),
+        "http://issuer.example/\u{9f}".into(),
+        "http://issuer.example/\u{feff}".into(),
+        "ftp://issuer.example/".into(),
+        "https:/issuer.example".into(),
+        "issuer.example".into(),
+        long(endpoint::MAX_LENGTH),
+        long(endpoint::MAX_LENGTH + 1),
+        format!(" {}", long(endpoint::MAX_LENGTH)),
+    ];
+    for schema in ["IssuanceRequest", "AssetEdit"] {
+        let property = property(schema, "issuer_authorization_endpoint");
+        assert_eq!(property["maxLength"], endpoint::MAX_LENGTH);
+        assert_eq!(property["type"], serde_json::json!(["string", "null"]));
+        for value in &values {
+            assert_agree(&property, value, endpoint::check(value).is_ok());
+        }
+    }
+}
+
+proptest::proptest! {
+    /// Every value of the endpoint's form is an http(s) URL with a host for the `url` crate (what
+    /// the outbound policy parses): after the form, only the deployment's non-public-target
+    /// rule can refuse an endpoint, and it answers `{"Error": …}`.
+    #[test]
+    fn every_endpoint_of_the_form_is_an_http_url(
+        url in proptest::string::string_regex(&endpoint::form()).unwrap()
+    ) {
+        proptest::prop_assume!(url.chars().count() <= endpoint::MAX_LENGTH);
+        proptest::prop_assert_eq!(endpoint::check(&url), Ok(Some(url.clone())));
+        let policy = crate::outbound::OutboundPolicy { allow_private: true };
+        proptest::prop_assert!(policy.check_url(&url).is_ok(), "{}", url);
+    }
+}
+
+#[test]
+fn report_formats_state_their_form() {
+    let document: Value = serde_json::from_str(&crate::openapi::openapi_json()).unwrap();
+    let parameters = &document["paths"]["/api/assets/{asset_uuid}/ownerships"]["get"]["parameters"];
+    let format = parameters
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "format")
+        .expect("a format parameter");
+    let schema = &format["schema"];
+    assert_eq!(
+        schema["pattern"],
+        REPORT_FORMAT_PATTERN.as_str(),
+        "{schema}"
+    );
+    let headers = axum::http::HeaderMap::new();
+    for value in [
+        "",
+        "csv",
+        "CSV",
+        "json",
+        "Json",
+        " csv\t",
+        "\u{3000}json",
+        "xml",
+        "csvv",
+        "c sv",
+        "   ",
+    ] {
+        let accepted = crate::routes::csv_answer::wants_csv(Some(value), &headers).is_ok();
+        assert_agree(schema, value, accepted);
+    }
+}
+
+#[test]
+fn payout_asset_ids_state_their_form() {
+    let asset = property("PayoutCreate", "payout_asset");
+    let id = "6f0279e9ed041c3d710a9f57d0c02928416460c4b722ae3457a11eec381c526d";
+    for value in [
+        id.to_string(),
+        id.to_uppercase(),
+        format!(" {id}\n"),
+        id[..63].to_string(),
+        format!("{id}0"),
+        format!("{}g", &id[..63]),
+        String::new(),
+    ] {
+        let accepted = value.trim().parse::<elements::AssetId>().is_ok();
+        assert_agree(&asset, &value, accepted);
+    }
+    let total = property("PayoutCreate", "total_amount");
+    assert_eq!(total["minimum"], 1.0);
+    assert_eq!(total["maximum"], amphora_core::asset::MAX_AMOUNT as f64);
 }

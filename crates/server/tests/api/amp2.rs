@@ -10,7 +10,7 @@ use amphora_server::{Config, Platform};
 use axum::http::{Method, StatusCode};
 use lwk_signer::SwSigner;
 use lwk_wollet::amp2::Amp2;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::common::{unregistered_gaid, TestApp};
 
@@ -174,6 +174,15 @@ async fn foreign_key_one_of_two_and_garbage_are_refused() {
             .as_str()
             .unwrap_or_else(|| panic!("{case}: {:?}", reply.body));
         assert!(!error.is_empty(), "{case}");
+        // a body that is not `{"descriptor": string}` says so; a descriptor that does not
+        // parse or is not this platform's 2-of-2 is refused without a reason code
+        let undecodable = matches!(case, "no descriptor" | "not JSON");
+        let reasons = if undecodable {
+            json!(["request_invalid"])
+        } else {
+            Value::Null
+        };
+        assert_eq!(reply.body["reasons"], reasons, "{case}");
     }
 }
 

@@ -173,9 +173,35 @@ async fn invalid_issuances_get_field_errors() {
         json!({
             "amount": ["Ensure this value is between 1 and 2100000000000000."],
             "ticker": ["The ticker must have 3 to 5 characters among A-Z, a-z, 0-9, '.' and '-'."],
-            "reissuance_address": ["The reissuance_address must differ from the destination_address."],
         })
     );
+    // Fields of the form their schema states, refused by a rule no schema states (across
+    // fields, a curve point): `{"Error": …}`.
+    let off_curve = format!("02{}", "ff".repeat(32));
+    for (change, error) in [
+        (
+            json!({}),
+            "The reissuance_address must differ from the destination_address.",
+        ),
+        (
+            json!({"pubkey": off_curve}),
+            "The public key is not a valid secp256k1 point.",
+        ),
+        (
+            json!({"is_reissuable": false}),
+            "reissuance_amount is only allowed when is_reissuable is true.",
+        ),
+    ] {
+        let mut body = issuance(REGTEST_ADDRESS, REGTEST_ADDRESS);
+        for (key, value) in change.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        let reply = app
+            .post("/api/assets/issue", &token, &body.to_string())
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+        assert_eq!(reply.body, json!({ "Error": error }), "{change}");
+    }
     let reply = app.post("/api/assets/issue", &token, "{}").await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(
@@ -228,6 +254,10 @@ async fn asset_settings_round_trip_and_stay_with_their_issuer() {
         )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        bad.body,
+        json!({"issuer_authorization_endpoint": [amphora_core::endpoint::FORM_MESSAGE]})
+    );
 
     assert_eq!(
         app.put(&path("/lock"), &token, None).await.body["is_locked"],

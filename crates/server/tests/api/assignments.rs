@@ -223,7 +223,8 @@ async fn bad_input_and_every_rule_answer_400() {
         ),
         (
             json!({"assignments": [{"registered_user": 999_999, "amount": 1}]}),
-            "registered_user",
+            // an id that is not one of the issuer's users: a rule on stored data
+            "Error",
         ),
         (json!({}), "assignments"),
     ] {

@@ -21,8 +21,9 @@ use crate::routes::assignments::visible_asset;
 use crate::routes::distributions;
 use crate::state::AppState;
 
-/// Largest `total_amount` (21 million coins of 10^8 base units, Elements' `MAX_MONEY`).
-const MAX_TOTAL: i64 = 2_100_000_000_000_000;
+/// The rule of `total_amount`: an issuance's amount rule (1 to 21 million coins of 10^8 base
+/// units, Elements' `MAX_MONEY`), which its schema states.
+const TOTAL: amphora_core::validation::IntRule = amphora_core::asset::AMOUNT;
 
 /// Holdings at the record height: each registered user's (summed over its GAIDs, by id), the
 /// treasury's and the unregistered wallets'.
@@ -69,10 +70,13 @@ fn check_create(body: &PayoutCreate) -> Result<AssetId, ApiError> {
             "Must be an asset id: 64 hex characters.",
         ));
     }
-    if !(1..=MAX_TOTAL).contains(&body.total_amount) {
+    if TOTAL.check(body.total_amount).is_err() {
         errors.push(amphora_core::FieldError::new(
             "total_amount",
-            format!("Must be between 1 and {MAX_TOTAL} base units."),
+            format!(
+                "Must be between {} and {} base units.",
+                TOTAL.min, TOTAL.max
+            ),
         ));
     }
     if body.record_height.is_some_and(|h| h < 0) {

@@ -82,9 +82,11 @@ pub(super) struct Paging {
     pub(super) height_stop: Option<i64>,
 }
 
+/// An integer parameter, absent or exactly an integer (as its schema's `type` says: neither
+/// empty nor padded).
 fn integer(params: &Params, key: &str) -> Result<Option<i64>, FieldError> {
-    match params.get(key).map(|v| v.trim()) {
-        None | Some("") => Ok(None),
+    match params.get(key) {
+        None => Ok(None),
         Some(text) => text
             .parse()
             .map(Some)
