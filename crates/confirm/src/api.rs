@@ -74,6 +74,25 @@ pub struct AssetBalance {
     pub lost_outputs: Vec<Value>,
 }
 
+/// `GET assets/{u}/burn-requests/{id}`, as far as the client reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct BurnRequestState {
+    /// `"requested"` or `"confirmed"`.
+    pub status: String,
+    /// The burn that completed it, once one did.
+    #[serde(default)]
+    pub txid: Option<String>,
+    /// When the request was made (RFC 3339).
+    pub created: String,
+}
+
+/// One entry of `GET assets/{u}/burns`, as far as the client reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RecordedBurn {
+    /// The burn transaction.
+    pub txid: String,
+}
+
 /// `GET assets/{u}/treasury-view-key`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 struct TreasuryViewKeyState {
@@ -267,6 +286,24 @@ impl AmpApi {
         body: &impl Serialize,
     ) -> Result<(), ApiError> {
         self.post_ok(&format!("assets/{asset_uuid}/burn-confirm"), body)
+            .await
+    }
+
+    /// `GET assets/{u}/burn-requests/{id}` (an Amphora route): the burn request's state.
+    pub async fn burn_request_state(
+        &self,
+        asset_uuid: &str,
+        burn_request_id: i64,
+    ) -> Result<BurnRequestState, ApiError> {
+        let path = format!("assets/{asset_uuid}/burn-requests/{burn_request_id}");
+        self.send_json(reqwest::Method::GET, &path, None::<&()>)
+            .await
+    }
+
+    /// `GET assets/{u}/burns` (an Amphora route): the burns the platform recorded.
+    pub async fn recorded_burns(&self, asset_uuid: &str) -> Result<Vec<RecordedBurn>, ApiError> {
+        let path = format!("assets/{asset_uuid}/burns");
+        self.send_json(reqwest::Method::GET, &path, None::<&()>)
             .await
     }
 

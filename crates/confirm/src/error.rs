@@ -281,6 +281,30 @@ pub enum ConfirmError {
         /// The `--use-existing` value that confirms it.
         retry: String,
     },
+    /// The platform already recorded a burn transaction for the file's burn request (an
+    /// earlier run burnt, and the follower or that run's confirm call recorded it).
+    #[error(
+        "the platform already recorded burn transaction {txid} for this burn request: it will \
+         not be burnt again. Confirm it with the additional argument \"--use-existing {txid}\""
+    )]
+    BurnRecorded {
+        /// The recorded burn.
+        txid: String,
+    },
+    /// The wallet holds a burn of the file's amount, sent since the request was made, that the
+    /// platform has not recorded for any request: an earlier run's, interrupted after its
+    /// broadcast. Burning again would destroy the amount twice.
+    #[error(
+        "the wallet already sent burn transaction {txid}, which destroys the {amount} of this \
+         request, and the platform has not recorded it yet: it will not be burnt again. Confirm \
+         it with the additional argument \"--use-existing {txid}\""
+    )]
+    UnrecordedBurn {
+        /// The wallet's burn.
+        txid: String,
+        /// What it destroys (coin units).
+        amount: Amount,
+    },
     /// The user interrupted the run (Ctrl-C).
     #[error("interrupted{}", interrupted_advice(.retry.as_deref()))]
     Interrupted {

@@ -101,6 +101,10 @@ pub struct BurnRequest {
     pub amount: Amount,
     /// Treasury outputs the burn is expected to spend.
     pub utxos: Vec<Outpoint>,
+    /// Amphora: the request's id on the platform (`GET assets/{u}/burn-requests/{id}` tells
+    /// whether it was completed); absent in Blockstream AMP's files.
+    #[serde(default)]
+    pub burn_request_id: Option<i64>,
 }
 
 /// A request file: the keys every file has and those of its command.

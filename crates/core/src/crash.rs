@@ -22,6 +22,11 @@ pub const DISTRIBUTION_CONFIRM_AFTER_RECORD: &str = "distribution-confirm-after-
 pub const REISSUE_CONFIRM_BEFORE_RECORD: &str = "reissue-confirm-before-record";
 /// Burn confirm call: the burn is verified, nothing is recorded yet.
 pub const BURN_CONFIRM_BEFORE_RECORD: &str = "burn-confirm-before-record";
+/// AMP2 co-signing (`/amp2/wallets/sign`): the decision is made (the PSET signed when
+/// approved), not recorded, no answer sent.
+pub const COSIGN_BEFORE_RECORD: &str = "cosign-before-record";
+/// AMP2 co-signing: the decision is recorded, the co-signed PSET not sent back.
+pub const COSIGN_AFTER_RECORD: &str = "cosign-after-record";
 /// Chain follower: a block's rows are written in its transaction, not committed.
 pub const FOLLOWER_BLOCK_TRANSACTION: &str = "follower-block-transaction";
 /// `amphora confirm`: the transaction is sent (or named with `--use-existing`), the wait for
@@ -38,6 +43,8 @@ pub const ALL: &[&str] = &[
     DISTRIBUTION_CONFIRM_AFTER_RECORD,
     REISSUE_CONFIRM_BEFORE_RECORD,
     BURN_CONFIRM_BEFORE_RECORD,
+    COSIGN_BEFORE_RECORD,
+    COSIGN_AFTER_RECORD,
     FOLLOWER_BLOCK_TRANSACTION,
     CONFIRM_AFTER_SEND,
     CONFIRM_BEFORE_CONFIRM_CALL,

@@ -260,6 +260,11 @@ pub const ACCESS_MATRIX: &[(&str, &str, Rule)] = &[
     ),
     ("GET", "/api/assets/{asset_uuid}/burns", IssuerOnly),
     (
+        "GET",
+        "/api/assets/{asset_uuid}/burn-requests/{burn_request_id}",
+        IssuerOnly,
+    ),
+    (
         "PUT",
         "/api/assets/{asset_uuid}/assignments/{assignment_id}/edit",
         IssuerOnly,

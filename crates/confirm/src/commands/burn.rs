@@ -4,13 +4,14 @@
 use std::path::Path;
 
 use amphora_rpc::Amount;
-use elements::{AssetId, Txid};
+use elements::Txid;
 
+use super::burnt::refuse_if_burnt;
 use super::Context;
 use crate::error::ConfirmError;
 use crate::node::check_utxos;
 use crate::payload::{self, BurnConfirm, BurnTxData};
-use crate::request::{self, BurnRequest, Outpoint, Request};
+use crate::request::{self, BurnRequest, Request};
 
 /// Runs the sub-command.
 pub async fn run(
@@ -33,7 +34,7 @@ pub async fn run(
                     reason: format!("amount {amount} is not positive"),
                 });
             }
-            refuse_if_burnt(ctx, &asset_id, &request.body.utxos).await?;
+            refuse_if_burnt(ctx, &api, &request).await?;
             check_utxos(&ctx.rpc, &request.body.utxos, true).await?;
             let balances = ctx
                 .rpc
@@ -87,32 +88,4 @@ pub async fn run(
         })?;
     ctx.console.info("Burn confirmed successfully");
     Ok(txid)
-}
-
-/// Refuses to burn when a wallet transaction destroying the asset (an `OP_RETURN` output of
-/// it) already spends one of the request's outputs (an interrupted earlier run), naming it
-/// for `--use-existing`.
-async fn refuse_if_burnt(
-    ctx: &Context,
-    asset_id: &AssetId,
-    utxos: &[Outpoint],
-) -> Result<(), ConfirmError> {
-    let Some(spend) = ctx.wallet_spend_of(utxos).await? else {
-        return Ok(());
-    };
-    let burns = spend
-        .tx
-        .output
-        .iter()
-        .any(|out| out.script_pubkey.is_op_return() && out.asset.explicit() == Some(*asset_id));
-    if !burns {
-        return Ok(());
-    }
-    let txid = spend.tx.txid().to_string();
-    Err(ConfirmError::AlreadySent {
-        what: "a burn",
-        retry: txid.clone(),
-        txid,
-        outpoint: spend.outpoint.to_string(),
-    })
 }

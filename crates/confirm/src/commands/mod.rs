@@ -2,6 +2,7 @@
 //! outputs check, the confirmation wait, and the raw node answers forwarded to the platform.
 
 pub mod burn;
+mod burnt;
 pub mod distribute;
 pub mod payout;
 pub mod reissue;
@@ -33,6 +34,9 @@ struct WalletEntry {
     #[serde(default)]
     address: Option<String>,
     txid: String,
+    /// When the wallet first saw the transaction (Unix seconds).
+    #[serde(default)]
+    time: Option<i64>,
 }
 
 /// The unconfidential form of a (confidential) address, for comparing what the wallet

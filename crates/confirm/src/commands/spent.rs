@@ -2,8 +2,10 @@
 //! one: a run interrupted after its broadcast (a crash of this client, of the platform or of
 //! the node) left the request's outputs spent by a wallet transaction, and sending again would
 //! reissue or burn twice. The caller names the transaction and its `--use-existing` value.
+//! A burn need not spend the outputs its file lists (`destroyamount` selects its own), so the
+//! wallet's burns of an amount are found too ([`Context::wallet_burns_since`]).
 
-use elements::{OutPoint, Transaction};
+use elements::{AssetId, OutPoint, Transaction, Txid};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -42,14 +44,7 @@ impl Context {
         if spent.is_empty() {
             return Ok(None);
         }
-        let history: Vec<WalletEntry> = self
-            .rpc
-            .call(
-                "listtransactions",
-                &[json!("*"), json!(WALLET_HISTORY), json!(0), json!(true)],
-            )
-            .await
-            .map_err(|e| ConfirmError::node("listtransactions", e))?;
+        let history = self.wallet_history().await?;
         let mut seen = std::collections::HashSet::new();
         for entry in history.iter().rev() {
             if !seen.insert(entry.txid.as_str()) {
@@ -75,6 +70,49 @@ impl Context {
             }
         }
         Ok(None)
+    }
+
+    /// The wallet's live (not conflicted) transactions that the wallet first saw at or after
+    /// `since` (Unix seconds) and whose explicit `OP_RETURN` outputs of `asset` destroy exactly
+    /// `units` base units; newest first.
+    pub async fn wallet_burns_since(
+        &self,
+        asset: &AssetId,
+        units: i64,
+        since: i64,
+    ) -> Result<Vec<Txid>, ConfirmError> {
+        let history = self.wallet_history().await?;
+        let mut seen = std::collections::HashSet::new();
+        let mut burns = Vec::new();
+        for entry in history.iter().rev() {
+            if entry.time.is_some_and(|t| t < since) || !seen.insert(entry.txid.as_str()) {
+                continue;
+            }
+            let Some(tx) = self.live_wallet_tx(&entry.txid).await? else {
+                continue;
+            };
+            let burnt: u64 = tx
+                .output
+                .iter()
+                .filter(|o| o.script_pubkey.is_op_return() && o.asset.explicit() == Some(*asset))
+                .filter_map(|o| o.value.explicit())
+                .sum();
+            if burnt > 0 && i64::try_from(burnt) == Ok(units) {
+                burns.push(tx.txid());
+            }
+        }
+        Ok(burns)
+    }
+
+    /// The wallet's whole history (`listtransactions`, watch-only included), oldest first.
+    async fn wallet_history(&self) -> Result<Vec<WalletEntry>, ConfirmError> {
+        self.rpc
+            .call(
+                "listtransactions",
+                &[json!("*"), json!(WALLET_HISTORY), json!(0), json!(true)],
+            )
+            .await
+            .map_err(|e| ConfirmError::node("listtransactions", e))
     }
 
     /// The wallet transaction `txid` unless it is conflicted (negative confirmations: it

@@ -57,7 +57,9 @@ pub async fn cosign(state: &AppState, pset: &str) -> Result<String, ApiError> {
             record.reasons = vec!["internal_error".to_string()];
         }
     }
+    amphora_core::crash::point(amphora_core::crash::COSIGN_BEFORE_RECORD);
     let id = state.store().record_cosign_decision(&record).await?;
+    amphora_core::crash::point(amphora_core::crash::COSIGN_AFTER_RECORD);
     tracing::info!(
         decision = id,
         txid = record.txid.as_deref().unwrap_or("-"),

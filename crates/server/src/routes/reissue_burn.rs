@@ -18,6 +18,7 @@
 //!   does not match is a 400 and records nothing.
 
 mod onchain;
+mod requests;
 
 use amphora_core::Network;
 use amphora_rpc::Amount;
@@ -64,6 +65,10 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/{asset_uuid}/burn-request", post(burn_request))
         .route("/assets/{asset_uuid}/burn-confirm", post(burn_confirm))
         .route("/assets/{asset_uuid}/burns", get(burns))
+        .route(
+            "/assets/{asset_uuid}/burn-requests/{burn_request_id}",
+            get(requests::burn_request_state),
+        )
 }
 
 /// The OpenAPI paths of this module.
@@ -74,7 +79,8 @@ pub fn routes() -> Router<AppState> {
     reissuances,
     burn_request,
     burn_confirm,
-    burns
+    burns,
+    requests::burn_request_state
 ))]
 pub struct Doc;
 
@@ -249,6 +255,9 @@ pub struct BurnFile {
     pub amount: Value,
     /// The treasury outputs the burn is expected to spend.
     pub utxos: Vec<OutpointDto>,
+    /// Amphora: the request's id, for `GET …/burn-requests/{burn_request_id}` (which
+    /// `amphora confirm burn` asks before it burns; the official script ignores the key).
+    pub burn_request_id: i64,
 }
 
 /// `tx_data` of a burn confirm.
@@ -656,7 +665,7 @@ pub async fn burn_request(
         )));
     }
     let utxos = outpoints(&chosen);
-    state
+    let created = state
         .store()
         .create_burn_request(&uuid, body.amount, &utxos)
         .await?;
@@ -668,6 +677,7 @@ pub async fn burn_request(
         asset_id: asset_id.to_string(),
         amount: Amount::from_units(body.amount).to_json(),
         utxos: outpoint_dtos(&utxos),
+        burn_request_id: created.id,
     }))
 }
 

@@ -124,6 +124,7 @@ const ISSUER_ONLY: &[&str] = &[
     "GET /api/assets/{asset_uuid}/reissuances",
     "GET /api/assets/{asset_uuid}/cosign-decisions",
     "GET /api/assets/{asset_uuid}/burns",
+    "GET /api/assets/{asset_uuid}/burn-requests/{burn_request_id}",
     "PUT /api/assets/{asset_uuid}/assignments/{assignment_id}/edit",
     "GET /api/assets/{asset_uuid}/distributions",
     "GET /api/assets/{asset_uuid}/distributions/{distribution_id}",
@@ -238,7 +239,7 @@ impl Fixture {
                     "{user_id}" => self.user.to_string(),
                     "{gaid}" => self.gaid.clone(),
                     "{asset_uuid}" => self.asset.clone(),
-                    "{assignment_id}" => "1".to_string(),
+                    "{assignment_id}" | "{burn_request_id}" => "1".to_string(),
                     "{asset_id}" => "ab".repeat(32),
                     "{distribution_id}" | "{payout_id}" => {
                         "00000000-0000-4000-8000-000000000000".to_string()

@@ -7,6 +7,7 @@ mod amp2_limits;
 mod assets;
 mod assignments;
 mod auth;
+mod burn_requests;
 mod categories;
 mod chain;
 mod chain_view;

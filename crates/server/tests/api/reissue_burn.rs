@@ -15,18 +15,18 @@ use crate::chain::Chain;
 use crate::common::TestApp;
 
 const PUBKEY: &str = "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084";
-const ISSUED: i64 = 1_000_000;
+pub(crate) const ISSUED: i64 = 1_000_000;
 
 /// The test node with a funded `platform` wallet and an `issuer` (treasury) wallet holding
 /// L-BTC for fees.
-async fn funded_chain() -> Chain {
+pub(crate) async fn funded_chain() -> Chain {
     let chain = Chain::start().await;
     chain.fund_issuer(10).await;
     chain
 }
 
 /// Writes block `height` into the index as the follower would, with these rows.
-async fn index(
+pub(crate) async fn index(
     chain: &Chain,
     app: &TestApp,
     height: u64,
@@ -54,7 +54,7 @@ async fn index(
 }
 
 /// A node entry list (`gettransaction` details, `listunspent`, `listissuances`) as raw JSON.
-async fn raw_call(rpc: &ElementsRpc, method: &str, params: &[Value]) -> Value {
+pub(crate) async fn raw_call(rpc: &ElementsRpc, method: &str, params: &[Value]) -> Value {
     rpc.call::<Value>(method, params).await.unwrap()
 }
 
@@ -82,7 +82,7 @@ fn treasury_output(
 
 /// A confidential, reissuable asset issued through the API, mined and indexed with 2
 /// confirmations. Returns (uuid, asset id, token id, issuance tx).
-async fn issued(
+pub(crate) async fn issued(
     chain: &Chain,
     app: &TestApp,
     token: &str,
