@@ -1,10 +1,11 @@
-//! The follower loop: lease, reorg check, index the next blocks, report status, sleep.
+//! The follower loop: lease, reorg check, index the next blocks (many per database transaction
+//! while catching up), report status, wait for the node's next block.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use amphora_rpc::ElementsRpc;
-use amphora_store::{Store, StoreError};
+use amphora_store::{BlockUpdate, Store, StoreError};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -32,6 +33,9 @@ pub struct FollowerConfig {
     pub batch: u64,
     /// Wallet scripts derived past the highest used index.
     pub lookahead: u32,
+    /// Most blocks that touch no managed asset applied in one database transaction while
+    /// catching up (a block that touches one is applied at once, with the blocks before it).
+    pub blocks_per_transaction: usize,
 }
 
 impl Default for FollowerConfig {
@@ -43,6 +47,7 @@ impl Default for FollowerConfig {
             start_height: 0,
             batch: 1_000,
             lookahead: DEFAULT_LOOKAHEAD,
+            blocks_per_transaction: BLOCKS_PER_TRANSACTION,
         }
     }
 }
@@ -240,16 +245,47 @@ impl Follower {
             None => self.config.start_height as i64,
         };
         let end = node_height.min(start + self.config.batch as i64 - 1);
-        for height in start..=end {
+        let mut pending = Pending::new(self.config.blocks_per_transaction);
+        let indexed = self
+            .index_range(start..=end, node_height, stop, &mut tip, &mut pending)
+            .await;
+        // the blocks read before a stop, a reorg under us or an error are still good
+        let flushed = self.flush(&mut pending, node_height).await;
+        match (indexed, flushed) {
+            (Err(e), _) | (Ok(_), Err(e)) => return Err(e),
+            // lease lost or the index moved under us: start over from the store's view
+            (Ok(Ranged::Conflict), _) | (_, Ok(false)) => return Ok(true),
+            (Ok(Ranged::Stopped), _) => return Ok(true),
+            // the node reorganised while we read: the next poll finds the fork
+            (Ok(Ranged::Reorganised), _) => return Ok(false),
+            (Ok(Ranged::Done), Ok(true)) => {}
+        }
+        let caught_up = end >= node_height;
+        if caught_up {
+            self.caught_up_at = u64::try_from(node_height).ok();
+        }
+        Ok(caught_up)
+    }
+
+    /// Reads and indexes the blocks of `heights`, applying them in batches ([`Pending`]); the
+    /// caller applies what is still pending.
+    async fn index_range(
+        &mut self,
+        heights: std::ops::RangeInclusive<i64>,
+        node_height: i64,
+        stop: &watch::Receiver<bool>,
+        tip: &mut Option<amphora_store::IndexedBlock>,
+        pending: &mut Pending,
+    ) -> Result<Ranged, FollowerError> {
+        for height in heights {
             if *stop.borrow() {
-                return Ok(true);
+                return Ok(Ranged::Stopped);
             }
             let hash = self.rpc.get_block_hash(height as u64).await?;
             let block = self.rpc.get_block(&hash).await?;
-            if let Some(t) = &tip {
+            if let Some(t) = tip.as_ref() {
                 if block.header.prev_blockhash.to_string() != t.block_hash {
-                    // the node reorganised while we read: the next poll finds the fork
-                    return Ok(false);
+                    return Ok(Ranged::Reorganised);
                 }
             }
             let update = index_block(
@@ -260,28 +296,44 @@ impl Follower {
                 height,
             )
             .await?;
-            match self
-                .store
-                .apply_block_leased(&self.config.holder, self.config.lease_ttl, &update)
-                .await
-            {
-                Ok(()) => {}
-                // lease lost or the index moved under us: start over from the store's view
-                Err(StoreError::Conflict(message)) => {
-                    tracing::info!("chain follower: {message}");
-                    return Ok(true);
-                }
-                Err(e) => return Err(e.into()),
+            *tip = Some(update.block.clone());
+            if pending.push(update) && !self.flush(pending, node_height).await? {
+                return Ok(Ranged::Conflict);
             }
-            tip = Some(update.block);
-            self.status.send_modify(|s| s.blocks_indexed += 1);
-            self.report(&tip, node_height);
         }
-        let caught_up = end >= node_height;
-        if caught_up {
-            self.caught_up_at = u64::try_from(node_height).ok();
+        Ok(Ranged::Done)
+    }
+
+    /// Applies the pending blocks in one transaction fenced by the lease. False when the lease
+    /// was lost or the index moved under us (nothing applied: the next poll starts over from
+    /// the store's view).
+    async fn flush(
+        &mut self,
+        pending: &mut Pending,
+        node_height: i64,
+    ) -> Result<bool, FollowerError> {
+        if pending.updates.is_empty() {
+            return Ok(true);
         }
-        Ok(caught_up)
+        let updates = std::mem::take(&mut pending.updates);
+        pending.since = None;
+        match self
+            .store
+            .apply_blocks_leased(&self.config.holder, self.config.lease_ttl, &updates)
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict(message)) => {
+                tracing::info!("chain follower: {message}");
+                return Ok(false);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let count = updates.len() as u64;
+        self.status.send_modify(|s| s.blocks_indexed += count);
+        let tip = updates.into_iter().last().map(|u| u.block);
+        self.report(&tip, node_height);
+        Ok(true)
     }
 
     /// The height to roll back to when the indexed tip is not on the node's best chain: the
@@ -320,5 +372,52 @@ impl Follower {
             s.node_height = Some(node_height);
             s.lag = Some(node_height - tip.as_ref().map_or(-1, |t| t.height));
         });
+    }
+}
+
+/// How [`Follower::index_range`] ended.
+enum Ranged {
+    /// Every block of the range was read.
+    Done,
+    /// The follower is stopping.
+    Stopped,
+    /// A block did not extend the one before it: the node reorganised while we read.
+    Reorganised,
+    /// The lease was lost or the index moved under us.
+    Conflict,
+}
+
+/// Blocks indexed but not yet applied. A block that touches a managed asset is applied at once
+/// with the blocks before it: the next block's indexing reads the store (the outputs it may
+/// spend, the flows' records), so it must see it. Blocks that touch nothing are applied
+/// together, in one transaction, up to [`FollowerConfig::blocks_per_transaction`] of them or
+/// [`PENDING_AT_MOST`] after the first of them was read.
+struct Pending {
+    updates: Vec<BlockUpdate>,
+    since: Option<Instant>,
+    most: usize,
+}
+
+/// The default of [`FollowerConfig::blocks_per_transaction`].
+const BLOCKS_PER_TRANSACTION: usize = 500;
+/// Longest a read block waits to be applied with the next ones.
+const PENDING_AT_MOST: Duration = Duration::from_millis(200);
+
+impl Pending {
+    fn new(most: usize) -> Pending {
+        Pending {
+            updates: Vec::new(),
+            since: None,
+            most: most.max(1),
+        }
+    }
+
+    /// Adds a block; true when the pending blocks should be applied now.
+    fn push(&mut self, update: BlockUpdate) -> bool {
+        let touches =
+            !(update.txs.is_empty() && update.outputs.is_empty() && update.spends.is_empty());
+        let since = *self.since.get_or_insert_with(Instant::now);
+        self.updates.push(update);
+        touches || self.updates.len() >= self.most || since.elapsed() >= PENDING_AT_MOST
     }
 }

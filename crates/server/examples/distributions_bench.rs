@@ -214,16 +214,29 @@ async fn main() {
 
     let started = Instant::now();
     let create = format!("/api/assets/{ASSET}/assignments/create");
-    for id in &ids {
+    // flat or not: the rate of each tenth of the creates, first to last
+    let tenth = (users / 10).max(1);
+    let mut tenths = Vec::new();
+    let mut tenth_started = Instant::now();
+    for (n, id) in ids.iter().enumerate() {
         let body = json!({"assignments": [{"registered_user": id, "amount": 1_000,
             "ready_for_distribution": true}]});
         let (status, reply) = call(&router, "POST", &create, &token, Some(body)).await;
         assert_eq!(status, StatusCode::OK, "{reply}");
+        if (n + 1) % tenth == 0 {
+            tenths.push(per_second(tenth, tenth_started.elapsed()));
+            tenth_started = Instant::now();
+        }
     }
     let elapsed = started.elapsed();
     println!(
         "assignments/create: {users} in {elapsed:.1?} ({:.0}/s)",
         per_second(users, elapsed)
+    );
+    let rates: Vec<String> = tenths.iter().map(|r| format!("{r:.0}")).collect();
+    println!(
+        "assignments/create per tenth ({tenth} creates each, first to last): {}/s",
+        rates.join(", ")
     );
 
     let started = Instant::now();

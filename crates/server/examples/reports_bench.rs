@@ -6,7 +6,9 @@
 //! (defaults: 10,000 holders, 2,000 requests per endpoint, 8 concurrent clients). The index is
 //! written with `Store::apply_block`, exactly as the chain follower writes it: one issuance to
 //! the treasury, then one distribution block paying each holder (every holder a registered user
-//! of the issuer with its own GAID).
+//! of the issuer with its own GAID), then an empty block (so that `?height=2` is a past
+//! height, answered from the history while the current state reads the maintained aggregates).
+//! Prints the process's resident memory at the end (server and clients together).
 
 use std::time::{Duration, Instant};
 
@@ -147,6 +149,8 @@ async fn populate(store: &Store, holders: usize) -> amphora_store::Result<()> {
         lost: false,
     }];
     store.apply_block(&distribution).await?;
+    // one more block, so that height 2 is a past height
+    store.apply_block(&block(3, vec![], vec![])).await?;
     Ok(())
 }
 
@@ -236,6 +240,14 @@ async fn breakdown(store: &Store) {
         store.asset_totals(ASSET).await.unwrap();
     })
     .await;
+    let history = median(|| async {
+        store.holdings_from_history(ASSET, None).await.unwrap();
+    })
+    .await;
+    let totals_history = median(|| async {
+        store.asset_totals_from_history(ASSET).await.unwrap();
+    })
+    .await;
     let rows = store.holdings(ASSET, None).await.unwrap();
     let json = median(|| {
         let dtos: Vec<OwnershipDto> = rows.iter().cloned().map(Into::into).collect();
@@ -245,8 +257,9 @@ async fn breakdown(store: &Store) {
     })
     .await;
     println!(
-        "Sequential, no HTTP (median of {RUNS}): Store::holdings {holdings:.2?}, \
-         Store::asset_totals {totals:.2?}, ownerships JSON {json:.2?}"
+        "Sequential, no HTTP (median of {RUNS}): Store::holdings {holdings:.2?} (from history \
+         {history:.2?}), Store::asset_totals {totals:.2?} (from history {totals_history:.2?}), \
+         ownerships JSON {json:.2?}"
     );
 }
 
@@ -309,9 +322,22 @@ async fn main() {
             ownerships.clone(),
             Some(token.as_str()),
         ),
+        (
+            "GET /api/assets/{u}/ownerships?height=2 (past height, from history)",
+            format!("{ownerships}?height=2"),
+            Some(token.as_str()),
+        ),
     ] {
         let (rate, p50, p99) = measure(&url, token, requests, concurrency).await;
         println!("| {name} | {rate:.0} | {p50:.2?} | {p99:.2?} |");
     }
     println!("(ownerships body: {} bytes)", body.len());
+    // server, clients and the populated data share this process: an upper bound of the
+    // server's memory
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    for line in status.lines() {
+        if line.starts_with("VmRSS") || line.starts_with("VmHWM") {
+            println!("process {line}");
+        }
+    }
 }

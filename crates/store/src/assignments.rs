@@ -2,7 +2,9 @@
 //! one is created (see `amphora_core::assignment`).
 //!
 //! Creation reads its context (issuance confirmations, the user's GAID and categories, the
-//! assigned total, the treasury balance) and inserts in one transaction that first takes the
+//! assigned total and the treasury balance, both maintained per asset by the database's
+//! aggregates rather than re-summed, so a create costs the same however many assignments the
+//! asset has) and inserts in one transaction that first takes the
 //! asset's lock: `SELECT … FOR UPDATE` on PostgreSQL, `BEGIN IMMEDIATE` (the database write
 //! lock) on SQLite. Concurrent creates for one asset therefore run one after the other, and the
 //! assigned, undistributed total can never exceed the treasury's confirmed balance.
@@ -10,6 +12,7 @@
 use amphora_core::assignment::{check_assignment, AssignmentContext, AssignmentInput};
 use chrono::{DateTime, Utc};
 
+use crate::aggregates::ASSIGNED_OPEN;
 use crate::error::expect_found;
 use crate::{with_pool, Engine, Result, Store, StoreError};
 
@@ -142,13 +145,10 @@ impl Store {
             .bind(input.registered_user)
             .fetch_one(&mut *tx)
             .await?;
-            let (assigned,): (i64,) = sqlx::query_as(&format!(
-                "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM assignments \
-                 WHERE asset_uuid = $1 AND {OPEN}"
-            ))
-            .bind(&new.asset_uuid)
-            .fetch_one(&mut *tx)
-            .await?;
+            let (assigned,): (i64,) = sqlx::query_as(ASSIGNED_OPEN)
+                .bind(&new.asset_uuid)
+                .fetch_one(&mut *tx)
+                .await?;
             let (treasury,): (i64,) = sqlx::query_as(TREASURY_BALANCE)
                 .bind(&new.asset_uuid)
                 .fetch_one(&mut *tx)
@@ -309,10 +309,7 @@ impl Store {
     }
 }
 
-/// `$1` = asset uuid → the treasury's confirmed balance.
-pub(crate) const TREASURY_BALANCE: &str = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) \
-     FROM asset_outputs WHERE asset_uuid = $1 AND is_token = FALSE AND owner = 'treasury' \
-     AND spent_txid IS NULL AND is_lost = FALSE";
+pub(crate) use crate::aggregates::TREASURY_BALANCE;
 
 fn in_distribution(id: i64) -> StoreError {
     StoreError::Conflict(format!(
@@ -396,21 +393,5 @@ impl Store {
             summary.asset_id = id.and_then(|(id,)| id);
         }
         Ok(by_asset.into_values().collect())
-    }
-}
-
-impl Store {
-    /// An asset's assignment totals, base units: (assigned, distributed). `assigned` sums every
-    /// assignment that is not deleted (distributed ones included); `distributed` those paid by
-    /// a confirmed distribution transaction.
-    pub async fn assignment_totals(&self, asset_uuid: &str) -> Result<(i64, i64)> {
-        Ok(with_pool!(self, |pool| sqlx::query_as(
-            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN is_distributed = TRUE THEN amount ELSE 0 END), 0) \
-             AS BIGINT) FROM assignments WHERE asset_uuid = $1 AND deleted_at IS NULL"
-        )
-        .bind(asset_uuid)
-        .fetch_one(pool)
-        .await?))
     }
 }

@@ -1,8 +1,11 @@
 //! The chain index written by the chain follower: blocks, the transactions and outputs of
 //! managed assets, their spends, and the follower's cursor.
 //!
-//! A block is applied in one database transaction ([`Store::apply_block`]), so the index always
-//! stops at a block boundary; a reorg is undone in one transaction ([`Store::rollback_to`]).
+//! A block is applied in one database transaction ([`Store::apply_block`]; a follower catching
+//! up applies many consecutive blocks in one, [`Store::apply_blocks_leased`]), so the index
+//! always stops at a block boundary; a reorg is undone in one transaction
+//! ([`Store::rollback_to`]). The maintained aggregates (migration 0014) change with the rows,
+//! in the same transaction, through the database's triggers.
 
 mod balances;
 pub(crate) mod lease;
@@ -351,66 +354,95 @@ impl Store {
         self.apply(update, Some((holder, ttl))).await
     }
 
+    /// Applies consecutive blocks in one transaction (a follower catching up): the same rows
+    /// as [`Store::apply_block_leased`] for each, the lease renewed and the cursor moved once.
+    /// The first block must extend the indexed tip (or be the first block indexed) and each
+    /// next one the block before it; otherwise a [`StoreError::Conflict`] and nothing changes.
+    /// An empty slice changes nothing.
+    pub async fn apply_blocks_leased(
+        &self,
+        holder: &str,
+        ttl: Duration,
+        updates: &[BlockUpdate],
+    ) -> Result<()> {
+        self.apply_many(updates, Some((holder, ttl))).await
+    }
+
     async fn apply(&self, update: &BlockUpdate, lease: Option<(&str, Duration)>) -> Result<()> {
-        let block = &update.block;
+        self.apply_many(std::slice::from_ref(update), lease).await
+    }
+
+    async fn apply_many(
+        &self,
+        updates: &[BlockUpdate],
+        lease: Option<(&str, Duration)>,
+    ) -> Result<()> {
+        let Some(last) = updates.last() else {
+            return Ok(());
+        };
         with_pool!(self, |pool| {
             let mut tx = pool.begin_with(self.begin_write()).await?;
             if let Some((holder, ttl)) = lease {
                 renew_in_tx!(&mut *tx, holder, ttl);
             }
-            let tip: Option<(i64, String)> =
+            let mut tip: Option<(i64, String)> =
                 sqlx::query_as("SELECT height, block_hash FROM chain_cursor WHERE id = 1")
                     .fetch_optional(&mut *tx)
                     .await?;
-            if let Some((height, hash)) = &tip {
-                if *height + 1 != block.height || *hash != block.prev_hash {
-                    return Err(StoreError::Conflict(format!(
-                        "block {} at height {} does not extend the indexed tip {} at height {}",
-                        block.block_hash, block.height, hash, height
-                    )));
+            for update in updates {
+                let block = &update.block;
+                if let Some((height, hash)) = &tip {
+                    if *height + 1 != block.height || *hash != block.prev_hash {
+                        return Err(StoreError::Conflict(format!(
+                            "block {} at height {} does not extend the indexed tip {} at \
+                             height {}",
+                            block.block_hash, block.height, hash, height
+                        )));
+                    }
                 }
-            }
-            sqlx::query(
-                "INSERT INTO chain_blocks (height, block_hash, prev_hash, block_time) \
-                 VALUES ($1, $2, $3, $4)",
-            )
-            .bind(block.height)
-            .bind(&block.block_hash)
-            .bind(&block.prev_hash)
-            .bind(block.block_time)
-            .execute(&mut *tx)
-            .await?;
-            for indexed in &update.txs {
                 sqlx::query(
-                    "INSERT INTO asset_txs (asset_uuid, txid, height, position, kind) \
-                     VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (asset_uuid, txid) DO UPDATE SET height = excluded.height, \
-                     position = excluded.position, kind = excluded.kind",
+                    "INSERT INTO chain_blocks (height, block_hash, prev_hash, block_time) \
+                     VALUES ($1, $2, $3, $4)",
                 )
-                .bind(&indexed.asset_uuid)
-                .bind(&indexed.txid)
                 .bind(block.height)
-                .bind(indexed.position)
-                .bind(indexed.kind.as_str())
+                .bind(&block.block_hash)
+                .bind(&block.prev_hash)
+                .bind(block.block_time)
                 .execute(&mut *tx)
                 .await?;
-            }
-            for output in &update.outputs {
-                insert_output!(&mut *tx, output);
-            }
-            for spend in &update.spends {
-                sqlx::query(
-                    "UPDATE asset_outputs SET spent_txid = $3, spent_vin = $4, \
-                     spent_height = $5, is_lost = $6 WHERE txid = $1 AND vout = $2",
-                )
-                .bind(&spend.txid)
-                .bind(spend.vout)
-                .bind(&spend.spent_txid)
-                .bind(spend.spent_vin)
-                .bind(block.height)
-                .bind(spend.lost)
-                .execute(&mut *tx)
-                .await?;
+                for indexed in &update.txs {
+                    sqlx::query(
+                        "INSERT INTO asset_txs (asset_uuid, txid, height, position, kind) \
+                         VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (asset_uuid, txid) DO UPDATE SET height = excluded.height, \
+                         position = excluded.position, kind = excluded.kind",
+                    )
+                    .bind(&indexed.asset_uuid)
+                    .bind(&indexed.txid)
+                    .bind(block.height)
+                    .bind(indexed.position)
+                    .bind(indexed.kind.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for output in &update.outputs {
+                    insert_output!(&mut *tx, output);
+                }
+                for spend in &update.spends {
+                    sqlx::query(
+                        "UPDATE asset_outputs SET spent_txid = $3, spent_vin = $4, \
+                         spent_height = $5, is_lost = $6 WHERE txid = $1 AND vout = $2",
+                    )
+                    .bind(&spend.txid)
+                    .bind(spend.vout)
+                    .bind(&spend.spent_txid)
+                    .bind(spend.spent_vin)
+                    .bind(block.height)
+                    .bind(spend.lost)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tip = Some((block.height, block.block_hash.clone()));
             }
             sqlx::query(
                 "INSERT INTO chain_cursor (id, height, block_hash, updated_at) \
@@ -418,8 +450,8 @@ impl Store {
                  ON CONFLICT (id) DO UPDATE SET height = excluded.height, \
                  block_hash = excluded.block_hash, updated_at = excluded.updated_at",
             )
-            .bind(block.height)
-            .bind(&block.block_hash)
+            .bind(last.block.height)
+            .bind(&last.block.block_hash)
             .bind(Utc::now())
             .execute(&mut *tx)
             .await?;

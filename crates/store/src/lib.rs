@@ -6,6 +6,7 @@
 //! issuer-owned query filters by `issuer_id`, so one issuer can never see another's rows.
 //! Every change that touches more than one row runs in one transaction.
 
+mod aggregates;
 mod assets;
 mod assignments;
 mod audit;

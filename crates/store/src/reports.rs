@@ -98,12 +98,23 @@ type Flow = (String, String, bool, i32, i64);
 type TotalsRows = (Vec<Flow>, (i64, i64, i64), (i64, i64), i64);
 
 #[derive(sqlx::FromRow)]
-struct HoldingRow {
-    owner: String,
-    gaid: Option<String>,
-    user_id: Option<i64>,
-    user_name: Option<String>,
-    amount: i64,
+pub(crate) struct HoldingRow {
+    pub(crate) owner: String,
+    pub(crate) gaid: Option<String>,
+    pub(crate) user_id: Option<i64>,
+    pub(crate) user_name: Option<String>,
+    pub(crate) amount: i64,
+}
+
+impl From<HoldingRow> for Holding {
+    fn from(row: HoldingRow) -> Holding {
+        Holding {
+            is_treasury: row.owner == "treasury",
+            gaid: row.gaid,
+            registered_user: row.user_id.zip(row.user_name),
+            amount: row.amount,
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -163,13 +174,19 @@ const REPORT_OUTPUT_COLUMNS: &str = "o.txid, o.vout, o.asset_uuid, o.is_token, o
      g.registered_user_id AS user_id";
 
 impl Store {
-    /// Who holds the asset at `height` (every recorded output when `None`): one row per
-    /// holder (the treasury, or a GAID), positive amounts only, largest first.
+    /// Who holds the asset at `height` (every recorded output when `None`), computed from the
+    /// outputs' history: one row per holder (the treasury, or a GAID), positive amounts only,
+    /// largest first. [`Store::holdings`] answers the same from the maintained balances at the
+    /// tip; this is the computation they are checked against, and the one for past heights.
     ///
     /// Sums per holder first (read from the `asset_outputs_reports` index, in its order), then
     /// joins only the resulting rows to the registered users: a GAID has at most one
     /// registered user per issuer, so this groups exactly as grouping by the user would.
-    pub async fn holdings(&self, asset_uuid: &str, height: Option<i64>) -> Result<Vec<Holding>> {
+    pub async fn holdings_from_history(
+        &self,
+        asset_uuid: &str,
+        height: Option<i64>,
+    ) -> Result<Vec<Holding>> {
         let sql = format!(
             "SELECT h.owner, h.gaid, u.id AS user_id, u.name AS user_name, h.amount \
              FROM (SELECT o.owner, o.gaid, CAST(SUM(o.amount) AS BIGINT) AS amount \
@@ -185,19 +202,13 @@ impl Store {
             .bind(height.unwrap_or(i64::MAX))
             .fetch_all(pool)
             .await?);
-        Ok(rows
-            .into_iter()
-            .map(|row| Holding {
-                is_treasury: row.owner == "treasury",
-                gaid: row.gaid,
-                registered_user: row.user_id.zip(row.user_name),
-                amount: row.amount,
-            })
-            .collect())
+        Ok(rows.into_iter().map(Holding::from).collect())
     }
 
-    /// The asset's amounts and holder counts (see [`AssetTotals`]), from the index.
-    pub async fn asset_totals(&self, asset_uuid: &str) -> Result<AssetTotals> {
+    /// The asset's amounts and holder counts (see [`AssetTotals`]), computed from every
+    /// indexed output and transaction. [`Store::asset_totals`] reads the same figures from the
+    /// maintained aggregates; this is the computation they are checked against.
+    pub async fn asset_totals_from_history(&self, asset_uuid: &str) -> Result<AssetTotals> {
         // What each kind of transaction created and spent, per owner kind and token flag.
         let flows = "SELECT t.kind, o.owner, o.is_token, 1 AS created, \
              CAST(SUM(o.amount) AS BIGINT) AS amount \
@@ -406,17 +417,5 @@ impl Store {
                 balance,
             })
             .collect())
-    }
-
-    /// Unspent units of the asset held by a GAID (0 when none).
-    pub async fn gaid_asset_balance(&self, asset_uuid: &str, gaid: &str) -> Result<i64> {
-        let sql = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM asset_outputs \
-                   WHERE asset_uuid = $1 AND gaid = $2 AND owner = 'wallet' \
-                   AND is_token = FALSE AND spent_txid IS NULL";
-        Ok(with_pool!(self, |pool| sqlx::query_scalar(sql)
-            .bind(asset_uuid)
-            .bind(gaid)
-            .fetch_one(pool)
-            .await?))
     }
 }

@@ -247,3 +247,69 @@ async fn a_restart_resumes_from_the_cursor_without_double_counting() {
     follower.shutdown().await;
     platform.stop().await;
 }
+
+/// A follower catching up from an empty index over many blocks that touch nothing, with an
+/// issuance and its unattributed spend among them: the blocks that touch nothing are applied
+/// many per transaction, each managed block with the ones before it, so the spend still finds
+/// the issued output and every block is in the index.
+#[tokio::test]
+async fn catching_up_over_empty_blocks_keeps_every_managed_block() {
+    let platform = Platform::start().await;
+    platform.mine(120).await;
+    let issued = platform.issue(1_000).await;
+    platform.mine(120).await;
+    let stranger = platform.other.get_new_address(None).await.unwrap();
+    let send = platform
+        .treasury
+        .send_to_address(&stranger, Amount::from_units(400), Some(&issued.asset))
+        .await
+        .unwrap();
+    platform.mine(120).await;
+
+    // 50 blocks per transaction: each stretch of empty blocks takes several
+    let follower = amphora_follower::Follower::new(
+        platform.store.clone(),
+        platform.rpc.clone(),
+        amphora_follower::FollowerConfig {
+            poll_interval: std::time::Duration::from_millis(50),
+            holder: "a".into(),
+            blocks_per_transaction: 50,
+            ..amphora_follower::FollowerConfig::default()
+        },
+    )
+    .spawn();
+    let status = platform.caught_up(&follower).await;
+    let tip = status.tip_height.unwrap();
+    assert_eq!(status.blocks_indexed, tip as u64 + 1, "every block from 0");
+    for height in [0, 1, 50, 51, 120, 121, 122, 242, tip - 1, tip] {
+        let indexed = platform.store.indexed_block(height).await.unwrap();
+        let node = platform.rpc.get_block_hash(height as u64).await.unwrap();
+        assert_eq!(indexed.map(|b| b.block_hash), Some(node.to_string()));
+    }
+    let outputs = platform.store.asset_outputs(&issued.uuid).await.unwrap();
+    let units = outputs.iter().find(|o| !o.output.is_token).unwrap();
+    assert_eq!(
+        units.spent.as_ref().map(|s| s.0.clone()),
+        Some(send.to_string())
+    );
+    assert!(units.is_lost);
+    let confirmations = platform
+        .store
+        .asset_tx_confirmations(&issued.uuid, &send.to_string())
+        .await
+        .unwrap();
+    assert_eq!(confirmations, Some(120));
+    let totals = platform.store.asset_totals(&issued.uuid).await.unwrap();
+    assert_eq!(totals.issued, 1_000);
+    assert_eq!(totals.reissuance_tokens, 1);
+    assert_eq!(
+        platform
+            .store
+            .treasury_confirmed_balance(&issued.uuid)
+            .await
+            .unwrap(),
+        0
+    );
+    follower.shutdown().await;
+    platform.stop().await;
+}

@@ -294,6 +294,7 @@ async fn every_assignment_rule_is_enforced(store: Store) {
         summary[0].asset_id.as_deref(),
         Some("aa".repeat(32).as_str())
     );
+    crate::aggregates::assert_aggregates_match(&store, ASSET).await;
 }
 
 async fn concurrent_creates_never_exceed_the_treasury(store: Store) {
@@ -321,6 +322,7 @@ async fn concurrent_creates_never_exceed_the_treasury(store: Store) {
     }
     assert_eq!(created, 10);
     assert_eq!(store.assignment_totals(ASSET).await.unwrap(), (1_000, 0));
+    crate::aggregates::assert_aggregates_match(&store, ASSET).await;
 }
 
 async fn lock_and_delete_respect_distributions(store: Store) {
@@ -365,4 +367,5 @@ async fn lock_and_delete_respect_distributions(store: Store) {
         .await
         .unwrap();
     assert_eq!(b.amount, 1_000);
+    crate::aggregates::assert_aggregates_match(&store, ASSET).await;
 }

@@ -16,6 +16,7 @@ contract!(
     confirmations_and_treasury_balance,
     follower_lease_has_one_holder,
     leased_writes_are_fenced,
+    batched_blocks_apply_all_or_nothing,
     tracked_assets_wallets_and_unspent_lookup,
 );
 
@@ -400,6 +401,59 @@ async fn leased_writes_are_fenced(store: Store) {
     assert!(store.apply_block_leased("a", ttl, &empty(3)).await.is_err());
     store.rollback_to_leased("b", ttl, 1).await.unwrap();
     assert_eq!(store.chain_tip().await.unwrap().unwrap().height, 1);
+}
+
+/// Many blocks in one transaction (a follower catching up): all of them or none, each extending
+/// the one before, fenced by the lease, and the rows of every block written.
+async fn batched_blocks_apply_all_or_nothing(store: Store) {
+    issued_asset(&store, ASSET).await;
+    let ttl = Duration::from_secs(60);
+    assert!(store.acquire_follower_lease("a", ttl).await.unwrap());
+    store.apply_blocks_leased("a", ttl, &[]).await.unwrap();
+    assert_eq!(store.chain_tip().await.unwrap(), None);
+
+    let mut b2 = empty(2);
+    b2.txs.push(tx(1, 1, TxKind::Issuance));
+    b2.outputs
+        .push(output(1, 0, 1000, OutputOwner::Treasury, 2));
+    store
+        .apply_blocks_leased("a", ttl, &[empty(1), b2, empty(3)])
+        .await
+        .unwrap();
+    assert_eq!(store.chain_tip().await.unwrap().unwrap().height, 3);
+    assert_eq!(store.indexed_block(2).await.unwrap().unwrap().height, 2);
+    assert_eq!(store.treasury_confirmed_balance(ASSET).await.unwrap(), 1000);
+    assert_eq!(store.asset_totals(ASSET).await.unwrap().issued, 1000);
+
+    // a gap inside the batch: nothing of it is written
+    let err = store
+        .apply_blocks_leased("a", ttl, &[empty(4), empty(6)])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    // a block that does not extend the one before it (another branch's block 5)
+    let mut stray = empty(5);
+    stray.block.prev_hash = fork_hash(4);
+    let err = store
+        .apply_blocks_leased("a", ttl, &[empty(4), stray])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    // another holder
+    let err = store
+        .apply_blocks_leased("b", ttl, &[empty(4)])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.chain_tip().await.unwrap().unwrap().height, 3);
+    assert_eq!(store.indexed_block(4).await.unwrap(), None);
+
+    store
+        .apply_blocks_leased("a", ttl, &[empty(4), empty(5)])
+        .await
+        .unwrap();
+    assert_eq!(store.chain_tip().await.unwrap().unwrap().height, 5);
+    crate::aggregates::assert_aggregates_match(&store, ASSET).await;
 }
 
 async fn tracked_assets_wallets_and_unspent_lookup(store: Store) {

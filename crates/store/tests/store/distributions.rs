@@ -167,6 +167,7 @@ async fn eligibility_create_cancel_and_recreate(store: Store) {
         store.cancel_distribution(f.issuer + 99, ASSET, "d-2").await,
         Err(StoreError::NotFound)
     ));
+    crate::aggregates::assert_aggregates_match(&store, ASSET).await;
 }
 
 fn wallet_output(tx: u8, vout: i64, amount: i64, height: i64) -> NewAssetOutput {
@@ -305,4 +306,5 @@ async fn recording_a_payment_is_atomic_and_idempotent(store: Store) {
         .create_assignment(&new(&f, f.alice, 700, true))
         .await
         .unwrap();
+    crate::aggregates::assert_aggregates_match(&store, ASSET).await;
 }

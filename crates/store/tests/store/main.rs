@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod contract;
+mod aggregates;
 mod assignments;
 mod chain;
 mod compat;

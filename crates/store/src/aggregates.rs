@@ -1,0 +1,129 @@
+//! Reads of the maintained aggregates (migration `0014_maintained_aggregates`): per (asset,
+//! holder) balances and per-asset totals that the database keeps up to date with triggers on
+//! `asset_outputs`, `asset_txs` and `assignments`, in the transaction of each write (a block
+//! applied by the follower, its rollback on a reorg, a confirm call recording outputs, a
+//! blacklisting, an assignment create). The current-state reports read them instead of summing
+//! every output; reports at a past height still compute from the history
+//! ([`Store::holdings_from_history`]), and the aggregates are checked equal to that computation
+//! by the store's tests.
+
+use crate::reports::{AssetTotals, Holding, HoldingRow};
+use crate::{with_pool, Result, Store};
+
+/// `$1` = asset uuid → the treasury's confirmed balance of the asset (not its token): its
+/// maintained balance, i.e. the units in unspent (so not lost) treasury outputs. Blacklisted
+/// outputs still count.
+pub(crate) const TREASURY_BALANCE: &str = "SELECT CAST(COALESCE((SELECT amount \
+     FROM asset_holder_balances WHERE asset_uuid = $1 AND owner = 'treasury' AND gaid = ''), 0) \
+     AS BIGINT)";
+
+/// `$1` = asset uuid → the sum of its open assignments (not deleted, not distributed), the
+/// figure assignment creates check against the treasury under the asset's lock.
+pub(crate) const ASSIGNED_OPEN: &str = "SELECT CAST(COALESCE((SELECT assigned - \
+     assigned_distributed FROM asset_aggregates WHERE asset_uuid = $1), 0) AS BIGINT)";
+
+/// The maintained columns of `asset_aggregates` that [`Store::asset_totals`] reads (`None`
+/// before anything touched the asset), then the issuer's registered users.
+type AggregateRow = (
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    i64,
+);
+
+impl Store {
+    /// Who holds the asset: at `height` computed from the history
+    /// ([`Store::holdings_from_history`]), or, when `None`, every recorded output, read from the
+    /// maintained per-holder balances. One row per holder (the treasury, or a GAID), positive
+    /// amounts only, largest first.
+    pub async fn holdings(&self, asset_uuid: &str, height: Option<i64>) -> Result<Vec<Holding>> {
+        if height.is_some() {
+            return self.holdings_from_history(asset_uuid, height).await;
+        }
+        let sql = "SELECT b.owner, NULLIF(b.gaid, '') AS gaid, u.id AS user_id, \
+             u.name AS user_name, b.amount \
+             FROM asset_holder_balances b JOIN assets a ON a.uuid = b.asset_uuid \
+             LEFT JOIN registered_user_gaids g ON g.gaid = b.gaid AND g.issuer_id = a.issuer_id \
+             LEFT JOIN registered_users u ON u.id = g.registered_user_id \
+             WHERE b.asset_uuid = $1 AND b.amount > 0 \
+             ORDER BY b.amount DESC, NULLIF(b.gaid, '')";
+        let rows: Vec<HoldingRow> = with_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(asset_uuid)
+            .fetch_all(pool)
+            .await?);
+        Ok(rows.into_iter().map(Holding::from).collect())
+    }
+
+    /// The asset's amounts and holder counts (see [`AssetTotals`]), from the maintained
+    /// aggregates (one row of the asset, one of its issuer); equal to
+    /// [`Store::asset_totals_from_history`].
+    pub async fn asset_totals(&self, asset_uuid: &str) -> Result<AssetTotals> {
+        let sql = "SELECT g.issued, g.reissued, g.distributed, g.burned, g.blacklisted, \
+             g.reissuance_tokens, g.active_gaids, g.active_users, \
+             COALESCE((SELECT i.registered_users FROM issuer_aggregates i \
+                       WHERE i.issuer_id = a.issuer_id), 0) \
+             FROM assets a LEFT JOIN asset_aggregates g ON g.asset_uuid = a.uuid \
+             WHERE a.uuid = $1";
+        let row: Option<AggregateRow> = with_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(asset_uuid)
+            .fetch_optional(pool)
+            .await?);
+        let Some(row) = row else {
+            return Ok(AssetTotals::default());
+        };
+        let number = |value: Option<i64>| value.unwrap_or(0);
+        Ok(AssetTotals {
+            issued: number(row.0),
+            reissued: number(row.1),
+            distributed: number(row.2),
+            burned: number(row.3),
+            blacklisted: number(row.4),
+            reissuance_tokens: number(row.5),
+            active_green_subaccounts: number(row.6),
+            active_registered_users: number(row.7),
+            registered_users: row.8,
+        })
+    }
+
+    /// An asset's assignment totals, base units: (assigned, distributed). `assigned` sums every
+    /// assignment that is not deleted (distributed ones included); `distributed` those paid by
+    /// a confirmed distribution transaction. Read from the maintained aggregates.
+    pub async fn assignment_totals(&self, asset_uuid: &str) -> Result<(i64, i64)> {
+        let sql = "SELECT assigned, assigned_distributed FROM asset_aggregates \
+             WHERE asset_uuid = $1";
+        let row: Option<(i64, i64)> = with_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(asset_uuid)
+            .fetch_optional(pool)
+            .await?);
+        Ok(row.unwrap_or_default())
+    }
+
+    /// [`Store::assignment_totals`] summed over the assignments themselves: the computation
+    /// the maintained figures are checked against.
+    pub async fn assignment_totals_from_history(&self, asset_uuid: &str) -> Result<(i64, i64)> {
+        Ok(with_pool!(self, |pool| sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN is_distributed = TRUE THEN amount ELSE 0 END), 0) \
+             AS BIGINT) FROM assignments WHERE asset_uuid = $1 AND deleted_at IS NULL"
+        )
+        .bind(asset_uuid)
+        .fetch_one(pool)
+        .await?))
+    }
+
+    /// Unspent units of the asset held by a GAID (0 when none), from the maintained balances.
+    pub async fn gaid_asset_balance(&self, asset_uuid: &str, gaid: &str) -> Result<i64> {
+        let sql = "SELECT CAST(COALESCE((SELECT amount FROM asset_holder_balances \
+                   WHERE asset_uuid = $1 AND owner = 'wallet' AND gaid = $2), 0) AS BIGINT)";
+        Ok(with_pool!(self, |pool| sqlx::query_scalar(sql)
+            .bind(asset_uuid)
+            .bind(gaid)
+            .fetch_one(pool)
+            .await?))
+    }
+}
