@@ -18,8 +18,9 @@ use crate::credentials::generate_password;
 pub const PLATFORM_WALLET: &str = "platform";
 /// Wallet of the first issuer on the embedded node (destination of issuances, confirm client).
 pub const TREASURY_WALLET: &str = "treasury";
-/// Confirmations the embedded node mines towards for every transaction.
-pub const TARGET_CONFIRMATIONS: u32 = 2;
+/// Confirmations the embedded node mines towards for every transaction: the platform's
+/// [`MIN_CONFIRMATIONS`](amphora_core::chain::MIN_CONFIRMATIONS).
+pub const TARGET_CONFIRMATIONS: u32 = amphora_core::chain::MIN_CONFIRMATIONS;
 
 /// L-BTC label of the policy asset in wallet balances.
 const POLICY_LABEL: &str = "bitcoin";

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use amphora_core::assignment::{output_opens_to, MIN_DISTRIBUTION_CONFIRMATIONS};
+use amphora_core::chain::{output_opens, MIN_CONFIRMATIONS};
 use amphora_rpc::{codes, Amount, RpcError};
 use amphora_store::{
     Asset, Assignment, Distribution, NewAssetOutput, OutputOwner, PaidBatch, UNKNOWN_BLINDER,
@@ -50,11 +50,11 @@ pub(crate) async fn fetch_confirmed(state: &AppState, txid: &Txid) -> Result<Cha
     let confirmations = decoded.confirmations.unwrap_or(0) as i64;
     let (Some(block_hash), true) = (
         decoded.blockhash,
-        confirmations >= MIN_DISTRIBUTION_CONFIRMATIONS,
+        confirmations >= i64::from(MIN_CONFIRMATIONS),
     ) else {
         return Err(ApiError::Business(format!(
             "Transaction {txid} has {confirmations} confirmation(s); at least \
-             {MIN_DISTRIBUTION_CONFIRMATIONS} are needed."
+             {MIN_CONFIRMATIONS} are needed."
         )));
     };
     let hex_tx = decoded
@@ -364,7 +364,7 @@ fn change_outputs(
         let value_bf = change
             .amountblinder
             .unwrap_or_else(|| UNKNOWN_BLINDER.into());
-        if units <= 0 || !output_opens_to(txout, asset_id, units as u64, &asset_bf, &value_bf) {
+        if units <= 0 || !output_opens(txout, asset_id, units as u64, &asset_bf, &value_bf) {
             return Err(ApiError::field(
                 "change_data",
                 format!(
