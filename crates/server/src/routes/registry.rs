@@ -17,15 +17,17 @@ use amphora_store::{Asset, NewRegistration, ALREADY_REGISTERED, OWN_REGISTRY};
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use elements::hashes::sha256;
 use elements::{AssetId, ContractHash, Transaction, Txid};
 use serde_json::{json, Value};
+use utoipa_axum::routes;
 
+use crate::access::Rule;
 use crate::config::RegistryTarget;
 use crate::error::ApiError;
 use crate::extract::{AuthIssuer, Path};
+use crate::router::Routes;
 use crate::routes::assets::AssetDto;
 use crate::state::AppState;
 
@@ -38,25 +40,17 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest domain proof read (the expected text is about 150 bytes).
 const MAX_PROOF_BYTES: usize = 4096;
 
-/// Routes under `/api`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/assets/{asset_uuid}/register", get(register))
-        .route(
-            "/assets/{asset_uuid}/register-authorized",
-            get(register_authorized),
-        )
+/// The registration routes under `/api` (issuers only).
+pub fn routes() -> Routes {
+    Routes::new()
+        .add(Rule::IssuerOnly, routes!(register))
+        .add(Rule::IssuerOnly, routes!(register_authorized))
 }
 
 /// Routes at the root: the platform's own registry.
-pub fn public_routes() -> Router<AppState> {
-    Router::new().route("/registry/{asset_id}", get(entry))
+pub fn public_routes() -> Routes {
+    Routes::new().add(Rule::Anonymous, routes!(entry))
 }
-
-/// OpenAPI paths of this module.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(register, register_authorized, entry))]
-pub struct Doc;
 
 /// The text the domain proof must hold (trailing whitespace aside).
 pub fn proof_text(domain: &str, asset_id: &str) -> String {

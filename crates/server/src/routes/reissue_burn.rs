@@ -28,17 +28,19 @@ use amphora_store::{
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use elements::AssetId;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
+use crate::access::Rule;
 use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path, RawBody};
 use crate::forwarded::Origin;
+use crate::router::Routes;
 use crate::state::AppState;
 
 pub use onchain::MIN_CONFIRMATIONS;
@@ -49,34 +51,16 @@ pub const CLIENT_SCRIPT_VERSION: i64 = 2;
 /// Largest amount one request may create or destroy, in base units (21 million coins).
 pub const MAX_AMOUNT: i64 = amphora_core::asset::MAX_AMOUNT as i64;
 
-/// The routes of this module (relative to `/api`).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/assets/{asset_uuid}/reissue-request",
-            post(reissue_request),
-        )
-        .route(
-            "/assets/{asset_uuid}/reissue-confirm",
-            post(reissue_confirm),
-        )
-        .route("/assets/{asset_uuid}/reissuances", get(reissuances))
-        .route("/assets/{asset_uuid}/burn-request", post(burn_request))
-        .route("/assets/{asset_uuid}/burn-confirm", post(burn_confirm))
-        .route("/assets/{asset_uuid}/burns", get(burns))
+/// The reissuance and burn routes (issuers only).
+pub fn routes() -> Routes {
+    Routes::new()
+        .add(Rule::IssuerOnly, routes!(reissue_request))
+        .add(Rule::IssuerOnly, routes!(reissue_confirm))
+        .add(Rule::IssuerOnly, routes!(reissuances))
+        .add(Rule::IssuerOnly, routes!(burn_request))
+        .add(Rule::IssuerOnly, routes!(burn_confirm))
+        .add(Rule::IssuerOnly, routes!(burns))
 }
-
-/// The OpenAPI paths of this module.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    reissue_request,
-    reissue_confirm,
-    reissuances,
-    burn_request,
-    burn_confirm,
-    burns
-))]
-pub struct Doc;
 
 /// `POST …/reissue-request` body.
 #[derive(Debug, Deserialize, ToSchema)]
