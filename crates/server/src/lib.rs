@@ -27,6 +27,7 @@ pub mod router;
 pub mod routes;
 pub mod schema;
 pub mod state;
+pub mod verify;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;

@@ -33,8 +33,8 @@ use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
 use crate::routes::assignments::visible_asset;
-use crate::routes::distribution_confirm;
 use crate::state::AppState;
+use crate::verify::payment;
 
 /// The distribution routes (issuers only); `create` is matched before `{distribution_id}`.
 pub fn routes() -> Routes {
@@ -428,7 +428,7 @@ pub async fn confirm(
              transactions."
         )));
     }
-    let paid = distribution_confirm::verify(
+    let paid = payment::verify(
         &state,
         &asset,
         &distribution,

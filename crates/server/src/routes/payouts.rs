@@ -14,7 +14,7 @@
 //! [`receiving_addresses`]: crate::routes::distributions::receiving_addresses
 //! [`add_payment_maps`]: crate::routes::distributions::add_payment_maps
 //! [`batches`]: amphora_core::assignment::batches
-//! [`verify_payment`]: crate::routes::distribution_confirm::verify_payment
+//! [`verify_payment`]: crate::verify::payment::verify_payment
 
 mod create;
 
@@ -37,9 +37,9 @@ use crate::extract::{self, AuthIssuer, Path};
 use crate::router::Routes;
 use crate::routes::assignments::visible_asset;
 use crate::routes::csv_answer::{csv_response, format_param, wants_csv};
-use crate::routes::distribution_confirm::{self, ExpectedPayment, PaymentCheck};
 use crate::routes::distributions::ConfirmRequest;
 use crate::state::AppState;
+use crate::verify::payment::{self, ExpectedPayment, PaymentCheck};
 
 /// The payout routes: managers read those of granted assets; `create` is matched before
 /// `{payout_id}`.
@@ -384,8 +384,7 @@ pub async fn confirm(
             })
             .collect(),
     };
-    let paid =
-        distribution_confirm::verify_payment(&state, &check, &txid, &body.change_data).await?;
+    let paid = payment::verify_payment(&state, &check, &txid, &body.change_data).await?;
     state.store().record_payout_batch(&paid).await?;
     let (payout, lines) = find(&state, &auth, &asset_uuid, &uuid).await?;
     Ok(Json(dto(payout, lines)))

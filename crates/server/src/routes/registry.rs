@@ -12,7 +12,6 @@
 
 use std::time::Duration;
 
-use amphora_rpc::{codes, RpcError};
 use amphora_store::{Asset, NewRegistration, ALREADY_REGISTERED, OWN_REGISTRY};
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
@@ -30,9 +29,7 @@ use crate::extract::{AuthIssuer, Path};
 use crate::router::Routes;
 use crate::routes::assets::AssetDto;
 use crate::state::AppState;
-
-/// Confirmations the issuance needs before the asset can be authorized.
-pub const AUTHORIZE_CONFIRMATIONS: u64 = 2;
+use crate::verify::MIN_CONFIRMATIONS;
 
 /// Longest wait for a domain proof or the external registry.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -119,27 +116,15 @@ pub async fn register_authorized(
     Path(uuid): Path<String>,
 ) -> Result<Json<AssetDto>, ApiError> {
     let asset = load(&state, &auth, &uuid).await?;
-    let node = state
-        .node()
-        .ok_or_else(|| ApiError::Unavailable("no Elements node configured".to_string()))?;
     let txid: Txid = issuance_tx(&asset)?
         .txid
         .parse()
         .map_err(|e| ApiError::Internal(format!("stored issuance txid: {e}")))?;
-    let confirmations = match node.get_raw_transaction_verbose(&txid).await {
-        Ok(tx) => tx.confirmations.unwrap_or(0),
-        Err(RpcError::Node { code, .. }) if code == codes::INVALID_ADDRESS_OR_KEY => 0,
-        Err(error) => {
-            tracing::warn!(%error, "getrawtransaction failed");
-            return Err(ApiError::Unavailable(
-                "The Elements node cannot be reached; try again later.".to_string(),
-            ));
-        }
-    };
-    if confirmations < AUTHORIZE_CONFIRMATIONS {
+    let confirmations = crate::verify::confirmations(&state, &txid).await?;
+    if confirmations < u64::from(MIN_CONFIRMATIONS) {
         return Err(ApiError::Business(format!(
             "The issuance transaction {txid} has {confirmations} confirmation(s); the asset can \
-             be authorized once it has {AUTHORIZE_CONFIRMATIONS}."
+             be authorized once it has {MIN_CONFIRMATIONS}."
         )));
     }
     let asset = state
