@@ -35,6 +35,7 @@ enum Command {
         command: AdminCommand,
     },
     /// Run the embedded Elements-compatible regtest node.
+    #[cfg(feature = "embedded-node")]
     Regtest(amphora_regtest::cli::RegtestArgs),
     /// The investor wallet (LWK, co-signed by an Amphora platform).
     Wallet(amphora_wallet::WalletArgs),
@@ -98,6 +99,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = config.resolve()?;
             admin::run(&config, command).await?;
         }
+        #[cfg(feature = "embedded-node")]
         Command::Regtest(args) => amphora_regtest::cli::run(args).await?,
         Command::Wallet(args) => amphora_wallet::run(args).await?,
         Command::Confirm(args) => amphora_confirm::run(args).await?,

@@ -16,8 +16,9 @@ pub const NODE_NAME: &str = "Elements Core";
 pub const MIN_SUPPORTED_ELEMENTS_VERSION: u64 = 170_001;
 /// `getblockchaininfo.verificationprogress` below this means "still syncing".
 pub const MIN_VERIFICATION_PROGRESS: f64 = 0.999;
-/// Confirmations a transaction needs before it is confirmed to the platform.
-pub const REQUIRED_CONFIRMATIONS: i64 = 2;
+/// Confirmations a transaction needs before it is confirmed to the platform (the platform's
+/// own rule, [`amphora_core::chain::MIN_CONFIRMATIONS`]).
+pub const REQUIRED_CONFIRMATIONS: i64 = amphora_core::chain::MIN_CONFIRMATIONS as i64;
 
 /// Checks that the node is Elements Core and recent enough.
 pub fn check_version(info: &NetworkInfo) -> Result<(), ConfirmError> {

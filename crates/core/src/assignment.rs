@@ -1,7 +1,7 @@
 //! Assignments and distributions: the pure rules (reference §2.9, §2.10, §3.1).
 //!
 //! An assignment allocates an amount of an asset to a registered user. It may be created when
-//! the asset's issuance has [`MIN_ISSUANCE_CONFIRMATIONS`], the user holds every category a
+//! the asset's issuance has [`MIN_CONFIRMATIONS`], the user holds every category a
 //! transfer-restricted asset requires, the user has no other ready, undistributed assignment of
 //! the asset (when this one is ready), and the amounts assigned but not yet distributed stay
 //! within the treasury's confirmed balance. The user need not have a wallet (GAID) yet: as the
@@ -15,10 +15,8 @@ use std::fmt;
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::asset::MAX_AMOUNT;
+use crate::chain::MIN_CONFIRMATIONS;
 use crate::FieldError;
-
-/// Confirmations the issuance needs before the asset can be assigned.
-pub const MIN_ISSUANCE_CONFIRMATIONS: i64 = 2;
 
 /// The rule of a `vesting_timestamp`: unix seconds up to the end of year 9999.
 pub const VESTING_TIMESTAMP: crate::validation::IntRule = crate::validation::IntRule {
@@ -26,9 +24,6 @@ pub const VESTING_TIMESTAMP: crate::validation::IntRule = crate::validation::Int
     min: 0,
     max: 253_402_300_799,
 };
-
-/// Confirmations a distribution transaction needs before it is accepted.
-pub const MIN_DISTRIBUTION_CONFIRMATIONS: i64 = 2;
 
 /// Recipients paid by one distribution transaction.
 ///
@@ -82,7 +77,7 @@ impl fmt::Display for AssignmentRuleError {
             AssignmentRuleError::IssuanceNotConfirmed { confirmations } => write!(
                 f,
                 "The asset's issuance has {confirmations} confirmation(s); assignments need at \
-                 least {MIN_ISSUANCE_CONFIRMATIONS}."
+                 least {MIN_CONFIRMATIONS}."
             ),
             AssignmentRuleError::RecipientsWithoutGaid { registered_users } => write!(
                 f,
@@ -191,7 +186,7 @@ pub fn check_assignment(
     input: &AssignmentInput,
     ctx: &AssignmentContext,
 ) -> Result<(), AssignmentRuleError> {
-    if ctx.issuance_confirmations < MIN_ISSUANCE_CONFIRMATIONS {
+    if ctx.issuance_confirmations < i64::from(MIN_CONFIRMATIONS) {
         return Err(AssignmentRuleError::IssuanceNotConfirmed {
             confirmations: ctx.issuance_confirmations.max(0),
         });
@@ -283,43 +278,6 @@ pub fn batches(count: usize, max: usize) -> (Vec<usize>, usize) {
     let max = max.max(1);
     let numbers: Vec<usize> = (0..count).map(|i| i / max).collect();
     (numbers, count.div_ceil(max))
-}
-
-/// Whether a transaction output holds `value` units of `asset`: explicitly, or with
-/// commitments that open to them with the given blinders (hex, as Elements prints them).
-pub fn output_opens_to(
-    txout: &elements::TxOut,
-    asset: elements::AssetId,
-    value: u64,
-    asset_blinder: &str,
-    amount_blinder: &str,
-) -> bool {
-    use elements::confidential::{Asset, AssetBlindingFactor, Value, ValueBlindingFactor};
-    if let (Some(explicit_asset), Some(explicit_value)) =
-        (txout.asset.explicit(), txout.value.explicit())
-    {
-        return explicit_asset == asset && explicit_value == value;
-    }
-    let (Ok(abf), Ok(vbf)) = (
-        asset_blinder.parse::<AssetBlindingFactor>(),
-        amount_blinder.parse::<ValueBlindingFactor>(),
-    ) else {
-        return false;
-    };
-    let secp = elements::secp256k1_zkp::Secp256k1::new();
-    let asset_ok = match txout.asset {
-        Asset::Explicit(explicit) => explicit == asset,
-        Asset::Confidential(_) => txout.asset == Asset::new_confidential(&secp, asset, abf),
-        Asset::Null => false,
-    };
-    let value_ok = match txout.value {
-        Value::Explicit(explicit) => explicit == value,
-        Value::Confidential(_) => {
-            txout.value == Value::new_confidential_from_assetid(&secp, value, asset, vbf, abf)
-        }
-        Value::Null => false,
-    };
-    asset_ok && value_ok
 }
 
 #[cfg(test)]
@@ -427,32 +385,6 @@ mod tests {
             serde_json::to_string(&coin_amount(123_456_789_012_345)).unwrap(),
             "1234567.89012345"
         );
-    }
-
-    #[test]
-    fn commitments_open_only_with_the_right_secrets() {
-        use elements::confidential::{Asset, AssetBlindingFactor, Value, ValueBlindingFactor};
-        let secp = elements::secp256k1_zkp::Secp256k1::new();
-        let asset: elements::AssetId = "11".repeat(32).parse().unwrap();
-        let abf: AssetBlindingFactor = "22".repeat(32).parse().unwrap();
-        let vbf: ValueBlindingFactor = "33".repeat(32).parse().unwrap();
-        let txout = elements::TxOut {
-            asset: Asset::new_confidential(&secp, asset, abf),
-            value: Value::new_confidential_from_assetid(&secp, 500, asset, vbf, abf),
-            ..Default::default()
-        };
-        let (a, v) = (abf.to_string(), vbf.to_string());
-        assert!(output_opens_to(&txout, asset, 500, &a, &v));
-        assert!(!output_opens_to(&txout, asset, 501, &a, &v));
-        assert!(!output_opens_to(&txout, asset, 500, &v, &a));
-        assert!(!output_opens_to(&txout, asset, 500, "zz", &v));
-        let explicit = elements::TxOut {
-            asset: Asset::Explicit(asset),
-            value: Value::Explicit(7),
-            ..Default::default()
-        };
-        assert!(output_opens_to(&explicit, asset, 7, "", ""));
-        assert!(!output_opens_to(&explicit, asset, 8, "", ""));
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod account;
 pub mod asset;
 pub mod assignment;
 pub mod category;
+pub mod chain;
 pub mod crash;
 pub mod endpoint;
 pub mod gaid;

@@ -16,11 +16,19 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
 
 use crate::access::normalize_template;
+use crate::access::Rule;
 use crate::error::ApiError;
 use crate::extract::AuthIssuer;
+use crate::router::Routes;
 use crate::state::AppState;
+
+/// The audit log's route.
+pub fn routes() -> Routes {
+    Routes::new().add(Rule::IssuerOnly, routes!(list))
+}
 
 /// Largest response body read to find a created object's `id`.
 const ID_SCAN_LIMIT: usize = 256 * 1024;

@@ -4,11 +4,25 @@
 //! outside the server.
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 
+use crate::access::Rule;
 use crate::error::ApiError;
 use crate::extract::Path;
+use crate::router::Routes;
+
+/// The documentation's routes (anonymous, not in the OpenAPI document).
+pub fn routes() -> Routes {
+    Routes::new()
+        .add_undocumented(Rule::Anonymous, Method::GET, DOCS_PATH, page)
+        .add_undocumented(
+            Rule::Anonymous,
+            Method::GET,
+            &format!("{DOCS_PATH}/{{file}}"),
+            file,
+        )
+}
 
 /// Path of the documentation page.
 pub const DOCS_PATH: &str = "/api/docs";

@@ -1,15 +1,19 @@
 //! The OpenAPI document, generated from the handlers' annotations and served at
 //! `/api/openapi.json`.
+//!
+//! Its paths are those of the routes declared in [`crate::router`] (each handler registered
+//! once, its annotation read there); [`ApiDoc`] adds the description, the tags, the security
+//! scheme and the schemas the resource modules list beside their handlers.
 
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderName, Method};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::audit;
+use crate::access::Rule::Anonymous;
+use crate::router::Routes;
 
 mod errors;
-use crate::routes::{
-    amp2, assets, categories, gaids, info, managers, registered_users, treasury_key, user,
-};
 
 /// The Amphora API description.
 #[derive(OpenApi)]
@@ -30,60 +34,6 @@ use crate::routes::{
             asset details, activities, balance, summary and assignments; anything else is 403. \
             Failed logins are limited per username and client address (429, `Retry-After`). \
             Issuers read the log of every write at `/audit`."
-    ),
-    paths(
-        info::info,
-        info::changelog,
-        user::obtain_token,
-        user::refresh_token,
-        user::change_password,
-        registered_users::list,
-        registered_users::add,
-        registered_users::details,
-        registered_users::edit,
-        registered_users::delete,
-        registered_users::summary,
-        registered_users::gaids,
-        registered_users::add_gaid,
-        registered_users::set_default_gaid,
-        categories::list,
-        categories::add,
-        categories::details,
-        categories::edit,
-        categories::delete,
-        categories::add_registered_user,
-        categories::remove_registered_user,
-        categories::add_asset,
-        categories::remove_asset,
-        assets::list,
-        assets::issue,
-        assets::details,
-        assets::edit,
-        assets::delete,
-        assets::lock,
-        assets::unlock,
-        assets::memo,
-        assets::set_memo,
-        assets::treasury_addresses,
-        assets::add_treasury_addresses,
-        assets::delete_treasury_addresses,
-        treasury_key::state,
-        treasury_key::set,
-        gaids::validate,
-        gaids::registered_user,
-        managers::list,
-        managers::create,
-        managers::me,
-        managers::details,
-        managers::lock,
-        managers::unlock,
-        managers::change_password,
-        managers::add_asset,
-        managers::remove_asset,
-        audit::list,
-        amp2::xpub,
-        amp2::xpub_master,
-        amp2::register,
     ),
     modifiers(&TokenAuth),
     tags(
@@ -117,9 +67,8 @@ impl Modify for TokenAuth {
     }
 }
 
-/// The whole document: [`ApiDoc`] plus the paths of the resource modules that describe
-/// themselves in an `OpenApi` struct of their own (one `merge` line each), completed with the
-/// error responses every operation can answer (see [`errors`]).
+/// The whole document: [`ApiDoc`], the declared routes' paths and the schemas they reference,
+/// completed with the error responses every operation can answer (see [`errors`]).
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut value = serde_json::to_value(annotated()).expect("the OpenAPI document serializes");
     errors::complete(&mut value);
@@ -128,18 +77,25 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 /// The document as the handlers' annotations describe it.
 fn annotated() -> utoipa::openapi::OpenApi {
-    #[allow(unused_mut)]
     let mut doc = ApiDoc::openapi();
-    doc.merge(crate::routes::reissue_burn::Doc::openapi());
-    doc.merge(crate::routes::registry::Doc::openapi());
-    doc.merge(crate::routes::health::Doc::openapi());
-    doc.merge(crate::routes::assignments::Doc::openapi());
-    doc.merge(crate::routes::distributions::Doc::openapi());
-    doc.merge(crate::routes::payouts::Doc::openapi());
-    doc.merge(crate::routes::reports::Doc::openapi());
-    doc.merge(crate::routes::gaid_balances::Doc::openapi());
-    doc.merge(crate::routes::user_categories::Doc::openapi());
-    doc.merge(crate::routes::amp2::Doc::openapi());
+    for schemas in [
+        crate::routes::health::Doc::openapi(),
+        crate::routes::assignments::Doc::openapi(),
+        crate::routes::distributions::Doc::openapi(),
+        crate::routes::payouts::Doc::openapi(),
+        crate::routes::user_categories::Doc::openapi(),
+    ] {
+        doc.merge(schemas);
+    }
+    let table = crate::router::table();
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (name, schema) in table.schemas() {
+        components
+            .schemas
+            .entry(name.clone())
+            .or_insert_with(|| schema.clone());
+    }
+    doc.paths.merge(table.paths().clone());
     doc
 }
 
@@ -148,4 +104,14 @@ pub fn openapi_json() -> String {
     document()
         .to_pretty_json()
         .expect("the OpenAPI document serializes")
+}
+
+/// `GET /api/openapi.json`: the document.
+async fn serve() -> ([(HeaderName, &'static str); 1], String) {
+    ([(CONTENT_TYPE, "application/json")], openapi_json())
+}
+
+/// The document's own route (anonymous, not in the document).
+pub fn routes() -> Routes {
+    Routes::new().add_undocumented(Anonymous, Method::GET, "/api/openapi.json", serve)
 }

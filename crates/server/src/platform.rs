@@ -2,6 +2,8 @@
 //! the platform key, the listener, the Elements node (embedded or external); then serving
 //! until shutdown.
 
+// Without the embedded node, its start-up helpers are unused.
+#[cfg_attr(not(feature = "embedded-node"), allow(dead_code))]
 mod chain_node;
 
 use std::future::Future;

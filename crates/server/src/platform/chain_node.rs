@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use amphora_core::Network;
+#[cfg(feature = "embedded-node")]
 use amphora_regtest::chain::ChainName;
+#[cfg(feature = "embedded-node")]
 use amphora_regtest::{MiningPolicy, Node, NodeHandle};
 use amphora_rpc::{Amount, Auth, ElementsRpc, RpcError};
 
@@ -18,8 +20,9 @@ use crate::credentials::generate_password;
 pub const PLATFORM_WALLET: &str = "platform";
 /// Wallet of the first issuer on the embedded node (destination of issuances, confirm client).
 pub const TREASURY_WALLET: &str = "treasury";
-/// Confirmations the embedded node mines towards for every transaction.
-pub const TARGET_CONFIRMATIONS: u32 = 2;
+/// Confirmations the embedded node mines towards for every transaction: the platform's
+/// [`MIN_CONFIRMATIONS`](amphora_core::chain::MIN_CONFIRMATIONS).
+pub const TARGET_CONFIRMATIONS: u32 = amphora_core::chain::MIN_CONFIRMATIONS;
 
 /// L-BTC label of the policy asset in wallet balances.
 const POLICY_LABEL: &str = "bitcoin";
@@ -33,10 +36,17 @@ fn rpc_error(context: &str) -> impl FnOnce(RpcError) -> ServerError + '_ {
     move |e| ServerError::Node(format!("{context}: {e}"))
 }
 
+/// The running embedded node: there is none in a build without the `embedded-node` feature.
+#[cfg(feature = "embedded-node")]
+type Handle = NodeHandle;
+/// The running embedded node: there is none in a build without the `embedded-node` feature.
+#[cfg(not(feature = "embedded-node"))]
+type Handle = std::convert::Infallible;
+
 /// The embedded node and what the operator needs to use it.
 #[derive(Debug)]
 pub struct EmbeddedNode {
-    handle: NodeHandle,
+    handle: Handle,
     addr: SocketAddr,
     user: String,
     password: String,
@@ -67,10 +77,14 @@ impl EmbeddedNode {
 
     /// Stops the node, writing its state to disk.
     pub async fn shutdown(self) -> Result<(), ServerError> {
-        self.handle
+        #[cfg(feature = "embedded-node")]
+        return self
+            .handle
             .shutdown()
             .await
-            .map_err(|e| ServerError::Node(format!("stopping the embedded node: {e}")))
+            .map_err(|e| ServerError::Node(format!("stopping the embedded node: {e}")));
+        #[cfg(not(feature = "embedded-node"))]
+        match self.handle {}
     }
 }
 
@@ -143,8 +157,20 @@ fn embedded_password(config: &Config) -> Result<String, ServerError> {
     Ok(password)
 }
 
+/// Without the `embedded-node` feature there is no embedded node: a configuration without
+/// `elements_url` is refused with what to do.
+#[cfg(not(feature = "embedded-node"))]
+pub async fn start_embedded(_config: &Config) -> Result<(EmbeddedNode, ElementsRpc), ServerError> {
+    Err(ServerError::Invalid(
+        "this amphora was built without the embedded node (cargo feature `embedded-node`): set \
+         node.elements_url to an Elements node"
+            .to_string(),
+    ))
+}
+
 /// Starts the embedded node in `<data_dir>/regtest`, mining every `block_interval_secs` (0: at
 /// once) while a transaction has fewer than [`TARGET_CONFIRMATIONS`] confirmations.
+#[cfg(feature = "embedded-node")]
 pub async fn start_embedded(config: &Config) -> Result<(EmbeddedNode, ElementsRpc), ServerError> {
     let datadir = config.regtest_dir();
     super::ensure_data_dir(&datadir)?;

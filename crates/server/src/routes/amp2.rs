@@ -7,16 +7,33 @@ use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
+use crate::access::Rule;
 use crate::error::ApiError;
 use crate::extract::RawBody;
+use crate::router::Routes;
 use crate::state::AppState;
 
-/// The OpenAPI paths of the co-signing endpoints (and of `GET /api/gaids/{gaid}/address`,
-/// which hands out addresses of co-signed wallets).
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(sign, authorizer, super::gaids::address))]
-pub struct Doc;
+/// The AMP2 routes, all anonymous (LWK's client sends no token); registration and signing
+/// are rate limited per client address before anything else runs (see [`crate::rate_limit`]).
+pub fn routes() -> Routes {
+    Routes::new()
+        .add(Rule::Anonymous, routes!(xpub))
+        .add(Rule::Anonymous, routes!(xpub_master))
+        .add(Rule::Anonymous, routes!(authorizer))
+        .merge(
+            Routes::new()
+                .add(Rule::Anonymous, routes!(register))
+                .add(Rule::Anonymous, routes!(sign))
+                .wrapped(|handlers, state| {
+                    handlers.route_layer(axum::middleware::from_fn_with_state(
+                        state.clone(),
+                        crate::rate_limit::per_address,
+                    ))
+                }),
+        )
+}
 
 /// A public key with its origin, `[fingerprint/path]xpub`.
 #[derive(Debug, Serialize, ToSchema)]

@@ -10,12 +10,32 @@ use axum::response::Response;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
+use crate::access::Rule;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, BareJson, Path};
 use crate::issuance;
+use crate::router::Routes;
 use crate::routes::no_content;
 use crate::state::AppState;
+
+/// The asset routes: managers read the details of granted assets only.
+pub fn routes() -> Routes {
+    Routes::new()
+        .add(Rule::IssuerOnly, routes!(list))
+        .add(Rule::IssuerOnly, routes!(issue))
+        .add(Rule::IssuerOrManagerForAsset, routes!(details))
+        .add(Rule::IssuerOnly, routes!(edit))
+        .add(Rule::IssuerOnly, routes!(delete))
+        .add(Rule::IssuerOnly, routes!(lock))
+        .add(Rule::IssuerOnly, routes!(unlock))
+        .add(Rule::IssuerOnly, routes!(memo))
+        .add(Rule::IssuerOnly, routes!(set_memo))
+        .add(Rule::IssuerOnly, routes!(treasury_addresses))
+        .add(Rule::IssuerOnly, routes!(add_treasury_addresses))
+        .add(Rule::IssuerOnly, routes!(delete_treasury_addresses))
+}
 
 /// An asset as the API shows it (reference §7 `Asset`).
 #[derive(Debug, Serialize, ToSchema)]

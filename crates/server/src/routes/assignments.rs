@@ -7,47 +7,34 @@ use amphora_core::assignment::{has_vested, validate_assignment, vesting_datetime
 use amphora_store::{Assignment, NewAssignment};
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
-use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
+use crate::access::Rule;
 use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
+use crate::router::Routes;
 use crate::routes::no_content;
 use crate::state::AppState;
 
-/// The assignment paths (relative to `/api`).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/assets/{asset_uuid}/assignments", get(list))
-        .route("/assets/{asset_uuid}/assignments/create", post(create))
-        .route(
-            "/assets/{asset_uuid}/assignments/{assignment_id}",
-            get(details),
-        )
-        .route(
-            "/assets/{asset_uuid}/assignments/{assignment_id}/lock",
-            put(lock),
-        )
-        .route(
-            "/assets/{asset_uuid}/assignments/{assignment_id}/unlock",
-            put(unlock),
-        )
-        .route(
-            "/assets/{asset_uuid}/assignments/{assignment_id}/delete",
-            delete(remove),
-        )
+/// The assignment routes: issuers, and managers for granted assets.
+pub fn routes() -> Routes {
+    Routes::new()
+        .add(Rule::IssuerOrManagerForAsset, routes!(list))
+        .add(Rule::IssuerOrManagerForAsset, routes!(create))
+        .add(Rule::IssuerOrManagerForAsset, routes!(details))
+        .add(Rule::IssuerOrManagerForAsset, routes!(lock))
+        .add(Rule::IssuerOrManagerForAsset, routes!(unlock))
+        .add(Rule::IssuerOrManagerForAsset, routes!(remove))
 }
 
-/// The OpenAPI paths of this module.
+/// The schemas this module adds to the OpenAPI document (its paths come from [`routes`]).
 #[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list, create, details, lock, unlock, remove),
-    components(schemas(AssignmentDto, AssignmentCreate, AssignmentCreateRequest))
-)]
+#[openapi(components(schemas(AssignmentDto, AssignmentCreate, AssignmentCreateRequest)))]
 pub struct Doc;
 
 /// An assignment as the API shows it (reference §7 `Assignment`).

@@ -9,11 +9,28 @@ use axum::response::Response;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
+use crate::access::Rule;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
+use crate::router::Routes;
 use crate::routes::no_content;
 use crate::state::AppState;
+
+/// The category routes: managers read only.
+pub fn routes() -> Routes {
+    Routes::new()
+        .add(Rule::IssuerOrManager, routes!(list))
+        .add(Rule::IssuerOnly, routes!(add))
+        .add(Rule::IssuerOrManager, routes!(details))
+        .add(Rule::IssuerOnly, routes!(edit))
+        .add(Rule::IssuerOnly, routes!(delete))
+        .add(Rule::IssuerOnly, routes!(add_registered_user))
+        .add(Rule::IssuerOnly, routes!(remove_registered_user))
+        .add(Rule::IssuerOnly, routes!(add_asset))
+        .add(Rule::IssuerOnly, routes!(remove_asset))
+}
 
 /// A category as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]

@@ -11,8 +11,11 @@
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
+use utoipa_axum::routes;
 
+use crate::access::Rule;
 use crate::forwarded::Origin;
+use crate::router::Routes;
 use amphora_core::assignment::{
     batches, check_recipients_have_gaid, coin_amount, MAX_OUTPUTS_PER_TX,
 };
@@ -20,8 +23,7 @@ use amphora_store::{
     Assignment, Distribution, DistributionItem, DistributionStatus, NewDistribution,
 };
 use axum::extract::State;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -31,39 +33,27 @@ use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
 use crate::routes::assignments::visible_asset;
-use crate::routes::distribution_confirm;
 use crate::state::AppState;
+use crate::verify::payment;
 
-/// The distribution paths (relative to `/api`); `create` is matched before `{uuid}`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/assets/{asset_uuid}/distributions", get(list))
-        .route("/assets/{asset_uuid}/distributions/create", get(create))
-        .route(
-            "/assets/{asset_uuid}/distributions/{distribution_id}",
-            get(details),
-        )
-        .route(
-            "/assets/{asset_uuid}/distributions/{distribution_id}/confirm",
-            post(confirm),
-        )
-        .route(
-            "/assets/{asset_uuid}/distributions/{distribution_id}/cancel",
-            delete(cancel),
-        )
+/// The distribution routes (issuers only); `create` is matched before `{distribution_id}`.
+pub fn routes() -> Routes {
+    Routes::new()
+        .add(Rule::IssuerOnly, routes!(list))
+        .add(Rule::IssuerOnly, routes!(create))
+        .add(Rule::IssuerOnly, routes!(details))
+        .add(Rule::IssuerOnly, routes!(confirm))
+        .add(Rule::IssuerOnly, routes!(cancel))
 }
 
-/// The OpenAPI paths of this module.
+/// The schemas this module adds to the OpenAPI document (its paths come from [`routes`]).
 #[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list, create, details, confirm, cancel),
-    components(schemas(
-        DistributionDto,
-        DistributionTxDto,
-        DistributionPayment,
-        ConfirmRequest
-    ))
-)]
+#[openapi(components(schemas(
+    DistributionDto,
+    DistributionTxDto,
+    DistributionPayment,
+    ConfirmRequest
+)))]
 pub struct Doc;
 
 /// One paid assignment of a distribution transaction.
@@ -438,7 +428,7 @@ pub async fn confirm(
              transactions."
         )));
     }
-    let paid = distribution_confirm::verify(
+    let paid = payment::verify(
         &state,
         &asset,
         &distribution,

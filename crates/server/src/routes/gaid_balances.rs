@@ -3,28 +3,25 @@
 
 use amphora_core::gaid::Gaid;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
+use crate::access::Rule;
 use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{AuthIssuer, Path};
+use crate::router::Routes;
 use crate::routes::reports::{asset_ids, load_asset};
 use crate::state::AppState;
 
-/// The GAID balance routes (relative to `/api`).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/gaids/{gaid}/balance", get(balances))
-        .route("/gaids/{gaid}/balance/{asset_uuid}", get(balance))
+/// The GAID balance routes (issuers only).
+pub fn routes() -> Routes {
+    Routes::new()
+        .add(Rule::IssuerOnly, routes!(balances))
+        .add(Rule::IssuerOnly, routes!(balance))
 }
-
-/// The OpenAPI paths of this module.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(balances, balance))]
-pub struct Doc;
 
 /// A GAID's balance of one asset.
 #[derive(Debug, Serialize, ToSchema)]

@@ -5,11 +5,26 @@ use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
+use crate::access::Rule;
 use crate::error::ApiError;
 use crate::extract::{AuthIssuer, Path};
+use crate::router::Routes;
 use crate::routes::registered_users::RegisteredUserDto;
 use crate::state::AppState;
+
+/// The GAID routes; `registered_user` also at its legacy name `investor`.
+pub fn routes() -> Routes {
+    Routes::new()
+        .add(Rule::IssuerOrManager, routes!(validate))
+        .add(Rule::IssuerOnly, routes!(address))
+        .merge(
+            Routes::new()
+                .add(Rule::IssuerOnly, routes!(registered_user))
+                .with_aliases(|path| path.replace("/registered_user", "/investor")),
+        )
+}
 
 /// `GET /gaids/{gaid}/validate` response.
 #[derive(Debug, Serialize, ToSchema)]

@@ -9,12 +9,14 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
+use crate::access::Rule;
 use crate::rate_limit::Amp2Counters;
+use crate::router::Routes;
 use crate::state::AppState;
 
 /// Longest wait for each dependency.
@@ -23,17 +25,14 @@ pub const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 /// Most blocks the chain index may trail the node before the replica reports unhealthy.
 pub const MAX_INDEX_LAG: i64 = 6;
 
-/// Routes at the root.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz))
+/// The health probe, at the root (anonymous).
+pub fn routes() -> Routes {
+    Routes::new().add(Rule::Anonymous, routes!(healthz))
 }
 
-/// OpenAPI paths of this module.
+/// The schemas this module adds to the OpenAPI document (its paths come from [`routes`]).
 #[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(healthz),
-    components(schemas(Health, Check, IndexCheck, Amp2Counters))
-)]
+#[openapi(components(schemas(Health, Check, IndexCheck, Amp2Counters)))]
 pub struct Doc;
 
 /// The replica's health.

@@ -3,6 +3,17 @@
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::routes;
+
+use crate::access::Rule;
+use crate::router::Routes;
+
+/// The general routes.
+pub fn routes() -> Routes {
+    Routes::new()
+        .add(Rule::Anonymous, routes!(info))
+        .add(Rule::Anonymous, routes!(changelog))
+}
 
 /// The AMP API version Amphora implements.
 pub const AMP_API_VERSION: &str = "0.1.13";

@@ -9,12 +9,29 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
+use crate::access::Rule;
 use crate::credentials::hash_password_blocking;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
+use crate::router::Routes;
 use crate::routes::user::{issue_token, ChangePassword, ChangePasswordResponse};
 use crate::state::AppState;
+
+/// The manager routes: issuers manage their managers; a manager reads its own record.
+pub fn routes() -> Routes {
+    Routes::new()
+        .add(Rule::IssuerOnly, routes!(list))
+        .add(Rule::IssuerOnly, routes!(create))
+        .add(Rule::ManagerOnly, routes!(me))
+        .add(Rule::IssuerOnly, routes!(details))
+        .add(Rule::IssuerOnly, routes!(lock))
+        .add(Rule::IssuerOnly, routes!(unlock))
+        .add(Rule::IssuerOnly, routes!(change_password))
+        .add(Rule::IssuerOnly, routes!(add_asset))
+        .add(Rule::IssuerOnly, routes!(remove_asset))
+}
 
 /// A manager as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]

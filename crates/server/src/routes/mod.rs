@@ -5,7 +5,6 @@ pub mod assets;
 pub mod assignments;
 pub mod categories;
 pub(crate) mod csv_answer;
-mod distribution_confirm;
 pub mod distributions;
 pub mod gaid_balances;
 pub mod gaids;

@@ -14,7 +14,7 @@
 //! [`receiving_addresses`]: crate::routes::distributions::receiving_addresses
 //! [`add_payment_maps`]: crate::routes::distributions::add_payment_maps
 //! [`batches`]: amphora_core::assignment::batches
-//! [`verify_payment`]: crate::routes::distribution_confirm::verify_payment
+//! [`verify_payment`]: crate::verify::payment::verify_payment
 
 mod create;
 
@@ -25,42 +25,42 @@ use amphora_store::{DistributionStatus, Payout, PayoutLine, UserPayoutLine};
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use elements::AssetId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
+use crate::access::Rule;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
+use crate::router::Routes;
 use crate::routes::assignments::visible_asset;
 use crate::routes::csv_answer::{csv_response, format_param, wants_csv};
-use crate::routes::distribution_confirm::{self, ExpectedPayment, PaymentCheck};
 use crate::routes::distributions::ConfirmRequest;
 use crate::state::AppState;
+use crate::verify::payment::{self, ExpectedPayment, PaymentCheck};
 
-/// The payout paths (relative to `/api`); `create` is matched before `{payout_id}`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/assets/{asset_uuid}/payouts", get(list))
-        .route("/assets/{asset_uuid}/payouts/create", post(create::create))
-        .route("/assets/{asset_uuid}/payouts/{payout_id}", get(details))
-        .route(
-            "/assets/{asset_uuid}/payouts/{payout_id}/confirm",
-            post(confirm),
-        )
-        .route(
-            "/assets/{asset_uuid}/payouts/{payout_id}/cancel",
-            delete(cancel),
-        )
+/// The payout routes: managers read those of granted assets; `create` is matched before
+/// `{payout_id}`.
+pub fn routes() -> Routes {
+    Routes::new()
+        .add(Rule::IssuerOrManagerForAsset, routes!(list))
+        .add(Rule::IssuerOnly, routes!(create::create))
+        .add(Rule::IssuerOrManagerForAsset, routes!(details))
+        .add(Rule::IssuerOnly, routes!(confirm))
+        .add(Rule::IssuerOnly, routes!(cancel))
 }
 
-/// The OpenAPI paths of this module.
+/// The schemas this module adds to the OpenAPI document (its paths come from [`routes`]).
 #[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list, create::create, details, confirm, cancel),
-    components(schemas(PayoutCreate, PayoutDto, PayoutLineDto, PayoutTxDto, UserPayoutDto))
-)]
+#[openapi(components(schemas(
+    PayoutCreate,
+    PayoutDto,
+    PayoutLineDto,
+    PayoutTxDto,
+    UserPayoutDto
+)))]
 pub struct Doc;
 
 /// `POST …/payouts/create` body.
@@ -387,8 +387,7 @@ pub async fn confirm(
             })
             .collect(),
     };
-    let paid =
-        distribution_confirm::verify_payment(&state, &check, &txid, &body.change_data).await?;
+    let paid = payment::verify_payment(&state, &check, &txid, &body.change_data).await?;
     state.store().record_payout_batch(&paid).await?;
     let (payout, lines) = find(&state, &auth, &asset_uuid, &uuid).await?;
     Ok(Json(dto(payout, lines)))

@@ -11,15 +11,33 @@ use axum::response::Response;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
+use crate::access::Rule;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
+use crate::router::Routes;
 use crate::routes::assignments::AssignmentDto;
 use crate::routes::distributions::{self, DistributionDto};
 use crate::routes::gaids::registered_gaid;
 use crate::routes::no_content;
 use crate::routes::payouts::UserPayoutDto;
 use crate::state::AppState;
+
+/// The registered-user routes, also under the legacy `/investors` prefix.
+pub fn routes() -> Routes {
+    Routes::new()
+        .add(Rule::IssuerOrManager, routes!(list))
+        .add(Rule::IssuerOrManager, routes!(add))
+        .add(Rule::IssuerOrManager, routes!(details))
+        .add(Rule::IssuerOrManager, routes!(edit))
+        .add(Rule::IssuerOrManager, routes!(delete))
+        .add(Rule::IssuerOrManager, routes!(summary))
+        .add(Rule::IssuerOrManager, routes!(gaids))
+        .add(Rule::IssuerOrManager, routes!(add_gaid))
+        .add(Rule::IssuerOrManager, routes!(set_default_gaid))
+        .with_aliases(|path| path.replacen("/api/registered_users", "/api/investors", 1))
+}
 
 /// A registered user as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]

@@ -12,25 +12,24 @@
 
 use std::time::Duration;
 
-use amphora_rpc::{codes, RpcError};
 use amphora_store::{Asset, NewRegistration, ALREADY_REGISTERED, OWN_REGISTRY};
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use elements::hashes::sha256;
 use elements::{AssetId, ContractHash, Transaction, Txid};
 use serde_json::{json, Value};
+use utoipa_axum::routes;
 
+use crate::access::Rule;
 use crate::config::RegistryTarget;
 use crate::error::ApiError;
 use crate::extract::{AuthIssuer, Path};
+use crate::router::Routes;
 use crate::routes::assets::AssetDto;
 use crate::state::AppState;
-
-/// Confirmations the issuance needs before the asset can be authorized.
-pub const AUTHORIZE_CONFIRMATIONS: u64 = 2;
+use crate::verify::MIN_CONFIRMATIONS;
 
 /// Longest wait for a domain proof or the external registry.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,25 +37,17 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest domain proof read (the expected text is about 150 bytes).
 const MAX_PROOF_BYTES: usize = 4096;
 
-/// Routes under `/api`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/assets/{asset_uuid}/register", get(register))
-        .route(
-            "/assets/{asset_uuid}/register-authorized",
-            get(register_authorized),
-        )
+/// The registration routes under `/api` (issuers only).
+pub fn routes() -> Routes {
+    Routes::new()
+        .add(Rule::IssuerOnly, routes!(register))
+        .add(Rule::IssuerOnly, routes!(register_authorized))
 }
 
 /// Routes at the root: the platform's own registry.
-pub fn public_routes() -> Router<AppState> {
-    Router::new().route("/registry/{asset_id}", get(entry))
+pub fn public_routes() -> Routes {
+    Routes::new().add(Rule::Anonymous, routes!(entry))
 }
-
-/// OpenAPI paths of this module.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(register, register_authorized, entry))]
-pub struct Doc;
 
 /// The text the domain proof must hold (trailing whitespace aside).
 pub fn proof_text(domain: &str, asset_id: &str) -> String {
@@ -125,27 +116,15 @@ pub async fn register_authorized(
     Path(uuid): Path<String>,
 ) -> Result<Json<AssetDto>, ApiError> {
     let asset = load(&state, &auth, &uuid).await?;
-    let node = state
-        .node()
-        .ok_or_else(|| ApiError::Unavailable("no Elements node configured".to_string()))?;
     let txid: Txid = issuance_tx(&asset)?
         .txid
         .parse()
         .map_err(|e| ApiError::Internal(format!("stored issuance txid: {e}")))?;
-    let confirmations = match node.get_raw_transaction_verbose(&txid).await {
-        Ok(tx) => tx.confirmations.unwrap_or(0),
-        Err(RpcError::Node { code, .. }) if code == codes::INVALID_ADDRESS_OR_KEY => 0,
-        Err(error) => {
-            tracing::warn!(%error, "getrawtransaction failed");
-            return Err(ApiError::Unavailable(
-                "The Elements node cannot be reached; try again later.".to_string(),
-            ));
-        }
-    };
-    if confirmations < AUTHORIZE_CONFIRMATIONS {
+    let confirmations = crate::verify::confirmations(&state, &txid).await?;
+    if confirmations < u64::from(MIN_CONFIRMATIONS) {
         return Err(ApiError::Business(format!(
             "The issuance transaction {txid} has {confirmations} confirmation(s); the asset can \
-             be authorized once it has {AUTHORIZE_CONFIRMATIONS}."
+             be authorized once it has {MIN_CONFIRMATIONS}."
         )));
     }
     let asset = state

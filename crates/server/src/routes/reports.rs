@@ -13,14 +13,16 @@ use amphora_store::{Asset, Holding, OutputOwner, ReportOutput};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
+use crate::access::Rule;
 use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{parse_json, AuthIssuer, Path, RawBody};
+use crate::router::Routes;
 use crate::routes::csv_answer::{csv_response, format_param, wants_csv};
 use crate::state::AppState;
 
@@ -28,51 +30,26 @@ pub use blinders::{BlindersUpdate, BlindersUpdated};
 pub use cosign_decisions::CosignDecisionDto;
 pub use history::{ActivityDto, AssetTransactionDto, TxInputDto, TxOutputDto};
 
-/// The report routes (relative to `/api`).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/assets/{asset_uuid}/summary", get(summary))
-        .route("/assets/{asset_uuid}/balance", get(balance))
-        .route("/assets/{asset_uuid}/ownerships", get(ownerships))
-        .route(
-            "/assets/{asset_uuid}/ownerships/{height}",
-            get(ownerships_at),
+/// The report routes: managers read the summary, balance and activities of granted assets.
+pub fn routes() -> Routes {
+    Routes::new()
+        .add(Rule::IssuerOrManagerForAsset, routes!(summary))
+        .add(Rule::IssuerOrManagerForAsset, routes!(balance))
+        .add(Rule::IssuerOnly, routes!(ownerships))
+        .add(Rule::IssuerOnly, routes!(ownerships_at))
+        .add(Rule::IssuerOrManagerForAsset, routes!(history::activities))
+        .add(
+            Rule::IssuerOnly,
+            routes!(cosign_decisions::cosign_decisions),
         )
-        .route("/assets/{asset_uuid}/activities", get(history::activities))
-        .route(
-            "/assets/{asset_uuid}/cosign-decisions",
-            get(cosign_decisions::cosign_decisions),
-        )
-        .route("/assets/{asset_uuid}/txs", get(history::txs))
-        .route("/assets/{asset_uuid}/txs/{txid}", get(history::tx))
-        .route("/assets/{asset_uuid}/utxos", get(utxos))
-        .route("/assets/{asset_uuid}/utxos/blacklist", post(blacklist))
-        .route("/assets/{asset_uuid}/utxos/whitelist", post(whitelist))
-        .route("/assets/{asset_uuid}/lost-outputs", get(lost_outputs))
-        .route(
-            "/assets/{asset_uuid}/update-blinders",
-            post(blinders::update_blinders),
-        )
+        .add(Rule::IssuerOnly, routes!(history::txs))
+        .add(Rule::IssuerOnly, routes!(history::tx))
+        .add(Rule::IssuerOnly, routes!(utxos))
+        .add(Rule::IssuerOnly, routes!(blacklist))
+        .add(Rule::IssuerOnly, routes!(whitelist))
+        .add(Rule::IssuerOnly, routes!(lost_outputs))
+        .add(Rule::IssuerOnly, routes!(blinders::update_blinders))
 }
-
-/// The OpenAPI paths of this module.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    summary,
-    balance,
-    ownerships,
-    ownerships_at,
-    history::activities,
-    cosign_decisions::cosign_decisions,
-    history::txs,
-    history::tx,
-    utxos,
-    blacklist,
-    whitelist,
-    lost_outputs,
-    blinders::update_blinders,
-))]
-pub struct Doc;
 
 /// `GET /assets/{u}/summary` (reference §7 `AssetSummary`).
 #[derive(Debug, Serialize, ToSchema)]

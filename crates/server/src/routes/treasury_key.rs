@@ -11,10 +11,18 @@ use axum::Json;
 use elements::secp256k1_zkp::Secp256k1;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
+use crate::access::Rule;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
+use crate::router::Routes;
 use crate::state::AppState;
+
+/// The treasury view key route (read and set).
+pub fn routes() -> Routes {
+    Routes::new().add(Rule::IssuerOnly, routes!(state, set))
+}
 
 /// Body of `PUT …/treasury-view-key`.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -7,12 +7,28 @@ use axum::Json;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
+use crate::access::Rule;
 use crate::audit;
 use crate::credentials::{hash_password_blocking, new_token, token_hash, verify_password_blocking};
 use crate::error::ApiError;
 use crate::extract::{AuthIssuer, ClientAddress, JsonOrForm};
+use crate::router::Routes;
 use crate::state::AppState;
+
+/// The caller's own account; `refresh_token` and `change_password` also at their legacy
+/// underscore spellings.
+pub fn routes() -> Routes {
+    Routes::new()
+        .add(Rule::Anonymous, routes!(obtain_token))
+        .merge(
+            Routes::new()
+                .add(Rule::IssuerOnly, routes!(refresh_token))
+                .add(Rule::IssuerOnly, routes!(change_password))
+                .with_aliases(|path| path.replace('-', "_")),
+        )
+}
 
 /// `POST /user/obtain_token` body (JSON or form-encoded).
 #[derive(Debug, Deserialize, ToSchema)]

@@ -5,38 +5,31 @@
 
 use axum::extract::State;
 use axum::http::Uri;
-use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
+use crate::access::Rule;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path, RawBody};
+use crate::router::Routes;
 use crate::routes::gaids::{validation, GaidValidation};
 use crate::routes::registered_users::RegisteredUserDto;
 use crate::state::AppState;
 
-/// The paths of this module (relative to `/api`).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/registered_users/validate-gaid",
-            get(validate_gaid).post(validate_gaid),
-        )
-        .route("/registered_users/{id}/categories/add", put(add_categories))
-        .route(
-            "/registered_users/{id}/categories/delete",
-            put(delete_categories),
-        )
+/// The paths of this module: issuers and managers.
+pub fn routes() -> Routes {
+    Routes::new()
+        .add(Rule::IssuerOrManager, routes!(validate_gaid))
+        .add(Rule::IssuerOrManager, routes!(add_categories))
+        .add(Rule::IssuerOrManager, routes!(delete_categories))
 }
 
-/// The OpenAPI paths of this module.
+/// The schemas this module adds to the OpenAPI document (its paths come from [`routes`]).
 #[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(validate_gaid, add_categories, delete_categories),
-    components(schemas(CategoriesRequest))
-)]
+#[openapi(components(schemas(CategoriesRequest)))]
 pub struct Doc;
 
 /// `PUT /registered_users/{id}/categories/add|delete` body (a bare array of ids is accepted

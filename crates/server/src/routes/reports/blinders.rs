@@ -9,8 +9,7 @@ use amphora_core::FieldError;
 use amphora_rpc::{codes, RpcError};
 use axum::extract::State;
 use axum::Json;
-use elements::confidential::{self, AssetBlindingFactor, ValueBlindingFactor};
-use elements::secp256k1_zkp::Secp256k1;
+use elements::confidential::{AssetBlindingFactor, ValueBlindingFactor};
 use elements::{AssetId, Txid};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -105,11 +104,13 @@ fn opens(
             "The output is not confidential: it has no blinders.".to_string(),
         ));
     }
-    let secp = Secp256k1::new();
-    let asset = confidential::Asset::new_confidential(&secp, asset_id, abf);
-    let value =
-        confidential::Value::new_confidential_from_assetid(&secp, amount, asset_id, vbf, abf);
-    Ok(asset == output.asset && value == output.value)
+    Ok(amphora_core::chain::output_opens(
+        output,
+        asset_id,
+        amount,
+        &abf.to_string(),
+        &vbf.to_string(),
+    ))
 }
 
 /// Records the blinders of one confidential output of the asset after checking them on chain.

@@ -1,4 +1,4 @@
-//! Checking a distribution or payout transaction against the chain (`…/distributions/{d}/confirm`,
+//! Checking a distribution or payout payment against the chain (`…/distributions/{d}/confirm`,
 //! `…/payouts/{p}/confirm`): [`verify_payment`] is written once for both.
 //!
 //! The posted body only names the transaction; everything that is recorded is read from the
@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use amphora_core::assignment::{output_opens_to, MIN_DISTRIBUTION_CONFIRMATIONS};
-use amphora_rpc::{codes, Amount, RpcError};
+use amphora_core::chain::output_opens;
+use amphora_rpc::Amount;
 use amphora_store::{
     Asset, Assignment, Distribution, NewAssetOutput, OutputOwner, PaidBatch, UNKNOWN_BLINDER,
 };
@@ -17,66 +17,9 @@ use elements::{AssetId, Transaction, TxOut, Txid};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::{confirmed_tx, ChainTx};
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// A confirmed transaction as read from the node.
-pub(crate) struct ChainTx {
-    /// The transaction.
-    pub tx: Transaction,
-    /// Height of its block.
-    pub height: i64,
-    /// Its block's time (unix seconds).
-    pub block_time: i64,
-}
-
-/// Fetches `txid` with its block from the platform's node; 400 when the node does not know
-/// it or it has fewer than 2 confirmations, 503 when the node cannot answer. Returns once the
-/// chain index holds its block ([`AppState::wait_for_index`]).
-pub(crate) async fn fetch_confirmed(state: &AppState, txid: &Txid) -> Result<ChainTx, ApiError> {
-    let node = state
-        .node()
-        .ok_or_else(|| ApiError::Unavailable("no Elements node is configured".into()))?;
-    let unavailable = |e: RpcError| ApiError::Unavailable(format!("the Elements node failed: {e}"));
-    let decoded = node
-        .get_raw_transaction_verbose(txid)
-        .await
-        .map_err(|e| match e.code() {
-            Some(codes::INVALID_ADDRESS_OR_KEY) => ApiError::Business(format!(
-                "Transaction {txid} is not known to the platform's node."
-            )),
-            _ => unavailable(e),
-        })?;
-    let confirmations = decoded.confirmations.unwrap_or(0) as i64;
-    let (Some(block_hash), true) = (
-        decoded.blockhash,
-        confirmations >= MIN_DISTRIBUTION_CONFIRMATIONS,
-    ) else {
-        return Err(ApiError::Business(format!(
-            "Transaction {txid} has {confirmations} confirmation(s); at least \
-             {MIN_DISTRIBUTION_CONFIRMATIONS} are needed."
-        )));
-    };
-    let hex_tx = decoded
-        .hex
-        .ok_or_else(|| ApiError::Unavailable("the node returned no transaction hex".into()))?;
-    let tx: Transaction = hex::decode(&hex_tx)
-        .ok()
-        .and_then(|bytes| elements::encode::deserialize(&bytes).ok())
-        .ok_or_else(|| {
-            ApiError::Unavailable("the node returned an undecodable transaction".into())
-        })?;
-    let header = node
-        .get_block_header_info(&block_hash)
-        .await
-        .map_err(unavailable)?;
-    state.wait_for_index(header.height as i64).await?;
-    Ok(ChainTx {
-        tx,
-        height: header.height as i64,
-        block_time: header.time as i64,
-    })
-}
 
 /// A `listunspent` entry of `change_data` (the fields that matter).
 #[derive(Debug, Deserialize)]
@@ -124,7 +67,7 @@ async fn wallet_output(
 
 /// One line a paying transaction must pay.
 #[derive(Debug, Clone)]
-pub(crate) struct ExpectedPayment {
+pub struct ExpectedPayment {
     /// The line (assignment or payout line) id.
     pub line: i64,
     /// What messages call it (`assignment 5`).
@@ -143,7 +86,7 @@ pub(crate) struct ExpectedPayment {
 
 /// What a transaction must pay: the lines of a distribution or payout.
 #[derive(Debug, Clone)]
-pub(crate) struct PaymentCheck<'a> {
+pub struct PaymentCheck<'a> {
     /// `distribution` or `payout`.
     pub noun: &'static str,
     /// The distribution or payout.
@@ -162,7 +105,7 @@ pub(crate) struct PaymentCheck<'a> {
 /// Checks that `txid` pays one or more whole batches of `distribution` and that `change_data`
 /// is right; returns what to record. Batches already paid by another transaction are not
 /// candidates.
-pub(crate) async fn verify(
+pub async fn verify(
     state: &AppState,
     asset: &Asset,
     distribution: &Distribution,
@@ -205,14 +148,14 @@ pub(crate) async fn verify(
 /// one output, unblinded with its wallet's view key, of the asset and amount) and, for a
 /// platform asset, that `change_data` opens the treasury's change; returns what to record.
 /// Batches already paid by another transaction are not candidates.
-pub(crate) async fn verify_payment(
+pub async fn verify_payment(
     state: &AppState,
     check: &PaymentCheck<'_>,
     txid: &Txid,
     change_data: &[Value],
 ) -> Result<PaidBatch, ApiError> {
     let (noun, asset_id) = (check.noun, check.asset_id);
-    let chain = fetch_confirmed(state, txid).await?;
+    let chain = confirmed_tx(state, txid).await?;
     let txid_text = txid.to_string();
     let paid_elsewhere: Vec<i64> = check
         .paid_batches
@@ -364,7 +307,7 @@ fn change_outputs(
         let value_bf = change
             .amountblinder
             .unwrap_or_else(|| UNKNOWN_BLINDER.into());
-        if units <= 0 || !output_opens_to(txout, asset_id, units as u64, &asset_bf, &value_bf) {
+        if units <= 0 || !output_opens(txout, asset_id, units as u64, &asset_bf, &value_bf) {
             return Err(ApiError::field(
                 "change_data",
                 format!(
