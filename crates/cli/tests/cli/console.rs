@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
@@ -676,7 +677,30 @@ async fn the_tutorial_in_the_browser() {
     no_console_errors(&browser, Some(400), "the managers and audit pages").await;
     submit(&browser, "form.signout").await;
     assert_eq!(browser.current_url().await.unwrap().path(), "/login");
-    sign_in(&browser, &root, "manager", MANAGER_PASSWORD).await;
+    // The manager signs in with the keyboard alone: Tab from the user name to the password,
+    // Enter sends the form.
+    browser.goto(&format!("{root}/login")).await.unwrap();
+    let old = browser.find(Locator::Css("html")).await.unwrap();
+    browser
+        .find(Locator::Css("[name='username']"))
+        .await
+        .unwrap()
+        .send_keys(&("manager".to_string() + &Key::Tab))
+        .await
+        .unwrap();
+    let focused = browser.active_element().await.unwrap();
+    assert_eq!(
+        focused.attr("name").await.unwrap().as_deref(),
+        Some("password")
+    );
+    focused
+        .send_keys(&(MANAGER_PASSWORD.to_string() + &Key::Enter))
+        .await
+        .unwrap();
+    until("the page after Enter", Duration::from_secs(30), || async {
+        old.tag_name().await.is_err().then_some(())
+    })
+    .await;
     let text = page_text(&browser).await;
     assert!(
         text.contains("Console Fund") && !text.contains("Hidden asset"),
