@@ -209,6 +209,39 @@ async fn confirm_file(browser: &Client) -> String {
         .to_string()
 }
 
+/// Runs `amphora confirm {command} -f {file}` against the platform's treasury; fails the test
+/// when it does not succeed.
+fn confirm_with_binary(platform: &Platform, dir: &Path, command: &str, file: &Path) {
+    let output = platform
+        .confirm(dir, &[command, "-f", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "confirm {command} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Waits until the element `css` of the page (a progress box htmx replaces) reads `CONFIRMED`.
+async fn until_confirmed(browser: &Client, css: &str) {
+    until(
+        &format!("{css} to read CONFIRMED"),
+        Duration::from_secs(30),
+        || async {
+            let status = browser
+                .find(Locator::Css(css))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            (status == "CONFIRMED").then_some(())
+        },
+    )
+    .await;
+}
+
 async fn sign_in(browser: &Client, root: &str, username: &str, password: &str) {
     browser.goto(&format!("{root}/login")).await.unwrap();
     fill(browser, "username", username).await;
@@ -383,33 +416,8 @@ async fn the_tutorial_in_the_browser() {
         id
     );
     screenshot(&browser, "distribution-pending").await;
-    let output = platform
-        .confirm(
-            dir.path(),
-            &["distribute", "-f", file_path.to_str().unwrap()],
-        )
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "confirm failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    until(
-        "the page to show the distribution confirmed",
-        Duration::from_secs(30),
-        || async {
-            let status = browser
-                .find(Locator::Css("#distribution-status"))
-                .await
-                .ok()?
-                .text()
-                .await
-                .ok()?;
-            (status == "CONFIRMED").then_some(())
-        },
-    )
-    .await;
+    confirm_with_binary(&platform, dir.path(), "distribute", &file_path);
+    until_confirmed(&browser, "#distribution-status").await;
     assert_eq!(
         browser.current_url().await.unwrap().path(),
         path,
@@ -479,30 +487,8 @@ async fn the_tutorial_in_the_browser() {
         let file_path = dir.path().join(&file_name);
         std::fs::write(&file_path, &file).unwrap();
         let path = browser.current_url().await.unwrap().path().to_string();
-        let output = platform
-            .confirm(dir.path(), &[command, "-f", file_path.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "confirm {command} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        until(
-            "the page to show the request confirmed",
-            Duration::from_secs(30),
-            || async {
-                let status = browser
-                    .find(Locator::Css("#request-status"))
-                    .await
-                    .ok()?
-                    .text()
-                    .await
-                    .ok()?;
-                (status == "CONFIRMED").then_some(())
-            },
-        )
-        .await;
+        confirm_with_binary(&platform, dir.path(), command, &file_path);
+        until_confirmed(&browser, "#request-status").await;
         assert_eq!(browser.current_url().await.unwrap().path(), path);
         screenshot(&browser, &format!("{segment}-confirmed")).await;
         no_console_errors(&browser, Some(400), segment).await;
@@ -531,24 +517,8 @@ async fn the_tutorial_in_the_browser() {
     );
     let file_path = dir.path().join(format!("payout-{id}.json"));
     std::fs::write(&file_path, confirm_file(&browser).await).unwrap();
-    let output = platform
-        .confirm(dir.path(), &["payout", "-f", file_path.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "confirm payout failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    until(
-        "the page to show the payout confirmed",
-        Duration::from_secs(30),
-        || async {
-            let status = text_of(&browser, "#payout-status").await;
-            (status == "CONFIRMED").then_some(())
-        },
-    )
-    .await;
+    confirm_with_binary(&platform, dir.path(), "payout", &file_path);
+    until_confirmed(&browser, "#payout-status").await;
     assert_eq!(browser.current_url().await.unwrap().path(), path);
     // reloaded, the line shows the output that paid it
     browser.refresh().await.unwrap();

@@ -3,10 +3,13 @@
 //! run beside it against the treasury node.
 
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use maud::{html, Markup};
+use serde_json::Value;
 
-use super::people::encode;
+use super::api::Answer;
+use super::layout::unavailable;
+use super::people::{encode, with_status};
 use super::{Console, Signed};
 
 /// The treasury node placeholder of the confirm line outside the sandbox.
@@ -69,5 +72,17 @@ pub fn download(signed: &Signed, key: &str, file_name: &str) -> Response {
         )
             .into_response(),
         None => crate::error::ApiError::NotFound.into_response(),
+    }
+}
+
+/// An htmx progress fragment: `progress` drawn from the API's answer, or why it cannot be read
+/// (with the answer's status).
+pub fn fragment(answer: &Answer, progress: impl FnOnce(&Value) -> Markup) -> Response {
+    match answer.ok() {
+        true => Html(progress(&answer.body).into_string()).into_response(),
+        false => with_status(
+            Html(unavailable(answer).into_string()).into_response(),
+            answer,
+        ),
     }
 }

@@ -5,13 +5,13 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::Method;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
 use serde_json::{json, Value};
 
-use super::confirm_step::{download, ConfirmStep};
+use super::confirm_step::{download, fragment, ConfirmStep};
 use super::figures::amount_cell;
 use super::layout::{
     checkbox, csrf, field, form_errors, page, respond, text, unavailable, when, Errors,
@@ -394,13 +394,7 @@ async fn progress(signed: Signed, Path((uuid, id)): Path<(String, String)>) -> R
         .api
         .get(&format!("/assets/{uuid}/distributions/{}", encode(&id)))
         .await;
-    match answer.ok() {
-        true => Html(progress_box(&uuid, &id, &answer.body).into_string()).into_response(),
-        false => with_status(
-            Html(unavailable(&answer).into_string()).into_response(),
-            &answer,
-        ),
-    }
+    fragment(&answer, |body| progress_box(&uuid, &id, body))
 }
 
 /// `GET /assets/{uuid}/distributions/{id}/file`: the confirm file made in this session.

@@ -6,13 +6,13 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, State};
 use axum::http::Method;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
 use serde_json::{Map, Value};
 
-use super::confirm_step::{download, ConfirmStep};
+use super::confirm_step::{download, fragment, ConfirmStep};
 use super::figures::group;
 use super::layout::{csrf, field, form_errors, page, respond, text, unavailable, when, Errors};
 use super::people::{encode, with_status};
@@ -243,13 +243,7 @@ async fn progress(signed: Signed, Path((uuid, id)): Path<(String, String)>) -> R
         .api
         .get(&format!("/assets/{uuid}/payouts/{}", encode(&id)))
         .await;
-    match answer.ok() {
-        true => Html(progress_box(&uuid, &id, &answer.body).into_string()).into_response(),
-        false => with_status(
-            Html(unavailable(&answer).into_string()).into_response(),
-            &answer,
-        ),
-    }
+    fragment(&answer, |body| progress_box(&uuid, &id, body))
 }
 
 /// `GET …/payouts/{id}/file`: the confirm file made in this session.

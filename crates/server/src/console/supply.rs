@@ -6,13 +6,13 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::Method;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
 use serde_json::{Map, Value};
 
-use super::confirm_step::{download, ConfirmStep};
+use super::confirm_step::{download, fragment, ConfirmStep};
 use super::figures::amount_cell;
 use super::layout::{csrf, field, form_errors, page, respond, text, unavailable, when, Errors};
 use super::people::with_status;
@@ -273,13 +273,7 @@ async fn progress(
         .api
         .get(&format!("/assets/{uuid}/{}", kind.segment()))
         .await;
-    match rows.ok() {
-        true => Html(progress_box(kind, &uuid, before, &rows.body).into_string()).into_response(),
-        false => with_status(
-            Html(unavailable(&rows).into_string()).into_response(),
-            &rows,
-        ),
-    }
+    fragment(&rows, |body| progress_box(kind, &uuid, before, body))
 }
 
 /// `POST …/request`: the API's request route with the amount; the file is kept in the
