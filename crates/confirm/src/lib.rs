@@ -11,8 +11,6 @@
 //! posts the transaction data back. Every failure ends in a [`ConfirmError`] that says what to do,
 //! including the `--use-existing` argument to retry a confirmation without sending again.
 
-#![warn(missing_docs)]
-
 pub mod api;
 pub mod commands;
 pub mod error;

@@ -23,8 +23,6 @@
 //! # }
 //! ```
 
-#![warn(missing_docs)]
-
 pub mod amount;
 pub mod client;
 pub mod conformance;

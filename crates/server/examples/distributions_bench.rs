@@ -7,6 +7,9 @@
 //! Every user has its own registered AMP2 wallet (ELIP-153 descriptors of one software signer,
 //! one account each). The chain is written with `Store::apply_block` as the follower writes it.
 
+// A benchmark, run by hand: a failed step ends the run with its panic message.
+#![allow(clippy::unwrap_used)]
+
 use std::time::{Duration, Instant};
 
 use amphora_core::Network;

@@ -10,6 +10,9 @@
 //! height, answered from the history while the current state reads the maintained aggregates).
 //! Prints the process's resident memory at the end (server and clients together).
 
+// A benchmark, run by hand: a failed step ends the run with its panic message.
+#![allow(clippy::unwrap_used)]
+
 use std::time::{Duration, Instant};
 
 use amphora_core::Network;

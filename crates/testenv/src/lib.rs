@@ -24,8 +24,6 @@
 //! name or doc comment; every other chain test uses [`TestNode::start`] so that `.ci/run`'s
 //! second pass runs it against Elements Core.
 
-#![warn(missing_docs)]
-
 mod autominer;
 mod elementsd;
 

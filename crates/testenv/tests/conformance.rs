@@ -3,6 +3,9 @@
 //! HTTP statuses: on the real node a check of the harness and the transcript, on the embedded
 //! node the conformance the whole suite relies on.
 
+// Test code: a failed `unwrap` is a failed test (helpers outside `#[test]` included).
+#![allow(clippy::unwrap_used)]
+
 use amphora_rpc::conformance::{bundled_transcript_path, replay, ReplayOptions, Transcript};
 use amphora_rpc::{ElementsRpc, RetryPolicy};
 use amphora_testenv::TestNode;

@@ -2,6 +2,9 @@
 //! free coins, mining, the auto-miner's confirmations, that a dropped node is gone, and a
 //! wallet transaction conflicted by a block while its wallet was away.
 
+// Test code: a failed `unwrap` is a failed test (helpers outside `#[test]` included).
+#![allow(clippy::unwrap_used)]
+
 use std::time::{Duration, Instant};
 
 use amphora_rpc::{Amount, RetryPolicy};

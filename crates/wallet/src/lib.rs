@@ -14,8 +14,6 @@
 //!
 //! [`Wallet`] is the library API; [`WalletArgs`] and [`run`] are the command line.
 
-#![warn(missing_docs)]
-
 pub mod backend;
 pub mod chain_index;
 pub mod cli;

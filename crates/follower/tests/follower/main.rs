@@ -2,6 +2,9 @@
 //! Elements Core with `ELEMENTSD_EXE`): real blocks, real transactions, a real SQLite
 //! database; one binary, one module per topic.
 
+// Test code: a failed `unwrap` is a failed test (helpers outside `#[test]` included).
+#![allow(clippy::unwrap_used)]
+
 mod common;
 mod indexing;
 mod lease;

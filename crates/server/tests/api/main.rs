@@ -1,6 +1,9 @@
 //! API tests over the real router (`tower::ServiceExt::oneshot`) against a fresh SQLite
 //! database per test, plus a few over real HTTP.
 
+// Test code: a failed `unwrap` is a failed test (helpers outside `#[test]` included).
+#![allow(clippy::unwrap_used)]
+
 mod access;
 mod amp2;
 mod amp2_limits;

@@ -1,6 +1,9 @@
 //! Store contract tests: every test runs on SQLite and on PostgreSQL (`contract!`), one module
 //! per area, linked into one binary.
 
+// Test code: a failed `unwrap` is a failed test (helpers outside `#[test]` included).
+#![allow(clippy::unwrap_used)]
+
 #[macro_use]
 mod contract;
 mod aggregates;
