@@ -14,6 +14,9 @@ pub const CRASH_AT_ENV: &str = "AMPHORA_CRASH_AT";
 pub const ISSUE_BEFORE_BROADCAST: &str = "issue-before-broadcast";
 /// Issuance: the node accepted the transaction, the platform has not recorded that yet.
 pub const ISSUE_AFTER_BROADCAST: &str = "issue-after-broadcast";
+/// Asset balance (`GET /assets/{uuid}/balance`, which `amphora confirm distribute`, `reissue`
+/// and `burn` read before they send): computed, not answered; nothing is sent yet.
+pub const BALANCE_BEFORE_ANSWER: &str = "balance-before-answer";
 /// Distribution confirm call: the payment is verified, nothing is recorded yet.
 pub const DISTRIBUTION_CONFIRM_BEFORE_RECORD: &str = "distribution-confirm-before-record";
 /// Distribution confirm call: recorded, the answer not sent.
@@ -29,6 +32,9 @@ pub const COSIGN_BEFORE_RECORD: &str = "cosign-before-record";
 pub const COSIGN_AFTER_RECORD: &str = "cosign-after-record";
 /// Chain follower: a block's rows are written in its transaction, not committed.
 pub const FOLLOWER_BLOCK_TRANSACTION: &str = "follower-block-transaction";
+/// `amphora confirm`: every check passed, the node not yet asked to send (`sendmany`,
+/// `reissueasset`, `destroyamount`).
+pub const CONFIRM_BEFORE_SEND: &str = "confirm-before-send";
 /// `amphora confirm`: the transaction is sent (or named with `--use-existing`), the wait for
 /// its confirmations not begun.
 pub const CONFIRM_AFTER_SEND: &str = "confirm-after-send";
@@ -39,6 +45,7 @@ pub const CONFIRM_BEFORE_CONFIRM_CALL: &str = "confirm-before-confirm-call";
 pub const ALL: &[&str] = &[
     ISSUE_BEFORE_BROADCAST,
     ISSUE_AFTER_BROADCAST,
+    BALANCE_BEFORE_ANSWER,
     DISTRIBUTION_CONFIRM_BEFORE_RECORD,
     DISTRIBUTION_CONFIRM_AFTER_RECORD,
     REISSUE_CONFIRM_BEFORE_RECORD,
@@ -46,6 +53,7 @@ pub const ALL: &[&str] = &[
     COSIGN_BEFORE_RECORD,
     COSIGN_AFTER_RECORD,
     FOLLOWER_BLOCK_TRANSACTION,
+    CONFIRM_BEFORE_SEND,
     CONFIRM_AFTER_SEND,
     CONFIRM_BEFORE_CONFIRM_CALL,
 ];
