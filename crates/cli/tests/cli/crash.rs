@@ -128,13 +128,20 @@ impl Harness {
     /// that gives it its first confirmation and waits until the follower indexed it.
     async fn first_confirmation(&self) {
         let node = self.platform.node();
-        until("a transaction in the mempool", TIMEOUT, || async {
+        let waiting = until("a transaction in the mempool", TIMEOUT, || async {
             let mempool: Vec<Value> = node.call("getrawmempool", &[]).await.ok()?;
-            (!mempool.is_empty()).then_some(())
+            (!mempool.is_empty()).then_some(mempool)
         })
         .await;
         let height = self.platform.mine_one().await;
         self.api.indexed(&node, height).await;
+        for txid in waiting {
+            let tx: Value = node
+                .call("getrawtransaction", &[txid.clone(), json!(true)])
+                .await
+                .unwrap();
+            assert_eq!(tx["confirmations"], json!(1), "{txid}: {tx}");
+        }
     }
 
     /// Issues `amount` to the treasury (reissuable with a token there when `reissuable`); the
