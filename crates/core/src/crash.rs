@@ -23,8 +23,12 @@ pub const DISTRIBUTION_CONFIRM_BEFORE_RECORD: &str = "distribution-confirm-befor
 pub const DISTRIBUTION_CONFIRM_AFTER_RECORD: &str = "distribution-confirm-after-record";
 /// Reissuance confirm call: the reissuance is verified, nothing is recorded yet.
 pub const REISSUE_CONFIRM_BEFORE_RECORD: &str = "reissue-confirm-before-record";
+/// Reissuance confirm call: recorded, the answer not sent.
+pub const REISSUE_CONFIRM_AFTER_RECORD: &str = "reissue-confirm-after-record";
 /// Burn confirm call: the burn is verified, nothing is recorded yet.
 pub const BURN_CONFIRM_BEFORE_RECORD: &str = "burn-confirm-before-record";
+/// Burn confirm call: recorded, the answer not sent.
+pub const BURN_CONFIRM_AFTER_RECORD: &str = "burn-confirm-after-record";
 /// AMP2 co-signing (`/amp2/wallets/sign`): the decision is made (the PSET signed when
 /// approved), not recorded, no answer sent.
 pub const COSIGN_BEFORE_RECORD: &str = "cosign-before-record";
@@ -49,7 +53,9 @@ pub const ALL: &[&str] = &[
     DISTRIBUTION_CONFIRM_BEFORE_RECORD,
     DISTRIBUTION_CONFIRM_AFTER_RECORD,
     REISSUE_CONFIRM_BEFORE_RECORD,
+    REISSUE_CONFIRM_AFTER_RECORD,
     BURN_CONFIRM_BEFORE_RECORD,
+    BURN_CONFIRM_AFTER_RECORD,
     COSIGN_BEFORE_RECORD,
     COSIGN_AFTER_RECORD,
     FOLLOWER_BLOCK_TRANSACTION,

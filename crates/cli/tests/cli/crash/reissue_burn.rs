@@ -1,5 +1,5 @@
 //! Reissue and burn: the server dies while answering the client's balance check, during the
-//! confirm call, in the follower's block transaction (the one that completes the request) and
+//! confirm call (before and after it records), in the follower's block transaction (the one that completes the request) and
 //! between the confirmations; the client before its node call, right after its broadcast,
 //! between the confirmations and before its confirm call. The user's plain rerun refuses to
 //! send again and names `--use-existing`, which completes the request (or, when nothing was
@@ -31,6 +31,7 @@ pub(super) async fn reissue_burn_flow(engine: Engine) {
         ("reissue", "server", crash::FOLLOWER_BLOCK_TRANSACTION),
         ("reissue", "client", crash::CONFIRM_BEFORE_CONFIRM_CALL),
         ("reissue", "server", crash::REISSUE_CONFIRM_BEFORE_RECORD),
+        ("reissue", "server", crash::REISSUE_CONFIRM_AFTER_RECORD),
         ("burn", "server", crash::BALANCE_BEFORE_ANSWER),
         ("burn", "client", crash::CONFIRM_BEFORE_SEND),
         // `destroyamount` may burn from outputs the file does not list: the rerun must still
@@ -41,6 +42,7 @@ pub(super) async fn reissue_burn_flow(engine: Engine) {
         ("burn", "server", crash::FOLLOWER_BLOCK_TRANSACTION),
         ("burn", "client", crash::CONFIRM_BEFORE_CONFIRM_CALL),
         ("burn", "server", crash::BURN_CONFIRM_BEFORE_RECORD),
+        ("burn", "server", crash::BURN_CONFIRM_AFTER_RECORD),
     ];
     let (mut reissued, mut burned) = (0, 0);
     for (n, (command, who, point)) in cases.into_iter().enumerate() {
