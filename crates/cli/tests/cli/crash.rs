@@ -4,7 +4,8 @@
 //! PostgreSQL (a fresh schema per flow and engine). A step is either a named crash point at
 //! which the process kills itself (`AMPHORA_CRASH_AT`, see `amphora_core::crash`), or
 //! [`BETWEEN_CONFIRMATIONS`], where the harness mines the first block itself, waits until the
-//! follower indexed it, and kills the process from outside. After each kill the server is
+//! follower indexed it, and kills the process from outside, or [`DURING_CONFIRM_CALL`], where a
+//! proxy in front of the platform kills the client once it sent its confirm request. After each kill the server is
 //! started again on the same data directory and database and the client is run again as a user
 //! would (plain, then with the `--use-existing` value it names), and the harness checks that
 //! nothing was paid twice, every output is still tracked (no lost outputs), the reports equal
@@ -26,6 +27,7 @@ use serde_json::{json, Value};
 
 use crate::support::{until, Api, Blocks, Options, Platform, Schema, TIMEOUT};
 
+mod cut;
 mod distribute;
 mod issue;
 mod payout;
@@ -40,6 +42,9 @@ const KILL_WAIT: Duration = Duration::from_secs(60);
 /// platform's follower, and not its second. The harness mines that block itself and kills the
 /// process with `SIGKILL` from outside.
 const BETWEEN_CONFIRMATIONS: &str = "between-confirmations";
+/// The step where the client dies with its confirm request sent and no answer read (killed by
+/// a proxy in front of the platform, see `cut`).
+const DURING_CONFIRM_CALL: &str = "client-during-confirm-call";
 /// The leases of a restarted platform in the harness (the defaults are 10 s and 30 s).
 const LEASES: [(&str, &str); 3] = [
     ("AMPHORA_FOLLOWER_LEASE_TTL_MS", "2000"),
@@ -189,6 +194,18 @@ impl Harness {
         .await
     }
 
+    /// The issuer API for a case at `point`: through a [`cut::CutProxy`] (kept alive with it,
+    /// so that the request files name the proxy) for [`DURING_CONFIRM_CALL`], the platform's
+    /// own otherwise.
+    async fn api_for(&self, point: &str) -> (Api, Option<cut::CutProxy>) {
+        if point != DURING_CONFIRM_CALL {
+            return (self.api.clone(), None);
+        }
+        let proxy = cut::CutProxy::start(&self.platform.url).await;
+        let api = Api::login(&proxy.url, &self.platform.username, &self.platform.password).await;
+        (api, Some(proxy))
+    }
+
     /// The treasury's wallet sends to `address` (compared unconfidential): the transactions
     /// that paid it.
     async fn sends_to(&self, address: &str) -> std::collections::BTreeSet<String> {
@@ -271,11 +288,22 @@ fn sent_value(text: &str) -> String {
 
 /// Runs `amphora confirm <args>` killed at `point`: by the crash point in the client, or by the
 /// server's (the client, which lost its platform or its embedded node, is then killed as a user
-/// would stop it), or by the harness [`BETWEEN_CONFIRMATIONS`]; the server is started again
-/// when it died.
-async fn kill_during(h: &mut Harness, who: &str, point: &str, args: &[&str]) {
+/// would stop it), or by the harness [`BETWEEN_CONFIRMATIONS`], or by the `proxy` the request
+/// file names ([`DURING_CONFIRM_CALL`]); the server is started again when it died.
+async fn kill_during(
+    h: &mut Harness,
+    who: &str,
+    point: &str,
+    args: &[&str],
+    proxy: Option<&cut::CutProxy>,
+) {
     if point == BETWEEN_CONFIRMATIONS {
         return kill_between_confirmations(h, who, args).await;
+    }
+    if let Some(proxy) = proxy {
+        return proxy
+            .kill_during_confirm_call(spawn(h, args), KILL_WAIT)
+            .await;
     }
     if who == "server" {
         h.restart(Some(point)).await;

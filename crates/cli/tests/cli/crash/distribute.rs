@@ -1,7 +1,8 @@
 //! Distribute: the server dies while answering the client's balance check (before anything is
 //! sent), during the confirm call (before and after it records the payment), in the follower's
 //! block transaction and between the payment's confirmations; the client dies before its node
-//! call, right after its broadcast, between the confirmations and before its confirm call. Each
+//! call, right after its broadcast, between the confirmations, before its confirm call and
+//! during it. Each
 //! time the user's plain rerun pays nobody twice and the distribution ends confirmed with one
 //! transaction, every output tracked. Then, on the same platform, the investor's co-signed
 //! transfers (`transfer`) and a payout (`payout`).
@@ -11,7 +12,7 @@ use serde_json::json;
 
 use super::{
     kill_during, payout, rerun_as_a_user, sent_before, transfer, Engine, Harness,
-    BETWEEN_CONFIRMATIONS,
+    BETWEEN_CONFIRMATIONS, DURING_CONFIRM_CALL,
 };
 
 pub(super) async fn distribute_flow(engine: Engine) {
@@ -50,6 +51,7 @@ pub(super) async fn distribute_flow(engine: Engine) {
         ("client", BETWEEN_CONFIRMATIONS),
         ("server", crash::FOLLOWER_BLOCK_TRANSACTION),
         ("client", crash::CONFIRM_BEFORE_CONFIRM_CALL),
+        ("client", DURING_CONFIRM_CALL),
         ("server", crash::DISTRIBUTION_CONFIRM_BEFORE_RECORD),
         ("server", crash::DISTRIBUTION_CONFIRM_AFTER_RECORD),
     ];
@@ -67,15 +69,15 @@ pub(super) async fn distribute_flow(engine: Engine) {
                 200,
             )
             .await;
-        let file = h
-            .api
+        let (api, proxy) = h.api_for(point).await;
+        let file = api
             .get(&format!("/assets/{uuid}/distributions/create/"))
             .await;
         let distribution = file["distribution_uuid"].as_str().unwrap().to_string();
         let path = h.dir.path().join(format!("distribution-{n}.json"));
         std::fs::write(&path, file.to_string()).unwrap();
         let args = ["distribute", "-f", path.to_str().unwrap()];
-        kill_during(&mut h, who, point, &args).await;
+        kill_during(&mut h, who, point, &args, proxy.as_ref()).await;
         let txid = rerun_as_a_user(&h.platform, h.dir.path(), &args, sent_before(point));
         distributed += amount;
 

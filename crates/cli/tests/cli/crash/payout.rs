@@ -58,7 +58,7 @@ pub(super) async fn payout_flow(h: &mut Harness, uuid: &str, holders: [i64; 2]) 
     let report = h.api.get(&format!("/assets/{uuid}/payouts/{payout}")).await;
     assert_eq!(report["payout_status"], "UNCONFIRMED", "{report}");
 
-    kill_during(h, "client", crash::CONFIRM_AFTER_SEND, &args).await;
+    kill_during(h, "client", crash::CONFIRM_AFTER_SEND, &args, None).await;
     let txid = rerun_as_a_user(&h.platform, h.dir.path(), &args, true);
     let report = h.api.get(&format!("/assets/{uuid}/payouts/{payout}")).await;
     assert_eq!(report["payout_status"], "CONFIRMED", "{report}");

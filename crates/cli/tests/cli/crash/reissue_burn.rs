@@ -1,7 +1,7 @@
 //! Reissue and burn: the server dies while answering the client's balance check, during the
 //! confirm call (before and after it records), in the follower's block transaction (the one that completes the request) and
 //! between the confirmations; the client before its node call, right after its broadcast,
-//! between the confirmations and before its confirm call. The user's plain rerun refuses to
+//! between the confirmations, before its confirm call and during it. The user's plain rerun refuses to
 //! send again and names `--use-existing`, which completes the request (or, when nothing was
 //! sent, sends it once); the summary counts each once and the treasury holds on chain exactly
 //! what was issued, reissued and burnt.
@@ -9,7 +9,10 @@
 use amphora_core::crash;
 use serde_json::json;
 
-use super::{kill_during, rerun_as_a_user, sent_before, Engine, Harness, BETWEEN_CONFIRMATIONS};
+use super::{
+    kill_during, rerun_as_a_user, sent_before, Engine, Harness, BETWEEN_CONFIRMATIONS,
+    DURING_CONFIRM_CALL,
+};
 
 pub(super) async fn reissue_burn_flow(engine: Engine) {
     let mut h = Harness::start(engine, &format!("reissue_{engine:?}")).await;
@@ -30,6 +33,7 @@ pub(super) async fn reissue_burn_flow(engine: Engine) {
         ("reissue", "client", BETWEEN_CONFIRMATIONS),
         ("reissue", "server", crash::FOLLOWER_BLOCK_TRANSACTION),
         ("reissue", "client", crash::CONFIRM_BEFORE_CONFIRM_CALL),
+        ("reissue", "client", DURING_CONFIRM_CALL),
         ("reissue", "server", crash::REISSUE_CONFIRM_BEFORE_RECORD),
         ("reissue", "server", crash::REISSUE_CONFIRM_AFTER_RECORD),
         ("burn", "server", crash::BALANCE_BEFORE_ANSWER),
@@ -41,6 +45,7 @@ pub(super) async fn reissue_burn_flow(engine: Engine) {
         ("burn", "client", BETWEEN_CONFIRMATIONS),
         ("burn", "server", crash::FOLLOWER_BLOCK_TRANSACTION),
         ("burn", "client", crash::CONFIRM_BEFORE_CONFIRM_CALL),
+        ("burn", "client", DURING_CONFIRM_CALL),
         ("burn", "server", crash::BURN_CONFIRM_BEFORE_RECORD),
         ("burn", "server", crash::BURN_CONFIRM_AFTER_RECORD),
     ];
@@ -51,14 +56,14 @@ pub(super) async fn reissue_burn_flow(engine: Engine) {
             "reissue" => ("reissue-request", json!({"amount_to_reissue": amount})),
             _ => ("burn-request", json!({"amount": amount})),
         };
-        let request = h
-            .api
+        let (api, proxy) = h.api_for(point).await;
+        let request = api
             .until_status("POST", &format!("/assets/{uuid}/{path}"), Some(body), 200)
             .await;
         let file = h.dir.path().join(format!("{command}-{n}.json"));
         std::fs::write(&file, request.to_string()).unwrap();
         let args = [command, "-f", file.to_str().unwrap()];
-        kill_during(&mut h, who, point, &args).await;
+        kill_during(&mut h, who, point, &args, proxy.as_ref()).await;
         let existing = rerun_as_a_user(&h.platform, h.dir.path(), &args, sent_before(point));
         let txid = existing.split(':').next().unwrap();
         let case = format!("{command} {who} {point}");
