@@ -67,6 +67,13 @@ const ENV_KEYS: &[(&str, &str, Kind)] = &[
     ("amp2_wallet_per_minute", "amp2_wallet_per_minute", Parsed),
     ("amp2_wallet_burst", "amp2_wallet_burst", Parsed),
     ("allow_private_outbound", "allow_private_outbound", Parsed),
+    ("follower_lease_ttl_ms", "follower_lease_ttl_ms", Parsed),
+    ("issuance_lease_ttl_ms", "issuance_lease_ttl_ms", Parsed),
+    (
+        "issuance_recovery_interval_ms",
+        "issuance_recovery_interval_ms",
+        Parsed,
+    ),
 ];
 
 /// Flags shared by the commands that run against the platform's data.
@@ -298,6 +305,23 @@ mod tests {
         assert_eq!(config.database_max_connections, 3);
         assert_eq!(config.pool_settings().statement_timeout, None);
         assert_eq!(config.registry.url.as_deref(), Some("own"));
+    }
+
+    #[test]
+    fn lease_settings_from_env() {
+        let environment = env(&[
+            ("AMPHORA_FOLLOWER_LEASE_TTL_MS", "2000"),
+            ("AMPHORA_ISSUANCE_LEASE_TTL_MS", "3000"),
+            ("AMPHORA_ISSUANCE_RECOVERY_INTERVAL_MS", "500"),
+        ]);
+        let config = ConfigArgs::default().resolve_with_env(environment).unwrap();
+        let leases = config.lease_settings().unwrap();
+        assert_eq!(leases.follower_lease_ttl.as_millis(), 2000);
+        assert_eq!(leases.issuance.ttl.as_millis(), 3000);
+        assert_eq!(leases.issuance.recovery_interval.as_millis(), 500);
+        let short = env(&[("AMPHORA_FOLLOWER_LEASE_TTL_MS", "10")]);
+        let config = ConfigArgs::default().resolve_with_env(short).unwrap();
+        assert!(config.lease_settings().is_err());
     }
 
     #[test]

@@ -14,14 +14,21 @@ pub const CRASH_AT_ENV: &str = "AMPHORA_CRASH_AT";
 pub const ISSUE_BEFORE_BROADCAST: &str = "issue-before-broadcast";
 /// Issuance: the node accepted the transaction, the platform has not recorded that yet.
 pub const ISSUE_AFTER_BROADCAST: &str = "issue-after-broadcast";
+/// Asset balance (`GET /assets/{uuid}/balance`, which `amphora confirm distribute`, `reissue`
+/// and `burn` read before they send): computed, not answered; nothing is sent yet.
+pub const BALANCE_BEFORE_ANSWER: &str = "balance-before-answer";
 /// Distribution confirm call: the payment is verified, nothing is recorded yet.
 pub const DISTRIBUTION_CONFIRM_BEFORE_RECORD: &str = "distribution-confirm-before-record";
 /// Distribution confirm call: recorded, the answer not sent.
 pub const DISTRIBUTION_CONFIRM_AFTER_RECORD: &str = "distribution-confirm-after-record";
 /// Reissuance confirm call: the reissuance is verified, nothing is recorded yet.
 pub const REISSUE_CONFIRM_BEFORE_RECORD: &str = "reissue-confirm-before-record";
+/// Reissuance confirm call: recorded, the answer not sent.
+pub const REISSUE_CONFIRM_AFTER_RECORD: &str = "reissue-confirm-after-record";
 /// Burn confirm call: the burn is verified, nothing is recorded yet.
 pub const BURN_CONFIRM_BEFORE_RECORD: &str = "burn-confirm-before-record";
+/// Burn confirm call: recorded, the answer not sent.
+pub const BURN_CONFIRM_AFTER_RECORD: &str = "burn-confirm-after-record";
 /// AMP2 co-signing (`/amp2/wallets/sign`): the decision is made (the PSET signed when
 /// approved), not recorded, no answer sent.
 pub const COSIGN_BEFORE_RECORD: &str = "cosign-before-record";
@@ -29,6 +36,9 @@ pub const COSIGN_BEFORE_RECORD: &str = "cosign-before-record";
 pub const COSIGN_AFTER_RECORD: &str = "cosign-after-record";
 /// Chain follower: a block's rows are written in its transaction, not committed.
 pub const FOLLOWER_BLOCK_TRANSACTION: &str = "follower-block-transaction";
+/// `amphora confirm`: every check passed, the node not yet asked to send (`sendmany`,
+/// `reissueasset`, `destroyamount`).
+pub const CONFIRM_BEFORE_SEND: &str = "confirm-before-send";
 /// `amphora confirm`: the transaction is sent (or named with `--use-existing`), the wait for
 /// its confirmations not begun.
 pub const CONFIRM_AFTER_SEND: &str = "confirm-after-send";
@@ -39,13 +49,17 @@ pub const CONFIRM_BEFORE_CONFIRM_CALL: &str = "confirm-before-confirm-call";
 pub const ALL: &[&str] = &[
     ISSUE_BEFORE_BROADCAST,
     ISSUE_AFTER_BROADCAST,
+    BALANCE_BEFORE_ANSWER,
     DISTRIBUTION_CONFIRM_BEFORE_RECORD,
     DISTRIBUTION_CONFIRM_AFTER_RECORD,
     REISSUE_CONFIRM_BEFORE_RECORD,
+    REISSUE_CONFIRM_AFTER_RECORD,
     BURN_CONFIRM_BEFORE_RECORD,
+    BURN_CONFIRM_AFTER_RECORD,
     COSIGN_BEFORE_RECORD,
     COSIGN_AFTER_RECORD,
     FOLLOWER_BLOCK_TRANSACTION,
+    CONFIRM_BEFORE_SEND,
     CONFIRM_AFTER_SEND,
     CONFIRM_BEFORE_CONFIRM_CALL,
 ];

@@ -74,6 +74,28 @@ pub struct Config {
     /// Let the platform connect to loopback, private and link-local addresses when it calls
     /// issuer authorization endpoints and reads domain proofs. Default: on liquidregtest only.
     pub allow_private_outbound: Option<bool>,
+    /// How long the chain follower's lease lasts without a renewal, in milliseconds: after a
+    /// crash of the replica that held it, another (or the restarted one) indexes once it ran
+    /// out.
+    pub follower_lease_ttl_ms: u64,
+    /// How long an issuance stays its replica's without a renewal, in milliseconds: an
+    /// issuance interrupted by a crash is finished by recovery once it ran out.
+    pub issuance_lease_ttl_ms: u64,
+    /// How often each replica looks for interrupted issuances, in milliseconds.
+    pub issuance_recovery_interval_ms: u64,
+}
+
+/// Shortest lease a setting may ask for (the follower renews its lease every poll, at most
+/// every 500 ms; an issuance every third of its lease).
+pub const MIN_LEASE_TTL_MS: u64 = 1_000;
+
+/// The leases and recovery timing in effect, resolved from a [`Config`] and checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseSettings {
+    /// The chain follower's lease.
+    pub follower_lease_ttl: Duration,
+    /// Each issuance's lease and how often recovery looks for orphaned ones.
+    pub issuance: crate::issuance::IssuanceLeases,
 }
 
 /// The security settings in effect, resolved from a [`Config`] and checked.
@@ -268,6 +290,9 @@ impl Default for Config {
             amp2_wallet_per_minute: 60,
             amp2_wallet_burst: 20,
             allow_private_outbound: None,
+            follower_lease_ttl_ms: 10_000,
+            issuance_lease_ttl_ms: 30_000,
+            issuance_recovery_interval_ms: 15_000,
         }
     }
 }
@@ -329,6 +354,29 @@ impl Config {
                 allow_private: self
                     .allow_private_outbound
                     .unwrap_or(defaults.outbound.allow_private),
+            },
+        })
+    }
+
+    /// The lease settings; a lease shorter than [`MIN_LEASE_TTL_MS`] or a zero recovery
+    /// interval is an error naming the setting.
+    pub fn lease_settings(&self) -> Result<LeaseSettings, String> {
+        for (name, value) in [
+            ("follower_lease_ttl_ms", self.follower_lease_ttl_ms),
+            ("issuance_lease_ttl_ms", self.issuance_lease_ttl_ms),
+        ] {
+            if value < MIN_LEASE_TTL_MS {
+                return Err(format!("{name} must be at least {MIN_LEASE_TTL_MS}"));
+            }
+        }
+        if self.issuance_recovery_interval_ms == 0 {
+            return Err("issuance_recovery_interval_ms must be at least 1".into());
+        }
+        Ok(LeaseSettings {
+            follower_lease_ttl: Duration::from_millis(self.follower_lease_ttl_ms),
+            issuance: crate::issuance::IssuanceLeases {
+                ttl: Duration::from_millis(self.issuance_lease_ttl_ms),
+                recovery_interval: Duration::from_millis(self.issuance_recovery_interval_ms),
             },
         })
     }
@@ -424,6 +472,32 @@ mod tests {
             config.node_rpc_password_path(),
             PathBuf::from("./amphora-data/regtest/rpc-password")
         );
+    }
+
+    #[test]
+    fn lease_settings_default_and_refuse_too_short_leases() {
+        let leases = Config::default().lease_settings().unwrap();
+        assert_eq!(leases.follower_lease_ttl, Duration::from_secs(10));
+        assert_eq!(leases.issuance.ttl, Duration::from_secs(30));
+        assert_eq!(leases.issuance.recovery_interval, Duration::from_secs(15));
+        for setting in [
+            "follower_lease_ttl_ms",
+            "issuance_lease_ttl_ms",
+            "issuance_recovery_interval_ms",
+        ] {
+            let mut bad = Config::default();
+            *match setting {
+                "follower_lease_ttl_ms" => &mut bad.follower_lease_ttl_ms,
+                "issuance_lease_ttl_ms" => &mut bad.issuance_lease_ttl_ms,
+                _ => &mut bad.issuance_recovery_interval_ms,
+            } = if setting.ends_with("interval_ms") {
+                0
+            } else {
+                999
+            };
+            let error = bad.lease_settings().unwrap_err();
+            assert!(error.starts_with(setting), "{error}");
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod broadcast;
 mod recovery;
 
 pub use recovery::{
-    recover_pending_issuances, spawn_issuance_recovery, ISSUANCE_LEASE_TTL,
+    recover_pending_issuances, spawn_issuance_recovery, IssuanceLeases, ISSUANCE_LEASE_TTL,
     ISSUANCE_RECOVERY_INTERVAL,
 };
 
@@ -121,7 +121,7 @@ pub async fn issue(
     };
     let store = state.store();
     store
-        .create_owned_issuance(&record, state.replica_id(), ISSUANCE_LEASE_TTL)
+        .create_owned_issuance(&record, state.replica_id(), state.issuance_leases().ttl)
         .await?;
     let lease = recovery::LeaseKeeper::start(state, &uuid);
 

@@ -232,6 +232,7 @@ impl Platform {
         }
         let registry = config.registry_settings().map_err(ServerError::Invalid)?;
         let security = config.security_settings().map_err(ServerError::Invalid)?;
+        let leases = config.lease_settings().map_err(ServerError::Invalid)?;
         let store = open_store(config).await?;
         tracing::info!(
             engine = ?store.engine(),
@@ -294,7 +295,8 @@ impl Platform {
         .with_node(rpc)
         .with_registry(registry)
         .with_security(security)
-        .expect("the security settings were checked before anything started");
+        .expect("the security settings were checked before anything started")
+        .with_issuance_leases(leases.issuance);
         let cosign = crate::cosign::CosignSettings {
             authorizer_timeout: std::time::Duration::from_millis(config.authorizer_timeout_ms),
             ..state.cosign().settings()
@@ -303,7 +305,11 @@ impl Platform {
         // The chain follower indexes the node's blocks into the chain index (or waits for the
         // lease while another replica does); stopped cleanly in `run`.
         let follower = state.node().cloned().map(|node| {
-            Follower::new(state.store().clone(), node, FollowerConfig::default()).spawn()
+            let follower = FollowerConfig {
+                lease_ttl: leases.follower_lease_ttl,
+                ..FollowerConfig::default()
+            };
+            Follower::new(state.store().clone(), node, follower).spawn()
         });
         let state = match &follower {
             Some(handle) => state.with_follower(handle.subscribe()),

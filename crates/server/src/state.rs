@@ -12,6 +12,7 @@ use amphora_store::{Store, StoreError};
 use crate::config::{RegistryConfig, RegistrySettings, SecuritySettings};
 use crate::cosign::{CosignSettings, CosignState};
 use crate::forwarded::TrustedProxies;
+use crate::issuance::IssuanceLeases;
 use crate::login_limit::{LoginLimiter, LoginLimits};
 use crate::outbound::OutboundPolicy;
 use crate::rate_limit::Amp2Limiter;
@@ -31,6 +32,7 @@ pub struct AppState {
     cosign: Arc<CosignState>,
     registry: Arc<RegistrySettings>,
     security: Arc<Security>,
+    issuance_leases: IssuanceLeases,
 }
 
 /// The security settings with the state they shape.
@@ -110,7 +112,21 @@ impl AppState {
             security: Arc::new(
                 Security::new(security).expect("the default security settings are valid"),
             ),
+            issuance_leases: IssuanceLeases::default(),
         }
+    }
+
+    /// Replaces how long issuances stay their replica's and how often recovery runs.
+    pub fn with_issuance_leases(self, issuance_leases: IssuanceLeases) -> Self {
+        AppState {
+            issuance_leases,
+            ..self
+        }
+    }
+
+    /// How long issuances stay their replica's and how often recovery runs.
+    pub fn issuance_leases(&self) -> IssuanceLeases {
+        self.issuance_leases
     }
 
     /// Replaces the security settings (trusted proxies, concurrent password verifications,

@@ -1,32 +1,58 @@
 //! The crash harness: `amphora serve` (with its embedded node, or against a real `elementsd`
-//! with `ELEMENTSD_EXE`) and the `amphora confirm` client are killed with `SIGKILL` at named
-//! steps of the issue, distribute, reissue and burn flows (`AMPHORA_CRASH_AT`, see
-//! `amphora_core::crash`), on
-//! SQLite and on PostgreSQL (a fresh schema per flow and engine). After each kill the server is
+//! with `ELEMENTSD_EXE`) and the `amphora confirm` client are killed with `SIGKILL` at each step
+//! of the issue, distribute, reissue, burn, co-signed transfer and payout flows, on SQLite and on
+//! PostgreSQL (a fresh schema per flow and engine). A step is either a named crash point at
+//! which the process kills itself (`AMPHORA_CRASH_AT`, see `amphora_core::crash`), or
+//! [`BETWEEN_CONFIRMATIONS`], where the harness mines the first block itself, waits until the
+//! follower indexed it, and kills the process from outside, or [`DURING_CONFIRM_CALL`], where a
+//! proxy in front of the platform kills the client once it sent its confirm request. After each kill the server is
 //! started again on the same data directory and database and the client is run again as a user
 //! would (plain, then with the `--use-existing` value it names), and the harness checks that
 //! nothing was paid twice, every output is still tracked (no lost outputs), the reports equal
-//! the chain, and no request is left without a way forward.
+//! the chain, and no request is left without a way forward. README "Reliability" lists the
+//! cases and what each leads to.
 //!
 //! One platform serves every case of a flow (cases run one after another on it) to keep the
-//! cost small: blocks come at once (`--block-interval 0` or the auto-miner).
+//! cost small: blocks come at once (`--block-interval 0` or the auto-miner) except where the
+//! harness mines them, and the follower and issuance leases are short settings, so a restart
+//! after a crash waits about 2 s (an interrupted issuance 4 s) instead of 10 s (30 s).
 
 use std::path::Path;
-use std::process::Stdio;
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use amphora_core::crash;
 use amphora_rpc::AddressType;
 use serde_json::{json, Value};
 
-use crate::support::{until, Api, Options, Platform, Schema, TIMEOUT};
+use crate::support::{until, Api, Blocks, Options, Platform, Schema, TIMEOUT};
 
+mod cut;
+mod distribute;
+mod issue;
+mod payout;
+mod reissue_burn;
 mod transfer;
 
 const PASSWORD: &str = "crash harness password";
 const PUBKEY: &str = "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084";
 /// Longest a crash point may take to fire once its step is reached.
 const KILL_WAIT: Duration = Duration::from_secs(60);
+/// The step no crash point marks: the transaction has its first confirmation, indexed by the
+/// platform's follower, and not its second. The harness mines that block itself and kills the
+/// process with `SIGKILL` from outside.
+const BETWEEN_CONFIRMATIONS: &str = "between-confirmations";
+/// The step where the client dies with its confirm request sent and no answer read (killed by
+/// a proxy in front of the platform, see `cut`).
+const DURING_CONFIRM_CALL: &str = "client-during-confirm-call";
+/// The leases of a restarted platform in the harness (the defaults are 10 s and 30 s). The
+/// follower's is waited for at every restart; an issuance's only by the issue flow, and it
+/// keeps a margin over its renewal (every third of it) on a loaded machine.
+const LEASES: [(&str, &str); 3] = [
+    ("AMPHORA_FOLLOWER_LEASE_TTL_MS", "2000"),
+    ("AMPHORA_ISSUANCE_LEASE_TTL_MS", "4000"),
+    ("AMPHORA_ISSUANCE_RECOVERY_INTERVAL_MS", "500"),
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Engine {
@@ -50,6 +76,7 @@ impl Harness {
             issuer_password: Some(PASSWORD.into()),
             data_dir: Some(dir.path().join("data")),
             database_url: schema.as_ref().map(Schema::url),
+            env: LEASES.iter().map(|(k, v)| (*k, v.to_string())).collect(),
             ..Options::default()
         };
         let platform = Platform::start(dir.path(), options).await;
@@ -69,6 +96,59 @@ impl Harness {
             None => self.platform.restart(&[]),
         }
         self.api = self.platform.api().await;
+    }
+
+    /// Restarts `amphora serve` armed at `crash_at` with blocks mined by the harness only, once
+    /// the chain settled (nothing waits for a block) and the follower indexed its tip, so the
+    /// next block is the one the case is about.
+    async fn restart_mining_by_hand(&mut self, crash_at: Option<&str>) {
+        self.settle().await;
+        self.platform.set_blocks(Blocks::OnDemand);
+        self.restart(crash_at).await;
+    }
+
+    /// Back to blocks at once, after a kill: starts the platform again.
+    async fn restart_instant(&mut self) {
+        self.platform.set_blocks(Blocks::Instant);
+        self.restart(None).await;
+    }
+
+    /// Waits until nothing waits for a block (an empty mempool, no transaction in the tip:
+    /// every transaction has its 2 confirmations) and the follower indexed the tip.
+    async fn settle(&self) {
+        let node = self.platform.node();
+        until("the chain to settle and be indexed", TIMEOUT, || async {
+            let mempool: Vec<Value> = node.call("getrawmempool", &[]).await.ok()?;
+            let tip = node.get_block_count().await.ok()?;
+            let hash: Value = node.call("getblockhash", &[json!(tip)]).await.ok()?;
+            let block: Value = node.call("getblock", &[hash, json!(1)]).await.ok()?;
+            let health = self.api.health().await;
+            (mempool.is_empty()
+                && block["tx"].as_array()?.len() == 1
+                && health["follower"]["indexed_height"].as_u64() == Some(tip))
+            .then_some(())
+        })
+        .await
+    }
+
+    /// With blocks mined by hand: waits until a transaction is in the mempool, mines the block
+    /// that gives it its first confirmation and waits until the follower indexed it.
+    async fn first_confirmation(&self) {
+        let node = self.platform.node();
+        let waiting = until("a transaction in the mempool", TIMEOUT, || async {
+            let mempool: Vec<Value> = node.call("getrawmempool", &[]).await.ok()?;
+            (!mempool.is_empty()).then_some(mempool)
+        })
+        .await;
+        let height = self.platform.mine_one().await;
+        self.api.indexed(&node, height).await;
+        for txid in waiting {
+            let tx: Value = node
+                .call("getrawtransaction", &[txid.clone(), json!(true)])
+                .await
+                .unwrap();
+            assert_eq!(tx["confirmations"], json!(1), "{txid}: {tx}");
+        }
     }
 
     /// Issues `amount` to the treasury (reissuable with a token there when `reissuable`); the
@@ -115,18 +195,63 @@ impl Harness {
         )
         .await
     }
+
+    /// The issuer API for a case at `point`: through a [`cut::CutProxy`] (kept alive with it,
+    /// so that the request files name the proxy) for [`DURING_CONFIRM_CALL`], the platform's
+    /// own otherwise.
+    async fn api_for(&self, point: &str) -> (Api, Option<cut::CutProxy>) {
+        if point != DURING_CONFIRM_CALL {
+            return (self.api.clone(), None);
+        }
+        let proxy = cut::CutProxy::start(&self.platform.url).await;
+        let api = Api::login(&proxy.url, &self.platform.username, &self.platform.password).await;
+        (api, Some(proxy))
+    }
+
+    /// The treasury's wallet sends to `address` (compared unconfidential): the transactions
+    /// that paid it.
+    async fn sends_to(&self, address: &str) -> std::collections::BTreeSet<String> {
+        let history: Vec<Value> = self
+            .platform
+            .treasury()
+            .call("listtransactions", &[json!("*"), json!(10_000)])
+            .await
+            .unwrap();
+        let unconfidential = address
+            .parse::<elements::Address>()
+            .unwrap()
+            .to_unconfidential()
+            .to_string();
+        history
+            .iter()
+            .filter(|e| e["category"] == "send" && e["address"] == json!(unconfidential))
+            .map(|e| e["txid"].as_str().unwrap().to_string())
+            .collect()
+    }
 }
 
-/// `amphora confirm <args>` run again as a user would after a crash that came after the
-/// payment was sent: the plain run must refuse to pay again and name its `--use-existing`
-/// value, and the run with that value must succeed. The value.
-fn rerun_as_a_user(platform: &Platform, dir: &Path, args: &[&str]) -> String {
+/// Whether the kill at `point` comes after the client sent its transaction (then the plain
+/// rerun must refuse to send again); before it, the plain rerun sends it.
+fn sent_before(point: &str) -> bool {
+    point != crash::CONFIRM_BEFORE_SEND && point != crash::BALANCE_BEFORE_ANSWER
+}
+
+/// `amphora confirm <args>` run again as a user would after a crash: when the transaction was
+/// sent before (`sent`), the plain run must refuse to pay again and name its `--use-existing`
+/// value, and the run with that value must succeed; otherwise the plain run must send it and
+/// succeed. The `--use-existing` value of the transaction (`TXID`, or `TXID:VIN` of a
+/// reissuance).
+fn rerun_as_a_user(platform: &Platform, dir: &Path, args: &[&str], sent: bool) -> String {
     let output = platform.confirm(dir, args).output().unwrap();
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    if !sent {
+        assert!(output.status.success(), "{args:?}: {text}");
+        return sent_value(&text);
+    }
     assert!(!output.status.success(), "{args:?} paid again: {text}");
     let (_, rest) = text
         .split_once("\"--use-existing ")
@@ -144,18 +269,47 @@ fn rerun_as_a_user(platform: &Platform, dir: &Path, args: &[&str]) -> String {
     existing
 }
 
+/// The transaction a successful `amphora confirm` run printed it sent (`Distribute transaction
+/// TXID.`, `Reissuance transaction TXID vin VIN.`, …), as `--use-existing` takes it.
+fn sent_value(text: &str) -> String {
+    let line = text
+        .lines()
+        .find(|l| {
+            ["Distribute", "Payout", "Reissuance", "Burn"]
+                .iter()
+                .any(|what| l.starts_with(&format!("{what} transaction ")))
+        })
+        .unwrap_or_else(|| panic!("the run names no transaction it sent: {text}"));
+    let words: Vec<&str> = line.trim_end_matches('.').split_whitespace().collect();
+    match words.as_slice() {
+        [_, _, txid, "vin", vin] => format!("{txid}:{vin}"),
+        [_, _, txid] => txid.to_string(),
+        _ => panic!("unexpected line: {line}"),
+    }
+}
+
 /// Runs `amphora confirm <args>` killed at `point`: by the crash point in the client, or by the
 /// server's (the client, which lost its platform or its embedded node, is then killed as a user
-/// would stop it); the server is started again in both cases.
-async fn kill_during(h: &mut Harness, who: &str, point: &str, args: &[&str]) {
+/// would stop it), or by the harness [`BETWEEN_CONFIRMATIONS`], or by the `proxy` the request
+/// file names ([`DURING_CONFIRM_CALL`]); the server is started again when it died.
+async fn kill_during(
+    h: &mut Harness,
+    who: &str,
+    point: &str,
+    args: &[&str],
+    proxy: Option<&cut::CutProxy>,
+) {
+    if point == BETWEEN_CONFIRMATIONS {
+        return kill_between_confirmations(h, who, args).await;
+    }
+    if let Some(proxy) = proxy {
+        return proxy
+            .kill_during_confirm_call(spawn(h, args), KILL_WAIT)
+            .await;
+    }
     if who == "server" {
         h.restart(Some(point)).await;
-        let mut client = h.platform.confirm(h.dir.path(), args);
-        let mut client = client
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut client = spawn(h, args);
         h.platform.wait_killed(KILL_WAIT).await;
         let _ = client.kill();
         let _ = client.wait();
@@ -172,289 +326,57 @@ async fn kill_during(h: &mut Harness, who: &str, point: &str, args: &[&str]) {
     }
 }
 
-/// Issue: the server dies before the node is asked to broadcast the stored transaction, and
-/// right after the node accepted it; restarted, the platform finishes the issuance by itself,
-/// exactly once.
-async fn issue_flow(engine: Engine) {
-    let mut h = Harness::start(engine, &format!("issue_{engine:?}")).await;
-    for (n, point) in [crash::ISSUE_BEFORE_BROADCAST, crash::ISSUE_AFTER_BROADCAST]
-        .into_iter()
-        .enumerate()
-    {
-        let name = format!("Crash issue {n}");
-        let amount = 1_000 + n as u64;
-        h.restart(Some(point)).await;
-        let answer = h.issue(&name, amount, false).await;
-        assert!(answer.is_none(), "{point}: the server answered {answer:?}");
-        h.platform.wait_killed(KILL_WAIT).await;
-        h.restart(None).await;
-        let asset = h.issued(&name, amount as i64).await;
-        // Exactly one issuance of it on chain, paying the treasury once.
-        let asset_id = asset["asset_id"].as_str().unwrap();
-        let issuances: Vec<Value> = h
-            .platform
-            .wallet(amphora_testenv::PLATFORM_WALLET)
-            .call("listissuances", &[])
-            .await
-            .unwrap();
-        let of_asset: Vec<&Value> = issuances
-            .iter()
-            .filter(|i| i["asset"] == json!(asset_id))
-            .collect();
-        assert_eq!(of_asset.len(), 1, "{point}: {of_asset:?}");
-        let held = h
-            .platform
-            .treasury()
-            .list_unspent(Some(&asset_id.parse().unwrap()))
-            .await
-            .unwrap();
-        let units: i64 = held.iter().map(|u| u.amount.units()).sum();
-        assert_eq!(units, amount as i64, "{point}");
-        let (_, assets) = h.api.try_call("GET", "/assets", None).await.unwrap();
-        let named = assets
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|a| a["name"] == json!(name));
-        assert_eq!(named.count(), 1, "{point}: one asset per request");
-    }
+/// `amphora confirm <args>` in the background, its output dropped.
+fn spawn(h: &Harness, args: &[&str]) -> Child {
+    h.platform
+        .confirm(h.dir.path(), args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
-/// Distribute: the server dies during the confirm call (before and after it records the
-/// payment) and in the follower's block transaction; the client dies right after its broadcast
-/// and before its confirm call. Each time the user's plain rerun pays nobody twice and the
-/// distribution ends confirmed with one transaction, every output tracked. Then the investor's
-/// co-signed transfers, on the same platform (`transfer`).
-async fn distribute_flow(engine: Engine) {
-    let mut h = Harness::start(engine, &format!("distribute_{engine:?}")).await;
-    let name = "Crash distribution";
-    let issued = h
-        .issue(name, 1_000_000, false)
-        .await
-        .expect("the issuance answer");
-    assert_eq!(issued.0, 201, "{}", issued.1);
-    let asset = h.issued(name, 1_000_000).await;
-    let uuid = asset["asset_uuid"].as_str().unwrap().to_string();
-    let wallet_dir = h.dir.path().join("investor");
-    let (mut wallet, _) = amphora_wallet::Wallet::create(&wallet_dir, h.platform.node())
-        .await
-        .unwrap();
-    let registered = wallet.register(&h.platform.url).await.unwrap();
-    let user = h
-        .api
-        .ok(
-            "POST",
-            "/registered_users/add",
-            Some(json!({"name": "Investor", "GAID": registered.gaid})),
-            201,
-        )
-        .await["id"]
-        .as_i64()
-        .unwrap();
-
-    // (who dies, the crash point)
-    let cases = [
-        ("server", crash::DISTRIBUTION_CONFIRM_BEFORE_RECORD),
-        ("server", crash::DISTRIBUTION_CONFIRM_AFTER_RECORD),
-        ("server", crash::FOLLOWER_BLOCK_TRANSACTION),
-        ("client", crash::CONFIRM_AFTER_SEND),
-        ("client", crash::CONFIRM_BEFORE_CONFIRM_CALL),
-    ];
-    let mut distributed = 0;
-    for (n, (who, point)) in cases.into_iter().enumerate() {
-        let amount = 100 + n as i64;
-        h.api
-            .until_status(
-                "POST",
-                &format!("/assets/{uuid}/assignments/create"),
-                Some(
-                    json!({"assignments": [{"registered_user": user, "amount": amount,
-                    "ready_for_distribution": true}]}),
-                ),
-                200,
-            )
-            .await;
-        let file = h
-            .api
-            .get(&format!("/assets/{uuid}/distributions/create/"))
-            .await;
-        let distribution = file["distribution_uuid"].as_str().unwrap().to_string();
-        let path = h.dir.path().join(format!("distribution-{n}.json"));
-        std::fs::write(&path, file.to_string()).unwrap();
-        let args = ["distribute", "-f", path.to_str().unwrap()];
-        kill_during(&mut h, who, point, &args).await;
-        let txid = rerun_as_a_user(&h.platform, h.dir.path(), &args);
-        distributed += amount;
-
-        let done = h
-            .api
-            .get(&format!("/assets/{uuid}/distributions/{distribution}"))
-            .await;
-        assert_eq!(done["distribution_status"], "CONFIRMED", "{point}: {done}");
-        let paid: Vec<&str> = done["transactions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["txid"].as_str().unwrap())
-            .collect();
-        assert_eq!(paid, vec![txid.as_str()], "{point}: one transaction");
-        // Nothing paid twice: each address of the file got exactly one wallet send.
-        let history: Vec<Value> = h
-            .platform
-            .treasury()
-            .call("listtransactions", &[json!("*"), json!(10_000)])
-            .await
-            .unwrap();
-        for address in file["map_address_amount"].as_object().unwrap().keys() {
-            let unconfidential = address
-                .parse::<elements::Address>()
-                .unwrap()
-                .to_unconfidential()
-                .to_string();
-            let sends: std::collections::BTreeSet<&str> = history
-                .iter()
-                .filter(|e| e["category"] == "send" && e["address"] == json!(unconfidential))
-                .map(|e| e["txid"].as_str().unwrap())
-                .collect();
-            assert_eq!(sends.len(), 1, "{point}: {address} paid by {sends:?}");
-        }
-        // The reports equal the chain, every output tracked.
-        let summary = h
-            .api
-            .until(&format!("/assets/{uuid}/summary"), |s| {
-                s["distributed"] == json!(distributed)
-            })
-            .await;
-        assert_eq!(summary["issued"], json!(1_000_000), "{point}");
-        let lost = h.api.get(&format!("/assets/{uuid}/lost-outputs")).await;
-        assert_eq!(lost["lost_outputs"], json!([]), "{point}");
-        let user_summary = h
-            .api
-            .get(&format!("/registered_users/{user}/summary"))
-            .await;
-        assert_eq!(user_summary[0]["balance"], json!(distributed), "{point}");
+/// The client sends, the harness mines its first confirmation and waits until the follower
+/// indexed it, then kills `who` with `SIGKILL` (the server: the client, which lost its platform
+/// or its node, is killed too, as a user would stop it). The platform is started again with
+/// blocks at once (after the client's kill too: the embedded node's block interval is a flag
+/// of `amphora serve`).
+async fn kill_between_confirmations(h: &mut Harness, who: &str, args: &[&str]) {
+    h.restart_mining_by_hand(None).await;
+    let mut client = spawn(h, args);
+    h.first_confirmation().await;
+    if who == "server" {
+        h.platform.kill();
     }
-    let asset_id = asset["asset_id"].as_str().unwrap();
-    transfer::transfer_flow(&mut h, &uuid, asset_id, &mut wallet, user, distributed).await;
-}
-
-/// Reissue and burn: the server dies during the confirm call and in the follower's block
-/// transaction (the one that completes the request), the client right after its broadcast and
-/// before its confirm call; the user's plain rerun refuses to send again and names
-/// `--use-existing`, which completes the request; the summary counts each once and the
-/// treasury holds on chain exactly what was issued, reissued and burnt.
-async fn reissue_burn_flow(engine: Engine) {
-    let mut h = Harness::start(engine, &format!("reissue_{engine:?}")).await;
-    let name = "Crash reissuance";
-    let issued = h
-        .issue(name, 1_000_000, true)
-        .await
-        .expect("the issuance answer");
-    assert_eq!(issued.0, 201, "{}", issued.1);
-    let asset = h.issued(name, 1_000_000).await;
-    let uuid = asset["asset_uuid"].as_str().unwrap().to_string();
-    let asset_id: elements::AssetId = asset["asset_id"].as_str().unwrap().parse().unwrap();
-    let cases = [
-        ("reissue", "server", crash::REISSUE_CONFIRM_BEFORE_RECORD),
-        ("reissue", "server", crash::FOLLOWER_BLOCK_TRANSACTION),
-        ("reissue", "client", crash::CONFIRM_AFTER_SEND),
-        ("reissue", "client", crash::CONFIRM_BEFORE_CONFIRM_CALL),
-        ("burn", "server", crash::BURN_CONFIRM_BEFORE_RECORD),
-        // `destroyamount` may burn from outputs the file does not list: the rerun must still
-        // find the earlier burn (it once burnt a second time, README "Reliability").
-        ("burn", "client", crash::CONFIRM_AFTER_SEND),
-        ("burn", "server", crash::FOLLOWER_BLOCK_TRANSACTION),
-        ("burn", "client", crash::CONFIRM_BEFORE_CONFIRM_CALL),
-    ];
-    let (mut reissued, mut burned) = (0, 0);
-    for (n, (command, who, point)) in cases.into_iter().enumerate() {
-        let amount = 1_000 + n as i64;
-        let (path, body) = match command {
-            "reissue" => ("reissue-request", json!({"amount_to_reissue": amount})),
-            _ => ("burn-request", json!({"amount": amount})),
-        };
-        let request = h
-            .api
-            .until_status("POST", &format!("/assets/{uuid}/{path}"), Some(body), 200)
-            .await;
-        let file = h.dir.path().join(format!("{command}-{n}.json"));
-        std::fs::write(&file, request.to_string()).unwrap();
-        let args = [command, "-f", file.to_str().unwrap()];
-        kill_during(&mut h, who, point, &args).await;
-        let existing = rerun_as_a_user(&h.platform, h.dir.path(), &args);
-        let txid = existing.split(':').next().unwrap();
-        let (list, total) = match command {
-            "reissue" => {
-                reissued += amount;
-                ("reissuances", ("reissued", reissued))
-            }
-            _ => {
-                burned += amount;
-                let id = request["burn_request_id"].as_i64().unwrap();
-                let state = h
-                    .api
-                    .get(&format!("/assets/{uuid}/burn-requests/{id}"))
-                    .await;
-                assert_eq!(state["status"], "confirmed", "{point}: {state}");
-                assert_eq!(state["txid"], json!(txid), "{point}: {state}");
-                ("burns", ("burned", burned))
-            }
-        };
-        let done = h.api.get(&format!("/assets/{uuid}/{list}")).await;
-        let with_txid = done
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["txid"] == json!(txid))
-            .count();
-        assert_eq!(with_txid, 1, "{command} {point}: {done}");
-        let summary = h.api.get(&format!("/assets/{uuid}/summary")).await;
-        assert_eq!(
-            summary[total.0],
-            json!(total.1),
-            "{command} {point}: {summary}"
-        );
-        // Nothing sent twice: the treasury holds what the chain says was issued, reissued
-        // and burnt once each (unconfirmed outputs included).
-        let balances = h
-            .platform
-            .treasury()
-            .get_balances_min_conf(0)
-            .await
-            .unwrap();
-        let held = balances.get(&asset_id.to_string()).map(|a| a.units());
-        assert_eq!(
-            held.unwrap_or(0),
-            1_000_000 + reissued - burned,
-            "{command} {point}: the treasury's units"
-        );
-        let lost = h.api.get(&format!("/assets/{uuid}/lost-outputs")).await;
-        assert_eq!(lost["lost_outputs"], json!([]), "{command} {point}");
-        assert_eq!(
-            lost["reissuance_lost_outputs"],
-            json!([]),
-            "{command} {point}"
-        );
+    let _ = client.kill();
+    let _ = client.wait();
+    if who == "server" || !h.platform.is_elementsd() {
+        h.restart_instant().await;
+    } else {
+        h.platform.set_blocks(Blocks::Instant);
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_killed_reissuance_or_burn_is_sent_once_on_sqlite_and_postgres() {
     tokio::join!(
-        reissue_burn_flow(Engine::Sqlite),
-        reissue_burn_flow(Engine::Postgres)
+        reissue_burn::reissue_burn_flow(Engine::Sqlite),
+        reissue_burn::reissue_burn_flow(Engine::Postgres)
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_killed_issuance_completes_once_on_sqlite_and_postgres() {
-    tokio::join!(issue_flow(Engine::Sqlite), issue_flow(Engine::Postgres));
+    tokio::join!(
+        issue::issue_flow(Engine::Sqlite),
+        issue::issue_flow(Engine::Postgres)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_killed_distribution_or_transfer_completes_once_on_sqlite_and_postgres() {
+async fn a_killed_distribution_transfer_or_payout_completes_once_on_sqlite_and_postgres() {
     tokio::join!(
-        distribute_flow(Engine::Sqlite),
-        distribute_flow(Engine::Postgres)
+        distribute::distribute_flow(Engine::Sqlite),
+        distribute::distribute_flow(Engine::Postgres)
     );
 }

@@ -113,6 +113,8 @@ pub(crate) struct Options {
     pub(crate) data_dir: Option<PathBuf>,
     /// `--database-url`; SQLite in the data directory when `None`.
     pub(crate) database_url: Option<String>,
+    /// Settings given to `amphora serve` in its environment (`AMPHORA_…`, e.g. shorter leases).
+    pub(crate) env: Vec<(&'static str, String)>,
 }
 
 impl Default for Options {
@@ -122,6 +124,7 @@ impl Default for Options {
             issuer_password: None,
             data_dir: None,
             database_url: None,
+            env: Vec::new(),
         }
     }
 }
@@ -223,6 +226,36 @@ impl Platform {
         }
     }
 
+    /// Kills `amphora serve` (and with it the embedded node) with `SIGKILL` now, as a power
+    /// cut would; [`Platform::restart`] starts it again.
+    pub(crate) fn kill(&mut self) {
+        let _ = self._serving.0.kill();
+        let _ = self._serving.0.wait();
+    }
+
+    /// How blocks come from now on: at once on a real node (its auto-miner is stopped or
+    /// started), from the next [`Platform::restart`] on the embedded node (its
+    /// `--block-interval`).
+    pub(crate) fn set_blocks(&mut self, blocks: Blocks) {
+        self.options.blocks = blocks;
+        if let Some(node) = &self.node {
+            self._miner = (blocks == Blocks::Instant).then(|| node.automine(CONFIRMATIONS));
+        }
+    }
+
+    /// Mines one block (to an address no wallet owns); the new height.
+    pub(crate) async fn mine_one(&self) -> u64 {
+        let _: Value = self
+            .node()
+            .call(
+                "generatetoaddress",
+                &[json!(1), json!(amphora_testenv::burn_address())],
+            )
+            .await
+            .unwrap();
+        self.node().get_block_count().await.unwrap()
+    }
+
     /// Waits until `amphora serve` ends by itself (a crash point fired), for at most `limit`;
     /// panics when it still runs or ended otherwise than by `SIGKILL`.
     pub(crate) async fn wait_killed(&mut self, limit: Duration) {
@@ -304,6 +337,7 @@ fn serve_command(
     if let Some(url) = &options.database_url {
         command.args(["--database-url", url]);
     }
+    command.envs(options.env.iter().map(|(key, value)| (*key, value)));
     match elements_url {
         Some(url) => {
             command.args(["--elements-url", url]);

@@ -52,6 +52,7 @@ pub async fn run(
                     amount,
                 });
             }
+            amphora_core::crash::point(amphora_core::crash::CONFIRM_BEFORE_SEND);
             let txid = ctx
                 .rpc
                 .destroy_amount(&asset_id, amount)

@@ -108,6 +108,7 @@ pub(crate) async fn pay(
                 asset,
             })
             .collect();
+        amphora_core::crash::point(amphora_core::crash::CONFIRM_BEFORE_SEND);
         let txid = ctx
             .rpc
             .send_many(&payments)

@@ -77,6 +77,7 @@ pub async fn run(
                 !have_split_reissuance_token,
             )
             .await?;
+            amphora_core::crash::point(amphora_core::crash::CONFIRM_BEFORE_SEND);
             let sent = ctx
                 .rpc
                 .reissue_asset(&asset_id, amount)

@@ -1,9 +1,9 @@
 //! Finishing interrupted issuances, without touching another live replica's.
 //!
-//! Every issuance is owned by the replica that runs it, under a lease of [`ISSUANCE_LEASE_TTL`]
-//! renewed every third of it while the replica works ([`LeaseKeeper`]). Recovery
-//! ([`recover_pending_issuances`], at start-up and then every [`ISSUANCE_RECOVERY_INTERVAL`]
-//! through [`spawn_issuance_recovery`]) takes over only unfinished issuances whose lease expired
+//! Every issuance is owned by the replica that runs it, under a lease ([`IssuanceLeases::ttl`],
+//! by default [`ISSUANCE_LEASE_TTL`]) renewed every third of it while the replica works
+//! ([`LeaseKeeper`]). Recovery ([`recover_pending_issuances`], at start-up and then every
+//! [`IssuanceLeases::recovery_interval`] through [`spawn_issuance_recovery`]) takes over only unfinished issuances whose lease expired
 //! or that have no owner (`Store::claim_orphaned_issuances`), so an issuance in flight on a
 //! live replica is never failed or re-sent by another, and one left by a replica that died is
 //! finished once its lease runs out.
@@ -19,6 +19,26 @@ pub const ISSUANCE_LEASE_TTL: Duration = Duration::from_secs(30);
 /// How often each replica looks for orphaned issuances.
 pub const ISSUANCE_RECOVERY_INTERVAL: Duration = Duration::from_secs(15);
 
+/// How long issuances stay their replica's and how often recovery looks for orphaned ones
+/// (`issuance_lease_ttl_ms` and `issuance_recovery_interval_ms` in the configuration; tests
+/// shorten them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IssuanceLeases {
+    /// How long an issuance stays its replica's without a renewal.
+    pub ttl: Duration,
+    /// How often each replica looks for orphaned issuances.
+    pub recovery_interval: Duration,
+}
+
+impl Default for IssuanceLeases {
+    fn default() -> Self {
+        IssuanceLeases {
+            ttl: ISSUANCE_LEASE_TTL,
+            recovery_interval: ISSUANCE_RECOVERY_INTERVAL,
+        }
+    }
+}
+
 /// Renews this replica's lease on one issuance until dropped (or released).
 pub(super) struct LeaseKeeper {
     state: AppState,
@@ -27,15 +47,16 @@ pub(super) struct LeaseKeeper {
 }
 
 impl LeaseKeeper {
-    /// Starts renewing the lease on `uuid` every third of [`ISSUANCE_LEASE_TTL`].
+    /// Starts renewing the lease on `uuid` every third of the state's issuance lease.
     pub(super) fn start(state: &AppState, uuid: &str) -> LeaseKeeper {
         let (renewer, id) = (state.clone(), uuid.to_string());
+        let ttl = state.issuance_leases().ttl;
         let task = tokio::spawn(async move {
             loop {
-                tokio::time::sleep(ISSUANCE_LEASE_TTL / 3).await;
+                tokio::time::sleep(ttl / 3).await;
                 match renewer
                     .store()
-                    .renew_issuance_lease(&id, renewer.replica_id(), ISSUANCE_LEASE_TTL)
+                    .renew_issuance_lease(&id, renewer.replica_id(), ttl)
                     .await
                 {
                     Ok(true) => {}
@@ -84,7 +105,7 @@ pub async fn recover_pending_issuances(state: &AppState) -> Result<usize, Issuan
     let _exclusive = state.lock_platform_wallet().await;
     let claimed = state
         .store()
-        .claim_orphaned_issuances(state.replica_id(), ISSUANCE_LEASE_TTL)
+        .claim_orphaned_issuances(state.replica_id(), state.issuance_leases().ttl)
         .await?;
     for asset in claimed {
         let uuid = asset.issuance.uuid.clone();
@@ -121,8 +142,8 @@ pub async fn recover_pending_issuances(state: &AppState) -> Result<usize, Issuan
     Ok(resolved)
 }
 
-/// Runs [`recover_pending_issuances`] now and then every [`ISSUANCE_RECOVERY_INTERVAL`] until
-/// the returned task is aborted.
+/// Runs [`recover_pending_issuances`] now and then every
+/// [`IssuanceLeases::recovery_interval`] of the state until the returned task is aborted.
 pub fn spawn_issuance_recovery(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
@@ -131,7 +152,7 @@ pub fn spawn_issuance_recovery(state: AppState) -> tokio::task::JoinHandle<()> {
                 Ok(resolved) => tracing::info!(resolved, "finished interrupted issuances"),
                 Err(error) => tracing::warn!(%error, "could not finish interrupted issuances yet"),
             }
-            tokio::time::sleep(ISSUANCE_RECOVERY_INTERVAL).await;
+            tokio::time::sleep(state.issuance_leases().recovery_interval).await;
         }
     })
 }

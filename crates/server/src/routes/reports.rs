@@ -284,6 +284,7 @@ pub async fn balance(
     load_asset(&state, &auth, &uuid).await?;
     let holdings = state.store().holdings(&uuid, None).await?;
     let lost = lost(&state, &uuid).await?;
+    amphora_core::crash::point(amphora_core::crash::BALANCE_BEFORE_ANSWER);
     Ok(Json(BalanceDto {
         confirmed_balance: holdings.into_iter().map(Into::into).collect(),
         lost_outputs: lost.lost_outputs,

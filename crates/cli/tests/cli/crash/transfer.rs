@@ -1,20 +1,23 @@
 //! Co-signed transfers: `amphora serve` (and with the embedded node, the node with it) is
 //! killed during an AMP2 sign request, before the decision is recorded and after it is
-//! recorded but before the co-signed PSET is sent back. The wallet's send fails, the server is
+//! recorded but before the co-signed PSET is sent back: the wallet's send fails, the server is
 //! started again, and the wallet's retry (a new PSET) completes the transfer exactly once: one
 //! approved decision names the transaction on chain, the attempt the crash cut off never
-//! reached the chain, the follower indexes the transfer and both investors' summaries equal
-//! their wallets' balances on chain.
+//! reached the chain. Then a sent transfer's server dies in the follower's block transaction
+//! of its block, and between its confirmations: the restarted follower indexes it. Each time
+//! both investors' summaries equal their wallets' balances on chain. (The wallet broadcasts
+//! itself: there is no step of the platform's before the node call or after the broadcast.)
 
 use amphora_core::crash;
 use amphora_rpc::Amount;
 use amphora_wallet::{SendRequest, Wallet};
 use serde_json::{json, Value};
 
-use super::{Harness, KILL_WAIT};
+use super::{Harness, BETWEEN_CONFIRMATIONS, KILL_WAIT};
 
 /// Runs the transfer cases on the distribute flow's platform: `sender` (registered user
-/// `sender_user`) holds `held` units of the asset `uuid` / `asset_id`.
+/// `sender_user`) holds `held` units of the asset `uuid` / `asset_id`. The recipient's
+/// registered user.
 pub(super) async fn transfer_flow(
     h: &mut Harness,
     uuid: &str,
@@ -22,7 +25,7 @@ pub(super) async fn transfer_flow(
     sender: &mut Wallet,
     sender_user: i64,
     held: i64,
-) {
+) -> i64 {
     h.api
         .until_status(
             "GET",
@@ -59,10 +62,13 @@ pub(super) async fn transfer_flow(
     crate::support::wait_confirmed(&treasury, &fees.to_string()).await;
 
     let mut transferred = 0;
-    for (n, point) in [crash::COSIGN_BEFORE_RECORD, crash::COSIGN_AFTER_RECORD]
-        .into_iter()
-        .enumerate()
-    {
+    let points = [
+        crash::COSIGN_BEFORE_RECORD,
+        crash::COSIGN_AFTER_RECORD,
+        crash::FOLLOWER_BLOCK_TRANSACTION,
+        BETWEEN_CONFIRMATIONS,
+    ];
+    for (n, point) in points.into_iter().enumerate() {
         let amount = 10 + n as i64;
         let request = SendRequest {
             asset: asset_id.to_string(),
@@ -71,14 +77,33 @@ pub(super) async fn transfer_flow(
             fee_rate: None,
         };
         let before = decisions(h, uuid).await.len();
-        h.restart(Some(point)).await;
-        sender.sync().await.unwrap();
-        let cut = sender.send(&request).await;
-        assert!(cut.is_err(), "{point}: the send got its answer: {cut:?}");
-        h.platform.wait_killed(KILL_WAIT).await;
-        h.restart(None).await;
-        sender.sync().await.unwrap();
-        let sent = sender.send(&request).await.unwrap();
+        let sent = match point {
+            crash::FOLLOWER_BLOCK_TRANSACTION | BETWEEN_CONFIRMATIONS => {
+                let armed = (point == crash::FOLLOWER_BLOCK_TRANSACTION).then_some(point);
+                h.restart_mining_by_hand(armed).await;
+                sender.sync().await.unwrap();
+                let sent = sender.send(&request).await.unwrap();
+                if armed.is_some() {
+                    h.platform.mine_one().await;
+                    h.platform.wait_killed(KILL_WAIT).await;
+                } else {
+                    h.first_confirmation().await;
+                    h.platform.kill();
+                }
+                h.restart_instant().await;
+                sent
+            }
+            _ => {
+                h.restart(Some(point)).await;
+                sender.sync().await.unwrap();
+                let cut = sender.send(&request).await;
+                assert!(cut.is_err(), "{point}: the send got its answer: {cut:?}");
+                h.platform.wait_killed(KILL_WAIT).await;
+                h.restart(None).await;
+                sender.sync().await.unwrap();
+                sender.send(&request).await.unwrap()
+            }
+        };
         transferred += amount;
 
         // The follower indexes the transfer once; the reports equal the chain.
@@ -137,6 +162,7 @@ pub(super) async fn transfer_flow(
         let lost = h.api.get(&format!("/assets/{uuid}/lost-outputs")).await;
         assert_eq!(lost["lost_outputs"], json!([]), "{point}");
     }
+    recipient_user
 }
 
 /// The asset's co-signing decisions, oldest first.

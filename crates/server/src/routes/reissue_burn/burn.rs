@@ -202,6 +202,7 @@ pub async fn burn_confirm(
     store
         .complete_burn(request.id, &completion, &outputs)
         .await?;
+    amphora_core::crash::point(amphora_core::crash::BURN_CONFIRM_AFTER_RECORD);
     Ok(StatusCode::OK.into_response())
 }
 

@@ -304,6 +304,7 @@ pub async fn reissue_confirm(
     let done = store
         .complete_reissuance(request.id, &completion, &outputs)
         .await?;
+    amphora_core::crash::point(amphora_core::crash::REISSUE_CONFIRM_AFTER_RECORD);
     Ok(Json(ReissuanceDto::new(&state, done).await?))
 }
 
