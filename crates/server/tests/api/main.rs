@@ -17,6 +17,7 @@ mod console_admin;
 mod contract;
 mod cosign;
 mod distributions;
+mod events;
 mod external_node;
 mod follower;
 mod health;
