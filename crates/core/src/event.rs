@@ -331,7 +331,7 @@ pub struct ChainReorg {
 }
 
 /// The `data` object of an event, one variant per type (a few types share a struct).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum EventData {
     /// `asset.issued`.
