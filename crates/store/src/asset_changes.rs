@@ -2,7 +2,7 @@
 //! (`asset.issued`) and its lock (`asset.locked` / `asset.unlocked`), each event written in the
 //! change's transaction.
 
-use amphora_core::event::{AssetIssued, AssetLock, EventData};
+use amphora_core::event::{AssetConfirmed, AssetIssued, AssetLock, EventData};
 
 use crate::assets::{AssetRow, ASSET_COLUMNS, VISIBLE};
 use crate::error::expect_found;
@@ -27,7 +27,8 @@ fn issued(asset: &Asset) -> Option<EventData> {
 impl Store {
     /// Marks the issuance broadcast, with the output blinders when the node told them. The
     /// first time (status broadcasting → broadcast) it emits `asset.issued` in the same
-    /// transaction; a repeated call only updates the blinders.
+    /// transaction, followed by `asset.confirmed` when the chain index already gives the
+    /// issuance 2 confirmations; a repeated call only updates the blinders.
     pub async fn set_asset_broadcast(
         &self,
         uuid: &str,
@@ -59,8 +60,36 @@ impl Store {
                 .then(|| issued(&asset))
                 .flatten();
             if let Some(data) = &event {
-                let event = NewEvent::new(asset.issuance.issuer_id, Some(uuid), data.clone());
-                insert_event!(self, tx, &event);
+                let issuer_id = asset.issuance.issuer_id;
+                // The follower may have indexed the issuance's blocks already: its
+                // asset.confirmed (which the follower leaves to this call while the issuance is
+                // not marked broadcast) then follows asset.issued here.
+                let confirmed: Option<(i64, String, i64)> = sqlx::query_as(
+                    "SELECT t.height, t.txid, c.height FROM assets a \
+                     JOIN asset_txs t ON t.asset_uuid = a.uuid AND t.txid = a.txid \
+                     JOIN chain_cursor c ON c.id = 1 \
+                     WHERE a.uuid = $1 AND t.kind = 'issuance'",
+                )
+                .bind(uuid)
+                .fetch_optional(&mut *tx)
+                .await?;
+                insert_event!(
+                    self,
+                    tx,
+                    &NewEvent::new(issuer_id, Some(uuid), data.clone())
+                );
+                if let (Some((height, txid, tip)), Some(issuance)) = (confirmed, &asset.tx) {
+                    if tip > height {
+                        let data = EventData::AssetConfirmed(AssetConfirmed {
+                            asset_id: issuance.asset_id.clone(),
+                            txid,
+                            issuance_height: height,
+                        });
+                        let event =
+                            NewEvent::new(issuer_id, Some(uuid), data).at_height(height + 1);
+                        insert_event!(self, tx, &event);
+                    }
+                }
             }
             tx.commit().await?;
             event.is_some()

@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::support::{run_ok, wait_confirmed, Options, Platform, TIMEOUT};
+use crate::support::{run_ok, wait_confirmed, Options, Platform, Schema, TIMEOUT};
 use amphora_rpc::{AddressType, Amount};
 use serde_json::json;
 
@@ -22,11 +22,23 @@ const INVESTORS: [(&str, i64); 2] = [("Alice Example", 30_000), ("Bob Example", 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_whole_tutorial_over_http() {
+    tutorial(None).await;
+}
+
+/// The same on PostgreSQL (the events' advisory lock and every flow's transaction there).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_whole_tutorial_over_http_on_postgres() {
+    let schema = Schema::create("tutorial");
+    tutorial(Some(schema.url())).await;
+}
+
+async fn tutorial(database_url: Option<String>) {
     let dir = tempfile::tempdir().unwrap();
     let platform = Platform::start(
         dir.path(),
         Options {
             issuer_password: Some(PASSWORD.into()),
+            database_url,
             ..Options::default()
         },
     )

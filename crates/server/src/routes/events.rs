@@ -102,9 +102,15 @@ const PAYLOADS: [(&str, &str); 12] = [
     ("AssetLock", "asset.locked, asset.unlocked"),
     ("AssignmentChange", "assignment.created, assignment.deleted"),
     ("DistributionCreated", "distribution.created"),
-    ("PaymentConfirmed", "distribution.confirmed, payout.confirmed"),
+    (
+        "PaymentConfirmed",
+        "distribution.confirmed, payout.confirmed",
+    ),
     ("DistributionCancelled", "distribution.cancelled"),
-    ("SupplyChangeConfirmed", "reissuance.confirmed, burn.confirmed"),
+    (
+        "SupplyChangeConfirmed",
+        "reissuance.confirmed, burn.confirmed",
+    ),
     ("TransferDecision", "transfer.approved, transfer.refused"),
     ("OwnershipChanged", "ownership.changed"),
     ("OutputLost", "output.lost"),

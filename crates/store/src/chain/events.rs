@@ -2,7 +2,9 @@
 //! ([`block_events!`]) and its reorg rollback ([`reorg_events!`]), and written by it at the
 //! end of the transaction (after its last row change, see [`crate::events`]):
 //!
-//! * `asset.confirmed`: the block gives an issuance transaction its second confirmation;
+//! * `asset.confirmed`: the block gives an issuance transaction its second confirmation (an
+//!   issuance not yet marked broadcast gets it from `Store::set_asset_broadcast`, right after
+//!   its `asset.issued`);
 //! * `ownership.changed`: one per asset whose holders' balances (treasury and registered
 //!   wallets; the asset, not its token) the block moved, with each holder's change and
 //!   balance after the block as the index knows it (an output a confirm call posts later,
@@ -60,6 +62,7 @@ macro_rules! block_events {
             "SELECT a.issuer_id, a.uuid, a.asset_id, t.txid, t.height FROM asset_txs t \
              JOIN assets a ON a.uuid = t.asset_uuid AND a.txid = t.txid \
              WHERE t.height = $1 AND t.kind = 'issuance' AND a.asset_id IS NOT NULL \
+             AND a.status = 'broadcast' \
              ORDER BY a.uuid",
         )
         .bind(block.height - 1)

@@ -18,6 +18,7 @@ contract!(
     every_flow_emits_its_event_in_order,
     refused_changes_write_no_event,
     reorgs_compensate_chain_events_once,
+    an_issuance_indexed_before_its_broadcast_is_issued_then_confirmed,
 );
 
 async fn all(store: &Store, issuer: i64) -> Vec<Event> {
@@ -434,4 +435,40 @@ async fn reorgs_compensate_chain_events_once(store: Store) {
             "undone_event_ids": [id_of("asset.confirmed", 2), new_owned_3.id],
         })
     );
+}
+
+async fn an_issuance_indexed_before_its_broadcast_is_issued_then_confirmed(store: Store) {
+    let issuer = store.create_issuer("early", "h").await.unwrap().id;
+    let mut asset = crate::contract::new_asset(issuer, ASSET);
+    asset.is_reissuable = false;
+    store.create_asset(&asset).await.unwrap();
+    let mut tx = crate::contract::issuance_tx(7);
+    tx.txid = txid(1);
+    store.set_asset_issuance_tx(ASSET, &tx).await.unwrap();
+    // The follower indexes the issuance and a second block before the broadcast is recorded.
+    store
+        .apply_block(&block(
+            1,
+            vec![(txid(1), TxKind::Issuance)],
+            vec![treasury(1, 0, 1_000, 1)],
+            vec![],
+        ))
+        .await
+        .unwrap();
+    second_confirmation(&store).await;
+    assert_eq!(types(&all(&store, issuer).await), ["ownership.changed"]);
+    store.set_asset_broadcast(ASSET, None, None).await.unwrap();
+    let events = all(&store, issuer).await;
+    assert_eq!(
+        types(&events),
+        ["ownership.changed", "asset.issued", "asset.confirmed"]
+    );
+    assert_eq!(events[2].block_height, Some(2));
+    assert_eq!(events[2].data["issuance_height"], 1);
+    // Later blocks do not confirm it again.
+    store
+        .apply_block(&block(3, vec![], vec![], vec![]))
+        .await
+        .unwrap();
+    assert_eq!(all(&store, issuer).await.len(), 3);
 }
