@@ -8,6 +8,7 @@ pub mod category;
 pub mod chain;
 pub mod crash;
 pub mod endpoint;
+pub mod event;
 pub mod gaid;
 pub mod network;
 pub mod payout;

@@ -31,7 +31,8 @@ mod errors;
             investment managers (accounts an issuer creates with `/managers/create`) call only \
             `/info`, `/changelog`, `/user/obtain_token`, the registered-user paths, category \
             reads, `/gaids/{gaid}/validate`, `/managers/me`, and, for assets granted to them, \
-            asset details, activities, balance, summary and assignments; anything else is 403. \
+            asset details, activities, balance, summary and assignments, and the events of those \
+            assets (`/events`, `/events/stream`); anything else is 403. \
             Failed logins are limited per username and client address (429, `Retry-After`). \
             Issuers read the log of every write at `/audit`."
     ),
@@ -46,6 +47,7 @@ mod errors;
         (name = "managers", description = "Investment managers: delegated accounts of an issuer"),
         (name = "audit", description = "The issuer's log of writes"),
         (name = "payouts", description = "Record-date payouts (dividends, coupons) to a security's holders"),
+        (name = "events", description = "Every change to the issuer's data, as a feed and a Server-Sent Events stream"),
         (name = "amp2", description = "AMP2 co-signer (LWK's Amp2 client)"),
     )
 )]
@@ -84,6 +86,7 @@ fn annotated() -> utoipa::openapi::OpenApi {
         crate::routes::distributions::Doc::openapi(),
         crate::routes::payouts::Doc::openapi(),
         crate::routes::user_categories::Doc::openapi(),
+        crate::routes::events::Doc::openapi(),
     ] {
         doc.merge(schemas);
     }

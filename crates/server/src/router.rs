@@ -231,6 +231,7 @@ pub fn api() -> Routes {
         .merge(routes::reissue_burn::routes())
         .merge(routes::registry::routes())
         .merge(routes::reports::routes())
+        .merge(routes::events::routes())
         .merge(routes::amp2::routes())
 }
 

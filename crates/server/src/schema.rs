@@ -337,5 +337,47 @@ pub fn audit_offset() -> Object {
     integer(&crate::audit::OFFSET)
 }
 
+/// `after` of the events feed.
+pub fn events_after() -> Object {
+    integer(&crate::routes::events::AFTER)
+}
+
+/// `limit` of a page of the events feed.
+pub fn events_limit() -> Object {
+    integer(&crate::routes::events::LIMIT)
+}
+
+/// The `asset_uuid` filter of the events feed.
+pub fn events_asset_uuid() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+        .description(Some("An asset UUID."))
+        .build()
+}
+
+/// An event type's name (one of [`amphora_core::event::EventType::ALL`]).
+pub fn event_type() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(
+            amphora_core::event::EventType::ALL
+                .iter()
+                .map(|t| t.as_str()),
+        ))
+        .description(Some("The event type."))
+        .build()
+}
+
+/// The `types` filter of the events feed: event type names.
+pub fn event_types() -> utoipa::openapi::schema::Array {
+    ArrayBuilder::new()
+        .items(event_type())
+        .description(Some(
+            "Event types (the parameter repeated, or one value of comma-separated types).",
+        ))
+        .build()
+}
+
 #[cfg(test)]
 mod tests;

@@ -148,7 +148,7 @@ pub struct CosignAsset {
 }
 
 #[derive(sqlx::FromRow)]
-struct AssetRow {
+pub(crate) struct AssetRow {
     uuid: String,
     issuer_id: i64,
     name: String,
@@ -184,7 +184,8 @@ struct AssetRow {
     created_at: DateTime<Utc>,
 }
 
-const ASSET_COLUMNS: &str = "uuid, issuer_id, name, amount, destination_address, domain, ticker, \
+pub(crate) const ASSET_COLUMNS: &str =
+    "uuid, issuer_id, name, amount, destination_address, domain, ticker, \
      pubkey, asset_precision, is_confidential, is_reissuable, reissuance_amount, \
      reissuance_address, transfer_restricted, issuer_authorization_endpoint, contract_json, \
      contract_hash, status, failure, asset_id, reissuance_token_id, tx_hex, txid, vin, \
@@ -192,10 +193,10 @@ const ASSET_COLUMNS: &str = "uuid, issuer_id, name, amount, destination_address,
      is_authorized, is_locked, memo, created_at";
 
 /// Rows an issuer sees: not deleted, and issued (a transaction exists).
-const VISIBLE: &str = "deleted_at IS NULL AND status IN ('broadcasting', 'broadcast')";
+pub(crate) const VISIBLE: &str = "deleted_at IS NULL AND status IN ('broadcasting', 'broadcast')";
 
 impl AssetRow {
-    fn into_asset(self, requirements: Vec<i64>) -> Result<Asset> {
+    pub(crate) fn into_asset(self, requirements: Vec<i64>) -> Result<Asset> {
         let tx = match (self.asset_id, self.tx_hex, self.txid) {
             (Some(asset_id), Some(tx_hex), Some(txid)) => Some(IssuanceTx {
                 asset_id,
@@ -323,28 +324,6 @@ impl Store {
             .bind(tx.vin)
             .bind(tx.asset_vout)
             .bind(tx.reissuance_vout)
-            .execute(pool)
-            .await?
-            .rows_affected());
-        expect_found(done)?;
-        Ok(())
-    }
-
-    /// Marks the issuance broadcast, with the output blinders when the node told them.
-    pub async fn set_asset_broadcast(
-        &self,
-        uuid: &str,
-        asset_blinder: Option<&str>,
-        token_blinder: Option<&str>,
-    ) -> Result<()> {
-        let sql = "UPDATE assets SET status = 'broadcast', \
-                   issuance_assetblinder = COALESCE($2, issuance_assetblinder), \
-                   issuance_tokenblinder = COALESCE($3, issuance_tokenblinder) \
-                   WHERE uuid = $1 AND status IN ('broadcasting', 'broadcast')";
-        let done = with_pool!(self, |pool| sqlx::query(sql)
-            .bind(uuid)
-            .bind(asset_blinder)
-            .bind(token_blinder)
             .execute(pool)
             .await?
             .rows_affected());
@@ -527,17 +506,6 @@ impl Store {
     ) -> Result<Asset> {
         let sql = "UPDATE assets SET issuer_authorization_endpoint = $3";
         self.update_asset(issuer_id, uuid, sql, endpoint.map(str::to_string))
-            .await
-    }
-
-    /// Locks or unlocks the asset.
-    pub async fn set_asset_locked(
-        &self,
-        issuer_id: i64,
-        uuid: &str,
-        locked: bool,
-    ) -> Result<Asset> {
-        self.update_asset(issuer_id, uuid, "UPDATE assets SET is_locked = $3", locked)
             .await
     }
 

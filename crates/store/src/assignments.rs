@@ -10,10 +10,12 @@
 //! assigned, undistributed total can never exceed the treasury's confirmed balance.
 
 use amphora_core::assignment::{check_assignment, AssignmentContext, AssignmentInput};
+use amphora_core::event::{AssignmentChange, EventData};
 use chrono::{DateTime, Utc};
 
 use crate::aggregates::ASSIGNED_OPEN;
 use crate::error::expect_found;
+use crate::events::{insert_event, NewEvent};
 use crate::{with_pool, Engine, Result, Store, StoreError};
 
 /// An assignment as stored.
@@ -78,6 +80,17 @@ pub struct NewAssignment {
 
 /// Assignments that are neither deleted nor distributed, in SQL.
 const OPEN: &str = "deleted_at IS NULL AND is_distributed = FALSE";
+
+/// The data of `assignment.created` / `assignment.deleted`.
+fn assignment_change(assignment: &Assignment) -> AssignmentChange {
+    AssignmentChange {
+        assignment_id: assignment.id,
+        registered_user_id: assignment.registered_user_id,
+        amount: assignment.amount,
+        ready_for_distribution: assignment.ready_for_distribution,
+        vesting_timestamp: assignment.vesting_timestamp,
+    }
+}
 
 impl Store {
     /// How a transaction takes an asset's lock: the statement that begins it (`BEGIN
@@ -189,7 +202,14 @@ impl Store {
                         ),
                     )
                 })?;
+            let event = NewEvent::new(
+                new.issuer_id,
+                Some(&new.asset_uuid),
+                EventData::AssignmentCreated(assignment_change(&created)),
+            );
+            insert_event!(self, tx, &event);
             tx.commit().await?;
+            self.events_written();
             Ok(created)
         })
     }
@@ -263,23 +283,37 @@ impl Store {
         row.ok_or_else(|| in_distribution(id))
     }
 
-    /// Deletes an assignment (soft: the row stays, hidden). One that is part of a distribution
-    /// cannot be deleted: [`StoreError::Conflict`].
+    /// Deletes an assignment (soft: the row stays, hidden), emitting `assignment.deleted` in
+    /// the same transaction. One that is part of a distribution cannot be deleted:
+    /// [`StoreError::Conflict`].
     pub async fn delete_assignment(&self, issuer_id: i64, asset_uuid: &str, id: i64) -> Result<()> {
-        self.assignment_not_in_distribution(issuer_id, asset_uuid, id)
+        let assignment = self
+            .assignment_not_in_distribution(issuer_id, asset_uuid, id)
             .await?;
-        let affected = with_pool!(self, |pool| sqlx::query(
-            "UPDATE assignments SET deleted_at = $4 WHERE issuer_id = $1 AND asset_uuid = $2 \
-             AND id = $3 AND deleted_at IS NULL AND distribution_uuid IS NULL"
-        )
-        .bind(issuer_id)
-        .bind(asset_uuid)
-        .bind(id)
-        .bind(Utc::now())
-        .execute(pool)
-        .await?
-        .rows_affected());
-        expect_found(affected).map_err(|_| in_distribution(id))
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            let affected = sqlx::query(
+                "UPDATE assignments SET deleted_at = $4 WHERE issuer_id = $1 AND asset_uuid = $2 \
+                 AND id = $3 AND deleted_at IS NULL AND distribution_uuid IS NULL",
+            )
+            .bind(issuer_id)
+            .bind(asset_uuid)
+            .bind(id)
+            .bind(Utc::now())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            expect_found(affected).map_err(|_| in_distribution(id))?;
+            let event = NewEvent::new(
+                issuer_id,
+                Some(asset_uuid),
+                EventData::AssignmentDeleted(assignment_change(&assignment)),
+            );
+            insert_event!(self, tx, &event);
+            tx.commit().await?;
+        });
+        self.events_written();
+        Ok(())
     }
 
     async fn assignment_not_in_distribution(

@@ -5,9 +5,11 @@
 //! up applies many consecutive blocks in one, [`Store::apply_blocks_leased`]), so the index
 //! always stops at a block boundary; a reorg is undone in one transaction
 //! ([`Store::rollback_to`]). The maintained aggregates (migration 0014) change with the rows,
-//! in the same transaction, through the database's triggers.
+//! in the same transaction, through the database's triggers; so do the chain's events
+//! (`asset.confirmed`, `ownership.changed`, `output.lost`, `chain.reorg`, see [`events`]).
 
 mod balances;
+pub(crate) mod events;
 pub(crate) mod lease;
 mod sources;
 
@@ -15,7 +17,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use crate::events::{insert_event, NewEvent};
 use crate::{with_pool, Result, Store, StoreError};
+
+use events::{block_events, reorg_events};
 
 pub use lease::FollowerLease;
 pub use sources::TrackedAsset;
@@ -380,6 +385,7 @@ impl Store {
         let Some(last) = updates.last() else {
             return Ok(());
         };
+        let mut emitted: Vec<NewEvent> = Vec::new();
         with_pool!(self, |pool| {
             let mut tx = pool.begin_with(self.begin_write()).await?;
             if let Some((holder, ttl)) = lease {
@@ -442,6 +448,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
+                block_events!(tx, block, emitted);
                 tip = Some((block.height, block.block_hash.clone()));
             }
             sqlx::query(
@@ -455,9 +462,15 @@ impl Store {
             .bind(Utc::now())
             .execute(&mut *tx)
             .await?;
+            for event in &emitted {
+                insert_event!(self, tx, event);
+            }
             amphora_core::crash::point(amphora_core::crash::FOLLOWER_BLOCK_TRANSACTION);
             tx.commit().await?;
         });
+        if !emitted.is_empty() {
+            self.events_written();
+        }
         Ok(())
     }
 
@@ -475,11 +488,13 @@ impl Store {
     }
 
     async fn rollback(&self, height: i64, lease: Option<(&str, Duration)>) -> Result<()> {
+        let mut emitted: Vec<NewEvent> = Vec::new();
         with_pool!(self, |pool| {
             let mut tx = pool.begin_with(self.begin_write()).await?;
             if let Some((holder, ttl)) = lease {
                 renew_in_tx!(&mut *tx, holder, ttl);
             }
+            reorg_events!(tx, height, emitted);
             sqlx::query("DELETE FROM asset_outputs WHERE height > $1")
                 .bind(height)
                 .execute(&mut *tx)
@@ -522,8 +537,14 @@ impl Store {
                         .await?;
                 }
             }
+            for event in &emitted {
+                insert_event!(self, tx, event);
+            }
             tx.commit().await?;
         });
+        if !emitted.is_empty() {
+            self.events_written();
+        }
         Ok(())
     }
 

@@ -1,8 +1,12 @@
 //! Co-signing decisions: one row per `POST /amp2/wallets/sign` request, approved or refused,
 //! with the managed assets it was about. Read back per asset (activities) or per transaction.
+//! Each asset of a decision gets a `transfer.approved` or `transfer.refused` event of its
+//! issuer, in the decision's transaction.
 
+use amphora_core::event::{EventData, TransferDecision};
 use chrono::{DateTime, Utc};
 
+use crate::events::{insert_event, NewEvent};
 use crate::{with_pool, Result, Store, StoreError};
 
 /// A managed asset a co-signing decision was about.
@@ -113,7 +117,23 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+            for asset in &decision.assets {
+                let data = EventData::Transfer(TransferDecision {
+                    decision_id: id,
+                    approved: decision.approved,
+                    txid: decision.txid.clone(),
+                    sender_gaid: decision.sender_gaid.clone(),
+                    recipient_gaids: decision.recipient_gaids.clone(),
+                    amount: asset.amount,
+                    reasons: decision.reasons.clone(),
+                });
+                let event = NewEvent::new(asset.issuer_id, Some(&asset.asset_uuid), data);
+                insert_event!(self, tx, &event);
+            }
             tx.commit().await?;
+            if !decision.assets.is_empty() {
+                self.events_written();
+            }
             Ok(id)
         })
     }

@@ -9,9 +9,11 @@
 
 use std::collections::BTreeMap;
 
+use amphora_core::event::{DistributionCancelled, DistributionCreated, EventData};
 use chrono::{DateTime, Utc};
 
 use crate::assignments::{Assignment, ASSIGNMENT_COLUMNS, TREASURY_BALANCE};
+use crate::events::{insert_event, NewEvent};
 use crate::payments::PaymentTables;
 use crate::{with_pool, NewAssetOutput, Result, Store, StoreError};
 
@@ -198,7 +200,13 @@ pub(crate) const DISTRIBUTION_TABLES: PaymentTables = PaymentTables {
     key: "distribution_uuid",
     line_paid: ", is_distributed = TRUE",
     line_noun: "Assignment",
+    confirmed_event: EventData::DistributionConfirmed,
+    cancelled_event: Some(cancelled_event),
 };
+
+fn cancelled_event(distribution_uuid: String) -> EventData {
+    EventData::DistributionCancelled(DistributionCancelled { distribution_uuid })
+}
 
 impl Store {
     /// Assignments the next distribution pays: ready, unlocked, vested at `now`, in no
@@ -307,8 +315,17 @@ impl Store {
                      treasury's confirmed balance is {treasury}."
                 )));
             }
+            let data = EventData::DistributionCreated(DistributionCreated {
+                distribution_uuid: new.uuid.clone(),
+                batches: new.batches,
+                assignment_ids: new.items.iter().map(|i| i.assignment_id).collect(),
+                amount: total,
+            });
+            let event = NewEvent::new(new.issuer_id, Some(&new.asset_uuid), data);
+            insert_event!(self, tx, &event);
             tx.commit().await?;
         });
+        self.events_written();
         self.distribution(new.issuer_id, &new.asset_uuid, &new.uuid)
             .await?
             .ok_or(StoreError::NotFound)

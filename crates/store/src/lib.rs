@@ -7,6 +7,7 @@
 //! Every change that touches more than one row runs in one transaction.
 
 mod aggregates;
+mod asset_changes;
 mod assets;
 mod assignments;
 mod audit;
@@ -15,6 +16,7 @@ mod chain;
 mod cosign;
 mod distributions;
 mod error;
+mod events;
 mod issuance_lease;
 mod issuers;
 mod managers;
@@ -26,6 +28,7 @@ mod registered_users;
 mod registry;
 mod reissuances;
 mod reports;
+mod supply_events;
 mod tokens;
 mod treasury_keys;
 mod wallet_addresses;
@@ -49,6 +52,7 @@ pub use distributions::{
     EligibleAssignment, NewDistribution, OutstandingBatch, PaidBatch,
 };
 pub use error::StoreError;
+pub use events::{Event, NewEvent, EVENTS_LOCK, MAX_EVENTS_PER_READ};
 pub use model::{
     AuditEntry, AuthToken, Category, Issuer, Manager, NewAuditEntry, RegisteredUser,
     RegisteredWallet,
@@ -72,6 +76,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Debug, Clone)]
 pub struct Store {
     backend: Backend,
+    /// Bumped after every commit of this process that wrote events.
+    events: std::sync::Arc<events::EventSignal>,
 }
 
 #[derive(Debug, Clone)]
@@ -102,6 +108,13 @@ macro_rules! with_pool {
 pub(crate) use with_pool;
 
 impl Store {
+    fn with_backend(backend: Backend) -> Store {
+        Store {
+            backend,
+            events: std::sync::Arc::new(events::EventSignal::new()),
+        }
+    }
+
     /// Connects to `url`: `sqlite:<path>` (created if missing) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Store> {
         if url.starts_with("sqlite:") {
@@ -127,9 +140,7 @@ impl Store {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(Store {
-            backend: Backend::Sqlite(pool),
-        })
+        Ok(Store::with_backend(Backend::Sqlite(pool)))
     }
 
     /// Connects to PostgreSQL.
@@ -139,9 +150,7 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        Ok(Store {
-            backend: Backend::Postgres(pool),
-        })
+        Ok(Store::with_backend(Backend::Postgres(pool)))
     }
 
     /// The statement that opens a transaction that will write. On SQLite it is `BEGIN

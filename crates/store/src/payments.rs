@@ -7,7 +7,10 @@
 
 use chrono::{DateTime, Utc};
 
+use amphora_core::event::{EventData, PaymentConfirmed};
+
 use crate::distributions::{BatchRecorded, DistributionStatus, DistributionTx, PaidBatch};
+use crate::events::{insert_event, NewEvent};
 use crate::{with_pool, OutputOwner, Result, Store, StoreError, UNKNOWN_BLINDER};
 
 /// The tables of one kind of payment.
@@ -31,6 +34,10 @@ pub(crate) struct PaymentTables {
     pub line_paid: &'static str,
     /// What the messages call a line (`Assignment`, `Payout line`).
     pub line_noun: &'static str,
+    /// The data of the event emitted when the payment is confirmed.
+    pub confirmed_event: fn(PaymentConfirmed) -> EventData,
+    /// The data of the event emitted when the payment is cancelled (uuid), if any.
+    pub cancelled_event: Option<fn(String) -> EventData>,
 }
 
 /// Inserts an output (`$13` = the unknown blinder); an indexed one keeps its row but gets the
@@ -158,8 +165,15 @@ impl Store {
             .bind(Utc::now())
             .execute(&mut *tx)
             .await?;
+            if let Some(cancelled) = tables.cancelled_event {
+                let event = NewEvent::new(issuer_id, Some(asset_uuid), cancelled(uuid.to_owned()));
+                insert_event!(self, tx, &event);
+            }
             tx.commit().await?;
         });
+        if tables.cancelled_event.is_some() {
+            self.events_written();
+        }
         Ok(())
     }
 
@@ -180,14 +194,15 @@ impl Store {
         let (noun, key, txs) = (tables.noun, tables.key, tables.transactions);
         with_pool!(self, |pool| {
             let mut tx = pool.begin_with(begin).await?;
-            let row: Option<(String, i64)> = sqlx::query_as(&format!(
-                "SELECT status, batches FROM {} WHERE uuid = $1{for_update}",
+            let row: Option<(String, i64, i64, String)> = sqlx::query_as(&format!(
+                "SELECT status, batches, issuer_id, asset_uuid FROM {} \
+                 WHERE uuid = $1{for_update}",
                 tables.parent
             ))
             .bind(&paid.uuid)
             .fetch_optional(&mut *tx)
             .await?;
-            let (status, batches) = row.ok_or(StoreError::NotFound)?;
+            let (status, batches, issuer_id, asset_uuid) = row.ok_or(StoreError::NotFound)?;
             if DistributionStatus::parse(&status)? == DistributionStatus::Cancelled {
                 return Err(StoreError::Conflict(format!("The {noun} was cancelled.")));
             }
@@ -296,8 +311,25 @@ impl Store {
                 .bind(Utc::now())
                 .execute(&mut *tx)
                 .await?;
+                let paying: Vec<(String, i64)> = sqlx::query_as(&format!(
+                    "SELECT txid, included_blockheight FROM {txs} WHERE {key} = $1 ORDER BY batch"
+                ))
+                .bind(&paid.uuid)
+                .fetch_all(&mut *tx)
+                .await?;
+                let height = paying.iter().map(|(_, h)| *h).max().unwrap_or(paid.height);
+                let data = (tables.confirmed_event)(PaymentConfirmed {
+                    uuid: paid.uuid.clone(),
+                    txids: paying.into_iter().map(|(txid, _)| txid).collect(),
+                    recorded_by: paid.recorded_by.clone(),
+                });
+                let event = NewEvent::new(issuer_id, Some(&asset_uuid), data).at_height(height);
+                insert_event!(self, tx, &event);
             }
             tx.commit().await?;
+            if confirmed {
+                self.events_written();
+            }
             Ok(BatchRecorded::Recorded { confirmed })
         })
     }

@@ -7,6 +7,7 @@
 //! first, the confirm call or the chain follower ([`Store::record_payout_batch`], idempotent,
 //! written once for distributions and payouts in [`crate::payments`]).
 
+use amphora_core::event::EventData;
 use chrono::{DateTime, Utc};
 
 use crate::assignments::TREASURY_BALANCE;
@@ -24,6 +25,8 @@ const PAYOUT_TABLES: PaymentTables = PaymentTables {
     key: "payout_uuid",
     line_paid: "",
     line_noun: "Payout line",
+    confirmed_event: EventData::PayoutConfirmed,
+    cancelled_event: None,
 };
 
 /// A payout with its paying transactions.

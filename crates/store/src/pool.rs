@@ -61,7 +61,7 @@ impl Store {
             let scheme = url.split(':').next().unwrap_or_default().to_string();
             return Err(StoreError::UnsupportedUrl(scheme));
         };
-        Ok(Store { backend })
+        Ok(Store::with_backend(backend))
     }
 
     /// Connects to PostgreSQL with these options (e.g. a `search_path`) and pool settings.
@@ -79,9 +79,7 @@ impl Store {
             .acquire_timeout(settings.acquire_timeout)
             .connect_with(options)
             .await?;
-        Ok(Store {
-            backend: Backend::Postgres(pool),
-        })
+        Ok(Store::with_backend(Backend::Postgres(pool)))
     }
 
     /// Runs a trivial query: `Ok` when the database answers.

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::chain::{NewAssetOutput, OutputOwner};
+use crate::supply_events::supply_event;
 use crate::{with_pool, Result, Store, StoreError};
 
 /// An output named in a confirm file (`reissuance_utxos`, `utxos`).
@@ -388,7 +389,7 @@ impl Store {
             .bind(completion.vin)
             .fetch_optional(&mut *tx)
             .await?;
-            let target = match existing {
+            let (target, completed) = match existing {
                 Some((done,)) => {
                     sqlx::query(
                         "UPDATE reissuances SET vout = COALESCE(vout, $2), \
@@ -402,7 +403,7 @@ impl Store {
                     .bind(&completion.block_hash)
                     .execute(&mut *tx)
                     .await?;
-                    done
+                    (done, false)
                 }
                 None => {
                     let updated = sqlx::query(
@@ -431,13 +432,24 @@ impl Store {
                             "reissue request {id} is already completed by another transaction"
                         )));
                     }
-                    id
+                    (id, true)
                 }
             };
             insert_outputs!(tx, outputs);
+            if completed {
+                supply_event!(
+                    self,
+                    tx,
+                    "reissuances",
+                    target,
+                    completion,
+                    ReissuanceConfirmed
+                );
+            }
             tx.commit().await?;
             target
         });
+        self.events_written();
         let row: ReissuanceRow = with_pool!(self, |pool| sqlx::query_as(&select)
             .bind(id)
             .fetch_one(pool)
@@ -535,7 +547,7 @@ impl Store {
                     .bind(&completion.txid)
                     .fetch_optional(&mut *tx)
                     .await?;
-            let target = match existing {
+            let (target, completed) = match existing {
                 Some((done,)) => {
                     sqlx::query(
                         "UPDATE burns SET block_hash = $2 WHERE id = $1 AND block_hash = ''",
@@ -544,7 +556,7 @@ impl Store {
                     .bind(&completion.block_hash)
                     .execute(&mut *tx)
                     .await?;
-                    done
+                    (done, false)
                 }
                 None => {
                     let updated = sqlx::query(
@@ -567,31 +579,21 @@ impl Store {
                             "burn request {id} is already completed by another transaction"
                         )));
                     }
-                    id
+                    (id, true)
                 }
             };
             insert_outputs!(tx, outputs);
+            if completed {
+                supply_event!(self, tx, "burns", target, completion, BurnConfirmed);
+            }
             tx.commit().await?;
             target
         });
+        self.events_written();
         let row: RequestRow = with_pool!(self, |pool| sqlx::query_as(&select)
             .bind(id)
             .fetch_one(pool)
             .await?);
         row.into_burn()
-    }
-
-    /// The asset's confirmed reissued and burnt totals (the summary's `reissued` and `burned`).
-    pub async fn reissue_burn_totals(&self, asset_uuid: &str) -> Result<ReissueBurnTotals> {
-        let sql = "SELECT \
-             (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM reissuances \
-              WHERE asset_uuid = $1 AND status = 'confirmed'), \
-             (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM burns \
-              WHERE asset_uuid = $1 AND status = 'confirmed')";
-        let (reissued, burned): (i64, i64) = with_pool!(self, |pool| sqlx::query_as(sql)
-            .bind(asset_uuid)
-            .fetch_one(pool)
-            .await?);
-        Ok(ReissueBurnTotals { reissued, burned })
     }
 }

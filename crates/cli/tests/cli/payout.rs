@@ -59,7 +59,27 @@ async fn pay_out(platform: &Platform, api: &Api, dir: &Path, asset: &str, body: 
     run_ok(platform.confirm(dir, &["payout", "-f", path.to_str().unwrap()]));
     let report = api.get(&format!("/assets/{asset}/payouts/{uuid}")).await;
     assert_eq!(report["payout_status"], "CONFIRMED", "{report}");
+    assert_payout_event(api, asset, &uuid).await;
     report
+}
+
+/// The security's events hold exactly one `payout.confirmed` of payout `uuid`, with its
+/// block height; returns its data.
+async fn assert_payout_event(api: &Api, asset: &str, uuid: &str) -> Value {
+    let events = api
+        .get(&format!(
+            "/events?asset_uuid={asset}&types=payout.confirmed"
+        ))
+        .await;
+    let mine: Vec<&Value> = events["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["data"]["uuid"] == uuid)
+        .collect();
+    assert_eq!(mine.len(), 1, "{events}");
+    assert!(mine[0]["block_height"].is_i64(), "{events}");
+    mine[0]["data"].clone()
 }
 
 /// Each line's amount by registered user.
@@ -297,4 +317,6 @@ async fn payouts_before_and_after_a_transfer_are_paid_and_checked_on_chain() {
         },
     )
     .await;
+    let data = assert_payout_event(&api, &security, &uuid).await;
+    assert_eq!(data["recorded_by"], "follower", "{data}");
 }

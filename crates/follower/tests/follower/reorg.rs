@@ -1,6 +1,7 @@
 //! A 3-block reorg: the follower rolls back to the fork point (`invalidateblock`), follows the
 //! old branch when the node takes it back (`reconsiderblock`), and indexes a longer new branch.
 
+use amphora_core::event::EventType;
 use amphora_rpc::Amount;
 use amphora_store::{OutputOwner, TxKind};
 
@@ -142,6 +143,55 @@ async fn a_three_block_reorg_rolls_back_and_forward() {
             .unwrap(),
         Some(4)
     );
+
+    // The events: the transfer's block moved the wallet's balance three times (the first
+    // branch, the branch taken back, the longer branch); each of the two rollbacks emitted a
+    // chain.reorg at the fork naming the ownership change it undid, and nothing was deleted.
+    let issuer = platform
+        .store
+        .issuer_by_username("issuer")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let events = platform
+        .store
+        .events_after(issuer, 0, &[], Some(&issued.uuid), 1000)
+        .await
+        .unwrap();
+    let at = |kind: EventType, height: i64| -> Vec<i64> {
+        events
+            .iter()
+            .filter(|e| e.event_type == kind && e.block_height == Some(height))
+            .map(|e| e.id)
+            .collect()
+    };
+    let moved = at(EventType::OwnershipChanged, fork + 1);
+    assert_eq!(moved.len(), 3, "{events:#?}");
+    let reorgs: Vec<_> = events
+        .iter()
+        .filter(|e| e.event_type == EventType::ChainReorg)
+        .collect();
+    assert_eq!(reorgs.len(), 2, "{events:#?}");
+    for (reorg, undone) in reorgs.iter().zip(&moved) {
+        assert_eq!(reorg.block_height, Some(fork));
+        assert_eq!(reorg.data["undone_from_height"], fork + 3);
+        let ids = reorg.data["undone_event_ids"].as_array().unwrap();
+        assert!(ids.contains(&serde_json::json!(undone)), "{reorg:?}");
+        assert!(reorg.id > *undone);
+    }
+    assert!(
+        reorgs[1].id < moved[2],
+        "the longer branch emitted anew after the reorg"
+    );
+    let wallet_moves = events.iter().find(|e| e.id == moved[2]).unwrap().data["holders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["gaid"] == wallet.gaid.as_str())
+        .map(|h| h["delta"].as_i64().unwrap())
+        .sum::<i64>();
+    assert_eq!(wallet_moves, 1_000);
     follower.shutdown().await;
     platform.stop().await;
 }

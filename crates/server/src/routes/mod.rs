@@ -6,6 +6,7 @@ pub mod assignments;
 pub mod categories;
 pub(crate) mod csv_answer;
 pub mod distributions;
+pub mod events;
 pub mod gaid_balances;
 pub mod gaids;
 pub mod health;

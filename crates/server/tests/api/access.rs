@@ -64,6 +64,9 @@ const MANAGER: &[&str] = &[
     "POST /api/registered_users/validate-gaid",
     "PUT /api/registered_users/{id}/categories/add",
     "PUT /api/registered_users/{id}/categories/delete",
+    // Managers get the events of their granted assets only (tests/api/events.rs).
+    "GET /api/events",
+    "GET /api/events/stream",
 ];
 
 /// Callable by a manager only for assets the issuer granted it.

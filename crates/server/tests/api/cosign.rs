@@ -233,6 +233,26 @@ async fn allowed_transfer_is_cosigned_and_recorded() {
         (d.assets[0].amount, d.assets[0].issuer_id),
         (300, s.issuer_id)
     );
+    let events = transfer_events(&s).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["type"], "transfer.approved");
+    assert_eq!(events[0]["asset_uuid"], s.uuid.as_str());
+    assert_eq!(events[0]["data"]["txid"], txid.as_str());
+    assert_eq!(events[0]["data"]["sender_gaid"], s.alice.gaid.as_str());
+    assert_eq!(events[0]["data"]["amount"], 300);
+}
+
+/// The issuer's `transfer.*` events, oldest first.
+async fn transfer_events(s: &Scene) -> Vec<Value> {
+    let reply = s
+        .app
+        .get(
+            "/api/events?types=transfer.approved,transfer.refused",
+            &s.token,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    reply.body["results"].as_array().unwrap().clone()
 }
 
 /// The same decisions on PostgreSQL.
@@ -264,6 +284,16 @@ async fn decisions_and_addresses_on_postgres() {
             .collect::<Vec<_>>(),
         [true, false]
     );
+    // Each decision is the issuer's event too, with the reason codes of a refusal.
+    let events = transfer_events(&s).await;
+    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["transfer.approved", "transfer.refused"]);
+    assert_eq!(events[0]["data"]["recipient_gaids"], json!([s.bob.gaid]));
+    assert_eq!(
+        events[1]["data"]["reasons"],
+        json!(["recipient_missing_category"])
+    );
+    assert_eq!(events[1]["data"]["amount"], 300);
     let path = format!("/api/gaids/{}/address", s.bob.gaid);
     let first = s.app.get(&path, &s.token).await.body["address"].clone();
     let second = s.app.get(&path, &s.token).await.body["address"].clone();

@@ -20,6 +20,7 @@ mod console_admin;
 mod contract;
 mod cosign;
 mod distributions;
+mod events;
 mod external_node;
 mod follower;
 mod health;

@@ -12,6 +12,8 @@ mod chain;
 mod compat;
 mod cosign;
 mod distributions;
+mod event_flows;
+mod events;
 mod issuance_lease;
 mod registered_user_history;
 mod registry;
