@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::error::expect_found;
-use crate::{with_pool, Result, Store, StoreError};
+use crate::{with_pool, Conflict, Result, Store, StoreError};
 
 /// Where an issuance stands. Stored as its lower-case name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -303,7 +303,7 @@ impl Store {
                 .bind(lease_expires_ms)
                 .execute(pool)
                 .await
-                .map_err(|e| StoreError::conflict_on_unique(e, "This asset already exists."))?;
+                .map_err(|e| StoreError::conflict_on_unique(e, Conflict::AssetExists))?;
         });
         self.asset_row(&asset.uuid)
             .await?

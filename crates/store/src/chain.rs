@@ -18,7 +18,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 use crate::events::{insert_event, NewEvent};
-use crate::{with_pool, Result, Store, StoreError};
+use crate::{with_pool, Conflict, Result, Store, StoreError};
 
 use events::{block_events, reorg_events};
 
@@ -309,10 +309,9 @@ macro_rules! renew_in_tx {
         .execute($executor)
         .await?;
         if renewed.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
-                "the follower lease of {} expired or was taken over",
-                $holder
-            )));
+            return Err(StoreError::Conflict($crate::Conflict::LeaseLost {
+                holder: $holder.to_string(),
+            }));
         }
     }};
 }
@@ -399,11 +398,12 @@ impl Store {
                 let block = &update.block;
                 if let Some((height, hash)) = &tip {
                     if *height + 1 != block.height || *hash != block.prev_hash {
-                        return Err(StoreError::Conflict(format!(
-                            "block {} at height {} does not extend the indexed tip {} at \
-                             height {}",
-                            block.block_hash, block.height, hash, height
-                        )));
+                        return Err(StoreError::Conflict(Conflict::BlockDoesNotExtend {
+                            block_hash: block.block_hash.clone(),
+                            height: block.height,
+                            tip_hash: hash.clone(),
+                            tip_height: *height,
+                        }));
                     }
                 }
                 sqlx::query(

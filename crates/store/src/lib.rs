@@ -13,6 +13,7 @@ mod assignments;
 mod audit;
 mod categories;
 mod chain;
+mod conflict;
 mod cosign;
 mod distributions;
 mod error;
@@ -46,6 +47,7 @@ pub use chain::{
     AssetOutput, BlockUpdate, FollowerLease, IndexedBlock, IndexedTx, NewAssetOutput, OutputOwner,
     OutputSpend, TrackedAsset, TxKind, UNKNOWN_BLINDER,
 };
+pub use conflict::{Conflict, PaymentKind};
 pub use cosign::{CosignDecision, CosignDecisionAsset, NewCosignDecision};
 pub use distributions::{
     BatchRecorded, Distribution, DistributionItem, DistributionStatus, DistributionTx,
@@ -61,7 +63,7 @@ pub use payouts::{
     NewPayout, NewPayoutLine, OutstandingPayoutBatch, Payout, PayoutLine, UserPayoutLine,
 };
 pub use pool::PoolSettings;
-pub use registry::{NewRegistration, ALREADY_REGISTERED, OWN_REGISTRY};
+pub use registry::{NewRegistration, OWN_REGISTRY};
 pub use reissuances::{
     Burn, BurnCompletion, CompletedBy, Completion, Reissuance, ReissuanceCompletion,
     ReissueBurnTotals, UtxoRef,

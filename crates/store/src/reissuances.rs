@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::chain::{NewAssetOutput, OutputOwner};
 use crate::supply_events::supply_event;
-use crate::{with_pool, Result, Store, StoreError};
+use crate::{with_pool, Conflict, Result, Store, StoreError};
 
 /// An output named in a confirm file (`reissuance_utxos`, `utxos`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -423,14 +423,12 @@ impl Store {
                     .bind(Utc::now())
                     .execute(&mut *tx)
                     .await
-                    .map_err(|e| {
-                        StoreError::conflict_on_unique(e, "the reissuance is already recorded")
-                    })?
+                    .map_err(|e| StoreError::conflict_on_unique(e, Conflict::ReissuanceRecorded))?
                     .rows_affected();
                     if updated == 0 {
-                        return Err(StoreError::Conflict(format!(
-                            "reissue request {id} is already completed by another transaction"
-                        )));
+                        return Err(StoreError::Conflict(Conflict::ReissueRequestCompleted {
+                            id,
+                        }));
                     }
                     (id, true)
                 }
@@ -572,12 +570,10 @@ impl Store {
                     .bind(Utc::now())
                     .execute(&mut *tx)
                     .await
-                    .map_err(|e| StoreError::conflict_on_unique(e, "the burn is already recorded"))?
+                    .map_err(|e| StoreError::conflict_on_unique(e, Conflict::BurnRecorded))?
                     .rows_affected();
                     if updated == 0 {
-                        return Err(StoreError::Conflict(format!(
-                            "burn request {id} is already completed by another transaction"
-                        )));
+                        return Err(StoreError::Conflict(Conflict::BurnRequestCompleted { id }));
                     }
                     (id, true)
                 }

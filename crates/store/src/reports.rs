@@ -7,7 +7,7 @@
 //! unattributed transaction (lost) stops counting from the height of that spend.
 
 use crate::chain::{AssetOutput, NewAssetOutput, OutputOwner, TxKind};
-use crate::{with_pool, Result, Store, StoreError};
+use crate::{with_pool, Conflict, Result, Store, StoreError};
 
 /// What one holder holds of an asset (not its reissuance token).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -352,9 +352,10 @@ impl Store {
                 .await?
                 .rows_affected();
                 if changed == 0 {
-                    return Err(StoreError::Conflict(format!(
-                        "{txid}:{vout} is not an output of this asset"
-                    )));
+                    return Err(StoreError::Conflict(Conflict::NotAnOutputOfAsset {
+                        txid: txid.clone(),
+                        vout: *vout,
+                    }));
                 }
                 let row: ReportOutputRow = sqlx::query_as(&select)
                     .bind(asset_uuid)

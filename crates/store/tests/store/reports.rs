@@ -3,8 +3,8 @@
 //! users, GAID balances, blacklisting and blinders.
 
 use amphora_store::{
-    BlockUpdate, IndexedBlock, IndexedTx, IssuanceTx, NewAsset, NewAssetOutput, OutputOwner,
-    OutputSpend, Store, StoreError, TxKind, UNKNOWN_BLINDER,
+    BlockUpdate, Conflict, IndexedBlock, IndexedTx, IssuanceTx, NewAsset, NewAssetOutput,
+    OutputOwner, OutputSpend, Store, StoreError, TxKind, UNKNOWN_BLINDER,
 };
 
 use crate::contract::{on_postgres, on_sqlite};
@@ -369,7 +369,7 @@ async fn blacklisting_is_all_or_nothing(store: Store) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains(&txid(9))),
+        matches!(&err, StoreError::Conflict(Conflict::NotAnOutputOfAsset { txid: t, .. }) if *t == txid(9)),
         "{err:?}"
     );
     let untouched = store.report_outputs(ASSET).await.unwrap();
