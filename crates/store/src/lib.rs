@@ -8,9 +8,11 @@
 
 mod aggregates;
 mod asset_changes;
+mod asset_links;
 mod assets;
 mod assignments;
 mod audit;
+mod burns;
 mod categories;
 mod chain;
 mod conflict;
@@ -22,6 +24,7 @@ mod issuance_lease;
 mod issuers;
 mod managers;
 mod model;
+mod output_insert;
 mod payments;
 mod payouts;
 mod pool;
@@ -43,6 +46,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use assets::{Asset, CosignAsset, IssuanceStatus, IssuanceTx, NewAsset};
 pub use assignments::{Assignment, NewAssignment, UserAssetSummary};
+pub use burns::{Burn, BurnCompletion};
 pub use chain::{
     AssetOutput, BlockUpdate, FollowerLease, IndexedBlock, IndexedTx, NewAssetOutput, OutputOwner,
     OutputSpend, TrackedAsset, TxKind, UNKNOWN_BLINDER,
@@ -65,8 +69,7 @@ pub use payouts::{
 pub use pool::PoolSettings;
 pub use registry::{NewRegistration, OWN_REGISTRY};
 pub use reissuances::{
-    Burn, BurnCompletion, CompletedBy, Completion, Reissuance, ReissuanceCompletion,
-    ReissueBurnTotals, UtxoRef,
+    CompletedBy, Completion, Reissuance, ReissuanceCompletion, ReissueBurnTotals, UtxoRef,
 };
 pub use reports::{AssetTotals, GaidBalance, Holding, ReportOutput, ReportTx};
 pub use wallet_addresses::WalletAddress;

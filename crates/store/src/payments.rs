@@ -11,9 +11,8 @@ use amphora_core::event::{EventData, PaymentConfirmed};
 
 use crate::distributions::{BatchRecorded, DistributionStatus, DistributionTx, PaidBatch};
 use crate::events::{insert_event, NewEvent};
-use crate::{
-    with_pool, Conflict, OutputOwner, PaymentKind, Result, Store, StoreError, UNKNOWN_BLINDER,
-};
+use crate::output_insert::{insert_output, OnIndexed};
+use crate::{with_pool, Conflict, PaymentKind, Result, Store, StoreError};
 
 /// The tables of one kind of payment.
 #[derive(Debug, Clone, Copy)]
@@ -39,14 +38,6 @@ pub(crate) struct PaymentTables {
     /// The data of the event emitted when the payment is cancelled (uuid), if any.
     pub cancelled_event: Option<fn(String) -> EventData>,
 }
-
-/// Inserts an output (`$13` = the unknown blinder); an indexed one keeps its row but gets the
-/// blinders when it had none.
-const INSERT_OUTPUT: &str = "INSERT INTO asset_outputs (txid, vout, asset_uuid, is_token, \
-     amount, script_pubkey, owner, wid, gaid, asset_blinder, amount_blinder, height) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-     ON CONFLICT (txid, vout) DO UPDATE SET asset_blinder = excluded.asset_blinder, \
-     amount_blinder = excluded.amount_blinder WHERE asset_outputs.asset_blinder = $13";
 
 #[derive(sqlx::FromRow)]
 struct TxRow {
@@ -222,26 +213,7 @@ impl Store {
                 }
             }
             for output in &paid.outputs {
-                let (wid, gaid) = match &output.owner {
-                    OutputOwner::Wallet { wid, gaid } => (Some(wid.as_str()), Some(gaid.as_str())),
-                    _ => (None, None),
-                };
-                sqlx::query(INSERT_OUTPUT)
-                    .bind(&output.txid)
-                    .bind(output.vout)
-                    .bind(&output.asset_uuid)
-                    .bind(output.is_token)
-                    .bind(output.amount)
-                    .bind(&output.script_pubkey)
-                    .bind(output.owner.kind())
-                    .bind(wid)
-                    .bind(gaid)
-                    .bind(&output.asset_blinder)
-                    .bind(&output.amount_blinder)
-                    .bind(output.height)
-                    .bind(UNKNOWN_BLINDER)
-                    .execute(&mut *tx)
-                    .await?;
+                insert_output!(&mut *tx, output, OnIndexed::FillBlinders);
             }
             sqlx::query("UPDATE asset_outputs SET is_lost = FALSE WHERE spent_txid = $1")
                 .bind(&paid.txid)
