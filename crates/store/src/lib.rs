@@ -31,6 +31,7 @@ mod pool;
 mod registered_users;
 mod registry;
 mod reissuances;
+mod report_pages;
 mod reports;
 mod supply_events;
 mod tokens;
@@ -71,6 +72,7 @@ pub use registry::{NewRegistration, OWN_REGISTRY};
 pub use reissuances::{
     CompletedBy, Completion, Reissuance, ReissuanceCompletion, ReissueBurnTotals, UtxoRef,
 };
+pub use report_pages::{Activity, ActivityOrder, DecisionOrder, Heights, TxOrder, TxPage, Window};
 pub use reports::{AssetTotals, GaidBalance, Holding, ReportOutput, ReportTx};
 pub use wallet_addresses::WalletAddress;
 

@@ -10,13 +10,11 @@ use std::time::Duration;
 use amphora_core::gaid::Gaid;
 use amphora_rpc::{ElementsRpc, RetryPolicy};
 use elements::bitcoin::NetworkKind;
-use elements::encode::serialize_hex;
-use elements::{Address, AssetId};
-use lwk_common::Signer;
+use elements::AssetId;
 use lwk_signer::bip39::Mnemonic;
 use lwk_signer::SwSigner;
 use lwk_wollet::amp2::Amp2;
-use lwk_wollet::{Chain, Wollet, WolletBuilder, WolletDescriptor, EC};
+use lwk_wollet::{Chain, Wollet, WolletBuilder, WolletDescriptor};
 
 use crate::backend;
 use crate::chain_index::ChainIndex;
@@ -24,7 +22,7 @@ use crate::error::{Result, WalletError};
 use crate::files::{self, ChainParams, Registration, WalletConfig, WalletDir};
 use crate::platform::{AssetInfo, PlatformClient};
 use crate::reports::{
-    AddressReport, AssetBalance, AssetDelta, AssetLabel, BalanceReport, Created, Registered, Sent,
+    AddressReport, AssetBalance, AssetDelta, AssetLabel, BalanceReport, Created, Registered,
     Synced, TxReport, TxsReport,
 };
 use crate::sync;

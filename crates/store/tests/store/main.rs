@@ -18,4 +18,5 @@ mod issuance_lease;
 mod registered_user_history;
 mod registry;
 mod reissue_burn;
+mod report_pages;
 mod reports;

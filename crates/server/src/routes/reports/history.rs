@@ -4,11 +4,11 @@
 //! decisions are not chain activity: they have their own route
 //! ([`super::cosign_decisions`]).
 
-use std::cmp::Ordering;
-use std::collections::BTreeMap;
-
 use amphora_core::Network;
-use amphora_store::{Asset, OutputOwner, ReportOutput, ReportTx, TxKind, UNKNOWN_BLINDER};
+use amphora_store::{
+    Activity, ActivityOrder, Asset, OutputOwner, ReportOutput, ReportTx, TxKind, TxOrder,
+    UNKNOWN_BLINDER,
+};
 use axum::extract::State;
 use axum::http::Uri;
 use axum::Json;
@@ -29,17 +29,6 @@ pub(super) fn datetime(block_time: Option<i64>) -> Option<String> {
     block_time
         .and_then(|t| DateTime::<Utc>::from_timestamp(t, 0))
         .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
-}
-
-fn activity_type(kind: TxKind) -> &'static str {
-    match kind {
-        TxKind::Issuance => "issuance",
-        TxKind::Reissuance => "reissuance",
-        TxKind::Distribution => "distribution",
-        TxKind::Transfer => "transaction",
-        TxKind::Burn => "burn",
-        TxKind::Unknown => "unknown",
-    }
 }
 
 /// One line of the asset's activity (reference §7 `Activity`): every field is always there
@@ -74,9 +63,25 @@ pub struct ActivityDto {
     pub gaid: Option<String>,
     /// Units.
     pub amount: i64,
-    /// Position in chain order (the `datetime` sort key).
-    #[serde(skip)]
-    order: usize,
+}
+
+impl From<Activity> for ActivityDto {
+    fn from(row: Activity) -> Self {
+        ActivityDto {
+            kind: row.kind,
+            datetime: datetime(row.block_time).unwrap_or_default(),
+            description: row.description,
+            txid: row.txid,
+            vout: row.vout,
+            blockheight: row.blockheight,
+            asset_blinder: row.asset_blinder,
+            amount_blinder: row.amount_blinder,
+            registered_user_legacy: row.registered_user,
+            registered_user: row.registered_user,
+            gaid: row.gaid,
+            amount: row.amount,
+        }
+    }
 }
 
 /// The sortable columns of each paged report, by path (for the OpenAPI document).
@@ -101,77 +106,18 @@ const ACTIVITY_COLUMNS: &[&str] = &[
     "registered_user",
 ];
 
-fn compare_activity(column: usize, a: &ActivityDto, b: &ActivityDto) -> Ordering {
-    match column {
-        0 => a.order.cmp(&b.order),
-        5 => a.blockheight.cmp(&b.blockheight),
-        1 => a.kind.cmp(&b.kind),
-        2 => a.description.cmp(&b.description),
-        3 => a.txid.cmp(&b.txid),
-        4 => a.vout.cmp(&b.vout),
-        6 => a.amount.cmp(&b.amount),
-        _ => a.registered_user.cmp(&b.registered_user),
+/// The store's order of the activity column at `index` of [`ACTIVITY_COLUMNS`].
+fn activity_order(index: Option<usize>) -> ActivityOrder {
+    match index {
+        None | Some(0) => ActivityOrder::Chain,
+        Some(1) => ActivityOrder::Kind,
+        Some(2) => ActivityOrder::Description,
+        Some(3) => ActivityOrder::Txid,
+        Some(4) => ActivityOrder::Vout,
+        Some(5) => ActivityOrder::Height,
+        Some(6) => ActivityOrder::Amount,
+        Some(_) => ActivityOrder::RegisteredUser,
     }
-}
-
-fn holder(output: &ReportOutput) -> String {
-    match (&output.output.output.owner, output.registered_user) {
-        (OutputOwner::Treasury, _) => "the treasury".to_string(),
-        (OutputOwner::Burn, _) => "a burn output".to_string(),
-        (OutputOwner::Wallet { gaid, .. }, Some(user)) => {
-            format!("registered user {user} ({gaid})")
-        }
-        (OutputOwner::Wallet { gaid, .. }, None) => format!("wallet {gaid}"),
-    }
-}
-
-/// The activity rows of an asset in chain order: each asset (not token) output created by an
-/// indexed transaction, then each lost output at the height it was lost.
-fn activity_rows(txs: &[ReportTx], outputs: &[ReportOutput]) -> Vec<ActivityDto> {
-    let by_txid: BTreeMap<&str, &ReportTx> = txs.iter().map(|t| (t.txid.as_str(), t)).collect();
-    let mut rows: Vec<((i64, i64, i64), ActivityDto)> = Vec::new();
-    for output in outputs.iter().filter(|o| !o.output.output.is_token) {
-        let o = &output.output.output;
-        let row = |kind: &str, description: String, tx: &ReportTx| ActivityDto {
-            kind: kind.to_string(),
-            datetime: datetime(tx.block_time).unwrap_or_default(),
-            description,
-            txid: o.txid.clone(),
-            vout: o.vout,
-            blockheight: tx.height,
-            asset_blinder: o.asset_blinder.clone(),
-            amount_blinder: o.amount_blinder.clone(),
-            registered_user_legacy: output.registered_user,
-            registered_user: output.registered_user,
-            gaid: output_gaid(output),
-            amount: o.amount,
-            order: 0,
-        };
-        if let Some(&tx) = by_txid.get(o.txid.as_str()) {
-            let kind = activity_type(tx.kind);
-            let description = format!("{kind}: {} units to {}", o.amount, holder(output));
-            rows.push(((tx.height, tx.position, o.vout), row(kind, description, tx)));
-        }
-        if let (true, Some((spender, _, _))) = (output.output.is_lost, &output.output.spent) {
-            if let Some(&tx) = by_txid.get(spender.as_str()) {
-                let description = format!(
-                    "lost: {} units of {} spent by transaction {spender}, which the platform \
-                     could not attribute",
-                    o.amount,
-                    holder(output)
-                );
-                rows.push((
-                    (tx.height, tx.position, o.vout),
-                    row("lost", description, tx),
-                ));
-            }
-        }
-    }
-    rows.sort_by_key(|(order, _)| *order);
-    rows.into_iter()
-        .enumerate()
-        .map(|(order, (_, row))| ActivityDto { order, ..row })
-        .collect()
 }
 
 /// The asset's activity, oldest first unless sorted otherwise.
@@ -206,14 +152,16 @@ pub async fn activities(
 ) -> Result<Json<Vec<ActivityDto>>, ApiError> {
     load_asset(&state, &auth, &uuid).await?;
     let paging = Paging::parse(&params(&uri, &body)?, ACTIVITY_COLUMNS)?;
-    let store = state.store();
-    let txs = store.report_txs(&uuid).await?;
-    let outputs = store.report_outputs(&uuid).await?;
-    let rows: Vec<ActivityDto> = activity_rows(&txs, &outputs)
-        .into_iter()
-        .filter(|row| paging.in_range(row.blockheight))
-        .collect();
-    Ok(Json(paging.apply(rows, compare_activity)))
+    let rows = state
+        .store()
+        .activity_page(
+            &uuid,
+            activity_order(paging.column),
+            paging.heights(),
+            paging.window(),
+        )
+        .await?;
+    Ok(Json(rows.into_iter().map(ActivityDto::from).collect()))
 }
 
 /// An input of an asset transaction: a spent indexed output.
@@ -304,11 +252,12 @@ pub struct AssetTransactionDto {
 /// Sortable columns of transactions, in index order.
 const TX_COLUMNS: &[&str] = &["datetime", "txid", "blockheight", "type"];
 
-fn compare_tx(column: usize, a: &AssetTransactionDto, b: &AssetTransactionDto) -> Ordering {
-    match column {
-        0 | 2 => a.blockheight.cmp(&b.blockheight),
-        1 => a.txid.cmp(&b.txid),
-        _ => a.kind.cmp(&b.kind),
+/// The store's order of the transaction column at `index` of [`TX_COLUMNS`].
+fn tx_order(index: Option<usize>) -> TxOrder {
+    match index {
+        None | Some(0) | Some(2) => TxOrder::Chain,
+        Some(1) => TxOrder::Txid,
+        Some(_) => TxOrder::Kind,
     }
 }
 
@@ -433,14 +382,21 @@ pub async fn txs(
 ) -> Result<Json<Vec<AssetTransactionDto>>, ApiError> {
     let asset = load_asset(&state, &auth, &uuid).await?;
     let paging = Paging::parse(&params(&uri, &body)?, TX_COLUMNS)?;
-    let txs = state.store().report_txs(&uuid).await?;
-    let outputs = state.store().report_outputs(&uuid).await?;
-    let rows: Vec<AssetTransactionDto> = txs
-        .iter()
-        .filter(|tx| paging.in_range(tx.height))
-        .map(|tx| transaction(state.network(), &asset, tx, &outputs))
-        .collect();
-    Ok(Json(paging.apply(rows, compare_tx)))
+    let page = state
+        .store()
+        .report_tx_page(
+            &uuid,
+            tx_order(paging.column),
+            paging.heights(),
+            paging.window(),
+        )
+        .await?;
+    Ok(Json(
+        page.txs
+            .iter()
+            .map(|tx| transaction(state.network(), &asset, tx, &page.outputs))
+            .collect(),
+    ))
 }
 
 /// One confirmed transaction of the asset.
@@ -463,11 +419,16 @@ pub async fn tx(
 ) -> Result<Json<AssetTransactionDto>, ApiError> {
     let asset = load_asset(&state, &auth, &uuid).await?;
     let txid = txid.to_ascii_lowercase();
-    let txs = state.store().report_txs(&uuid).await?;
-    let tx = txs
-        .iter()
-        .find(|tx| tx.txid == txid)
+    let page = state
+        .store()
+        .report_tx(&uuid, &txid)
+        .await?
         .ok_or(ApiError::NotFound)?;
-    let outputs = state.store().report_outputs(&uuid).await?;
-    Ok(Json(transaction(state.network(), &asset, tx, &outputs)))
+    let tx = page.txs.first().ok_or(ApiError::NotFound)?;
+    Ok(Json(transaction(
+        state.network(),
+        &asset,
+        tx,
+        &page.outputs,
+    )))
 }

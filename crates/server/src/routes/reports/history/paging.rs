@@ -2,17 +2,17 @@
 //! `sortorder`, `height_start`, `height_stop`): read from the query string, then from a JSON
 //! body on GET, validated, and applied to the rows.
 
-use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use amphora_core::FieldError;
+use amphora_store::{Heights, Window};
 use axum::http::Uri;
 use serde_json::Value;
 
 use crate::error::ApiError;
 
 /// Rows returned when `count` is not given.
-const DEFAULT_COUNT: usize = 100_000;
+const DEFAULT_COUNT: i64 = 100_000;
 
 /// The paging parameters of `activities` and `txs`, as text.
 pub(in crate::routes::reports) type Params = BTreeMap<String, String>;
@@ -59,12 +59,14 @@ pub(in crate::routes::reports) fn params(uri: &Uri, body: &[u8]) -> Result<Param
     Ok(params)
 }
 
-/// Validated paging: which rows (by height), their order, and the window.
+/// Validated paging: which rows (by height), their order, and the window; the store applies
+/// them.
 #[derive(Debug)]
 pub(in crate::routes::reports) struct Paging {
     start: i64,
-    count: usize,
-    column: Option<usize>,
+    count: i64,
+    /// The sort column's index in the report's columns; `None`: the report's own order.
+    pub(in crate::routes::reports) column: Option<usize>,
     descending: bool,
     pub(in crate::routes::reports) height_start: Option<i64>,
     pub(in crate::routes::reports) height_stop: Option<i64>,
@@ -124,7 +126,7 @@ impl Paging {
                 errors.push(FieldError::new("count", "Ensure this value is at least 0."));
                 0
             }
-            Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+            Some(n) => n,
             None => DEFAULT_COUNT,
         };
         for (key, value) in [("height_start", height_start), ("height_stop", height_stop)] {
@@ -174,32 +176,20 @@ impl Paging {
         })
     }
 
-    pub(in crate::routes::reports) fn in_range(&self, height: i64) -> bool {
-        self.height_start.is_none_or(|h| height >= h)
-            && self.height_stop.is_none_or(|h| height <= h)
+    /// The rows to return, for the store.
+    pub(in crate::routes::reports) fn window(&self) -> Window {
+        Window {
+            start: self.start,
+            count: self.count,
+            descending: self.descending,
+        }
     }
 
-    /// Sorts `rows` (stable, so chain order breaks ties) and cuts the window.
-    pub(in crate::routes::reports) fn apply<T>(
-        &self,
-        mut rows: Vec<T>,
-        compare: impl Fn(usize, &T, &T) -> Ordering,
-    ) -> Vec<T> {
-        if let Some(column) = self.column {
-            rows.sort_by(|a, b| compare(column, a, b));
+    /// The height range, for the store.
+    pub(in crate::routes::reports) fn heights(&self) -> Heights {
+        Heights {
+            start: self.height_start,
+            stop: self.height_stop,
         }
-        if self.descending {
-            rows.reverse();
-        }
-        let len = rows.len() as i64;
-        let first = if self.start >= 0 {
-            (self.start - 1).max(0)
-        } else {
-            (len + self.start).max(0)
-        };
-        rows.into_iter()
-            .skip(usize::try_from(first).unwrap_or(usize::MAX))
-            .take(self.count)
-            .collect()
     }
 }
