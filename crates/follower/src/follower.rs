@@ -323,8 +323,8 @@ impl Follower {
             .await
         {
             Ok(()) => {}
-            Err(StoreError::Conflict(message)) => {
-                tracing::info!("chain follower: {message}");
+            Err(StoreError::Conflict(conflict)) => {
+                tracing::info!("chain follower: {conflict:?}");
                 return Ok(false);
             }
             Err(e) => return Err(e.into()),

@@ -18,7 +18,7 @@
 //! | `Internal` | 500 | `{"detail": "A server error occurred."}`; the cause is logged |
 
 use amphora_core::FieldError;
-use amphora_store::StoreError;
+use amphora_store::{Conflict, PaymentKind, StoreError};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
@@ -187,10 +187,144 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => ApiError::NotFound,
-            StoreError::Conflict(message) => ApiError::Business(message),
+            StoreError::Conflict(conflict) => conflict.into(),
             StoreError::Forbidden(message) => ApiError::PermissionDenied(message),
             other => ApiError::Internal(other.to_string()),
         }
+    }
+}
+
+impl From<Conflict> for ApiError {
+    fn from(conflict: Conflict) -> Self {
+        ApiError::Business(conflict_text(&conflict))
+    }
+}
+
+/// The wire text of a store refusal: the one place these messages are written.
+pub(crate) fn conflict_text(conflict: &Conflict) -> String {
+    let noun = |kind: &PaymentKind| match kind {
+        PaymentKind::Distribution => "distribution",
+        PaymentKind::Payout => "payout",
+    };
+    match conflict {
+        Conflict::ManagerNameTaken { username } => {
+            format!("a manager named '{username}' already exists")
+        }
+        Conflict::IssuerNameTaken { username } => {
+            format!("an issuer named '{username}' already exists")
+        }
+        Conflict::AccountNameTaken { username } => {
+            format!("an account named '{username}' already exists")
+        }
+        Conflict::AssetExists => "This asset already exists.".to_string(),
+        Conflict::AlreadyRegistered => "The asset is already registered.".to_string(),
+        Conflict::Assignment(rule) => rule.to_string(),
+        Conflict::AssignmentDistributed { id } => format!(
+            "Assignment {id} is part of a distribution; cancel the distribution first (a \
+             distributed assignment cannot change)."
+        ),
+        Conflict::AssignmentChanged { id } => {
+            format!("Assignment {id} changed while the distribution was created; try again.")
+        }
+        Conflict::InsufficientFunds {
+            kind: PaymentKind::Distribution,
+            pays,
+            balance,
+        } => format!(
+            "insufficient confirmed funds: the distribution pays {pays} but the treasury's \
+             confirmed balance is {balance}."
+        ),
+        Conflict::InsufficientFunds {
+            kind: PaymentKind::Payout,
+            pays,
+            balance,
+        } => format!(
+            "insufficient confirmed funds: the payout pays {pays} but the treasury's confirmed \
+             balance of the payout asset is {balance}."
+        ),
+        Conflict::PaymentConfirmed(kind) => {
+            format!("The {} is confirmed and cannot be cancelled.", noun(kind))
+        }
+        Conflict::PaymentAlreadyCancelled(kind) => {
+            format!("The {} is already cancelled.", noun(kind))
+        }
+        Conflict::PaymentPartlyPaid { kind, paid } => format!(
+            "{paid} transaction(s) of the {} are already confirmed on chain; it cannot be \
+             cancelled.",
+            noun(kind)
+        ),
+        Conflict::PaymentCancelled(kind) => format!("The {} was cancelled.", noun(kind)),
+        Conflict::BatchPaidBy { kind, txid } => format!(
+            "This part of the {} was already paid by transaction {txid}.",
+            noun(kind)
+        ),
+        Conflict::LineNotInPayment { kind, line } => {
+            let line_noun = match kind {
+                PaymentKind::Distribution => "Assignment",
+                PaymentKind::Payout => "Payout line",
+            };
+            format!("{line_noun} {line} is not part of the {}.", noun(kind))
+        }
+        Conflict::UserHasHistory { id, assignments } => format!(
+            "Registered user {id} has {assignments} assignment(s); its assignment and \
+             distribution history is kept, so it cannot be deleted."
+        ),
+        Conflict::GaidNotRegistered { gaid } => {
+            format!("GAID {gaid} is not a wallet registered on this platform")
+        }
+        Conflict::GaidTaken { gaid } => {
+            format!("GAID {gaid} already belongs to another registered user")
+        }
+        Conflict::GaidNotOfUser { gaid } => {
+            format!("GAID {gaid} is not one of this registered user's GAIDs; add it first")
+        }
+        Conflict::UnknownCategories { ids } => {
+            format!("No such categories: {ids:?}; nothing was changed.")
+        }
+        Conflict::NotAnOutputOfAsset { txid, vout } => {
+            format!("{txid}:{vout} is not an output of this asset")
+        }
+        Conflict::ReissuanceRecorded => "the reissuance is already recorded".to_string(),
+        Conflict::BurnRecorded => "the burn is already recorded".to_string(),
+        Conflict::ReissueRequestCompleted { id } => {
+            format!("reissue request {id} is already completed by another transaction")
+        }
+        Conflict::BurnRequestCompleted { id } => {
+            format!("burn request {id} is already completed by another transaction")
+        }
+        Conflict::WalletTaken => {
+            "another wallet is registered with this descriptor or GAID".to_string()
+        }
+        Conflict::WalletIdTaken { wid } => {
+            format!("wallet id {wid} is already registered with another descriptor")
+        }
+        Conflict::ReceiveIndexesExhausted { wid } => {
+            format!("wallet {wid} has no unhardened receive index left")
+        }
+        Conflict::ReceiveIndexNotReserved { wid } => {
+            format!("no index was reserved for wallet {wid}")
+        }
+        Conflict::NegativeReceiveCounter { wid } => {
+            format!("wallet {wid} has a negative counter")
+        }
+        Conflict::IndexHasOtherAddress { wid, index } => {
+            format!("index {index} of wallet {wid} already has another address")
+        }
+        Conflict::AddressHandedOut { address } => {
+            format!("address {address} was already handed out for another wallet index")
+        }
+        Conflict::LeaseLost { holder } => {
+            format!("the follower lease of {holder} expired or was taken over")
+        }
+        Conflict::BlockDoesNotExtend {
+            block_hash,
+            height,
+            tip_hash,
+            tip_height,
+        } => format!(
+            "block {block_hash} at height {height} does not extend the indexed tip {tip_hash} \
+             at height {tip_height}"
+        ),
     }
 }
 

@@ -9,14 +9,16 @@
 //! lock) on SQLite. Concurrent creates for one asset therefore run one after the other, and the
 //! assigned, undistributed total can never exceed the treasury's confirmed balance.
 
-use amphora_core::assignment::{check_assignment, AssignmentContext, AssignmentInput};
+use amphora_core::assignment::{
+    check_assignment, AssignmentContext, AssignmentInput, AssignmentRuleError,
+};
 use amphora_core::event::{AssignmentChange, EventData};
 use chrono::{DateTime, Utc};
 
 use crate::aggregates::ASSIGNED_OPEN;
 use crate::error::expect_found;
 use crate::events::{insert_event, NewEvent};
-use crate::{with_pool, Engine, Result, Store, StoreError};
+use crate::{with_pool, Conflict, Engine, Result, Store, StoreError};
 
 /// An assignment as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -175,7 +177,8 @@ impl Store {
                 assigned_undistributed: assigned,
                 treasury_balance: treasury,
             };
-            check_assignment(input, &context).map_err(|e| StoreError::Conflict(e.to_string()))?;
+            check_assignment(input, &context)
+                .map_err(|e| StoreError::Conflict(Conflict::Assignment(e)))?;
             let sql = format!(
                 "INSERT INTO assignments (issuer_id, asset_uuid, registered_user_id, amount, \
                  ready_for_distribution, vesting_timestamp, creator_manager_id, created_at) \
@@ -195,11 +198,9 @@ impl Store {
                 .map_err(|e| {
                     StoreError::conflict_on_unique(
                         e,
-                        &format!(
-                            "Registered user {} already has an assignment ready for \
-                             distribution for this asset.",
-                            input.registered_user
-                        ),
+                        Conflict::Assignment(AssignmentRuleError::AlreadyReady {
+                            registered_user: input.registered_user,
+                        }),
                     )
                 })?;
             let event = NewEvent::new(
@@ -346,10 +347,7 @@ impl Store {
 pub(crate) use crate::aggregates::TREASURY_BALANCE;
 
 fn in_distribution(id: i64) -> StoreError {
-    StoreError::Conflict(format!(
-        "Assignment {id} is part of a distribution; cancel the distribution first (a \
-         distributed assignment cannot change)."
-    ))
+    StoreError::Conflict(Conflict::AssignmentDistributed { id })
 }
 
 /// One asset's figures for a registered user.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::error::expect_found;
-use crate::{with_pool, Category, Result, Store, StoreError};
+use crate::{with_pool, Category, Conflict, Result, Store, StoreError};
 
 #[derive(sqlx::FromRow)]
 struct CategoryRow {
@@ -228,9 +228,9 @@ impl Store {
                 }
             }
             if !unknown.is_empty() {
-                return Err(StoreError::Conflict(format!(
-                    "No such categories: {unknown:?}; nothing was changed."
-                )));
+                return Err(StoreError::Conflict(Conflict::UnknownCategories {
+                    ids: unknown,
+                }));
             }
             for id in &ids {
                 sqlx::query(sql)

@@ -18,7 +18,8 @@ use std::time::Duration;
 use chrono::Utc;
 
 use crate::events::{insert_event, NewEvent};
-use crate::{with_pool, Result, Store, StoreError};
+use crate::output_insert::{insert_output, OnIndexed};
+use crate::{with_pool, Conflict, Result, Store, StoreError};
 
 use events::{block_events, reorg_events};
 
@@ -262,37 +263,6 @@ pub(crate) const OUTPUT_COLUMNS: &str = "txid, vout, asset_uuid, is_token, amoun
      owner, wid, gaid, asset_blinder, amount_blinder, height, spent_txid, spent_vin, \
      spent_height, is_lost, is_blacklisted";
 
-const INSERT_OUTPUT: &str = "INSERT INTO asset_outputs (txid, vout, asset_uuid, is_token, \
-     amount, script_pubkey, owner, wid, gaid, asset_blinder, amount_blinder, height) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-     ON CONFLICT (txid, vout) DO NOTHING";
-
-/// Binds a [`NewAssetOutput`] to [`INSERT_OUTPUT`] and runs it on `$executor`.
-macro_rules! insert_output {
-    ($executor:expr, $output:expr) => {{
-        let output: &NewAssetOutput = $output;
-        let (wid, gaid) = match &output.owner {
-            OutputOwner::Wallet { wid, gaid } => (Some(wid.as_str()), Some(gaid.as_str())),
-            _ => (None, None),
-        };
-        sqlx::query(INSERT_OUTPUT)
-            .bind(&output.txid)
-            .bind(output.vout)
-            .bind(&output.asset_uuid)
-            .bind(output.is_token)
-            .bind(output.amount)
-            .bind(&output.script_pubkey)
-            .bind(output.owner.kind())
-            .bind(wid)
-            .bind(gaid)
-            .bind(&output.asset_blinder)
-            .bind(&output.amount_blinder)
-            .bind(output.height)
-            .execute($executor)
-            .await?
-    }};
-}
-
 /// Renews the follower lease of `$holder` inside a transaction, or returns a
 /// [`StoreError::Conflict`] when it expired or another replica holds it. On PostgreSQL the
 /// `UPDATE` locks the lease row until the transaction ends, so a take-over waits for it.
@@ -309,10 +279,9 @@ macro_rules! renew_in_tx {
         .execute($executor)
         .await?;
         if renewed.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
-                "the follower lease of {} expired or was taken over",
-                $holder
-            )));
+            return Err(StoreError::Conflict($crate::Conflict::LeaseLost {
+                holder: $holder.to_string(),
+            }));
         }
     }};
 }
@@ -399,11 +368,12 @@ impl Store {
                 let block = &update.block;
                 if let Some((height, hash)) = &tip {
                     if *height + 1 != block.height || *hash != block.prev_hash {
-                        return Err(StoreError::Conflict(format!(
-                            "block {} at height {} does not extend the indexed tip {} at \
-                             height {}",
-                            block.block_hash, block.height, hash, height
-                        )));
+                        return Err(StoreError::Conflict(Conflict::BlockDoesNotExtend {
+                            block_hash: block.block_hash.clone(),
+                            height: block.height,
+                            tip_hash: hash.clone(),
+                            tip_height: *height,
+                        }));
                     }
                 }
                 sqlx::query(
@@ -432,7 +402,7 @@ impl Store {
                     .await?;
                 }
                 for output in &update.outputs {
-                    insert_output!(&mut *tx, output);
+                    insert_output!(&mut *tx, output, OnIndexed::Keep);
                 }
                 for spend in &update.spends {
                     sqlx::query(
@@ -554,7 +524,7 @@ impl Store {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_with(self.begin_write()).await?;
             for output in outputs {
-                insert_output!(&mut *tx, output);
+                insert_output!(&mut *tx, output, OnIndexed::Keep);
             }
             tx.commit().await?;
         });

@@ -7,7 +7,7 @@ use amphora_core::event::{EventData, TransferDecision};
 use chrono::{DateTime, Utc};
 
 use crate::events::{insert_event, NewEvent};
-use crate::{with_pool, Result, Store, StoreError};
+use crate::{with_pool, DecisionOrder, Result, Store, StoreError, Window};
 
 /// A managed asset a co-signing decision was about.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -154,6 +154,50 @@ impl Store {
             .bind(asset_uuid)
             .fetch_all(pool)
             .await?);
+        self.complete_decisions(rows).await
+    }
+
+    /// One page of the decisions about asset `asset_uuid` of issuer `issuer_id`, ordered by
+    /// `order` (ties, and [`DecisionOrder::Id`], in decision order).
+    pub async fn cosign_decision_page(
+        &self,
+        issuer_id: i64,
+        asset_uuid: &str,
+        order: DecisionOrder,
+        window: Window,
+    ) -> Result<Vec<CosignDecision>> {
+        let from = "FROM cosign_decisions d JOIN cosign_decision_assets a ON a.decision_id = d.id \
+                    WHERE a.issuer_id = $1 AND a.asset_uuid = $2";
+        let keys = match order {
+            DecisionOrder::Id => vec![],
+            DecisionOrder::Amount => vec!["a.amount".to_string()],
+            DecisionOrder::Approved => vec!["d.approved".to_string()],
+        };
+        let order_by = Store::order_by(&keys, &["d.id".to_string()], &window);
+        let count = format!("SELECT COUNT(*) {from}");
+        let page = format!("SELECT {DECISION_COLUMNS} {from} {order_by} LIMIT $3 OFFSET $4");
+        let rows: Vec<DecisionRow> = with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let total = if window.start < 0 {
+                let (total,): (i64,) = sqlx::query_as(&count)
+                    .bind(issuer_id)
+                    .bind(asset_uuid)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                total
+            } else {
+                0
+            };
+            let rows = sqlx::query_as(&page)
+                .bind(issuer_id)
+                .bind(asset_uuid)
+                .bind(window.count)
+                .bind(window.offset(|| total))
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            rows
+        });
         self.complete_decisions(rows).await
     }
 

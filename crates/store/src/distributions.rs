@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use crate::assignments::{Assignment, ASSIGNMENT_COLUMNS, TREASURY_BALANCE};
 use crate::events::{insert_event, NewEvent};
 use crate::payments::PaymentTables;
-use crate::{with_pool, NewAssetOutput, Result, Store, StoreError};
+use crate::{with_pool, Conflict, NewAssetOutput, PaymentKind, Result, Store, StoreError};
 
 /// Where a distribution stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,14 +192,13 @@ pub struct OutstandingBatch {
 
 /// The distribution tables, for what distributions and payouts share.
 pub(crate) const DISTRIBUTION_TABLES: PaymentTables = PaymentTables {
-    noun: "distribution",
+    kind: PaymentKind::Distribution,
     parent: "distributions",
     asset_column: "asset_uuid",
     transactions: "distribution_transactions",
     lines: "assignments",
     key: "distribution_uuid",
     line_paid: ", is_distributed = TRUE",
-    line_noun: "Assignment",
     confirmed_event: EventData::DistributionConfirmed,
     cancelled_event: Some(cancelled_event),
 };
@@ -298,10 +297,9 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
                 let (amount,) = amount.ok_or_else(|| {
-                    StoreError::Conflict(format!(
-                        "Assignment {} changed while the distribution was created; try again.",
-                        item.assignment_id
-                    ))
+                    StoreError::Conflict(Conflict::AssignmentChanged {
+                        id: item.assignment_id,
+                    })
                 })?;
                 total = total.saturating_add(amount);
             }
@@ -310,10 +308,11 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
             if total > treasury {
-                return Err(StoreError::Conflict(format!(
-                    "insufficient confirmed funds: the distribution pays {total} but the \
-                     treasury's confirmed balance is {treasury}."
-                )));
+                return Err(StoreError::Conflict(Conflict::InsufficientFunds {
+                    kind: PaymentKind::Distribution,
+                    pays: total,
+                    balance: treasury,
+                }));
             }
             let data = EventData::DistributionCreated(DistributionCreated {
                 distribution_uuid: new.uuid.clone(),

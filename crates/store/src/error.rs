@@ -1,5 +1,7 @@
 //! The store's error type.
 
+use crate::Conflict;
+
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -9,9 +11,10 @@ pub enum StoreError {
     /// The row to change does not exist (or belongs to another issuer).
     #[error("not found")]
     NotFound,
-    /// A uniqueness rule was violated; the message names it.
-    #[error("{0}")]
-    Conflict(String),
+    /// A rule refused the change (nothing was changed); the variant names the rule. The
+    /// server's error table writes its text.
+    #[error("refused: {0:?}")]
+    Conflict(Conflict),
     /// The caller's grants do not cover the rows the change would affect; the message says
     /// why.
     #[error("{0}")]
@@ -35,13 +38,11 @@ pub(crate) fn expect_found(rows_affected: u64) -> Result<(), StoreError> {
 }
 
 impl StoreError {
-    /// Maps a unique-constraint violation to [`StoreError::Conflict`] with `message`, and keeps
-    /// every other error as it is.
-    pub(crate) fn conflict_on_unique(err: sqlx::Error, message: &str) -> StoreError {
+    /// Maps a unique-constraint violation to [`StoreError::Conflict`] with `conflict`, and
+    /// keeps every other error as it is.
+    pub(crate) fn conflict_on_unique(err: sqlx::Error, conflict: Conflict) -> StoreError {
         match &err {
-            sqlx::Error::Database(db) if db.is_unique_violation() => {
-                StoreError::Conflict(message.to_string())
-            }
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(conflict),
             _ => StoreError::Database(err),
         }
     }

@@ -3,7 +3,7 @@
 use chrono::Utc;
 
 use crate::error::expect_found;
-use crate::{with_pool, Issuer, Result, Store, StoreError};
+use crate::{with_pool, Conflict, Issuer, Result, Store, StoreError};
 
 const ISSUER_COLUMNS: &str = "id, username, password_hash, created_at";
 
@@ -32,9 +32,9 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
             if manager_named.is_some() {
-                return Err(StoreError::Conflict(format!(
-                    "a manager named '{username}' already exists"
-                )));
+                return Err(StoreError::Conflict(Conflict::ManagerNameTaken {
+                    username: username.to_string(),
+                }));
             }
             let issuer = sqlx::query_as(&sql)
                 .bind(username)
@@ -45,7 +45,9 @@ impl Store {
                 .map_err(|e| {
                     StoreError::conflict_on_unique(
                         e,
-                        &format!("an issuer named '{username}' already exists"),
+                        Conflict::IssuerNameTaken {
+                            username: username.to_string(),
+                        },
                     )
                 })?;
             tx.commit().await?;

@@ -8,11 +8,14 @@
 
 mod aggregates;
 mod asset_changes;
+mod asset_links;
 mod assets;
 mod assignments;
 mod audit;
+mod burns;
 mod categories;
 mod chain;
+mod conflict;
 mod cosign;
 mod distributions;
 mod error;
@@ -21,12 +24,14 @@ mod issuance_lease;
 mod issuers;
 mod managers;
 mod model;
+mod output_insert;
 mod payments;
 mod payouts;
 mod pool;
 mod registered_users;
 mod registry;
 mod reissuances;
+mod report_pages;
 mod reports;
 mod supply_events;
 mod tokens;
@@ -43,10 +48,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use assets::{Asset, CosignAsset, IssuanceStatus, IssuanceTx, NewAsset};
 pub use assignments::{Assignment, NewAssignment, UserAssetSummary};
+pub use burns::{Burn, BurnCompletion};
 pub use chain::{
     AssetOutput, BlockUpdate, FollowerLease, IndexedBlock, IndexedTx, NewAssetOutput, OutputOwner,
     OutputSpend, TrackedAsset, TxKind, UNKNOWN_BLINDER,
 };
+pub use conflict::{Conflict, PaymentKind};
 pub use cosign::{CosignDecision, CosignDecisionAsset, NewCosignDecision};
 pub use distributions::{
     BatchRecorded, Distribution, DistributionItem, DistributionStatus, DistributionTx,
@@ -62,11 +69,11 @@ pub use payouts::{
     NewPayout, NewPayoutLine, OutstandingPayoutBatch, Payout, PayoutLine, UserPayoutLine,
 };
 pub use pool::PoolSettings;
-pub use registry::{NewRegistration, ALREADY_REGISTERED, OWN_REGISTRY};
+pub use registry::{NewRegistration, OWN_REGISTRY};
 pub use reissuances::{
-    Burn, BurnCompletion, CompletedBy, Completion, Reissuance, ReissuanceCompletion,
-    ReissueBurnTotals, UtxoRef,
+    CompletedBy, Completion, Reissuance, ReissuanceCompletion, ReissueBurnTotals, UtxoRef,
 };
+pub use report_pages::{Activity, ActivityOrder, DecisionOrder, Heights, TxOrder, TxPage, Window};
 pub use reports::{AssetTotals, GaidBalance, Holding, ReportOutput, ReportTx};
 pub use wallet_addresses::WalletAddress;
 pub use webhooks::{

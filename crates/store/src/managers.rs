@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::error::expect_found;
-use crate::{with_pool, Manager, Result, Store, StoreError};
+use crate::{with_pool, Conflict, Manager, Result, Store, StoreError};
 
 #[derive(sqlx::FromRow)]
 struct ManagerRow {
@@ -38,8 +38,10 @@ fn assemble(rows: Vec<ManagerRow>, grants: Vec<(i64, String)>) -> Vec<Manager> {
         .collect()
 }
 
-fn username_taken(username: &str) -> String {
-    format!("an account named '{username}' already exists")
+fn username_taken(username: &str) -> Conflict {
+    Conflict::AccountNameTaken {
+        username: username.to_string(),
+    }
 }
 
 impl Store {
@@ -72,7 +74,7 @@ impl Store {
                 .bind(Utc::now())
                 .fetch_one(&mut *tx)
                 .await
-                .map_err(|e| StoreError::conflict_on_unique(e, &username_taken(username)))?;
+                .map_err(|e| StoreError::conflict_on_unique(e, username_taken(username)))?;
             tx.commit().await?;
             id
         });

@@ -11,13 +11,14 @@ use amphora_core::event::{EventData, PaymentConfirmed};
 
 use crate::distributions::{BatchRecorded, DistributionStatus, DistributionTx, PaidBatch};
 use crate::events::{insert_event, NewEvent};
-use crate::{with_pool, OutputOwner, Result, Store, StoreError, UNKNOWN_BLINDER};
+use crate::output_insert::{insert_output, OnIndexed};
+use crate::{with_pool, Conflict, PaymentKind, Result, Store, StoreError};
 
 /// The tables of one kind of payment.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PaymentTables {
-    /// What the messages call it (`distribution`, `payout`).
-    pub noun: &'static str,
+    /// Which payment these are the tables of (refusals name it).
+    pub kind: PaymentKind,
     /// The payments (`uuid`, `status`, `batches`, `confirmed_at`, `cancelled_at`).
     pub parent: &'static str,
     /// The column of `parent` naming the platform asset the paid units are of (its index rows
@@ -32,21 +33,11 @@ pub(crate) struct PaymentTables {
     pub key: &'static str,
     /// Extra assignments of `lines` when a line is paid (`, is_distributed = TRUE`).
     pub line_paid: &'static str,
-    /// What the messages call a line (`Assignment`, `Payout line`).
-    pub line_noun: &'static str,
     /// The data of the event emitted when the payment is confirmed.
     pub confirmed_event: fn(PaymentConfirmed) -> EventData,
     /// The data of the event emitted when the payment is cancelled (uuid), if any.
     pub cancelled_event: Option<fn(String) -> EventData>,
 }
-
-/// Inserts an output (`$13` = the unknown blinder); an indexed one keeps its row but gets the
-/// blinders when it had none.
-const INSERT_OUTPUT: &str = "INSERT INTO asset_outputs (txid, vout, asset_uuid, is_token, \
-     amount, script_pubkey, owner, wid, gaid, asset_blinder, amount_blinder, height) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-     ON CONFLICT (txid, vout) DO UPDATE SET asset_blinder = excluded.asset_blinder, \
-     amount_blinder = excluded.amount_blinder WHERE asset_outputs.asset_blinder = $13";
 
 #[derive(sqlx::FromRow)]
 struct TxRow {
@@ -114,7 +105,7 @@ impl Store {
         release: Option<&str>,
     ) -> Result<()> {
         let (begin, for_update) = self.lock_clause();
-        let noun = tables.noun;
+        let kind = tables.kind;
         with_pool!(self, |pool| {
             let mut tx = pool.begin_with(begin).await?;
             let row: Option<(String,)> = sqlx::query_as(&format!(
@@ -131,13 +122,11 @@ impl Store {
             match DistributionStatus::parse(&status)? {
                 DistributionStatus::Unconfirmed => {}
                 DistributionStatus::Confirmed => {
-                    return Err(StoreError::Conflict(format!(
-                        "The {noun} is confirmed and cannot be cancelled."
-                    )))
+                    return Err(StoreError::Conflict(Conflict::PaymentConfirmed(kind)))
                 }
                 DistributionStatus::Cancelled => {
-                    return Err(StoreError::Conflict(format!(
-                        "The {noun} is already cancelled."
+                    return Err(StoreError::Conflict(Conflict::PaymentAlreadyCancelled(
+                        kind,
                     )))
                 }
             }
@@ -149,10 +138,10 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             if paid > 0 {
-                return Err(StoreError::Conflict(format!(
-                    "{paid} transaction(s) of the {noun} are already confirmed on chain; \
-                     it cannot be cancelled."
-                )));
+                return Err(StoreError::Conflict(Conflict::PaymentPartlyPaid {
+                    kind,
+                    paid,
+                }));
             }
             if let Some(release) = release {
                 sqlx::query(release).bind(uuid).execute(&mut *tx).await?;
@@ -191,7 +180,7 @@ impl Store {
     ) -> Result<BatchRecorded> {
         let (begin, for_update) = self.lock_clause();
         let block_time = DateTime::<Utc>::from_timestamp(paid.block_time, 0).unwrap_or_default();
-        let (noun, key, txs) = (tables.noun, tables.key, tables.transactions);
+        let (kind, key, txs) = (tables.kind, tables.key, tables.transactions);
         with_pool!(self, |pool| {
             let mut tx = pool.begin_with(begin).await?;
             let row: Option<(String, i64, i64, String)> = sqlx::query_as(&format!(
@@ -204,7 +193,7 @@ impl Store {
             .await?;
             let (status, batches, issuer_id, asset_uuid) = row.ok_or(StoreError::NotFound)?;
             if DistributionStatus::parse(&status)? == DistributionStatus::Cancelled {
-                return Err(StoreError::Conflict(format!("The {noun} was cancelled.")));
+                return Err(StoreError::Conflict(Conflict::PaymentCancelled(kind)));
             }
             let mut missing = Vec::new();
             for batch in &paid.batches {
@@ -219,33 +208,12 @@ impl Store {
                     None => missing.push(*batch),
                     Some((txid,)) if txid == paid.txid => {}
                     Some((txid,)) => {
-                        return Err(StoreError::Conflict(format!(
-                            "This part of the {noun} was already paid by transaction {txid}."
-                        )))
+                        return Err(StoreError::Conflict(Conflict::BatchPaidBy { kind, txid }))
                     }
                 }
             }
             for output in &paid.outputs {
-                let (wid, gaid) = match &output.owner {
-                    OutputOwner::Wallet { wid, gaid } => (Some(wid.as_str()), Some(gaid.as_str())),
-                    _ => (None, None),
-                };
-                sqlx::query(INSERT_OUTPUT)
-                    .bind(&output.txid)
-                    .bind(output.vout)
-                    .bind(&output.asset_uuid)
-                    .bind(output.is_token)
-                    .bind(output.amount)
-                    .bind(&output.script_pubkey)
-                    .bind(output.owner.kind())
-                    .bind(wid)
-                    .bind(gaid)
-                    .bind(&output.asset_blinder)
-                    .bind(&output.amount_blinder)
-                    .bind(output.height)
-                    .bind(UNKNOWN_BLINDER)
-                    .execute(&mut *tx)
-                    .await?;
+                insert_output!(&mut *tx, output, OnIndexed::FillBlinders);
             }
             sqlx::query("UPDATE asset_outputs SET is_lost = FALSE WHERE spent_txid = $1")
                 .bind(&paid.txid)
@@ -290,10 +258,10 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
                 if result.rows_affected() != 1 {
-                    return Err(StoreError::Conflict(format!(
-                        "{} {line} is not part of the {noun}.",
-                        tables.line_noun
-                    )));
+                    return Err(StoreError::Conflict(Conflict::LineNotInPayment {
+                        kind,
+                        line: *line,
+                    }));
                 }
             }
             let (recorded,): (i64,) =

@@ -13,18 +13,17 @@ use chrono::{DateTime, Utc};
 use crate::assignments::TREASURY_BALANCE;
 use crate::distributions::{BatchRecorded, DistributionStatus, DistributionTx, PaidBatch};
 use crate::payments::PaymentTables;
-use crate::{with_pool, Result, Store, StoreError};
+use crate::{with_pool, Conflict, PaymentKind, Result, Store, StoreError};
 
 /// The payout tables, for what distributions and payouts share.
 const PAYOUT_TABLES: PaymentTables = PaymentTables {
-    noun: "payout",
+    kind: PaymentKind::Payout,
     parent: "payouts",
     asset_column: "payout_asset_uuid",
     transactions: "payout_transactions",
     lines: "payout_lines",
     key: "payout_uuid",
     line_paid: "",
-    line_noun: "Payout line",
     confirmed_event: EventData::PayoutConfirmed,
     cancelled_event: None,
 };
@@ -214,11 +213,11 @@ impl Store {
                     .fetch_one(&mut *tx)
                     .await?;
                 if new.total_amount > treasury {
-                    return Err(StoreError::Conflict(format!(
-                        "insufficient confirmed funds: the payout pays {} but the treasury's \
-                         confirmed balance of the payout asset is {treasury}.",
-                        new.total_amount
-                    )));
+                    return Err(StoreError::Conflict(Conflict::InsufficientFunds {
+                        kind: PaymentKind::Payout,
+                        pays: new.total_amount,
+                        balance: treasury,
+                    }));
                 }
             }
             sqlx::query(

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::error::expect_found;
-use crate::{with_pool, RegisteredUser, Result, Store, StoreError};
+use crate::{with_pool, Conflict, RegisteredUser, Result, Store, StoreError};
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -54,14 +54,13 @@ fn assemble(
 const HISTORY_KEPT: &str = "registered user has assignment history";
 
 fn has_history(id: i64, assignments: i64) -> StoreError {
-    StoreError::Conflict(format!(
-        "Registered user {id} has {assignments} assignment(s); its assignment and distribution \
-         history is kept, so it cannot be deleted."
-    ))
+    StoreError::Conflict(Conflict::UserHasHistory { id, assignments })
 }
 
-fn gaid_taken(gaid: &str) -> String {
-    format!("GAID {gaid} already belongs to another registered user")
+fn gaid_taken(gaid: &str) -> Conflict {
+    Conflict::GaidTaken {
+        gaid: gaid.to_string(),
+    }
 }
 
 /// Loads one user (with links) through `$conn`, which may be a connection or a transaction.
@@ -117,10 +116,12 @@ macro_rules! link_gaid {
         .await
         .map(|_| ())
         .map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::Conflict(
-                format!("GAID {gaid} is not a wallet registered on this platform"),
-            ),
-            _ => StoreError::conflict_on_unique(e, &gaid_taken(gaid)),
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                StoreError::Conflict(Conflict::GaidNotRegistered {
+                    gaid: gaid.to_string(),
+                })
+            }
+            _ => StoreError::conflict_on_unique(e, gaid_taken(gaid)),
         })
     }};
 }
@@ -363,9 +364,9 @@ impl Store {
             let user = load_user!(&mut *tx, issuer_id, id)?.ok_or(StoreError::NotFound)?;
             check_gaid_scope!(&mut *tx, id, grants);
             if !user.gaids.iter().any(|g| g == gaid) {
-                return Err(StoreError::Conflict(format!(
-                    "GAID {gaid} is not one of this registered user's GAIDs; add it first"
-                )));
+                return Err(StoreError::Conflict(Conflict::GaidNotOfUser {
+                    gaid: gaid.to_string(),
+                }));
             }
             sqlx::query("UPDATE registered_users SET default_gaid = $1 WHERE id = $2")
                 .bind(gaid)

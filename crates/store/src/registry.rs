@@ -3,10 +3,7 @@
 
 use chrono::Utc;
 
-use crate::{with_pool, Asset, Result, Store, StoreError};
-
-/// The answer to a second registration of the same asset (the AMP reference's exact text).
-pub const ALREADY_REGISTERED: &str = "The asset is already registered.";
+use crate::{with_pool, Asset, Conflict, Result, Store, StoreError};
 
 /// Registry name of the platform's own registry.
 pub const OWN_REGISTRY: &str = "own";
@@ -29,7 +26,7 @@ pub struct NewRegistration {
 
 impl Store {
     /// Records the registration of the issuer's asset and sets its `is_registered`, in one
-    /// transaction. [`StoreError::Conflict`] with [`ALREADY_REGISTERED`] when the asset is
+    /// transaction. [`Conflict::AlreadyRegistered`] when the asset is
     /// registered already (also when two requests race), [`StoreError::NotFound`] when the
     /// issuer has no such issued asset.
     pub async fn record_registration(
@@ -64,7 +61,7 @@ impl Store {
                 return Err(if count == 0 {
                     StoreError::NotFound
                 } else {
-                    StoreError::Conflict(ALREADY_REGISTERED.to_string())
+                    StoreError::Conflict(Conflict::AlreadyRegistered)
                 });
             }
             sqlx::query(insert)
@@ -75,7 +72,7 @@ impl Store {
                 .bind(Utc::now())
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| StoreError::conflict_on_unique(e, ALREADY_REGISTERED))?;
+                .map_err(|e| StoreError::conflict_on_unique(e, Conflict::AlreadyRegistered))?;
             tx.commit().await?;
         });
         self.asset(issuer_id, uuid)

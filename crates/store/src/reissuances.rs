@@ -1,5 +1,6 @@
-//! Reissuances and burns: the request the issuer took a confirm file for, and its completion
-//! once the transaction is checked on chain.
+//! Reissuances (burns are in `burns`, which shares the request rows and completions defined
+//! here): the request the issuer took a confirm file for, and its completion once the
+//! transaction is checked on chain.
 //!
 //! A request is recorded when the file is handed out (`requested`). Completing it (`confirmed`)
 //! records the transaction, its block, who completed it, and the outputs the platform verified,
@@ -10,9 +11,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::chain::{NewAssetOutput, OutputOwner};
+use crate::chain::NewAssetOutput;
+use crate::output_insert::{insert_output, OnIndexed};
 use crate::supply_events::supply_event;
-use crate::{with_pool, Result, Store, StoreError};
+use crate::{with_pool, Conflict, Result, Store, StoreError};
 
 /// An output named in a confirm file (`reissuance_utxos`, `utxos`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,36 +111,6 @@ pub struct ReissuanceCompletion {
     pub completed_by: CompletedBy,
 }
 
-/// A burn: requested, and once confirmed, its transaction.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Burn {
-    /// Row id.
-    pub id: i64,
-    /// The asset.
-    pub asset_uuid: String,
-    /// Base units to destroy.
-    pub amount: i64,
-    /// The treasury outputs the request file named.
-    pub utxos: Vec<UtxoRef>,
-    /// When the request was made.
-    pub created_at: DateTime<Utc>,
-    /// The confirmed transaction; `None` while requested.
-    pub completion: Option<Completion>,
-}
-
-/// What completes a burn.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BurnCompletion {
-    /// Transaction id.
-    pub txid: String,
-    /// Block hash.
-    pub block_hash: String,
-    /// Block height.
-    pub height: i64,
-    /// Who completes it.
-    pub completed_by: CompletedBy,
-}
-
 /// Confirmed totals of an asset, in base units (the summary's `reissued` and `burned`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReissueBurnTotals {
@@ -152,31 +124,32 @@ fn decode_error(message: String) -> StoreError {
     StoreError::Database(sqlx::Error::Decode(message.into()))
 }
 
-fn utxos_to_text(utxos: &[UtxoRef]) -> String {
+pub(crate) fn utxos_to_text(utxos: &[UtxoRef]) -> String {
     serde_json::to_string(utxos).expect("outpoints serialize")
 }
 
-fn utxos_from_text(text: &str) -> Result<Vec<UtxoRef>> {
+pub(crate) fn utxos_from_text(text: &str) -> Result<Vec<UtxoRef>> {
     serde_json::from_str(text).map_err(|e| decode_error(format!("stored outpoints: {e}")))
 }
 
+/// The columns reissuances and burns share.
 #[derive(sqlx::FromRow)]
-struct RequestRow {
-    id: i64,
-    asset_uuid: String,
-    amount: i64,
-    utxos: String,
-    status: String,
-    created_at: DateTime<Utc>,
-    txid: Option<String>,
-    block_hash: Option<String>,
-    height: Option<i64>,
-    completed_by: Option<String>,
-    confirmed_at: Option<DateTime<Utc>>,
+pub(crate) struct RequestRow {
+    pub(crate) id: i64,
+    pub(crate) asset_uuid: String,
+    pub(crate) amount: i64,
+    pub(crate) utxos: String,
+    pub(crate) status: String,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) txid: Option<String>,
+    pub(crate) block_hash: Option<String>,
+    pub(crate) height: Option<i64>,
+    pub(crate) completed_by: Option<String>,
+    pub(crate) confirmed_at: Option<DateTime<Utc>>,
 }
 
 impl RequestRow {
-    fn completion(&self) -> Result<Option<Completion>> {
+    pub(crate) fn completion(&self) -> Result<Option<Completion>> {
         if self.status == "requested" {
             return Ok(None);
         }
@@ -226,59 +199,23 @@ impl ReissuanceRow {
     }
 }
 
-impl RequestRow {
-    fn into_burn(self) -> Result<Burn> {
-        let completion = self.completion()?;
-        Ok(Burn {
-            id: self.id,
-            asset_uuid: self.asset_uuid,
-            amount: self.amount,
-            utxos: utxos_from_text(&self.utxos)?,
-            created_at: self.created_at,
-            completion,
-        })
-    }
-}
-
 const REISSUANCE_COLUMNS: &str = "id, asset_uuid, amount, reissuance_utxos AS utxos, status, \
      created_at, txid, block_hash, height, completed_by, confirmed_at, vin, vout, \
      destination_address";
-const BURN_COLUMNS: &str = "id, asset_uuid, amount, utxos, status, created_at, txid, \
-     block_hash, height, completed_by, confirmed_at";
 
-/// Same statement as the chain index's output insert: outputs already indexed stay as they are.
-const INSERT_OUTPUT: &str = "INSERT INTO asset_outputs (txid, vout, asset_uuid, is_token, \
-     amount, script_pubkey, owner, wid, gaid, asset_blinder, amount_blinder, height) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-     ON CONFLICT (txid, vout) DO NOTHING";
-
-/// Inserts verified outputs on `$tx` (a transaction of the backend's pool).
-macro_rules! insert_outputs {
-    ($tx:expr, $outputs:expr) => {{
-        for output in $outputs {
-            let output: &NewAssetOutput = output;
-            let (wid, gaid) = match &output.owner {
-                OutputOwner::Wallet { wid, gaid } => (Some(wid.as_str()), Some(gaid.as_str())),
-                _ => (None, None),
-            };
-            sqlx::query(INSERT_OUTPUT)
-                .bind(&output.txid)
-                .bind(output.vout)
-                .bind(&output.asset_uuid)
-                .bind(output.is_token)
-                .bind(output.amount)
-                .bind(&output.script_pubkey)
-                .bind(output.owner.kind())
-                .bind(wid)
-                .bind(gaid)
-                .bind(&output.asset_blinder)
-                .bind(&output.amount_blinder)
-                .bind(output.height)
-                .execute(&mut *$tx)
+/// The asset of request `$id` of `$table` (`reissuances` or `burns`), read in the transaction
+/// `$tx`; [`StoreError::NotFound`] when there is no such request.
+macro_rules! request_asset {
+    ($tx:expr, $table:literal, $id:expr) => {{
+        let asset_uuid: Option<(String,)> =
+            sqlx::query_as(concat!("SELECT asset_uuid FROM ", $table, " WHERE id = $1"))
+                .bind($id)
+                .fetch_optional(&mut *$tx)
                 .await?;
-        }
+        asset_uuid.ok_or($crate::StoreError::NotFound)?.0
     }};
 }
+pub(crate) use request_asset;
 
 impl Store {
     /// Records a reissue request of `amount` base units naming the token outputs `utxos`.
@@ -375,12 +312,7 @@ impl Store {
         let select = format!("SELECT {REISSUANCE_COLUMNS} FROM reissuances WHERE id = $1");
         let id = with_pool!(self, |pool| {
             let mut tx = pool.begin_with(self.begin_write()).await?;
-            let asset_uuid: Option<(String,)> =
-                sqlx::query_as("SELECT asset_uuid FROM reissuances WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let (asset_uuid,) = asset_uuid.ok_or(StoreError::NotFound)?;
+            let asset_uuid = request_asset!(tx, "reissuances", id);
             let existing: Option<(i64,)> = sqlx::query_as(
                 "SELECT id FROM reissuances WHERE asset_uuid = $1 AND txid = $2 AND vin = $3",
             )
@@ -423,19 +355,19 @@ impl Store {
                     .bind(Utc::now())
                     .execute(&mut *tx)
                     .await
-                    .map_err(|e| {
-                        StoreError::conflict_on_unique(e, "the reissuance is already recorded")
-                    })?
+                    .map_err(|e| StoreError::conflict_on_unique(e, Conflict::ReissuanceRecorded))?
                     .rows_affected();
                     if updated == 0 {
-                        return Err(StoreError::Conflict(format!(
-                            "reissue request {id} is already completed by another transaction"
-                        )));
+                        return Err(StoreError::Conflict(Conflict::ReissueRequestCompleted {
+                            id,
+                        }));
                     }
                     (id, true)
                 }
             };
-            insert_outputs!(tx, outputs);
+            for output in outputs {
+                insert_output!(&mut *tx, output, OnIndexed::Keep);
+            }
             if completed {
                 supply_event!(
                     self,
@@ -455,145 +387,5 @@ impl Store {
             .fetch_one(pool)
             .await?);
         row.into_reissuance()
-    }
-
-    /// Records a burn request of `amount` base units naming the treasury outputs `utxos`.
-    pub async fn create_burn_request(
-        &self,
-        asset_uuid: &str,
-        amount: i64,
-        utxos: &[UtxoRef],
-    ) -> Result<Burn> {
-        let sql = format!(
-            "INSERT INTO burns (asset_uuid, amount, utxos, status, created_at) \
-             VALUES ($1, $2, $3, 'requested', $4) RETURNING {BURN_COLUMNS}"
-        );
-        let row: RequestRow = with_pool!(self, |pool| sqlx::query_as(&sql)
-            .bind(asset_uuid)
-            .bind(amount)
-            .bind(utxos_to_text(utxos))
-            .bind(Utc::now())
-            .fetch_one(pool)
-            .await?);
-        row.into_burn()
-    }
-
-    /// The asset's burns, oldest first; with `confirmed_only`, only the completed ones.
-    pub async fn burns(&self, asset_uuid: &str, confirmed_only: bool) -> Result<Vec<Burn>> {
-        let sql = format!(
-            "SELECT {BURN_COLUMNS} FROM burns WHERE asset_uuid = $1 \
-             AND ($2 = FALSE OR status = 'confirmed') ORDER BY id"
-        );
-        let rows: Vec<RequestRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
-            .bind(asset_uuid)
-            .bind(confirmed_only)
-            .fetch_all(pool)
-            .await?);
-        rows.into_iter().map(RequestRow::into_burn).collect()
-    }
-
-    /// The asset's burn completed by transaction `txid`, if any.
-    pub async fn burn_of_tx(&self, asset_uuid: &str, txid: &str) -> Result<Option<Burn>> {
-        let sql = format!("SELECT {BURN_COLUMNS} FROM burns WHERE asset_uuid = $1 AND txid = $2");
-        let row: Option<RequestRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
-            .bind(asset_uuid)
-            .bind(txid)
-            .fetch_optional(pool)
-            .await?);
-        row.map(RequestRow::into_burn).transpose()
-    }
-
-    /// The oldest burn request of the asset still waiting for its transaction; with `amount`,
-    /// the oldest one of exactly that amount.
-    pub async fn pending_burn(
-        &self,
-        asset_uuid: &str,
-        amount: Option<i64>,
-    ) -> Result<Option<Burn>> {
-        let sql = format!(
-            "SELECT {BURN_COLUMNS} FROM burns WHERE asset_uuid = $1 AND status = 'requested' \
-             AND ($2 IS NULL OR amount = $2) ORDER BY id LIMIT 1"
-        );
-        let row: Option<RequestRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
-            .bind(asset_uuid)
-            .bind(amount)
-            .fetch_optional(pool)
-            .await?);
-        row.map(RequestRow::into_burn).transpose()
-    }
-
-    /// Completes burn request `id` with its transaction and records the verified `outputs`
-    /// (the burnt outputs and the treasury's change), in one transaction. If the asset already
-    /// has a burn completed by this transaction, that one is returned (and `outputs` are
-    /// recorded). A request that another transaction completed is a [`StoreError::Conflict`].
-    pub async fn complete_burn(
-        &self,
-        id: i64,
-        completion: &BurnCompletion,
-        outputs: &[NewAssetOutput],
-    ) -> Result<Burn> {
-        let select = format!("SELECT {BURN_COLUMNS} FROM burns WHERE id = $1");
-        let id = with_pool!(self, |pool| {
-            let mut tx = pool.begin_with(self.begin_write()).await?;
-            let asset_uuid: Option<(String,)> =
-                sqlx::query_as("SELECT asset_uuid FROM burns WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let (asset_uuid,) = asset_uuid.ok_or(StoreError::NotFound)?;
-            let existing: Option<(i64,)> =
-                sqlx::query_as("SELECT id FROM burns WHERE asset_uuid = $1 AND txid = $2")
-                    .bind(&asset_uuid)
-                    .bind(&completion.txid)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let (target, completed) = match existing {
-                Some((done,)) => {
-                    sqlx::query(
-                        "UPDATE burns SET block_hash = $2 WHERE id = $1 AND block_hash = ''",
-                    )
-                    .bind(done)
-                    .bind(&completion.block_hash)
-                    .execute(&mut *tx)
-                    .await?;
-                    (done, false)
-                }
-                None => {
-                    let updated = sqlx::query(
-                        "UPDATE burns SET status = 'confirmed', txid = $2, block_hash = $3, \
-                         height = $4, completed_by = $5, confirmed_at = $6 \
-                         WHERE id = $1 AND status = 'requested'",
-                    )
-                    .bind(id)
-                    .bind(&completion.txid)
-                    .bind(&completion.block_hash)
-                    .bind(completion.height)
-                    .bind(completion.completed_by.as_str())
-                    .bind(Utc::now())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| StoreError::conflict_on_unique(e, "the burn is already recorded"))?
-                    .rows_affected();
-                    if updated == 0 {
-                        return Err(StoreError::Conflict(format!(
-                            "burn request {id} is already completed by another transaction"
-                        )));
-                    }
-                    (id, true)
-                }
-            };
-            insert_outputs!(tx, outputs);
-            if completed {
-                supply_event!(self, tx, "burns", target, completion, BurnConfirmed);
-            }
-            tx.commit().await?;
-            target
-        });
-        self.events_written();
-        let row: RequestRow = with_pool!(self, |pool| sqlx::query_as(&select)
-            .bind(id)
-            .fetch_one(pool)
-            .await?);
-        row.into_burn()
     }
 }

@@ -7,7 +7,7 @@
 //! unattributed transaction (lost) stops counting from the height of that spend.
 
 use crate::chain::{AssetOutput, NewAssetOutput, OutputOwner, TxKind};
-use crate::{with_pool, Result, Store, StoreError};
+use crate::{with_pool, Conflict, Result, Store, StoreError};
 
 /// What one holder holds of an asset (not its reissuance token).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +86,7 @@ const HELD_AT: &str = "o.asset_uuid = $1 AND o.is_token = FALSE AND o.owner <> '
 
 /// Joins the asset (`a`) and the link (`g`) from the output's GAID to the asset issuer's
 /// registered user.
-const GAID_JOIN: &str = "JOIN assets a ON a.uuid = o.asset_uuid \
+pub(crate) const GAID_JOIN: &str = "JOIN assets a ON a.uuid = o.asset_uuid \
      LEFT JOIN registered_user_gaids g ON g.gaid = o.gaid AND g.issuer_id = a.issuer_id";
 
 /// Units of one kind of transaction, owner kind and token flag: `(kind, owner, is_token,
@@ -118,7 +118,7 @@ impl From<HoldingRow> for Holding {
 }
 
 #[derive(sqlx::FromRow)]
-struct ReportOutputRow {
+pub(crate) struct ReportOutputRow {
     txid: String,
     vout: i64,
     asset_uuid: String,
@@ -140,7 +140,7 @@ struct ReportOutputRow {
 }
 
 impl ReportOutputRow {
-    fn into_output(self) -> Result<ReportOutput> {
+    pub(crate) fn into_output(self) -> Result<ReportOutput> {
         let spent = match (self.spent_txid, self.spent_vin, self.spent_height) {
             (Some(txid), Some(vin), Some(height)) => Some((txid, vin, height)),
             _ => None,
@@ -168,7 +168,9 @@ impl ReportOutputRow {
     }
 }
 
-const REPORT_OUTPUT_COLUMNS: &str = "o.txid, o.vout, o.asset_uuid, o.is_token, o.amount, \
+/// The columns of a [`ReportOutputRow`] (over `asset_outputs o` and [`GAID_JOIN`]).
+pub(crate) const REPORT_OUTPUT_COLUMNS: &str =
+    "o.txid, o.vout, o.asset_uuid, o.is_token, o.amount, \
      o.script_pubkey, o.owner, o.wid, o.gaid, o.asset_blinder, o.amount_blinder, o.height, \
      o.spent_txid, o.spent_vin, o.spent_height, o.is_lost, o.is_blacklisted, \
      g.registered_user_id AS user_id";
@@ -352,9 +354,10 @@ impl Store {
                 .await?
                 .rows_affected();
                 if changed == 0 {
-                    return Err(StoreError::Conflict(format!(
-                        "{txid}:{vout} is not an output of this asset"
-                    )));
+                    return Err(StoreError::Conflict(Conflict::NotAnOutputOfAsset {
+                        txid: txid.clone(),
+                        vout: *vout,
+                    }));
                 }
                 let row: ReportOutputRow = sqlx::query_as(&select)
                     .bind(asset_uuid)

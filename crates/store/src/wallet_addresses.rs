@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
-use crate::{with_pool, RegisteredWallet, Result, Store, StoreError};
+use crate::{with_pool, Conflict, RegisteredWallet, Result, Store, StoreError};
 
 /// An address the platform handed out for a registered wallet.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -72,9 +72,9 @@ impl Store {
             }
             // Checked before the commit: a batch that runs out of indexes takes none.
             if let Some((wid, _)) = next.iter().find(|(_, n)| **n > 1 << 31) {
-                return Err(StoreError::Conflict(format!(
-                    "wallet {wid} has no unhardened receive index left"
-                )));
+                return Err(StoreError::Conflict(Conflict::ReceiveIndexesExhausted {
+                    wid: wid.clone(),
+                }));
             }
             tx.commit().await?;
         });
@@ -82,7 +82,9 @@ impl Store {
         let mut cursor: BTreeMap<&str, i64> = BTreeMap::new();
         for (wid, count) in &counts {
             let end = *next.get(*wid).ok_or_else(|| {
-                StoreError::Conflict(format!("no index was reserved for wallet {wid}"))
+                StoreError::Conflict(Conflict::ReceiveIndexNotReserved {
+                    wid: wid.to_string(),
+                })
             })?;
             cursor.insert(wid, end - count);
         }
@@ -90,7 +92,9 @@ impl Store {
             .map(|wid| {
                 let at = cursor.get_mut(wid.as_ref()).expect("every wid was counted");
                 let index = u32::try_from(*at).map_err(|_| {
-                    StoreError::Conflict(format!("wallet {} has a negative counter", wid.as_ref()))
+                    StoreError::Conflict(Conflict::NegativeReceiveCounter {
+                        wid: wid.as_ref().to_string(),
+                    })
                 })?;
                 *at += 1;
                 Ok(index)
@@ -138,14 +142,15 @@ impl Store {
             for (wid, index, address) in addresses {
                 match stored.get(address) {
                     None => {
-                        return Err(StoreError::Conflict(format!(
-                            "index {index} of wallet {wid} already has another address"
-                        )))
+                        return Err(StoreError::Conflict(Conflict::IndexHasOtherAddress {
+                            wid: wid.to_string(),
+                            index: *index,
+                        }))
                     }
                     Some((w, i)) if w != wid || *i != i64::from(*index) => {
-                        return Err(StoreError::Conflict(format!(
-                            "address {address} was already handed out for another wallet index"
-                        )))
+                        return Err(StoreError::Conflict(Conflict::AddressHandedOut {
+                            address: address.to_string(),
+                        }))
                     }
                     Some(_) => {}
                 }
@@ -218,15 +223,16 @@ impl Store {
             .await?;
             tx.commit().await?;
             stored.ok_or_else(|| {
-                StoreError::Conflict(format!(
-                    "index {address_index} of wallet {wid} already has another address"
-                ))
+                StoreError::Conflict(Conflict::IndexHasOtherAddress {
+                    wid: wid.to_string(),
+                    index: address_index,
+                })
             })?
         });
         if stored.wid != wid || stored.address_index != i64::from(address_index) {
-            return Err(StoreError::Conflict(format!(
-                "address {address} was already handed out for another wallet index"
-            )));
+            return Err(StoreError::Conflict(Conflict::AddressHandedOut {
+                address: address.to_string(),
+            }));
         }
         Ok(stored)
     }

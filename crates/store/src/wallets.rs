@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 
-use crate::{with_pool, RegisteredWallet, Result, Store, StoreError};
+use crate::{with_pool, Conflict, RegisteredWallet, Result, Store, StoreError};
 
 const WALLET_COLUMNS: &str = "wid, descriptor, gaid, created_at";
 
@@ -29,12 +29,7 @@ impl Store {
             .bind(Utc::now())
             .execute(&mut *tx)
             .await
-            .map_err(|e| {
-                StoreError::conflict_on_unique(
-                    e,
-                    "another wallet is registered with this descriptor or GAID",
-                )
-            })?;
+            .map_err(|e| StoreError::conflict_on_unique(e, Conflict::WalletTaken))?;
             let stored = sqlx::query_as(&select)
                 .bind(wid)
                 .fetch_one(&mut *tx)
@@ -43,9 +38,9 @@ impl Store {
             stored
         });
         if stored.descriptor != descriptor || stored.gaid != gaid {
-            return Err(StoreError::Conflict(format!(
-                "wallet id {wid} is already registered with another descriptor"
-            )));
+            return Err(StoreError::Conflict(Conflict::WalletIdTaken {
+                wid: wid.to_string(),
+            }));
         }
         Ok(stored)
     }

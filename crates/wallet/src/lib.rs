@@ -14,6 +14,7 @@
 //!
 //! [`Wallet`] is the library API; [`WalletArgs`] and [`run`] are the command line.
 
+pub mod amount;
 pub mod backend;
 pub mod chain_index;
 pub mod cli;
@@ -24,8 +25,9 @@ pub mod reports;
 pub mod sync;
 pub mod wallet;
 
+pub use amount::parse_amount;
 pub use chain_index::ChainIndex;
 pub use cli::{execute, run, WalletArgs, WalletCommand, DEFAULT_NODE_URL};
 pub use error::WalletError;
 pub use platform::{PlatformClient, Refusal};
-pub use wallet::{parse_amount, SendRequest, Wallet};
+pub use wallet::{SendRequest, Wallet};

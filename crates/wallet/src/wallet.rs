@@ -10,13 +10,11 @@ use std::time::Duration;
 use amphora_core::gaid::Gaid;
 use amphora_rpc::{ElementsRpc, RetryPolicy};
 use elements::bitcoin::NetworkKind;
-use elements::encode::serialize_hex;
-use elements::{Address, AssetId};
-use lwk_common::Signer;
+use elements::AssetId;
 use lwk_signer::bip39::Mnemonic;
 use lwk_signer::SwSigner;
 use lwk_wollet::amp2::Amp2;
-use lwk_wollet::{Chain, Wollet, WolletBuilder, WolletDescriptor, EC};
+use lwk_wollet::{Chain, Wollet, WolletBuilder, WolletDescriptor};
 
 use crate::backend;
 use crate::chain_index::ChainIndex;
@@ -24,26 +22,17 @@ use crate::error::{Result, WalletError};
 use crate::files::{self, ChainParams, Registration, WalletConfig, WalletDir};
 use crate::platform::{AssetInfo, PlatformClient};
 use crate::reports::{
-    AddressReport, AssetBalance, AssetDelta, AssetLabel, BalanceReport, Created, Registered, Sent,
+    AddressReport, AssetBalance, AssetDelta, AssetLabel, BalanceReport, Created, Registered,
     Synced, TxReport, TxsReport,
 };
 use crate::sync;
 
+mod send;
+
+pub use send::SendRequest;
+
 /// The ELIP-153 account used for the wallet's user key.
 pub const ACCOUNT: u32 = 0;
-
-/// A transfer to make with [`Wallet::send`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct SendRequest {
-    /// Asset id (hex), ticker known to the registry, or `L-BTC`.
-    pub asset: String,
-    /// Confidential address of the recipient.
-    pub to: String,
-    /// Amount in the asset's display unit (e.g. `1.5` for an asset with precision 2).
-    pub amount: String,
-    /// Fee rate in sat/kvB (LWK's default when `None`).
-    pub fee_rate: Option<f32>,
-}
 
 /// The wallet state that needs a registration and known chain.
 struct Live {
@@ -463,141 +452,6 @@ impl Wallet {
         Ok(TxsReport { txs })
     }
 
-    /// Sends `request.amount` of an asset: builds the transaction with LWK, signs the user's half,
-    /// asks the platform to co-sign (a refusal is [`WalletError::Refused`] with the platform's
-    /// reasons), checks the platform's signatures, broadcasts through the node and records the
-    /// transaction as unconfirmed. Coins are selected from the wallet state as last synced:
-    /// call [`Wallet::sync`] first.
-    pub async fn send(&mut self, request: &SendRequest) -> Result<Sent> {
-        let registration = self.registration()?.clone();
-        let platform = PlatformClient::new(&registration.platform, self.registry_url.as_deref())?;
-        let (network, policy) = {
-            let live = self.live().await?;
-            (live.network, live.wollet.policy_asset())
-        };
-        let asset = self.resolve_asset(&request.asset, policy).await?;
-        let label = self
-            .labels(vec![asset])
-            .await?
-            .remove(&asset)
-            .expect("labelled");
-        let amount = parse_amount(&request.amount, label.precision)?;
-        let to = Address::from_str(request.to.trim()).map_err(|e| {
-            WalletError::InvalidInput(format!("invalid address '{}': {e}", request.to))
-        })?;
-        if to.params != network.address_params() {
-            return Err(WalletError::InvalidInput(format!(
-                "address '{}' is for another network",
-                request.to
-            )));
-        }
-        if to.blinding_pubkey.is_none() {
-            return Err(WalletError::InvalidInput(
-                "the recipient address must be confidential (AMP transfers are blinded)".into(),
-            ));
-        }
-        let fee_rate = match request.fee_rate {
-            Some(r) => Some(lwk_common::FeeRate::from_sat_kvb(r).ok_or_else(|| {
-                WalletError::InvalidInput(format!("invalid fee rate {r} sat/kvB"))
-            })?),
-            None => None,
-        };
-        let signer = self.signer(network)?;
-        let live = self.live.as_mut().expect("loaded above");
-        let mut builder = live
-            .wollet
-            .tx_builder()
-            .add_recipient(&to, amount, asset)
-            .map_err(build_error)?
-            .fee_rate(fee_rate);
-        if matches!(network, lwk_common::Network::CustomElements(_)) {
-            // Local chains relay by the full size (Elements' -acceptdiscountct defaults to off
-            // outside Liquid and Liquid testnet): pay for it.
-            builder = builder.disable_ct_discount();
-        }
-        let mut pset = builder.finish().map_err(build_error)?;
-        let details = live.wollet.get_details(&pset)?;
-        let fee = details.fees_in(&policy);
-        let ours = signer
-            .sign(&mut pset)
-            .map_err(|e| WalletError::Sign(format!("{e:?}")))?;
-        if ours == 0 {
-            return Err(WalletError::Sign(
-                "no input of the transaction is ours to sign".into(),
-            ));
-        }
-        let cosigned = platform.cosign(&pset).await?;
-        let (server_fp, _) = server_origin(&registration)?;
-        let added =
-            lwk_common::verify_added_sigs(&pset, &cosigned, server_fp, &EC).map_err(|e| {
-                WalletError::Platform {
-                    url: platform.url().to_string(),
-                    reason: format!("the co-signed PSET is not the one sent: {e:?}"),
-                }
-            })?;
-        if added == 0 {
-            return Err(WalletError::Platform {
-                url: platform.url().to_string(),
-                reason: "the platform returned the PSET without its signatures".into(),
-            });
-        }
-        // Keep both halves whatever the platform echoed back of the user's signatures.
-        pset.merge(cosigned).map_err(|e| WalletError::Platform {
-            url: platform.url().to_string(),
-            reason: format!("the co-signed PSET does not combine with the one sent: {e}"),
-        })?;
-        let tx = live.wollet.finalize(&mut pset)?;
-        let txid = self.node.send_raw_transaction(&serialize_hex(&tx)).await?;
-        let index_path = self.dir.index_path();
-        let live = self.live.as_mut().expect("loaded above");
-        live.index.add_unconfirmed(&tx)?;
-        files::write_json(&index_path, &live.index.to_file())?;
-        self.apply_index()?;
-        Ok(Sent {
-            txid: txid.to_string(),
-            display: label.display(amount as i64),
-            asset: label,
-            amount,
-            to: to.to_string(),
-            fee,
-        })
-    }
-
-    /// Finds the asset named by `text`: hex id, `L-BTC`, or a ticker of an asset the wallet
-    /// holds.
-    async fn resolve_asset(&mut self, text: &str, policy: AssetId) -> Result<AssetId> {
-        let text = text.trim();
-        if ["l-btc", "lbtc", "bitcoin"].contains(&text.to_ascii_lowercase().as_str()) {
-            return Ok(policy);
-        }
-        if let Ok(id) = AssetId::from_str(text) {
-            return Ok(id);
-        }
-        let held: Vec<AssetId> = {
-            let live = self.live().await?;
-            live.wollet.balance()?.as_ref().keys().copied().collect()
-        };
-        let labels = self.labels(held).await?;
-        let matches: Vec<AssetId> = labels
-            .values()
-            .filter(|l| {
-                l.ticker
-                    .as_deref()
-                    .is_some_and(|t| t.eq_ignore_ascii_case(text))
-            })
-            .map(|l| l.asset_id)
-            .collect();
-        match matches.as_slice() {
-            [one] => Ok(*one),
-            [] => Err(WalletError::InvalidInput(format!(
-                "unknown asset '{text}': give the asset id (hex) or the ticker of an asset you hold"
-            ))),
-            _ => Err(WalletError::InvalidInput(format!(
-                "ticker '{text}' is used by several assets you hold: give the asset id"
-            ))),
-        }
-    }
-
     /// Labels for `assets`, from the cache or the registry (failures leave an asset unlabelled).
     async fn labels(&mut self, assets: Vec<AssetId>) -> Result<HashMap<AssetId, AssetLabel>> {
         let policy = self.live.as_ref().map(|l| l.wollet.policy_asset());
@@ -657,91 +511,5 @@ impl Wallet {
             files::write_json(&self.dir.assets_path(), &cached)?;
         }
         Ok(labels)
-    }
-}
-
-fn build_error(e: lwk_wollet::Error) -> WalletError {
-    WalletError::Build(e.to_string())
-}
-
-fn server_origin(
-    registration: &Registration,
-) -> Result<(
-    elements::bitcoin::bip32::Fingerprint,
-    elements::bitcoin::bip32::DerivationPath,
-)> {
-    let (origin, _) = lwk_common::keyorigin_xpub_from_str(&registration.server_keyorigin_xpub)
-        .map_err(|e| WalletError::corrupt("wallet.json", format!("platform key: {e}")))?;
-    origin.ok_or_else(|| WalletError::corrupt("wallet.json", "platform key without key origin"))
-}
-
-/// Parses an amount in the display unit of an asset with `precision` decimals into base units.
-pub fn parse_amount(text: &str, precision: u8) -> Result<u64> {
-    let bad = |why: &str| WalletError::InvalidInput(format!("invalid amount '{text}': {why}"));
-    let t = text.trim();
-    if t.is_empty() || t.starts_with('-') || t.starts_with('+') {
-        return Err(bad("expected a positive decimal number"));
-    }
-    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
-    if int.is_empty() && frac.is_empty()
-        || !int.chars().all(|c| c.is_ascii_digit())
-        || !frac.chars().all(|c| c.is_ascii_digit())
-    {
-        return Err(bad("expected a positive decimal number"));
-    }
-    if frac.len() > precision as usize {
-        return Err(bad(&format!("the asset has {precision} decimal place(s)")));
-    }
-    let scale = 10u64.pow(u32::from(precision));
-    let int_part: u64 = if int.is_empty() {
-        0
-    } else {
-        int.parse().map_err(|_| bad("too large"))?
-    };
-    let frac_part: u64 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<width$}", width = precision as usize)
-            .parse()
-            .map_err(|_| bad("too large"))?
-    };
-    let value = int_part
-        .checked_mul(scale)
-        .and_then(|v| v.checked_add(frac_part))
-        .ok_or_else(|| bad("too large"))?;
-    if value == 0 {
-        return Err(bad("must be greater than zero"));
-    }
-    Ok(value)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn amounts_in_display_units() {
-        assert_eq!(parse_amount("1.5", 2).unwrap(), 150);
-        assert_eq!(parse_amount("0.00000001", 8).unwrap(), 1);
-        assert_eq!(parse_amount("42", 0).unwrap(), 42);
-        assert_eq!(parse_amount(".5", 1).unwrap(), 5);
-        assert_eq!(parse_amount("3.", 2).unwrap(), 300);
-        for bad in [
-            "",
-            "-1",
-            "1.234",
-            "abc",
-            "0",
-            "0.00",
-            "1e3",
-            ".",
-            "18446744073709551616",
-        ] {
-            assert!(parse_amount(bad, 2).is_err(), "{bad}");
-        }
-        assert!(parse_amount("1.5", 0)
-            .unwrap_err()
-            .to_string()
-            .contains("0 decimal place(s)"));
     }
 }

@@ -112,7 +112,9 @@ pub async fn register(
         .register_wallet(&wallet.wid, &wallet.descriptor, wallet.gaid.as_str())
         .await
         .map_err(|e| match e {
-            amphora_store::StoreError::Conflict(message) => ApiError::Amp2(message),
+            amphora_store::StoreError::Conflict(conflict) => {
+                ApiError::Amp2(crate::error::conflict_text(&conflict))
+            }
             other => other.into(),
         })?;
     tracing::info!(wid = %stored.wid, gaid = %stored.gaid, "AMP2 wallet registered");

@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use amphora_store::{Asset, NewRegistration, ALREADY_REGISTERED, OWN_REGISTRY};
+use amphora_store::{Asset, Conflict, NewRegistration, OWN_REGISTRY};
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
@@ -73,7 +73,7 @@ pub async fn register(
 ) -> Result<Json<AssetDto>, ApiError> {
     let asset = load(&state, &auth, &uuid).await?;
     if asset.is_registered {
-        return Err(ApiError::Business(ALREADY_REGISTERED.to_string()));
+        return Err(Conflict::AlreadyRegistered.into());
     }
     let entry = registry_entry(&asset)?;
     let asset_id = entry["asset_id"].as_str().unwrap_or_default().to_string();

@@ -2,10 +2,10 @@
 //! assignment per user, the treasury bound (also under concurrent creates), lock, delete, and
 //! the registered user's summary.
 
-use amphora_core::assignment::validate_assignment;
+use amphora_core::assignment::{validate_assignment, AssignmentRuleError};
 use amphora_store::{
-    BlockUpdate, IndexedBlock, IndexedTx, IssuanceTx, NewAsset, NewAssetOutput, NewAssignment,
-    OutputOwner, Store, StoreError, TxKind, UNKNOWN_BLINDER,
+    BlockUpdate, Conflict, IndexedBlock, IndexedTx, IssuanceTx, NewAsset, NewAssetOutput,
+    NewAssignment, OutputOwner, Store, StoreError, TxKind, UNKNOWN_BLINDER,
 };
 
 use crate::contract::{on_postgres, on_sqlite};
@@ -191,12 +191,23 @@ pub(crate) fn new(f: &Fixture, user: i64, amount: i64, ready: bool) -> NewAssign
     }
 }
 
-fn refused(result: Result<amphora_store::Assignment, StoreError>, starts: &str) {
+fn refused(
+    result: Result<amphora_store::Assignment, StoreError>,
+    rule: impl Fn(&AssignmentRuleError) -> bool,
+) {
     match result {
-        Err(StoreError::Conflict(message)) => {
-            assert!(message.starts_with(starts), "{message:?} vs {starts:?}")
+        Err(StoreError::Conflict(Conflict::Assignment(refusal))) => {
+            assert!(rule(&refusal), "unexpected refusal {refusal:?}")
         }
-        other => panic!("expected a refusal starting {starts:?}, got {other:?}"),
+        other => panic!("expected an assignment rule's refusal, got {other:?}"),
+    }
+}
+
+/// The user is refused for lacking the asset's categories.
+fn missing_categories(user: i64) -> impl Fn(&AssignmentRuleError) -> bool {
+    move |rule| {
+        matches!(rule, AssignmentRuleError::MissingCategories { registered_user, missing }
+            if *registered_user == user && !missing.is_empty())
     }
 }
 
@@ -204,18 +215,18 @@ async fn every_assignment_rule_is_enforced(store: Store) {
     let f = fixture(&store).await;
     refused(
         store.create_assignment(&new(&f, f.alice, 10, true)).await,
-        "The asset's issuance has 1 confirmation",
+        |rule| *rule == AssignmentRuleError::IssuanceNotConfirmed { confirmations: 1 },
     );
     second_confirmation(&store).await;
     // No GAID is no obstacle to an assignment (the seed's rule; the distribution refuses):
     // Carol, without one, is refused only for the asset's category.
     refused(
         store.create_assignment(&new(&f, f.carol, 10, true)).await,
-        &format!("Registered user {} is not in the categories", f.carol),
+        missing_categories(f.carol),
     );
     refused(
         store.create_assignment(&new(&f, f.bob, 10, true)).await,
-        &format!("Registered user {} is not in the categories", f.bob),
+        missing_categories(f.bob),
     );
     let first = store
         .create_assignment(&new(&f, f.alice, 600, true))
@@ -231,10 +242,12 @@ async fn every_assignment_rule_is_enforced(store: Store) {
     );
     refused(
         store.create_assignment(&new(&f, f.alice, 10, true)).await,
-        &format!(
-            "Registered user {} already has an assignment ready",
-            f.alice
-        ),
+        |rule| {
+            *rule
+                == AssignmentRuleError::AlreadyReady {
+                    registered_user: f.alice,
+                }
+        },
     );
     store
         .create_assignment(&new(&f, f.alice, 400, false))
@@ -242,7 +255,14 @@ async fn every_assignment_rule_is_enforced(store: Store) {
         .unwrap();
     refused(
         store.create_assignment(&new(&f, f.alice, 1, false)).await,
-        "insufficient confirmed funds",
+        |rule| {
+            *rule
+                == AssignmentRuleError::InsufficientFunds {
+                    requested: 1,
+                    assigned: 1_000,
+                    treasury: 1_000,
+                }
+        },
     );
     assert_eq!(
         store.treasury_confirmed_balance(ASSET).await.unwrap(),
@@ -311,12 +331,9 @@ async fn concurrent_creates_never_exceed_the_treasury(store: Store) {
     for task in tasks {
         match task.await.unwrap() {
             Ok(_) => created += 1,
-            Err(StoreError::Conflict(message)) => {
-                assert!(
-                    message.starts_with("insufficient confirmed funds"),
-                    "{message}"
-                )
-            }
+            Err(StoreError::Conflict(Conflict::Assignment(
+                AssignmentRuleError::InsufficientFunds { requested: 100, .. },
+            ))) => {}
             Err(other) => panic!("unexpected error {other:?}"),
         }
     }

@@ -2,7 +2,7 @@
 //! categories changed all or nothing, and the one address an issuer keeps for a registered
 //! wallet it does not register.
 
-use amphora_store::{Store, StoreError};
+use amphora_store::{Conflict, Store, StoreError};
 
 use crate::contract::{on_postgres, on_sqlite};
 
@@ -39,7 +39,7 @@ async fn user_categories_change_all_or_nothing(store: Store) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains(&theirs.to_string())),
+        matches!(&err, StoreError::Conflict(Conflict::UnknownCategories { ids }) if *ids == [theirs]),
         "{err:?}"
     );
     assert_eq!(categories(store.clone()).await, [a, b], "nothing changed");

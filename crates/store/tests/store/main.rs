@@ -20,4 +20,5 @@ mod registered_user_history;
 mod registered_users;
 mod registry;
 mod reissue_burn;
+mod report_pages;
 mod reports;

@@ -1,7 +1,7 @@
 //! A registered user's assignment history is kept (a user with assignments cannot be deleted)
 //! and a manager's GAID changes stay within its granted assets, on both engines.
 
-use amphora_store::{Store, StoreError};
+use amphora_store::{Conflict, Store, StoreError};
 
 use crate::assignments::{fixture, new, second_confirmation, ASSET};
 use crate::contract::{on_postgres, on_sqlite};
@@ -21,8 +21,8 @@ async fn users_with_assignments_are_kept(store: Store) {
         .await
         .unwrap();
     let refused = |result: Result<(), StoreError>| match result {
-        Err(StoreError::Conflict(message)) => {
-            assert!(message.contains("history is kept"), "{message}")
+        Err(StoreError::Conflict(Conflict::UserHasHistory { assignments, .. })) => {
+            assert!(assignments > 0, "{assignments}")
         }
         other => panic!("expected a refusal, got {other:?}"),
     };

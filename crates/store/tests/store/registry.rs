@@ -2,8 +2,7 @@
 //! authorization flag, and the pool settings / liveness probe.
 
 use amphora_store::{
-    IssuanceTx, NewAsset, NewRegistration, PoolSettings, Store, StoreError, ALREADY_REGISTERED,
-    OWN_REGISTRY,
+    Conflict, IssuanceTx, NewAsset, NewRegistration, PoolSettings, Store, StoreError, OWN_REGISTRY,
 };
 
 use crate::contract::{on_postgres, on_sqlite};
@@ -107,7 +106,7 @@ async fn an_asset_is_registered_once(store: Store) {
         .await
         .unwrap_err();
     match err {
-        StoreError::Conflict(message) => assert_eq!(message, ALREADY_REGISTERED),
+        StoreError::Conflict(Conflict::AlreadyRegistered) => {}
         other => panic!("{other:?}"),
     }
 
@@ -147,7 +146,7 @@ async fn concurrent_registrations_record_one(store: Store) {
                 assert!(asset.is_registered);
                 registered += 1;
             }
-            Err(StoreError::Conflict(message)) => assert_eq!(message, ALREADY_REGISTERED),
+            Err(StoreError::Conflict(Conflict::AlreadyRegistered)) => {}
             Err(other) => panic!("{other:?}"),
         }
     }

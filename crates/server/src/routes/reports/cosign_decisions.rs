@@ -2,10 +2,9 @@
 //! activities. They are not chain activity (nothing moved until the follower sees a
 //! transaction confirm), so they are served here rather than as rows of `activities`.
 
-use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use amphora_store::CosignDecision;
+use amphora_store::{CosignDecision, DecisionOrder};
 use axum::extract::State;
 use axum::http::Uri;
 use axum::Json;
@@ -51,11 +50,12 @@ pub struct CosignDecisionDto {
 /// Sortable columns of decisions, in index order.
 pub(super) const COLUMNS: &[&str] = &["datetime", "amount", "approved"];
 
-fn compare(column: usize, a: &CosignDecisionDto, b: &CosignDecisionDto) -> Ordering {
-    match column {
-        0 => a.id.cmp(&b.id),
-        1 => a.amount.cmp(&b.amount),
-        _ => a.approved.cmp(&b.approved),
+/// The store's order of the column at `index` of [`COLUMNS`].
+fn order(index: Option<usize>) -> DecisionOrder {
+    match index {
+        None | Some(0) => DecisionOrder::Id,
+        Some(1) => DecisionOrder::Amount,
+        Some(_) => DecisionOrder::Approved,
     }
 }
 
@@ -148,7 +148,7 @@ pub async fn cosign_decisions(
     let mut senders: BTreeMap<String, Option<i64>> = BTreeMap::new();
     let mut rows = Vec::new();
     for decision in store
-        .cosign_decisions_for_asset(auth.issuer.id, &uuid)
+        .cosign_decision_page(auth.issuer.id, &uuid, order(paging.column), paging.window())
         .await?
     {
         let sender_user = match &decision.decision.sender_gaid {
@@ -167,5 +167,5 @@ pub async fn cosign_decisions(
         };
         rows.push(row(&uuid, decision, sender_user));
     }
-    Ok(Json(paging.apply(rows, compare)))
+    Ok(Json(rows))
 }

@@ -4,17 +4,16 @@
 //! decisions are not chain activity: they have their own route
 //! ([`super::cosign_decisions`]).
 
-use std::cmp::Ordering;
-use std::collections::BTreeMap;
-
-use amphora_core::{FieldError, Network};
-use amphora_store::{Asset, OutputOwner, ReportOutput, ReportTx, TxKind, UNKNOWN_BLINDER};
+use amphora_core::Network;
+use amphora_store::{
+    Activity, ActivityOrder, Asset, OutputOwner, ReportOutput, ReportTx, TxKind, TxOrder,
+    UNKNOWN_BLINDER,
+};
 use axum::extract::State;
 use axum::http::Uri;
 use axum::Json;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::{load_asset, output_asset_id, output_gaid};
@@ -23,211 +22,13 @@ use crate::error::ApiError;
 use crate::extract::{AuthIssuer, Path, RawBody};
 use crate::state::AppState;
 
-/// Rows returned when `count` is not given.
-const DEFAULT_COUNT: usize = 100_000;
-
-/// The paging parameters of `activities` and `txs`, as text.
-pub(super) type Params = BTreeMap<String, String>;
-
-/// The query string's parameters (malformed encoding is a 400).
-pub(super) fn query_params(uri: &Uri) -> Result<Params, ApiError> {
-    let query = axum::extract::Query::<Params>::try_from_uri(uri)
-        .map_err(|_| ApiError::field(FieldError::NON_FIELD, "Malformed query string."))?;
-    Ok(query.0)
-}
-
-/// The parameters of a JSON object body (numbers and strings; `null` means absent).
-pub(super) fn body_params(body: &[u8]) -> Result<Params, ApiError> {
-    let value: Value = crate::extract::parse_json_object(body)?;
-    let mut params = Params::new();
-    if let Value::Object(map) = value {
-        for (key, value) in map {
-            let text = match value {
-                Value::Null => continue,
-                Value::String(text) => text,
-                Value::Number(number) => number.to_string(),
-                Value::Bool(flag) => flag.to_string(),
-                other => {
-                    return Err(ApiError::field(
-                        &key,
-                        format!("Expected a number or a string, got {other}."),
-                    ))
-                }
-            };
-            params.insert(key, text);
-        }
-    }
-    Ok(params)
-}
-
-/// Query parameters, each falling back to the same key of a JSON body.
-pub(super) fn params(uri: &Uri, body: &[u8]) -> Result<Params, ApiError> {
-    let mut params = query_params(uri)?;
-    if !body.iter().all(u8::is_ascii_whitespace) {
-        for (key, value) in body_params(body)? {
-            params.entry(key).or_insert(value);
-        }
-    }
-    Ok(params)
-}
-
-/// Validated paging: which rows (by height), their order, and the window.
-#[derive(Debug)]
-pub(super) struct Paging {
-    start: i64,
-    count: usize,
-    column: Option<usize>,
-    descending: bool,
-    pub(super) height_start: Option<i64>,
-    pub(super) height_stop: Option<i64>,
-}
-
-/// An integer parameter, absent or exactly an integer (as its schema's `type` says: neither
-/// empty nor padded).
-fn integer(params: &Params, key: &str) -> Result<Option<i64>, FieldError> {
-    match params.get(key) {
-        None => Ok(None),
-        Some(text) => text
-            .parse()
-            .map(Some)
-            .map_err(|_| FieldError::new(key, "A valid integer is required.")),
-    }
-}
-
-impl Paging {
-    /// The form of `sortcolumn` (anchored regex): one of `columns` or its 0-based index,
-    /// surrounding whitespace ignored, or empty. (At most 10 columns.)
-    pub(crate) fn column_pattern(columns: &[&str]) -> String {
-        let ws = amphora_core::validation::WHITESPACE_CLASS;
-        format!(
-            "^[{ws}]*(?:{}|\\+?0*[0-{}])?[{ws}]*$",
-            columns.join("|"),
-            columns.len() - 1
-        )
-    }
-
-    /// The form of `sortorder` (anchored regex): `asc` or `desc` in any case, surrounding
-    /// whitespace ignored, or empty.
-    pub(crate) fn order_pattern() -> String {
-        let ws = amphora_core::validation::WHITESPACE_CLASS;
-        format!("^[{ws}]*(?:[Aa][Ss][Cc]|[Dd][Ee][Ss][Cc])?[{ws}]*$")
-    }
-
-    /// Reads the parameters; `columns` are the sortable column names (also by 0-based index).
-    /// `start` counts rows from 1 (`0` also means the first row, as clients that count from 0
-    /// send it); a negative `start` counts from the end.
-    pub(super) fn parse(params: &Params, columns: &[&str]) -> Result<Paging, ApiError> {
-        let mut errors = Vec::new();
-        let mut take = |result: Result<Option<i64>, FieldError>| {
-            result.unwrap_or_else(|e| {
-                errors.push(e);
-                None
-            })
-        };
-        let start = take(integer(params, "start")).unwrap_or(1);
-        let count = take(integer(params, "count"));
-        let height_start = take(integer(params, "height_start"));
-        let height_stop = take(integer(params, "height_stop"));
-        let count = match count {
-            Some(n) if n < 0 => {
-                errors.push(FieldError::new("count", "Ensure this value is at least 0."));
-                0
-            }
-            Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
-            None => DEFAULT_COUNT,
-        };
-        for (key, value) in [("height_start", height_start), ("height_stop", height_stop)] {
-            if value.is_some_and(|h| h < 0) {
-                errors.push(FieldError::new(key, "Ensure this value is at least 0."));
-            }
-        }
-        let column = match params.get("sortcolumn").map(|v| v.trim()) {
-            None | Some("") => None,
-            Some(name) => {
-                let found = match name.parse::<usize>() {
-                    Ok(index) if index < columns.len() => Some(index),
-                    Ok(_) => None,
-                    Err(_) => columns.iter().position(|c| *c == name),
-                };
-                if found.is_none() {
-                    errors.push(FieldError::new(
-                        "sortcolumn",
-                        format!("Unknown column; use one of {columns:?} or its index."),
-                    ));
-                }
-                found
-            }
-        };
-        let descending = match params
-            .get("sortorder")
-            .map(|v| v.trim().to_ascii_lowercase())
-        {
-            None => false,
-            Some(order) if order.is_empty() || order == "asc" => false,
-            Some(order) if order == "desc" => true,
-            Some(_) => {
-                errors.push(FieldError::new("sortorder", "Use \"asc\" or \"desc\"."));
-                false
-            }
-        };
-        if !errors.is_empty() {
-            return Err(ApiError::Fields(errors));
-        }
-        Ok(Paging {
-            start,
-            count,
-            column,
-            descending,
-            height_start,
-            height_stop,
-        })
-    }
-
-    fn in_range(&self, height: i64) -> bool {
-        self.height_start.is_none_or(|h| height >= h)
-            && self.height_stop.is_none_or(|h| height <= h)
-    }
-
-    /// Sorts `rows` (stable, so chain order breaks ties) and cuts the window.
-    pub(super) fn apply<T>(
-        &self,
-        mut rows: Vec<T>,
-        compare: impl Fn(usize, &T, &T) -> Ordering,
-    ) -> Vec<T> {
-        if let Some(column) = self.column {
-            rows.sort_by(|a, b| compare(column, a, b));
-        }
-        if self.descending {
-            rows.reverse();
-        }
-        let len = rows.len() as i64;
-        let first = if self.start >= 0 {
-            (self.start - 1).max(0)
-        } else {
-            (len + self.start).max(0)
-        };
-        rows.into_iter()
-            .skip(usize::try_from(first).unwrap_or(usize::MAX))
-            .take(self.count)
-            .collect()
-    }
-}
+mod paging;
+pub(super) use paging::{body_params, params, query_params, Paging};
 
 pub(super) fn datetime(block_time: Option<i64>) -> Option<String> {
     block_time
         .and_then(|t| DateTime::<Utc>::from_timestamp(t, 0))
         .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
-}
-
-fn activity_type(kind: TxKind) -> &'static str {
-    match kind {
-        TxKind::Issuance => "issuance",
-        TxKind::Reissuance => "reissuance",
-        TxKind::Distribution => "distribution",
-        TxKind::Transfer => "transaction",
-        TxKind::Burn => "burn",
-        TxKind::Unknown => "unknown",
-    }
 }
 
 /// One line of the asset's activity (reference §7 `Activity`): every field is always there
@@ -262,9 +63,25 @@ pub struct ActivityDto {
     pub gaid: Option<String>,
     /// Units.
     pub amount: i64,
-    /// Position in chain order (the `datetime` sort key).
-    #[serde(skip)]
-    order: usize,
+}
+
+impl From<Activity> for ActivityDto {
+    fn from(row: Activity) -> Self {
+        ActivityDto {
+            kind: row.kind,
+            datetime: datetime(row.block_time).unwrap_or_default(),
+            description: row.description,
+            txid: row.txid,
+            vout: row.vout,
+            blockheight: row.blockheight,
+            asset_blinder: row.asset_blinder,
+            amount_blinder: row.amount_blinder,
+            registered_user_legacy: row.registered_user,
+            registered_user: row.registered_user,
+            gaid: row.gaid,
+            amount: row.amount,
+        }
+    }
 }
 
 /// The sortable columns of each paged report, by path (for the OpenAPI document).
@@ -289,77 +106,18 @@ const ACTIVITY_COLUMNS: &[&str] = &[
     "registered_user",
 ];
 
-fn compare_activity(column: usize, a: &ActivityDto, b: &ActivityDto) -> Ordering {
-    match column {
-        0 => a.order.cmp(&b.order),
-        5 => a.blockheight.cmp(&b.blockheight),
-        1 => a.kind.cmp(&b.kind),
-        2 => a.description.cmp(&b.description),
-        3 => a.txid.cmp(&b.txid),
-        4 => a.vout.cmp(&b.vout),
-        6 => a.amount.cmp(&b.amount),
-        _ => a.registered_user.cmp(&b.registered_user),
+/// The store's order of the activity column at `index` of [`ACTIVITY_COLUMNS`].
+fn activity_order(index: Option<usize>) -> ActivityOrder {
+    match index {
+        None | Some(0) => ActivityOrder::Chain,
+        Some(1) => ActivityOrder::Kind,
+        Some(2) => ActivityOrder::Description,
+        Some(3) => ActivityOrder::Txid,
+        Some(4) => ActivityOrder::Vout,
+        Some(5) => ActivityOrder::Height,
+        Some(6) => ActivityOrder::Amount,
+        Some(_) => ActivityOrder::RegisteredUser,
     }
-}
-
-fn holder(output: &ReportOutput) -> String {
-    match (&output.output.output.owner, output.registered_user) {
-        (OutputOwner::Treasury, _) => "the treasury".to_string(),
-        (OutputOwner::Burn, _) => "a burn output".to_string(),
-        (OutputOwner::Wallet { gaid, .. }, Some(user)) => {
-            format!("registered user {user} ({gaid})")
-        }
-        (OutputOwner::Wallet { gaid, .. }, None) => format!("wallet {gaid}"),
-    }
-}
-
-/// The activity rows of an asset in chain order: each asset (not token) output created by an
-/// indexed transaction, then each lost output at the height it was lost.
-fn activity_rows(txs: &[ReportTx], outputs: &[ReportOutput]) -> Vec<ActivityDto> {
-    let by_txid: BTreeMap<&str, &ReportTx> = txs.iter().map(|t| (t.txid.as_str(), t)).collect();
-    let mut rows: Vec<((i64, i64, i64), ActivityDto)> = Vec::new();
-    for output in outputs.iter().filter(|o| !o.output.output.is_token) {
-        let o = &output.output.output;
-        let row = |kind: &str, description: String, tx: &ReportTx| ActivityDto {
-            kind: kind.to_string(),
-            datetime: datetime(tx.block_time).unwrap_or_default(),
-            description,
-            txid: o.txid.clone(),
-            vout: o.vout,
-            blockheight: tx.height,
-            asset_blinder: o.asset_blinder.clone(),
-            amount_blinder: o.amount_blinder.clone(),
-            registered_user_legacy: output.registered_user,
-            registered_user: output.registered_user,
-            gaid: output_gaid(output),
-            amount: o.amount,
-            order: 0,
-        };
-        if let Some(&tx) = by_txid.get(o.txid.as_str()) {
-            let kind = activity_type(tx.kind);
-            let description = format!("{kind}: {} units to {}", o.amount, holder(output));
-            rows.push(((tx.height, tx.position, o.vout), row(kind, description, tx)));
-        }
-        if let (true, Some((spender, _, _))) = (output.output.is_lost, &output.output.spent) {
-            if let Some(&tx) = by_txid.get(spender.as_str()) {
-                let description = format!(
-                    "lost: {} units of {} spent by transaction {spender}, which the platform \
-                     could not attribute",
-                    o.amount,
-                    holder(output)
-                );
-                rows.push((
-                    (tx.height, tx.position, o.vout),
-                    row("lost", description, tx),
-                ));
-            }
-        }
-    }
-    rows.sort_by_key(|(order, _)| *order);
-    rows.into_iter()
-        .enumerate()
-        .map(|(order, (_, row))| ActivityDto { order, ..row })
-        .collect()
 }
 
 /// The asset's activity, oldest first unless sorted otherwise.
@@ -394,14 +152,16 @@ pub async fn activities(
 ) -> Result<Json<Vec<ActivityDto>>, ApiError> {
     load_asset(&state, &auth, &uuid).await?;
     let paging = Paging::parse(&params(&uri, &body)?, ACTIVITY_COLUMNS)?;
-    let store = state.store();
-    let txs = store.report_txs(&uuid).await?;
-    let outputs = store.report_outputs(&uuid).await?;
-    let rows: Vec<ActivityDto> = activity_rows(&txs, &outputs)
-        .into_iter()
-        .filter(|row| paging.in_range(row.blockheight))
-        .collect();
-    Ok(Json(paging.apply(rows, compare_activity)))
+    let rows = state
+        .store()
+        .activity_page(
+            &uuid,
+            activity_order(paging.column),
+            paging.heights(),
+            paging.window(),
+        )
+        .await?;
+    Ok(Json(rows.into_iter().map(ActivityDto::from).collect()))
 }
 
 /// An input of an asset transaction: a spent indexed output.
@@ -492,11 +252,12 @@ pub struct AssetTransactionDto {
 /// Sortable columns of transactions, in index order.
 const TX_COLUMNS: &[&str] = &["datetime", "txid", "blockheight", "type"];
 
-fn compare_tx(column: usize, a: &AssetTransactionDto, b: &AssetTransactionDto) -> Ordering {
-    match column {
-        0 | 2 => a.blockheight.cmp(&b.blockheight),
-        1 => a.txid.cmp(&b.txid),
-        _ => a.kind.cmp(&b.kind),
+/// The store's order of the transaction column at `index` of [`TX_COLUMNS`].
+fn tx_order(index: Option<usize>) -> TxOrder {
+    match index {
+        None | Some(0) | Some(2) => TxOrder::Chain,
+        Some(1) => TxOrder::Txid,
+        Some(_) => TxOrder::Kind,
     }
 }
 
@@ -621,14 +382,21 @@ pub async fn txs(
 ) -> Result<Json<Vec<AssetTransactionDto>>, ApiError> {
     let asset = load_asset(&state, &auth, &uuid).await?;
     let paging = Paging::parse(&params(&uri, &body)?, TX_COLUMNS)?;
-    let txs = state.store().report_txs(&uuid).await?;
-    let outputs = state.store().report_outputs(&uuid).await?;
-    let rows: Vec<AssetTransactionDto> = txs
-        .iter()
-        .filter(|tx| paging.in_range(tx.height))
-        .map(|tx| transaction(state.network(), &asset, tx, &outputs))
-        .collect();
-    Ok(Json(paging.apply(rows, compare_tx)))
+    let page = state
+        .store()
+        .report_tx_page(
+            &uuid,
+            tx_order(paging.column),
+            paging.heights(),
+            paging.window(),
+        )
+        .await?;
+    Ok(Json(
+        page.txs
+            .iter()
+            .map(|tx| transaction(state.network(), &asset, tx, &page.outputs))
+            .collect(),
+    ))
 }
 
 /// One confirmed transaction of the asset.
@@ -651,11 +419,16 @@ pub async fn tx(
 ) -> Result<Json<AssetTransactionDto>, ApiError> {
     let asset = load_asset(&state, &auth, &uuid).await?;
     let txid = txid.to_ascii_lowercase();
-    let txs = state.store().report_txs(&uuid).await?;
-    let tx = txs
-        .iter()
-        .find(|tx| tx.txid == txid)
+    let page = state
+        .store()
+        .report_tx(&uuid, &txid)
+        .await?
         .ok_or(ApiError::NotFound)?;
-    let outputs = state.store().report_outputs(&uuid).await?;
-    Ok(Json(transaction(state.network(), &asset, tx, &outputs)))
+    let tx = page.txs.first().ok_or(ApiError::NotFound)?;
+    Ok(Json(transaction(
+        state.network(),
+        &asset,
+        tx,
+        &page.outputs,
+    )))
 }
