@@ -18,7 +18,7 @@ contract!(
     gaid_balances_are_scoped_to_the_issuer,
 );
 
-const ASSET: &str = "report-asset";
+pub(crate) const ASSET: &str = "report-asset";
 const GAID_A: &str = "GAreportA";
 const GAID_B: &str = "GAreportB";
 const GAID_C: &str = "GAreportC";
@@ -100,13 +100,13 @@ fn block(
 
 /// The fixture: ids of the issuer and its registered users Alice (GAID A) and Bob (GAID B);
 /// GAID C is a registered wallet of nobody's registered user.
-struct Fixture {
-    issuer: i64,
-    alice: i64,
-    bob: i64,
+pub(crate) struct Fixture {
+    pub(crate) issuer: i64,
+    pub(crate) alice: i64,
+    pub(crate) bob: i64,
 }
 
-async fn fixture(store: &Store) -> Fixture {
+pub(crate) async fn fixture(store: &Store) -> Fixture {
     let issuer = store.create_issuer("report-issuer", "h").await.unwrap().id;
     store
         .create_asset(&NewAsset {
@@ -167,7 +167,7 @@ async fn fixture(store: &Store) -> Fixture {
 
 /// Issuance (1), distribution to Alice and Bob (2), reissuance (3), burn (4) and Alice's
 /// transfer to C (5), in blocks 1–4.
-async fn history(store: &Store) {
+pub(crate) async fn history(store: &Store) {
     let blocks = [
         block(
             1,
@@ -208,7 +208,7 @@ async fn history(store: &Store) {
 }
 
 /// Bob's output is spent by a transaction nobody can attribute (block 5).
-async fn lose_bobs_output(store: &Store) {
+pub(crate) async fn lose_bobs_output(store: &Store) {
     store
         .apply_block(&block(
             5,
