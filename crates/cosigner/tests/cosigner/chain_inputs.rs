@@ -15,7 +15,7 @@ use lwk_wollet::Chain;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
-use crate::cosign_flow::{
+use crate::fixture::{
     address, alice_pays_bob, analyze, fixture, funding_tx, hints, issuer_tracked, Fixture, User,
 };
 

@@ -6,5 +6,6 @@
 mod chain_inputs;
 mod cosign_flow;
 mod descriptor_checks;
+mod fixture;
 mod issuer_authorizer;
 mod platform_key;

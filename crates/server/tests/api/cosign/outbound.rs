@@ -7,7 +7,8 @@
 use axum::http::StatusCode;
 use lwk_wollet::Chain;
 
-use super::{assert_refused, endpoint, scene_with, Answer};
+use super::authorization::{endpoint, Answer};
+use super::{assert_refused, scene_with};
 use crate::common::TestApp;
 
 #[tokio::test]
