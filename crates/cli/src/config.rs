@@ -52,6 +52,11 @@ const ENV_KEYS: &[(&str, &str, Kind)] = &[
         "database_statement_timeout_ms",
         Parsed,
     ),
+    (
+        "database_sqlite_durability",
+        "database_sqlite_durability",
+        Text,
+    ),
     ("registry_url", "registry.url", Text),
     ("registry_proof_base_url", "registry.proof_base_url", Text),
     ("authorizer_timeout_ms", "authorizer_timeout_ms", Parsed),

@@ -7,7 +7,10 @@
 //! key). Then one follower indexes the whole chain from an empty SQLite index (or
 //! `BENCH_DATABASE_URL`) and the rate is printed.
 //!
-//! `cargo run -p amphora-follower --example follower_bench` (add `--release` for release figures).
+//! Then, caught up, it mines 20 blocks one by one and prints how long after each `generate`
+//! call the follower had indexed it (p50 and max).
+//!
+//! `cargo run --release -p amphora-follower --example follower_bench`.
 
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -29,6 +32,9 @@ const SERVER_MNEMONIC: &str =
     "letter advice cage absurd amount doctor acoustic avoid letter advice cage above";
 const USER_MNEMONIC: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+/// New blocks mined one by one once the follower caught up, to time their indexing.
+const LATENCY_BLOCKS: usize = 20;
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -174,21 +180,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // the measurement
     let start = Instant::now();
-    let follower = Follower::new(
-        store.clone(),
-        rpc.clone(),
-        FollowerConfig {
-            poll_interval: Duration::from_millis(10),
-            ..FollowerConfig::default()
-        },
-    )
-    .spawn();
+    let follower = Follower::new(store.clone(), rpc.clone(), FollowerConfig::default()).spawn();
     let target = height as i64;
     let status = follower
         .wait_for(Duration::from_secs(600), |s| s.tip_height == Some(target))
         .await
         .ok_or("the follower did not reach the tip in 10 minutes")?;
     let elapsed = start.elapsed();
+    // caught up: how long after the node has a new block it is indexed (the follower waits
+    // with `waitforblockheight`; its default 500 ms poll interval is only the fallback)
+    let (mut from_call, mut from_answer) = (Vec::new(), Vec::new());
+    for n in 1..=LATENCY_BLOCKS {
+        let called = Instant::now();
+        rpc.generate_to_address(1, &miner).await?;
+        let answered = Instant::now();
+        let height = target + n as i64;
+        follower
+            .wait_for(Duration::from_secs(10), |s| s.tip_height == Some(height))
+            .await
+            .ok_or("a new block was not indexed within 10 s")?;
+        from_call.push(called.elapsed());
+        from_answer.push(answered.elapsed());
+    }
+    from_call.sort();
+    from_answer.sort();
     follower.shutdown().await;
     let outputs = store.asset_outputs("bench-asset").await?;
     let wallet_outputs = outputs
@@ -204,6 +219,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         outputs.len(),
         wallet_outputs,
         store.engine()
+    );
+    let (mid, last) = (LATENCY_BLOCKS / 2, LATENCY_BLOCKS - 1);
+    println!(
+        "new block indexed ({LATENCY_BLOCKS} blocks) after the node's generate answer: p50 \
+         {:.1?}, max {:.1?}; after the generate call: p50 {:.1?}, max {:.1?}",
+        from_answer[mid], from_answer[last], from_call[mid], from_call[last]
     );
     if wallet_outputs != payments as usize {
         return Err(format!("expected {payments} wallet outputs, found {wallet_outputs}").into());

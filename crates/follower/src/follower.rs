@@ -13,6 +13,7 @@ use crate::block::index_block;
 use crate::context::Context;
 use crate::error::FollowerError;
 use crate::flows::{recognizers, FlowRecognizer};
+use crate::prefetch::Prefetch;
 use crate::wallets::DEFAULT_LOOKAHEAD;
 
 /// How the follower runs.
@@ -267,8 +268,8 @@ impl Follower {
         Ok(caught_up)
     }
 
-    /// Reads and indexes the blocks of `heights`, applying them in batches ([`Pending`]); the
-    /// caller applies what is still pending.
+    /// Reads (ahead, [`Prefetch`]) and indexes the blocks of `heights`, applying them in
+    /// batches ([`Pending`]); the caller applies what is still pending.
     async fn index_range(
         &mut self,
         heights: std::ops::RangeInclusive<i64>,
@@ -277,12 +278,12 @@ impl Follower {
         tip: &mut Option<amphora_store::IndexedBlock>,
         pending: &mut Pending,
     ) -> Result<Ranged, FollowerError> {
-        for height in heights {
+        let mut blocks = Prefetch::new(&self.rpc, heights);
+        while let Some(fetched) = blocks.next_block().await {
             if *stop.borrow() {
                 return Ok(Ranged::Stopped);
             }
-            let hash = self.rpc.get_block_hash(height as u64).await?;
-            let block = self.rpc.get_block(&hash).await?;
+            let (height, block) = fetched?;
             if let Some(t) = tip.as_ref() {
                 if block.header.prev_blockhash.to_string() != t.block_hash {
                     return Ok(Ranged::Reorganised);

@@ -18,6 +18,7 @@ pub mod context;
 pub mod error;
 pub mod flows;
 mod follower;
+mod prefetch;
 pub mod wallets;
 
 pub use error::FollowerError;

@@ -3,7 +3,9 @@
 //! address of each user's wallet, the stamped assignments and the confirm file), and the
 //! database side of a confirm (`Store::record_distribution_batch` with one output per user).
 //!
-//! `cargo run -p amphora-server --example distributions_bench [-- <users>]` (default 1,000).
+//! `cargo run --release -p amphora-server --example distributions_bench [-- <users>]` (default
+//! 1,000); `BENCH_SQLITE_DURABILITY=full` opens SQLite with an `fsync` per commit instead of
+//! the default `normal` (see `amphora_store::SqliteDurability`).
 //! Every user has its own registered AMP2 wallet (ELIP-153 descriptors of one software signer,
 //! one account each). The chain is written with `Store::apply_block` as the follower writes it.
 
@@ -18,7 +20,7 @@ use amphora_server::credentials::hash_password;
 use amphora_server::{app, AppState};
 use amphora_store::{
     BlockUpdate, IndexedBlock, IndexedTx, IssuanceTx, NewAsset, NewAssetOutput, OutputOwner,
-    PaidBatch, Store, TxKind, UNKNOWN_BLINDER,
+    PaidBatch, PoolSettings, SqliteDurability, Store, TxKind, UNKNOWN_BLINDER,
 };
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -79,9 +81,17 @@ async fn main() {
         .map(|a| a.parse().expect("numeric argument"))
         .unwrap_or(1_000);
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!("sqlite:{}", dir.path().join("bench.db").display()))
-        .await
-        .unwrap();
+    // BENCH_SQLITE_DURABILITY=full measures the per-commit fsync (default: `normal`)
+    let durability: SqliteDurability = std::env::var("BENCH_SQLITE_DURABILITY")
+        .map(|v| serde_json::from_value(Value::String(v)).expect("normal or full"))
+        .unwrap_or_default();
+    let settings = PoolSettings {
+        sqlite_durability: durability,
+        ..PoolSettings::default()
+    };
+    let url = format!("sqlite:{}", dir.path().join("bench.db").display());
+    let store = Store::connect_with(&url, &settings).await.unwrap();
+    println!("SQLite durability: {durability:?}");
     store.migrate().await.unwrap();
     let key = PlatformKey::from_mnemonic(MNEMONIC, Network::LiquidRegtest).unwrap();
     let state = AppState::new(

@@ -251,6 +251,14 @@ async fn breakdown(store: &Store) {
         store.asset_totals_from_history(ASSET).await.unwrap();
     })
     .await;
+    let json_tip = median(|| async {
+        store.holdings_json(ASSET, None).await.unwrap();
+    })
+    .await;
+    let json_past = median(|| async {
+        store.holdings_json(ASSET, Some(2)).await.unwrap();
+    })
+    .await;
     let rows = store.holdings(ASSET, None).await.unwrap();
     let json = median(|| {
         let dtos: Vec<OwnershipDto> = rows.iter().cloned().map(Into::into).collect();
@@ -262,7 +270,9 @@ async fn breakdown(store: &Store) {
     println!(
         "Sequential, no HTTP (median of {RUNS}): Store::holdings {holdings:.2?} (from history \
          {history:.2?}), Store::asset_totals {totals:.2?} (from history {totals_history:.2?}), \
-         ownerships JSON {json:.2?}"
+         serde JSON of those holdings {json:.2?}; the ownerships JSON built by the database \
+         (Store::holdings_json, what the route answers) {json_tip:.2?} (at a past height \
+         {json_past:.2?})"
     );
 }
 
@@ -279,6 +289,22 @@ async fn main() {
     populate(&store, holders).await.unwrap();
     eprintln!("populated {holders} holders in {:.1?}", started.elapsed());
     breakdown(&store).await;
+
+    // the reference for the ownerships: the rows decoded by sqlx and serialised by serde, as
+    // the route answered before the database built the JSON (no authentication here)
+    let rows_store = store.clone();
+    let rows_then_serde = serve(Router::new().route(
+        "/ownerships",
+        get(move || {
+            let store = rows_store.clone();
+            async move {
+                let rows = store.holdings(ASSET, None).await.unwrap();
+                let dtos: Vec<OwnershipDto> = rows.into_iter().map(Into::into).collect();
+                axum::Json(dtos)
+            }
+        }),
+    ))
+    .await;
 
     let key = PlatformKey::from_mnemonic(MNEMONIC, Network::LiquidRegtest).unwrap();
     let state = AppState::new(
@@ -324,6 +350,11 @@ async fn main() {
             "GET /api/assets/{u}/ownerships",
             ownerships.clone(),
             Some(token.as_str()),
+        ),
+        (
+            "reference: the same holdings as sqlx rows + serde (no auth)",
+            format!("{rows_then_serde}/ownerships"),
+            None,
         ),
         (
             "GET /api/assets/{u}/ownerships?height=2 (past height, from history)",

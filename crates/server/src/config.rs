@@ -47,6 +47,10 @@ pub struct Config {
     /// PostgreSQL `statement_timeout` of every connection, in milliseconds (0: the server's
     /// default, usually none). Ignored on SQLite.
     pub database_statement_timeout_ms: u64,
+    /// When a SQLite commit reaches the disk: `normal` (default: a killed process loses
+    /// nothing, a power loss can roll back the last commits) or `full` (an `fsync` per commit).
+    /// Ignored on PostgreSQL.
+    pub database_sqlite_durability: amphora_store::SqliteDurability,
     /// The asset registry that `GET /api/assets/{u}/register` submits contracts to.
     pub registry: RegistryConfig,
     /// How long an issuer authorization endpoint has to answer a co-signing request, in
@@ -282,6 +286,7 @@ impl Default for Config {
             node: NodeConfig::default(),
             database_max_connections: 16,
             database_statement_timeout_ms: 30_000,
+            database_sqlite_durability: amphora_store::SqliteDurability::default(),
             registry: RegistryConfig::default(),
             authorizer_timeout_ms: 5_000,
             trusted_proxies: Vec::new(),
@@ -309,12 +314,13 @@ impl Config {
         }
     }
 
-    /// The database pool settings (pool size, statement timeout).
+    /// The database pool settings (pool size, statement timeout, SQLite durability).
     pub fn pool_settings(&self) -> amphora_store::PoolSettings {
         amphora_store::PoolSettings {
             max_connections: self.database_max_connections,
             statement_timeout: (self.database_statement_timeout_ms > 0)
                 .then(|| Duration::from_millis(self.database_statement_timeout_ms)),
+            sqlite_durability: self.database_sqlite_durability,
             ..amphora_store::PoolSettings::default()
         }
     }

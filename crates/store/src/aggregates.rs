@@ -22,6 +22,15 @@ pub(crate) const TREASURY_BALANCE: &str = "SELECT CAST(COALESCE((SELECT amount \
 pub(crate) const ASSIGNED_OPEN: &str = "SELECT CAST(COALESCE((SELECT assigned - \
      assigned_distributed FROM asset_aggregates WHERE asset_uuid = $1), 0) AS BIGINT)";
 
+/// `$1` = asset uuid → the rows of [`Store::holdings`] at the tip, from the maintained balances
+/// (`owner`, `gaid`, `user_id`, `user_name`, `amount`), unordered.
+pub(crate) const TIP_HOLDINGS: &str = "SELECT b.owner, NULLIF(b.gaid, '') AS gaid, \
+     u.id AS user_id, u.name AS user_name, b.amount \
+     FROM asset_holder_balances b JOIN assets a ON a.uuid = b.asset_uuid \
+     LEFT JOIN registered_user_gaids g ON g.gaid = b.gaid AND g.issuer_id = a.issuer_id \
+     LEFT JOIN registered_users u ON u.id = g.registered_user_id \
+     WHERE b.asset_uuid = $1 AND b.amount > 0";
+
 /// The maintained columns of `asset_aggregates` that [`Store::asset_totals`] reads (`None`
 /// before anything touched the asset), then the issuer's registered users.
 type AggregateRow = (
@@ -45,14 +54,8 @@ impl Store {
         if height.is_some() {
             return self.holdings_from_history(asset_uuid, height).await;
         }
-        let sql = "SELECT b.owner, NULLIF(b.gaid, '') AS gaid, u.id AS user_id, \
-             u.name AS user_name, b.amount \
-             FROM asset_holder_balances b JOIN assets a ON a.uuid = b.asset_uuid \
-             LEFT JOIN registered_user_gaids g ON g.gaid = b.gaid AND g.issuer_id = a.issuer_id \
-             LEFT JOIN registered_users u ON u.id = g.registered_user_id \
-             WHERE b.asset_uuid = $1 AND b.amount > 0 \
-             ORDER BY b.amount DESC, NULLIF(b.gaid, '')";
-        let rows: Vec<HoldingRow> = with_pool!(self, |pool| sqlx::query_as(sql)
+        let sql = format!("SELECT * FROM ({TIP_HOLDINGS}) h ORDER BY h.amount DESC, h.gaid");
+        let rows: Vec<HoldingRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(asset_uuid)
             .fetch_all(pool)
             .await?);

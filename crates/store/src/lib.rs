@@ -25,6 +25,7 @@ mod issuers;
 mod managers;
 mod model;
 mod output_insert;
+mod ownerships_json;
 mod payments;
 mod payouts;
 mod pool;
@@ -44,7 +45,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
 pub use assets::{Asset, CosignAsset, IssuanceStatus, IssuanceTx, NewAsset};
 pub use assignments::{Assignment, NewAssignment, UserAssetSummary};
@@ -65,10 +66,11 @@ pub use model::{
     AuditEntry, AuthToken, Category, Issuer, Manager, NewAuditEntry, RegisteredUser,
     RegisteredWallet,
 };
+pub use ownerships_json::TREASURY_OWNER;
 pub use payouts::{
     NewPayout, NewPayoutLine, OutstandingPayoutBatch, Payout, PayoutLine, UserPayoutLine,
 };
-pub use pool::PoolSettings;
+pub use pool::{PoolSettings, SqliteDurability};
 pub use registry::{NewRegistration, OWN_REGISTRY};
 pub use reissuances::{
     CompletedBy, Completion, Reissuance, ReissuanceCompletion, ReissueBurnTotals, UtxoRef,
@@ -140,13 +142,10 @@ impl Store {
         }
     }
 
-    /// Opens a SQLite database in WAL mode with foreign keys enforced.
+    /// Opens a SQLite database in WAL mode with foreign keys enforced and the default
+    /// [`SqliteDurability`].
     pub async fn connect_sqlite(options: SqliteConnectOptions) -> Result<Store> {
-        let options = options
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+        let options = pool::sqlite_options(options, SqliteDurability::default());
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)

@@ -124,6 +124,9 @@ pub struct Activity {
 }
 
 /// The asset's transactions in the height range (`$1` asset, `$2`/`$3` heights).
+/// One transaction row of a page: txid, height, position in the block, kind, block time.
+type TxRow = (String, i64, i64, String, Option<i64>);
+
 const TXS: &str = "FROM asset_txs t LEFT JOIN chain_blocks b ON b.height = t.height \
      WHERE t.asset_uuid = $1 AND ($2 IS NULL OR t.height >= $2) AND ($3 IS NULL OR t.height <= $3)";
 
@@ -189,7 +192,7 @@ impl Store {
              OR o.spent_txid IN (SELECT txid FROM page)) ORDER BY o.height, o.txid, o.vout"
         );
         let (txs, outputs): (
-            Vec<(String, i64, i64, String, Option<i64>)>,
+            Vec<TxRow>,
             Vec<ReportOutputRow>,
         ) = with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
@@ -353,7 +356,7 @@ impl Store {
              ORDER BY o.height, o.txid, o.vout"
         );
         let (found, outputs): (
-            Option<(String, i64, i64, String, Option<i64>)>,
+            Option<TxRow>,
             Vec<ReportOutputRow>,
         ) = with_pool!(self, |pool| {
             let mut db = pool.begin().await?;

@@ -89,6 +89,20 @@ const HELD_AT: &str = "o.asset_uuid = $1 AND o.is_token = FALSE AND o.owner <> '
 pub(crate) const GAID_JOIN: &str = "JOIN assets a ON a.uuid = o.asset_uuid \
      LEFT JOIN registered_user_gaids g ON g.gaid = o.gaid AND g.issuer_id = a.issuer_id";
 
+/// `$1` = asset uuid, `$2` = height → the rows of [`Store::holdings_from_history`] as `h`
+/// (`owner`, `gaid`, `user_id`, `user_name`, `amount`), unordered.
+pub(crate) fn history_holdings_sql() -> String {
+    format!(
+        "SELECT h.owner, h.gaid, u.id AS user_id, u.name AS user_name, h.amount \
+         FROM (SELECT o.owner, o.gaid, CAST(SUM(o.amount) AS BIGINT) AS amount \
+               FROM asset_outputs o WHERE {HELD_AT} \
+               GROUP BY o.owner, o.gaid HAVING SUM(o.amount) > 0) h \
+         JOIN assets a ON a.uuid = $1 \
+         LEFT JOIN registered_user_gaids g ON g.gaid = h.gaid AND g.issuer_id = a.issuer_id \
+         LEFT JOIN registered_users u ON u.id = g.registered_user_id"
+    )
+}
+
 /// Units of one kind of transaction, owner kind and token flag: `(kind, owner, is_token,
 /// created (1) or spent (0), amount)`.
 type Flow = (String, String, bool, i32, i64);
@@ -189,16 +203,7 @@ impl Store {
         asset_uuid: &str,
         height: Option<i64>,
     ) -> Result<Vec<Holding>> {
-        let sql = format!(
-            "SELECT h.owner, h.gaid, u.id AS user_id, u.name AS user_name, h.amount \
-             FROM (SELECT o.owner, o.gaid, CAST(SUM(o.amount) AS BIGINT) AS amount \
-                   FROM asset_outputs o WHERE {HELD_AT} \
-                   GROUP BY o.owner, o.gaid HAVING SUM(o.amount) > 0) h \
-             JOIN assets a ON a.uuid = $1 \
-             LEFT JOIN registered_user_gaids g ON g.gaid = h.gaid AND g.issuer_id = a.issuer_id \
-             LEFT JOIN registered_users u ON u.id = g.registered_user_id \
-             ORDER BY h.amount DESC, h.gaid"
-        );
+        let sql = format!("{} ORDER BY h.amount DESC, h.gaid", history_holdings_sql());
         let rows: Vec<HoldingRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(asset_uuid)
             .bind(height.unwrap_or(i64::MAX))

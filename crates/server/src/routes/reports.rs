@@ -11,6 +11,7 @@ mod history;
 use amphora_core::FieldError;
 use amphora_store::{Asset, Holding, OutputOwner, ReportOutput};
 use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -83,7 +84,7 @@ pub struct AssetSummaryDto {
 /// Who holds how much (reference §7 `Ownership`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OwnershipDto {
-    /// `"ISSUER"` for the treasury, the registered user's name for a wallet of one of the
+    /// `"ISSUER"` ([`amphora_store::TREASURY_OWNER`]) for the treasury, the registered user's name for a wallet of one of the
     /// issuer's registered users, `null` for any other wallet.
     pub owner: Option<String>,
     /// Units held.
@@ -98,7 +99,7 @@ pub struct OwnershipDto {
 impl From<Holding> for OwnershipDto {
     fn from(holding: Holding) -> Self {
         let (owner, registered_user) = match (holding.is_treasury, holding.registered_user) {
-            (true, _) => (Some("ISSUER".to_string()), None),
+            (true, _) => (Some(amphora_store::TREASURY_OWNER.to_string()), None),
             (false, Some((id, name))) => (Some(name), Some(id)),
             (false, None) => (None, None),
         };
@@ -316,11 +317,12 @@ async fn ownerships_for(
             )));
         }
     }
-    let holdings = state.store().holdings(uuid, height).await?;
     if !csv {
-        let dtos: Vec<OwnershipDto> = holdings.into_iter().map(Into::into).collect();
-        return Ok(Json(dtos).into_response());
+        // the database builds the array (the same holdings, see `Store::holdings_json`)
+        let json = state.store().holdings_json(uuid, height).await?;
+        return Ok(([(CONTENT_TYPE, "application/json")], json).into_response());
     }
+    let holdings = state.store().holdings(uuid, height).await?;
     let name = match height {
         Some(height) => format!("cap-table-{uuid}-{height}.csv"),
         None => format!("cap-table-{uuid}.csv"),

@@ -14,6 +14,7 @@ mod cosign;
 mod distributions;
 mod event_flows;
 mod events;
+mod holdings_json;
 mod issuance_lease;
 mod managers;
 mod registered_user_history;

@@ -101,9 +101,9 @@ fn block(
 /// The fixture: ids of the issuer and its registered users Alice (GAID A) and Bob (GAID B);
 /// GAID C is a registered wallet of nobody's registered user.
 pub(crate) struct Fixture {
-    issuer: i64,
-    alice: i64,
-    bob: i64,
+    pub(crate) issuer: i64,
+    pub(crate) alice: i64,
+    pub(crate) bob: i64,
 }
 
 pub(crate) async fn fixture(store: &Store) -> Fixture {

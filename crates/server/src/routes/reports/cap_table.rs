@@ -16,7 +16,7 @@ pub(super) fn rows(holdings: Vec<Holding>) -> Vec<Vec<String>> {
         .into_iter()
         .map(|holding| {
             let (id, name) = match (holding.is_treasury, holding.registered_user) {
-                (true, _) => (String::new(), "ISSUER".to_string()),
+                (true, _) => (String::new(), amphora_store::TREASURY_OWNER.to_string()),
                 (false, Some((id, name))) => (id.to_string(), name),
                 (false, None) => (String::new(), String::new()),
             };
