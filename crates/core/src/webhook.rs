@@ -208,7 +208,8 @@ pub enum EventSelection {
 }
 
 impl EventSelection {
-    /// Reads the `events` field: `"*"` alone, or one or more event type names.
+    /// Reads the `events` field: one or more event type names, or `"*"` (every type; any other
+    /// name beside it is then redundant).
     pub fn parse(names: &[String]) -> Result<EventSelection, FieldError> {
         if names.is_empty() {
             return Err(FieldError::new(
@@ -216,18 +217,12 @@ impl EventSelection {
                 "Give \"*\" or at least one event type.",
             ));
         }
-        if names.iter().any(|n| n == ALL_EVENTS) {
-            return if names.len() == 1 {
-                Ok(EventSelection::All)
-            } else {
-                Err(FieldError::new(
-                    "events",
-                    "\"*\" subscribes to every type: give it alone.",
-                ))
-            };
-        }
+        let all = names.iter().any(|n| n == ALL_EVENTS);
         let mut types = Vec::new();
         for name in names {
+            if name == ALL_EVENTS {
+                continue;
+            }
             let t = name.parse::<EventType>().map_err(|_| {
                 FieldError::new("events", format!("\"{name}\" is not an event type."))
             })?;
@@ -235,7 +230,11 @@ impl EventSelection {
                 types.push(t);
             }
         }
-        Ok(EventSelection::Types(types))
+        Ok(if all {
+            EventSelection::All
+        } else {
+            EventSelection::Types(types)
+        })
     }
 
     /// The stored form: `*`, or the type names separated by commas.
@@ -407,7 +406,11 @@ mod tests {
         );
         assert_eq!(picked.names(), ["asset.locked", "chain.reorg"]);
         assert_eq!(EventSelection::All.filter(), &[] as &[EventType]);
-        let bad_lists: [&[&str]; 4] = [&[], &["*", "asset.locked"], &["asset.nope"], &[""]];
+        assert_eq!(
+            EventSelection::parse(&names(&["*", "*", "asset.locked"])),
+            Ok(EventSelection::All)
+        );
+        let bad_lists: [&[&str]; 4] = [&[], &["*", "asset.nope"], &["asset.nope"], &[""]];
         for bad in bad_lists {
             let err = EventSelection::parse(&names(bad)).unwrap_err();
             assert_eq!(err.field, "events", "{bad:?}");

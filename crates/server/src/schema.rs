@@ -446,7 +446,7 @@ fn webhook_events_builder() -> ArrayBuilder {
         )
         .min_items(Some(1))
         .description(Some(
-            "`[\"*\"]` (alone) for every event type, present and future, or event types.",
+            "`[\"*\"]` for every event type, present and future (other types beside it are redundant), or event types.",
         ))
 }
 

@@ -198,7 +198,7 @@ async fn bad_input_is_a_field_error() {
             vec!["events"],
         ),
         (
-            json!({"url": "https://hooks.example", "events": ["*", "asset.locked"]}),
+            json!({"url": "https://hooks.example", "events": ["*", "asset.nope"]}),
             vec!["events"],
         ),
         (

@@ -231,7 +231,7 @@ async fn an_endpoint_fails_once_its_schedule_is_over_and_a_re_enabled_one_catche
     // The abandoned event's next attempt continues its numbering.
     let retried = list
         .iter()
-        .find(|d| d["event_id"].to_string() == events[0] && d["status"] == "succeeded")
+        .find(|d| d["event_id"].as_i64() == events[0].parse().ok() && d["status"] == "succeeded")
         .unwrap();
     assert_eq!(retried["attempt"].as_u64().unwrap() as usize, attempts + 1);
 }
