@@ -74,6 +74,13 @@ const ENV_KEYS: &[(&str, &str, Kind)] = &[
         "issuance_recovery_interval_ms",
         Parsed,
     ),
+    (
+        "webhook_poll_interval_ms",
+        "webhooks.poll_interval_ms",
+        Parsed,
+    ),
+    ("webhook_lease_ttl_ms", "webhooks.lease_ttl_ms", Parsed),
+    ("webhook_retry_base_ms", "webhooks.retry_base_ms", Parsed),
 ];
 
 /// Flags shared by the commands that run against the platform's data.
@@ -305,6 +312,21 @@ mod tests {
         assert_eq!(config.database_max_connections, 3);
         assert_eq!(config.pool_settings().statement_timeout, None);
         assert_eq!(config.registry.url.as_deref(), Some("own"));
+    }
+
+    #[test]
+    fn webhook_settings_from_env() {
+        let environment = env(&[
+            ("AMPHORA_WEBHOOK_POLL_INTERVAL_MS", "50"),
+            ("AMPHORA_WEBHOOK_LEASE_TTL_MS", "20000"),
+            ("AMPHORA_WEBHOOK_RETRY_BASE_MS", "5"),
+        ]);
+        let config = ConfigArgs::default().resolve_with_env(environment).unwrap();
+        let settings =
+            amphora_server::webhooks::WebhookSettings::resolve(&config.webhooks).unwrap();
+        assert_eq!(settings.poll_interval.as_millis(), 50);
+        assert_eq!(settings.lease_ttl.as_millis(), 20_000);
+        assert_eq!(settings.schedule.base.as_millis(), 5);
     }
 
     #[test]

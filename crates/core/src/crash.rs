@@ -36,6 +36,8 @@ pub const COSIGN_BEFORE_RECORD: &str = "cosign-before-record";
 pub const COSIGN_AFTER_RECORD: &str = "cosign-after-record";
 /// Chain follower: a block's rows are written in its transaction, not committed.
 pub const FOLLOWER_BLOCK_TRANSACTION: &str = "follower-block-transaction";
+/// Webhook worker: an event's delivery is due and the endpoint's lease taken; nothing is sent.
+pub const WEBHOOK_BEFORE_DELIVERY: &str = "webhook-before-delivery";
 /// `amphora confirm`: every check passed, the node not yet asked to send (`sendmany`,
 /// `reissueasset`, `destroyamount`).
 pub const CONFIRM_BEFORE_SEND: &str = "confirm-before-send";
@@ -59,6 +61,7 @@ pub const ALL: &[&str] = &[
     COSIGN_BEFORE_RECORD,
     COSIGN_AFTER_RECORD,
     FOLLOWER_BLOCK_TRANSACTION,
+    WEBHOOK_BEFORE_DELIVERY,
     CONFIRM_BEFORE_SEND,
     CONFIRM_AFTER_SEND,
     CONFIRM_BEFORE_CONFIRM_CALL,

@@ -71,7 +71,7 @@ pub fn check(endpoint: &str) -> Result<Option<String>, FieldError> {
 }
 
 /// Whether `url` (trimmed) matches [`form`].
-fn has_form(url: &str) -> bool {
+pub fn has_form(url: &str) -> bool {
     let Some(scheme_end) = url.find("://") else {
         return false;
     };

@@ -16,6 +16,7 @@ pub mod policy;
 pub mod registered_user;
 pub mod treasury_key;
 pub mod validation;
+pub mod webhook;
 
 pub use network::Network;
 pub use validation::FieldError;

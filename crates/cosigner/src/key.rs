@@ -136,6 +136,23 @@ impl PlatformKey {
         })
     }
 
+    /// A 32-byte symmetric key for `purpose`, derived from the master secret with HKDF-SHA256
+    /// (the master private key and chain code as input, `purpose` as the info): every replica
+    /// holding the platform key derives the same key, and keys for different purposes are
+    /// independent. For secrets the platform stores encrypted (e.g. webhook signing secrets).
+    pub fn derive_symmetric_key(&self, purpose: &str) -> [u8; 32] {
+        let mut input = [0u8; 64];
+        input[..32].copy_from_slice(&self.xprv.private_key.secret_bytes());
+        input[32..].copy_from_slice(self.xprv.chain_code.as_bytes());
+        let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"amphora platform key"), &input);
+        input.fill(0);
+        let mut key = [0u8; 32];
+        if hkdf.expand(purpose.as_bytes(), &mut key).is_err() {
+            unreachable!("32 bytes is a valid HKDF-SHA256 output length");
+        }
+        key
+    }
+
     /// The network this key is for.
     pub fn network(&self) -> Network {
         self.network
@@ -287,5 +304,20 @@ mod tests {
             lwk_wollet::amp2::Amp2::new(info.keyorigin_xpub, "http://127.0.0.1:1/amp2".into())
                 .unwrap();
         }
+    }
+
+    #[test]
+    fn symmetric_keys_are_per_purpose_and_per_platform_key() {
+        let key = key_from_mnemonic(MNEMONIC, Network::LiquidRegtest);
+        let again = key_from_mnemonic(MNEMONIC, Network::LiquidRegtest);
+        let a = key.derive_symmetric_key("webhook secrets v1");
+        assert_eq!(a, again.derive_symmetric_key("webhook secrets v1"));
+        assert_ne!(a, key.derive_symmetric_key("other purpose"));
+        let other = key_from_mnemonic(
+            "legal winner thank year wave sausage worth useful legal winner thank yellow",
+            Network::LiquidRegtest,
+        );
+        assert_ne!(a, other.derive_symmetric_key("webhook secrets v1"));
+        assert_ne!(a, [0u8; 32]);
     }
 }

@@ -83,6 +83,8 @@ pub struct Config {
     pub issuance_lease_ttl_ms: u64,
     /// How often each replica looks for interrupted issuances, in milliseconds.
     pub issuance_recovery_interval_ms: u64,
+    /// Webhook delivery (the `[webhooks]` section).
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 /// Shortest lease a setting may ask for (the follower renews its lease every poll, at most
@@ -293,6 +295,7 @@ impl Default for Config {
             follower_lease_ttl_ms: 10_000,
             issuance_lease_ttl_ms: 30_000,
             issuance_recovery_interval_ms: 15_000,
+            webhooks: Default::default(),
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod routes;
 pub mod schema;
 pub mod state;
 pub mod verify;
+pub mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;

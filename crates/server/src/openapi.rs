@@ -48,6 +48,7 @@ mod errors;
         (name = "audit", description = "The issuer's log of writes"),
         (name = "payouts", description = "Record-date payouts (dividends, coupons) to a security's holders"),
         (name = "events", description = "Every change to the issuer's data, as a feed and a Server-Sent Events stream"),
+        (name = "webhooks", description = "The issuer's HTTP endpoints that receive its events, signed, at least once, in order"),
         (name = "amp2", description = "AMP2 co-signer (LWK's Amp2 client)"),
     )
 )]

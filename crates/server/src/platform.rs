@@ -97,6 +97,8 @@ pub struct Platform {
     follower: Option<FollowerHandle>,
     /// The periodic issuance recovery, stopped when serving ends.
     recovery: tokio::task::JoinHandle<()>,
+    /// The webhook delivery worker, stopped when serving ends.
+    webhooks: tokio::task::JoinHandle<()>,
 }
 
 /// Creates the data directory (mode 0700 on Unix) if needed.
@@ -233,6 +235,8 @@ impl Platform {
         let registry = config.registry_settings().map_err(ServerError::Invalid)?;
         let security = config.security_settings().map_err(ServerError::Invalid)?;
         let leases = config.lease_settings().map_err(ServerError::Invalid)?;
+        let webhooks = crate::webhooks::WebhookSettings::resolve(&config.webhooks)
+            .map_err(ServerError::Invalid)?;
         let store = open_store(config).await?;
         tracing::info!(
             engine = ?store.engine(),
@@ -296,7 +300,8 @@ impl Platform {
         .with_registry(registry)
         .with_security(security)
         .expect("the security settings were checked before anything started")
-        .with_issuance_leases(leases.issuance);
+        .with_issuance_leases(leases.issuance)
+        .with_webhook_settings(webhooks);
         let cosign = crate::cosign::CosignSettings {
             authorizer_timeout: std::time::Duration::from_millis(config.authorizer_timeout_ms),
             ..state.cosign().settings()
@@ -320,7 +325,11 @@ impl Platform {
         // between signing and broadcasting loses nothing. What cannot be resolved (node
         // unreachable or warming up) stays recorded and is retried on the next round.
         let recovery = crate::issuance::spawn_issuance_recovery(state.clone());
+        // Events committed before a crash are still queued for their webhooks: the worker
+        // resumes from each endpoint's cursor.
+        let webhooks = crate::webhooks::worker::spawn(state.clone());
         Ok(Platform {
+            webhooks,
             state,
             listener,
             created_issuer,
@@ -399,6 +408,7 @@ impl Platform {
         let embedded = self.embedded;
         let follower = self.follower;
         let recovery = self.recovery;
+        let webhooks = self.webhooks;
         let sandbox = embedded.as_ref().map(|node| crate::console::Sandbox {
             treasury_address: node.treasury_address().to_string(),
             confirm_node_url: node.url_with_credentials(&format!("/wallet/{TREASURY_WALLET}")),
@@ -411,6 +421,8 @@ impl Platform {
             .await
             .map_err(ServerError::Http);
         recovery.abort();
+        // An attempt cut off here is made again once its lease runs out.
+        webhooks.abort();
         if let Some(follower) = follower {
             // after the block it is writing; releases the lease for another replica
             follower.shutdown().await;

@@ -232,6 +232,7 @@ pub fn api() -> Routes {
         .merge(routes::registry::routes())
         .merge(routes::reports::routes())
         .merge(routes::events::routes())
+        .merge(routes::webhooks::routes())
         .merge(routes::amp2::routes())
 }
 

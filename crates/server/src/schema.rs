@@ -4,7 +4,7 @@
 //! used as `#[schema(schema_with = …)]` (or `#[param(schema_with = …)]`) on the field.
 
 use amphora_core::validation::{IntRule, TextRule, WHITESPACE_CLASS};
-use amphora_core::{account, asset, category, endpoint, gaid, registered_user};
+use amphora_core::{account, asset, category, endpoint, gaid, registered_user, webhook};
 use utoipa::openapi::schema::{
     AdditionalProperties, ArrayBuilder, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat,
     SchemaType, Type,
@@ -377,6 +377,77 @@ pub fn event_types() -> utoipa::openapi::schema::Array {
             "Event types (the parameter repeated, or one value of comma-separated types).",
         ))
         .build()
+}
+
+/// A webhook `url`: [`webhook::url_pattern`] and [`webhook::URL_MAX_LENGTH`], what
+/// [`webhook::check_url`] accepts.
+pub fn webhook_url() -> Object {
+    webhook_url_builder(false).build()
+}
+
+/// A webhook `url` in an edit (`null` or absent keeps it).
+pub fn webhook_url_edit() -> Object {
+    webhook_url_builder(true).build()
+}
+
+fn webhook_url_builder(nullable: bool) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(string_type(nullable))
+        .max_length(Some(webhook::URL_MAX_LENGTH))
+        .pattern(Some(webhook::url_pattern()))
+        .description(Some(format!(
+            "{} Leading and trailing whitespace is ignored. A target the deployment's outbound \
+             policy refuses (loopback, private, link-local; `allow_private_outbound`) is a 400 \
+             naming `url`.",
+            endpoint::FORM_MESSAGE
+        )))
+}
+
+/// A webhook's `description` (`null` or absent: unchanged, or empty when creating).
+pub fn webhook_description() -> Object {
+    text(&webhook::DESCRIPTION, true).build()
+}
+
+/// `enabled` of a webhook edit: only `true` (it re-enables a failing endpoint).
+pub fn webhook_enabled() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Boolean, Type::Null]))
+        .enum_values(Some([Some(true), None]))
+        .description(Some(
+            "`true` re-enables a failing endpoint (absent or `null`: unchanged; `false` is refused).",
+        ))
+        .build()
+}
+
+/// A webhook's `events`: `["*"]` or event type names.
+pub fn webhook_events() -> utoipa::openapi::schema::Array {
+    webhook_events_builder().build()
+}
+
+/// A webhook's `events` in an edit (`null` or absent keeps them).
+pub fn webhook_events_edit() -> utoipa::openapi::schema::Array {
+    webhook_events_builder()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .build()
+}
+
+fn webhook_events_builder() -> ArrayBuilder {
+    let names = std::iter::once(webhook::ALL_EVENTS).chain(
+        amphora_core::event::EventType::ALL
+            .iter()
+            .map(|t| t.as_str()),
+    );
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(names))
+                .build(),
+        )
+        .min_items(Some(1))
+        .description(Some(
+            "`[\"*\"]` (alone) for every event type, present and future, or event types.",
+        ))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use crate::issuance::IssuanceLeases;
 use crate::login_limit::{LoginLimiter, LoginLimits};
 use crate::outbound::OutboundPolicy;
 use crate::rate_limit::Amp2Limiter;
+use crate::webhooks::{WebhookSettings, WebhookState};
 
 /// How long a confirm call waits for the chain index to reach its transaction's block.
 pub const INDEX_WAIT: Duration = Duration::from_secs(10);
@@ -33,6 +34,7 @@ pub struct AppState {
     registry: Arc<RegistrySettings>,
     security: Arc<Security>,
     issuance_leases: IssuanceLeases,
+    webhooks: Arc<WebhookState>,
 }
 
 /// The security settings with the state they shape.
@@ -92,7 +94,13 @@ impl AppState {
                 ..CosignSettings::default()
             },
         ));
+        let webhooks = Arc::new(WebhookState::new(
+            &key,
+            WebhookSettings::default(),
+            security.outbound,
+        ));
         AppState {
+            webhooks,
             inner: Arc::new(Inner {
                 store,
                 key,
@@ -137,8 +145,29 @@ impl AppState {
             outbound: settings.outbound,
             ..self.cosign.settings()
         };
+        let webhooks = Arc::new(WebhookState::new(
+            self.key(),
+            self.webhooks.settings,
+            settings.outbound,
+        ));
         let security = Arc::new(Security::new(settings)?);
-        Ok(AppState { security, ..self }.with_cosign_settings(cosign))
+        Ok(AppState {
+            security,
+            webhooks,
+            ..self
+        }
+        .with_cosign_settings(cosign))
+    }
+
+    /// Replaces the webhook settings (poll interval, lease, retry schedule).
+    pub fn with_webhook_settings(self, settings: WebhookSettings) -> Self {
+        let webhooks = Arc::new(WebhookState::new(self.key(), settings, self.outbound()));
+        AppState { webhooks, ..self }
+    }
+
+    /// The webhooks' settings, secrets box, delivery client and worker wake-up.
+    pub fn webhooks(&self) -> &WebhookState {
+        &self.webhooks
     }
 
     /// Whose forwarding headers are believed.

@@ -33,6 +33,7 @@ mod tokens;
 mod treasury_keys;
 mod wallet_addresses;
 mod wallets;
+mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -68,6 +69,9 @@ pub use reissuances::{
 };
 pub use reports::{AssetTotals, GaidBalance, Holding, ReportOutput, ReportTx};
 pub use wallet_addresses::WalletAddress;
+pub use webhooks::{
+    Attempt, Delivery, NewWebhook, Outcome, Webhook, WebhookChange, MAX_DELIVERIES_PER_READ,
+};
 
 /// Result type of every store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -14,3 +14,4 @@ mod payout;
 mod replicas;
 mod support;
 mod tutorial;
+mod webhook_crash;

@@ -139,13 +139,14 @@ impl ToSchema for EventDataSchema {
     }
 }
 
-/// The query of `GET /api/events` (documentation; the handler reads the raw query to answer
-/// every bad value with a field error).
+/// The filter of `GET /api/events` and `GET /api/events/stream` (documentation; the handlers
+/// read the raw query to answer every bad value with a field error).
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
-pub struct EventsQuery {
-    /// Only events with an id above this one (default 0).
+pub struct FeedQuery {
+    /// Only events with an id above this one (default 0; on the stream a `Last-Event-ID`
+    /// header wins).
     #[param(schema_with = crate::schema::events_after)]
     after: Option<i64>,
     /// Only events of these types (repeat the parameter, or separate types by commas).
@@ -154,25 +155,16 @@ pub struct EventsQuery {
     /// Only events about this asset.
     #[param(schema_with = crate::schema::events_asset_uuid)]
     asset_uuid: Option<String>,
+}
+
+/// The page size of `GET /api/events` (documentation).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PageQuery {
     /// Events per page (default 100).
     #[param(schema_with = crate::schema::events_limit)]
     limit: Option<i64>,
-}
-
-/// The query of `GET /api/events/stream`.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct StreamQuery {
-    /// Only events with an id above this one (default 0; a `Last-Event-ID` header wins).
-    #[param(schema_with = crate::schema::events_after)]
-    after: Option<i64>,
-    /// Only events of these types (repeat the parameter, or separate types by commas).
-    #[param(schema_with = crate::schema::event_types, style = Form, explode)]
-    types: Option<Vec<String>>,
-    /// Only events about this asset.
-    #[param(schema_with = crate::schema::events_asset_uuid)]
-    asset_uuid: Option<String>,
 }
 
 /// The headers of `GET /api/events/stream` (documentation).
@@ -355,7 +347,7 @@ async fn read(
 /// assets). Page on with `after` = the answer's `last_id`.
 #[utoipa::path(get, path = "/api/events", tag = "events",
     security(("token" = [])),
-    params(EventsQuery),
+    params(FeedQuery, PageQuery),
     responses(
         (status = 200, description = "A page of events", body = EventsPage),
         (status = 400, description = "A bad `after`, `types`, `asset_uuid` or `limit`"),
@@ -482,7 +474,7 @@ impl futures_core::Stream for Frames {
 /// keep the connection alive; the stream ends when the token is revoked or expires.
 #[utoipa::path(get, path = "/api/events/stream", tag = "events",
     security(("token" = [])),
-    params(StreamQuery, StreamHeaders),
+    params(FeedQuery, StreamHeaders),
     responses(
         (status = 200, description = "The event stream", content_type = "text/event-stream",
             body = String),

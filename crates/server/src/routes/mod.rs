@@ -20,6 +20,7 @@ pub mod reports;
 pub mod treasury_key;
 pub mod user;
 pub mod user_categories;
+pub mod webhooks;
 
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};

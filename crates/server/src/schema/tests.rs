@@ -3,7 +3,7 @@
 
 use amphora_core::gaid::Gaid;
 use amphora_core::validation::TextRule;
-use amphora_core::{account, asset, category, endpoint, registered_user};
+use amphora_core::{account, asset, category, endpoint, registered_user, webhook};
 use serde_json::Value;
 
 use crate::schema::REPORT_FORMAT_PATTERN;
@@ -78,6 +78,8 @@ fn text_fields_state_their_rules() {
         ("ManagerCreate", "username", &account::USERNAME, 'u'),
         ("IssuanceRequest", "name", &asset::NAME, 'n'),
         ("IssuanceRequest", "ticker", &asset::TICKER, 'T'),
+        ("WebhookCreate", "description", &webhook::DESCRIPTION, 'd'),
+        ("WebhookEdit", "description", &webhook::DESCRIPTION, 'd'),
     ];
     for (schema, field, rule, sample) in cases {
         let property = property(schema, field);
@@ -274,10 +276,10 @@ fn property_of_blinder() -> Value {
     property("BlindersUpdate", "asset_blinder")
 }
 
-#[test]
-fn endpoints_state_their_form() {
+/// URLs around the form of `endpoint::form` and a length limit of `max`.
+fn url_values(max: usize) -> Vec<String> {
     let long = |len: usize| format!("https://issuer.example/{}", "a".repeat(len - 23));
-    let values = [
+    vec![
         String::new(),
         "   ".into(),
         "https://issuer.example/authorize".into(),
@@ -302,16 +304,37 @@ fn endpoints_state_their_form() {
         "ftp://issuer.example/".into(),
         "https:/issuer.example".into(),
         "issuer.example".into(),
-        long(endpoint::MAX_LENGTH),
-        long(endpoint::MAX_LENGTH + 1),
-        format!(" {}", long(endpoint::MAX_LENGTH)),
-    ];
+        long(max),
+        long(max + 1),
+        format!(" {}", long(max)),
+    ]
+}
+
+#[test]
+fn endpoints_state_their_form() {
+    let values = url_values(endpoint::MAX_LENGTH);
     for schema in ["IssuanceRequest", "AssetEdit"] {
         let property = property(schema, "issuer_authorization_endpoint");
         assert_eq!(property["maxLength"], endpoint::MAX_LENGTH);
         assert_eq!(property["type"], serde_json::json!(["string", "null"]));
         for value in &values {
             assert_agree(&property, value, endpoint::check(value).is_ok());
+        }
+    }
+}
+
+#[test]
+fn webhook_urls_state_their_form() {
+    let values = url_values(webhook::URL_MAX_LENGTH);
+    for (schema, kind) in [
+        ("WebhookCreate", serde_json::json!("string")),
+        ("WebhookEdit", serde_json::json!(["string", "null"])),
+    ] {
+        let property = property(schema, "url");
+        assert_eq!(property["maxLength"], webhook::URL_MAX_LENGTH);
+        assert_eq!(property["type"], kind);
+        for value in &values {
+            assert_agree(&property, value, webhook::check_url(value).is_ok());
         }
     }
 }

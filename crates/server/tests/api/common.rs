@@ -281,6 +281,27 @@ impl TestApp {
         }
     }
 
+    /// A second store on this app's database (the SQLite file, or the PostgreSQL schema) with
+    /// its own connections: what another replica of the platform would open.
+    pub async fn second_store(&self) -> Store {
+        match &self.postgres_schema {
+            Some((url, schema)) => {
+                let options = PgConnectOptions::from_str(url)
+                    .unwrap()
+                    .options([("search_path", schema.as_str())]);
+                let pool = amphora_store::PoolSettings {
+                    max_connections: 4,
+                    ..amphora_store::PoolSettings::default()
+                };
+                Store::connect_postgres_with(options, &pool).await.unwrap()
+            }
+            None => {
+                let url = format!("sqlite:{}", self._dir.path().join("amphora.db").display());
+                Store::connect(&url).await.unwrap()
+            }
+        }
+    }
+
     /// Sends `request` as if it came over TCP from `peer` (as `amphora serve` sees it).
     pub async fn call_from(&self, peer: &str, mut request: Request<Body>) -> Reply {
         let peer: std::net::SocketAddr = peer.parse().unwrap();

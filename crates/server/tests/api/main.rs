@@ -38,4 +38,5 @@ mod security;
 mod ssrf;
 mod treasury_view_key;
 mod user_categories;
+mod webhooks;
 mod wire;
