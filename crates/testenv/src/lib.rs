@@ -1,4 +1,4 @@
-//! amphora-testenv: the one test environment for chain-touching tests (dev-only).
+//! amphora-testenv: the shared test fixtures of every crate's tests (a dev-dependency only).
 //!
 //! [`TestNode::start`] gives a liquidregtest node a test can drive over JSON-RPC: the embedded
 //! node (in-process, the zero-setup default) or, when `ELEMENTSD_EXE` names an `elementsd`
@@ -23,13 +23,22 @@
 //! A test about the embedded node's internals uses [`TestNode::embedded`] and says so in its
 //! name or doc comment; every other chain test uses [`TestNode::start`] so that `.ci/run`'s
 //! second pass runs it against Elements Core.
+//!
+//! With the `store` feature (for the tests of crates that have a database): [`pg::PgSchema`],
+//! a PostgreSQL schema per test dropped when the test ends, and [`store`], the rows tests start
+//! from (an issued asset, a registered wallet and user, the synthetic chain index).
 
 mod autominer;
 mod elementsd;
+#[cfg(feature = "store")]
+pub mod pg;
+#[cfg(feature = "store")]
+pub mod store;
 
 use std::path::{Path, PathBuf};
 
 use amphora_regtest::{Node, NodeConfig, NodeHandle};
+use amphora_rpc::types::IssuedAsset;
 use amphora_rpc::{Amount, Auth, ElementsRpc, RetryPolicy};
 use elements::{AddressParams, BlockHash};
 
@@ -48,6 +57,9 @@ pub const PLATFORM_WALLET: &str = "platform";
 pub const TREASURY_WALLET: &str = "treasury";
 /// L-BTC sent from `platform` to `treasury` by [`TestNode::provision_platform_wallets`].
 pub const TREASURY_FUNDING_LBTC: i64 = 1_000;
+/// The registry public key (hex, compressed) of the test issuers' assets.
+pub const ISSUER_PUBKEY: &str =
+    "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084";
 
 /// How a [`TestNode`] is started, beyond its kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -301,6 +313,27 @@ impl TestNode {
             .expect("funding the treasury");
         self.mine(1).await;
         (platform, treasury)
+    }
+
+    /// `wallet` issues `units` base units of a new asset and `tokens` base units of its
+    /// reissuance token (with blinded amounts when `confidential`), mined into a block.
+    pub async fn issue_asset(
+        &self,
+        wallet: &ElementsRpc,
+        units: i64,
+        tokens: i64,
+        confidential: bool,
+    ) -> IssuedAsset {
+        let issued = wallet
+            .issue_asset(
+                Amount::from_units(units),
+                Amount::from_units(tokens),
+                confidential,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("issueasset {units} {tokens}: {e}"));
+        self.mine(1).await;
+        issued
     }
 
     /// Mines `blocks` blocks (to an address no wallet owns); returns their hashes.

@@ -25,7 +25,7 @@ use webdriver::{
     screenshot, select, sign_in, submit, text_of, until_confirmed,
 };
 
-const PUBKEY: &str = "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084";
+const PUBKEY: &str = amphora_testenv::ISSUER_PUBKEY;
 const MANAGER_PASSWORD: &str = "manager-password-1";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

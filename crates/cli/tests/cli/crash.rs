@@ -23,9 +23,10 @@ use std::time::Duration;
 
 use amphora_core::crash;
 use amphora_rpc::AddressType;
+use amphora_testenv::pg::PgSchema;
 use serde_json::{json, Value};
 
-use crate::support::{until, Api, Blocks, Options, Platform, Schema, TIMEOUT};
+use crate::support::{until, Api, Blocks, Options, Platform, TIMEOUT};
 
 mod cut;
 mod distribute;
@@ -35,7 +36,7 @@ mod reissue_burn;
 mod transfer;
 
 const PASSWORD: &str = "crash harness password";
-const PUBKEY: &str = "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084";
+const PUBKEY: &str = amphora_testenv::ISSUER_PUBKEY;
 /// Longest a crash point may take to fire once its step is reached.
 const KILL_WAIT: Duration = Duration::from_secs(60);
 /// The step no crash point marks: the transaction has its first confirmation, indexed by the
@@ -65,17 +66,20 @@ struct Harness {
     platform: Platform,
     api: Api,
     dir: tempfile::TempDir,
-    _schema: Option<Schema>,
+    _schema: Option<PgSchema>,
 }
 
 impl Harness {
     async fn start(engine: Engine, tag: &str) -> Harness {
         let dir = tempfile::tempdir().unwrap();
-        let schema = (engine == Engine::Postgres).then(|| Schema::create(&format!("crash_{tag}")));
+        let schema = match engine {
+            Engine::Postgres => Some(PgSchema::create(&format!("crash_{tag}")).await),
+            Engine::Sqlite => None,
+        };
         let options = Options {
             issuer_password: Some(PASSWORD.into()),
             data_dir: Some(dir.path().join("data")),
-            database_url: schema.as_ref().map(Schema::url),
+            database_url: schema.as_ref().map(PgSchema::url),
             env: LEASES.iter().map(|(k, v)| (*k, v.to_string())).collect(),
             ..Options::default()
         };

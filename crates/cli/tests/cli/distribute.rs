@@ -9,7 +9,7 @@ use crate::support::{until, Options, Platform};
 use amphora_rpc::{Amount, AssetPayment};
 use serde_json::json;
 
-const PUBKEY: &str = "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084";
+const PUBKEY: &str = amphora_testenv::ISSUER_PUBKEY;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn distribute_with_the_confirm_binary_and_without_it() {

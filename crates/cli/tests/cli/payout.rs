@@ -15,7 +15,7 @@ use amphora_wallet::{SendRequest, Wallet};
 use elements::AssetId;
 use serde_json::{json, Value};
 
-const PUBKEY: &str = "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084";
+const PUBKEY: &str = amphora_testenv::ISSUER_PUBKEY;
 
 /// Issues `amount` of a new asset to the treasury; (uuid, asset id).
 async fn issue(

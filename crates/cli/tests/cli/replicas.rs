@@ -8,13 +8,14 @@
 //! survivor of a killed follower answers the same.
 //!
 //! Needs PostgreSQL (`AMPHORA_TEST_DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/
-//! test`) and `psql`.
+//! test`): the replicas' schema is an `amphora_testenv::pg::PgSchema`.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::support::{amphora, spawn_until, Api, Killed, Schema};
+use crate::support::{amphora, spawn_until, Api, Killed};
 use amphora_store::{PoolSettings, Store};
+use amphora_testenv::pg::PgSchema;
 use amphora_testenv::{TestNode, TREASURY_WALLET};
 use serde_json::{json, Value};
 
@@ -55,12 +56,12 @@ struct Cluster {
     // dropped last: the processes above go first
     node: TestNode,
     _dir: tempfile::TempDir,
-    _schema: Schema,
+    _schema: PgSchema,
 }
 
 impl Cluster {
     async fn start(tag: &str, n: usize, amount: u64) -> Cluster {
-        let schema = Schema::create(&format!("replicas_{tag}"));
+        let schema = PgSchema::create(&format!("replicas_{tag}")).await;
         let dir = tempfile::tempdir().unwrap();
 
         // The node, its platform wallet holding the genesis coins, a funded treasury.
@@ -88,7 +89,7 @@ impl Cluster {
                     "name": "Replicated Security", "amount": amount,
                     "destination_address": destination, "domain": "example.com",
                     "ticker": "REPL", "pubkey":
-                    "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084",
+                    amphora_testenv::ISSUER_PUBKEY,
                 })),
             )
             .await;

@@ -10,8 +10,9 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::support::{run_ok, wait_confirmed, Options, Platform, Schema, TIMEOUT};
+use crate::support::{run_ok, wait_confirmed, Options, Platform, TIMEOUT};
 use amphora_rpc::{AddressType, Amount};
+use amphora_testenv::pg::PgSchema;
 use serde_json::json;
 
 const PASSWORD: &str = "tutorial password 1";
@@ -28,7 +29,7 @@ async fn the_whole_tutorial_over_http() {
 /// The same on PostgreSQL (the events' advisory lock and every flow's transaction there).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_whole_tutorial_over_http_on_postgres() {
-    let schema = Schema::create("tutorial");
+    let schema = PgSchema::create("tutorial").await;
     tutorial(Some(schema.url())).await;
 }
 

@@ -14,10 +14,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{json, Value};
 
-use crate::support::{until, Options, Platform, Schema, TIMEOUT};
+use amphora_testenv::pg::PgSchema;
+
+use crate::support::{until, Options, Platform, TIMEOUT};
 
 const PASSWORD: &str = "webhook crash password";
-const PUBKEY: &str = "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084";
+const PUBKEY: &str = amphora_testenv::ISSUER_PUBKEY;
 /// The shortest webhook lease allowed, so the restarted process takes the endpoint over after
 /// 15 s, and a short follower lease (as the crash harness has).
 const SETTINGS: [(&str, &str); 3] = [
@@ -73,7 +75,7 @@ async fn an_event_committed_before_a_crash_is_delivered_after_the_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_event_committed_before_a_crash_is_delivered_after_the_restart_on_postgres() {
-    let schema = Schema::create("webhook_crash");
+    let schema = PgSchema::create("webhook_crash").await;
     killed_before_delivery(Some(schema.url())).await;
 }
 

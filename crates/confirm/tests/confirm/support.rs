@@ -202,14 +202,9 @@ impl Treasury {
         for name in ["investor1", "investor2"] {
             node.create_wallet(name).await;
         }
-        let issued = wallet
-            .issue_asset(
-                Amount::from_units(1_000 * 100_000_000),
-                Amount::from_units(1),
-                true,
-            )
-            .await
-            .unwrap();
+        let issued = node
+            .issue_asset(&wallet, 1_000 * 100_000_000, 1, true)
+            .await;
         let treasury = Treasury {
             node,
             root,
@@ -218,7 +213,7 @@ impl Treasury {
             token: issued.token,
             issuance_txid: issued.txid,
         };
-        treasury.mine(2).await;
+        treasury.mine(1).await;
         treasury
     }
 

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::chain::Chain;
 use crate::common::{TestApp, REGTEST_ADDRESS};
 
-const PUBKEY: &str = "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084";
+const PUBKEY: &str = amphora_testenv::ISSUER_PUBKEY;
 
 fn issuance(destination: &str, token_address: &str) -> Value {
     json!({

@@ -65,7 +65,7 @@ async fn rules_and_reports_see_the_blocks_the_node_has_at_once() {
                     "destination_address": address,
                     "domain": "example.com",
                     "ticker": format!("RND{round}"),
-                    "pubkey": "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084",
+                    "pubkey": amphora_testenv::ISSUER_PUBKEY,
                     "precision": 0,
                     "is_confidential": true,
                     "is_reissuable": true,

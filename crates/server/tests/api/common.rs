@@ -4,7 +4,6 @@
 //! PostgreSQL at `AMPHORA_TEST_DATABASE_URL` (dropped afterwards): `.ci/run` runs the whole
 //! suite once on each engine.
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use amphora_core::Network;
@@ -14,7 +13,9 @@ use amphora_server::config::{RegistrySettings, RegistryTarget, SecuritySettings}
 use amphora_server::credentials::hash_password;
 use amphora_server::login_limit::LoginLimits;
 use amphora_server::{app, AppState};
-use amphora_store::Store;
+use amphora_store::{IssuanceTx, NewAsset, Store};
+use amphora_testenv::pg::PgSchema;
+use amphora_testenv::store as fixtures;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
@@ -22,7 +23,6 @@ use http_body_util::BodyExt;
 use lwk_signer::SwSigner;
 use lwk_wollet::amp2::Amp2;
 use serde_json::Value;
-use sqlx::postgres::PgConnectOptions;
 use sqlx::Connection;
 use tower::ServiceExt;
 
@@ -48,38 +48,9 @@ pub struct TestApp {
     pub router: Router,
     pub state: AppState,
     _dir: tempfile::TempDir,
-    postgres_schema: Option<(String, String)>,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        // Drop the PostgreSQL schema from a separate thread with its own runtime (Drop cannot
-        // await, and the test's runtime may be shutting down). The store's pool is NOT closed
-        // here: its connections are returned to the pool by tasks of the test's runtime, which
-        // is blocked in this `drop`, so `close()` could wait forever. Idle pool connections hold
-        // no locks; `lock_timeout` bounds the drop should one still be inside a transaction
-        // (the schema then stays behind, which is harmless in a test database).
-        if let Some((url, schema)) = self.postgres_schema.take() {
-            std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                runtime.block_on(async move {
-                    if let Ok(mut admin) = sqlx::PgConnection::connect(&url).await {
-                        let _ = sqlx::query("SET lock_timeout = '5s'")
-                            .execute(&mut admin)
-                            .await;
-                        let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                            .execute(&mut admin)
-                            .await;
-                    }
-                });
-            })
-            .join()
-            .unwrap();
-        }
-    }
+    /// The PostgreSQL schema of the app's database, dropped with the app (the store's pool is
+    /// not closed first: see [`PgSchema`]).
+    postgres_schema: Option<PgSchema>,
 }
 
 impl TestApp {
@@ -111,28 +82,18 @@ impl TestApp {
 
     /// An app on a fresh schema of the test PostgreSQL. Panics if it is unreachable.
     async fn on_postgres(lifetime: Duration, limits: LoginLimits) -> TestApp {
-        let url = std::env::var("AMPHORA_TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
-        let mut admin = sqlx::PgConnection::connect(&url).await.unwrap_or_else(|e| {
-            panic!("PostgreSQL is unreachable at {url} ({e}); start it (see .ci/run)")
-        });
-        let schema = format!("amphora_api_test_{}", uuid::Uuid::new_v4().simple());
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        let options = PgConnectOptions::from_str(&url)
-            .unwrap()
-            .options([("search_path", schema.as_str())]);
+        let schema = PgSchema::create("api_test").await;
         // A small pool: the whole suite runs in parallel against one server.
         let pool = amphora_store::PoolSettings {
             max_connections: 4,
             statement_timeout: Some(Duration::from_secs(60)),
             ..amphora_store::PoolSettings::default()
         };
-        let store = Store::connect_postgres_with(options, &pool).await.unwrap();
+        let store = Store::connect_postgres_with(schema.options(), &pool)
+            .await
+            .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        TestApp::on_store(store, lifetime, limits, dir, Some((url, schema))).await
+        TestApp::on_store(store, lifetime, limits, dir, Some(schema)).await
     }
 
     async fn on_store(
@@ -140,7 +101,7 @@ impl TestApp {
         lifetime: Duration,
         limits: LoginLimits,
         dir: tempfile::TempDir,
-        postgres_schema: Option<(String, String)>,
+        postgres_schema: Option<PgSchema>,
     ) -> TestApp {
         store.migrate().await.unwrap();
         let key = PlatformKey::from_mnemonic(PLATFORM_MNEMONIC, Network::LiquidRegtest).unwrap();
@@ -266,11 +227,8 @@ impl TestApp {
     /// check what the database itself allows); the rows it affected.
     pub async fn execute_raw(&self, sql: &str) -> Result<u64, sqlx::Error> {
         match &self.postgres_schema {
-            Some((url, schema)) => {
-                let mut conn = sqlx::PgConnection::connect(url).await?;
-                sqlx::query(&format!("SET search_path TO {schema}"))
-                    .execute(&mut conn)
-                    .await?;
+            Some(schema) => {
+                let mut conn = sqlx::PgConnection::connect_with(&schema.options()).await?;
                 Ok(sqlx::query(sql).execute(&mut conn).await?.rows_affected())
             }
             None => {
@@ -285,10 +243,8 @@ impl TestApp {
     /// its own connections: what another replica of the platform would open.
     pub async fn second_store(&self) -> Store {
         match &self.postgres_schema {
-            Some((url, schema)) => {
-                let options = PgConnectOptions::from_str(url)
-                    .unwrap()
-                    .options([("search_path", schema.as_str())]);
+            Some(schema) => {
+                let options = schema.options();
                 let pool = amphora_store::PoolSettings {
                     max_connections: 4,
                     ..amphora_store::PoolSettings::default()
@@ -328,45 +284,20 @@ impl TestApp {
     /// issued.
     pub async fn stored_asset_with_id(&self, issuer_id: i64, asset_id: &str) -> String {
         let uuid = uuid::Uuid::new_v4().to_string();
-        let store = self.state.store();
-        store
-            .create_asset(&amphora_store::NewAsset {
-                uuid: uuid.clone(),
-                issuer_id,
-                name: "Stored asset".into(),
-                amount: 1_000,
-                destination_address: REGTEST_ADDRESS.into(),
-                domain: "example.com".into(),
-                ticker: "STORE".into(),
-                pubkey: "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084".into(),
-                precision: 0,
-                is_confidential: false,
-                is_reissuable: false,
-                reissuance_amount: 0,
-                reissuance_address: String::new(),
-                transfer_restricted: true,
-                issuer_authorization_endpoint: None,
-                contract_json: "{}".into(),
-                contract_hash: "00".repeat(32),
-            })
-            .await
-            .unwrap();
-        store
-            .set_asset_issuance_tx(
-                &uuid,
-                &amphora_store::IssuanceTx {
-                    asset_id: asset_id.to_string(),
-                    reissuance_token_id: None,
-                    tx_hex: "00".into(),
-                    txid: "cd".repeat(32),
-                    vin: 0,
-                    asset_vout: 0,
-                    reissuance_vout: None,
-                },
-            )
-            .await
-            .unwrap();
-        store.set_asset_broadcast(&uuid, None, None).await.unwrap();
+        let asset = NewAsset {
+            name: "Stored asset".into(),
+            destination_address: REGTEST_ADDRESS.into(),
+            ticker: "STORE".into(),
+            pubkey: amphora_testenv::ISSUER_PUBKEY.into(),
+            is_confidential: false,
+            ..fixtures::non_reissuable(fixtures::new_asset(issuer_id, &uuid))
+        };
+        let issuance = IssuanceTx {
+            asset_id: asset_id.to_string(),
+            tx_hex: "00".into(),
+            ..fixtures::without_token(fixtures::issuance_tx(0, &fixtures::txid(0xcd)))
+        };
+        fixtures::issued_asset(self.state.store(), &asset, &issuance).await;
         uuid
     }
 

@@ -13,9 +13,10 @@ mod amp_rust;
 mod chain;
 
 use amphora_store::{
-    BlockUpdate, CompletedBy, IndexedBlock, IndexedTx, NewAssetOutput, OutputOwner, OutputSpend,
-    PaidBatch, ReissuanceCompletion, TxKind, UNKNOWN_BLINDER,
+    BlockUpdate, CompletedBy, IndexedBlock, IndexedTx, IssuanceTx, NewAsset, NewAssetOutput,
+    OutputOwner, OutputSpend, PaidBatch, ReissuanceCompletion, TxKind, UNKNOWN_BLINDER,
 };
+use amphora_testenv::store as fixtures;
 use axum::http::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -127,44 +128,23 @@ fn block(
 async fn reissuable_asset(app: &TestApp, issuer_id: i64) -> String {
     let uuid = uuid::Uuid::new_v4().to_string();
     let store = app.state.store();
-    store
-        .create_asset(&amphora_store::NewAsset {
-            uuid: uuid.clone(),
-            issuer_id,
-            name: "Contract asset".into(),
-            amount: 1_000,
-            destination_address: REGTEST_ADDRESS.into(),
-            domain: "example.com".into(),
-            ticker: "CNTR".into(),
-            pubkey: "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084".into(),
-            precision: 0,
-            is_confidential: false,
-            is_reissuable: true,
-            reissuance_amount: 1,
-            reissuance_address: REGTEST_ADDRESS.into(),
-            transfer_restricted: false,
-            issuer_authorization_endpoint: None,
-            contract_json: "{}".into(),
-            contract_hash: "00".repeat(32),
-        })
-        .await
-        .unwrap();
-    store
-        .set_asset_issuance_tx(
-            &uuid,
-            &amphora_store::IssuanceTx {
-                asset_id: ASSET_ID.repeat(32),
-                reissuance_token_id: Some(TOKEN_ID.repeat(32)),
-                tx_hex: "00".into(),
-                txid: txid(ISSUANCE),
-                vin: 0,
-                asset_vout: 0,
-                reissuance_vout: Some(1),
-            },
-        )
-        .await
-        .unwrap();
-    store.set_asset_broadcast(&uuid, None, None).await.unwrap();
+    let asset = NewAsset {
+        name: "Contract asset".into(),
+        destination_address: REGTEST_ADDRESS.into(),
+        ticker: "CNTR".into(),
+        pubkey: amphora_testenv::ISSUER_PUBKEY.into(),
+        is_confidential: false,
+        reissuance_address: REGTEST_ADDRESS.into(),
+        transfer_restricted: false,
+        ..fixtures::new_asset(issuer_id, &uuid)
+    };
+    let issuance = IssuanceTx {
+        asset_id: ASSET_ID.repeat(32),
+        reissuance_token_id: Some(TOKEN_ID.repeat(32)),
+        tx_hex: "00".into(),
+        ..fixtures::issuance_tx(0, &txid(ISSUANCE))
+    };
+    fixtures::issued_asset(store, &asset, &issuance).await;
     let treasury = || OutputOwner::Treasury;
     store
         .apply_block(&block(

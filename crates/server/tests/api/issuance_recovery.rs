@@ -77,7 +77,7 @@ async fn issued(app: TestApp, node: &TestNode) -> (TestApp, Faults, Asset) {
     let body = json!({
         "name": "Recovered Security", "amount": 1000, "destination_address": destination,
         "domain": "example.com", "ticker": "RECOV",
-        "pubkey": "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084",
+        "pubkey": amphora_testenv::ISSUER_PUBKEY,
         "precision": 0, "is_confidential": false, "is_reissuable": false,
         "transfer_restricted": false,
     });

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use crate::chain::Chain;
 use crate::common::TestApp;
 
-const PUBKEY: &str = "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084";
+const PUBKEY: &str = amphora_testenv::ISSUER_PUBKEY;
 
 /// A local web server standing in for the issuer's domain (`/{domain}/.well-known/…`) and for
 /// an external registry (`/registry/…`).

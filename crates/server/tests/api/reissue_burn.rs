@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use crate::chain::Chain;
 use crate::common::TestApp;
 
-const PUBKEY: &str = "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084";
+const PUBKEY: &str = amphora_testenv::ISSUER_PUBKEY;
 pub(crate) const ISSUED: i64 = 1_000_000;
 
 /// The test node with a funded `platform` wallet and an `issuer` (treasury) wallet holding

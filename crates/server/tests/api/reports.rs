@@ -4,9 +4,10 @@
 
 use amphora_core::assignment::AssignmentInput;
 use amphora_store::{
-    BlockUpdate, IndexedBlock, IndexedTx, NewAssetOutput, NewAssignment, OutputOwner, OutputSpend,
-    TxKind, UNKNOWN_BLINDER,
+    BlockUpdate, IndexedTx, NewAssetOutput, NewAssignment, OutputOwner, OutputSpend, TxKind,
+    UNKNOWN_BLINDER,
 };
+use amphora_testenv::store::{indexed_block, txid};
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -18,14 +19,6 @@ mod cosign_decisions;
 
 /// The issuance transaction: the txid `TestApp::stored_asset` records for the asset.
 const ISSUANCE: u8 = 0xcd;
-
-fn txid(n: u8) -> String {
-    format!("{n:02x}").repeat(32)
-}
-
-fn hash(height: i64) -> String {
-    format!("{:064x}", height + 7000)
-}
 
 /// An app with an issuer, its asset, registered users Alice and Bob (each with a registered
 /// wallet) and a third registered wallet C of nobody.
@@ -128,12 +121,7 @@ impl Reported {
         spends: &[(u8, i64, u8, bool)],
     ) -> BlockUpdate {
         BlockUpdate {
-            block: IndexedBlock {
-                height,
-                block_hash: hash(height),
-                prev_hash: hash(height - 1),
-                block_time: 1_700_000_000 + height * 60,
-            },
+            block: indexed_block(height),
             txs: txs
                 .iter()
                 .enumerate()

@@ -96,7 +96,7 @@ async fn private_authorization_endpoints_are_refused_when_set() {
     let issue = json!({
         "name": "Guarded", "amount": 1000, "destination_address": REGTEST_ADDRESS,
         "domain": "example.com", "ticker": "GRD",
-        "pubkey": "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084",
+        "pubkey": amphora_testenv::ISSUER_PUBKEY,
         "precision": 0, "issuer_authorization_endpoint": "http://169.254.169.254/",
     });
     let reply = app

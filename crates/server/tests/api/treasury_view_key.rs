@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::chain::Chain;
 use crate::common::TestApp;
 
-const PUBKEY: &str = "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084";
+const PUBKEY: &str = amphora_testenv::ISSUER_PUBKEY;
 
 async fn issue(app: &TestApp, token: &str, destination: &str) -> String {
     let body = json!({"name": "Viewed Security", "amount": 1000, "destination_address": destination,

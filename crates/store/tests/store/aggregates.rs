@@ -4,9 +4,10 @@
 //! engines; and the migration's backfill of a database that already had outputs.
 
 use amphora_store::{
-    BlockUpdate, IndexedBlock, IndexedTx, NewAsset, NewAssetOutput, OutputOwner, OutputSpend,
-    Store, TxKind, UNKNOWN_BLINDER,
+    BlockUpdate, IndexedBlock, IndexedTx, IssuanceTx, NewAsset, NewAssetOutput, OutputOwner,
+    OutputSpend, Store, TxKind, UNKNOWN_BLINDER,
 };
+use amphora_testenv::store as fixtures;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
@@ -161,7 +162,7 @@ fn owner(code: usize) -> OutputOwner {
         0 => OutputOwner::Treasury,
         5 => OutputOwner::Burn,
         n => OutputOwner::Wallet {
-            wid: format!("wid-{}", GAIDS[n - 1]),
+            wid: fixtures::wid_of(GAIDS[n - 1]),
             gaid: GAIDS[n - 1].to_string(),
         },
     }
@@ -186,71 +187,37 @@ fn new_outputs(txid: &str, spec: &TxSpec, height: i64) -> Vec<NewAssetOutput> {
         .collect()
 }
 
-fn new_asset(uuid: &str, issuer_id: i64) -> NewAsset {
-    NewAsset {
-        uuid: uuid.to_string(),
-        issuer_id,
-        name: "Aggregated".into(),
-        amount: 1_000,
-        destination_address: "el1dest".into(),
-        domain: "example.com".into(),
-        ticker: "AGG".into(),
-        pubkey: "02ab".into(),
-        precision: 0,
-        is_confidential: false,
-        is_reissuable: true,
-        reissuance_amount: 1,
-        reissuance_address: "el1token".into(),
-        transfer_restricted: false,
-        issuer_authorization_endpoint: None,
-        contract_json: "{}".into(),
-        contract_hash: "00".repeat(32),
-    }
-}
-
 /// Issuers, assets, wallets and registered users of the walks; returns the first issuer's id
 /// and its two users.
 async fn setup(store: &Store) -> (i64, [i64; 2]) {
-    let a = store.create_issuer("agg-a", "h").await.unwrap().id;
-    let b = store.create_issuer("agg-b", "h").await.unwrap().id;
+    let a = fixtures::issuer(store, "agg-a").await;
+    let b = fixtures::issuer(store, "agg-b").await;
     for (uuid, issuer) in ASSETS.iter().zip([a, a, b]) {
-        store.create_asset(&new_asset(uuid, issuer)).await.unwrap();
-        let issuance = amphora_store::IssuanceTx {
-            asset_id: format!("{:064x}", uuid.len() + issuer as usize),
-            reissuance_token_id: None,
-            tx_hex: "0200".into(),
-            txid: format!(
-                "{:064x}",
-                0xdead_0000u64 + issuer as u64 * 7 + uuid.len() as u64
-            ),
-            vin: 0,
-            asset_vout: 0,
-            reissuance_vout: None,
+        let asset = NewAsset {
+            name: "Aggregated".into(),
+            ticker: "AGG".into(),
+            is_confidential: false,
+            transfer_restricted: false,
+            ..fixtures::new_asset(issuer, uuid)
         };
-        store.set_asset_issuance_tx(uuid, &issuance).await.unwrap();
-        store.set_asset_broadcast(uuid, None, None).await.unwrap();
+        let issuance = IssuanceTx {
+            asset_id: format!("{:064x}", uuid.len() + issuer as usize),
+            ..fixtures::without_token(fixtures::issuance_tx(
+                0,
+                &format!(
+                    "{:064x}",
+                    0xdead_0000u64 + issuer as u64 * 7 + uuid.len() as u64
+                ),
+            ))
+        };
+        fixtures::issued_asset(store, &asset, &issuance).await;
     }
     for gaid in GAIDS {
-        let wid = format!("wid-{gaid}");
-        store
-            .register_wallet(&wid, &format!("ct({gaid})"), gaid)
-            .await
-            .unwrap();
+        fixtures::registered_wallet(store, gaid).await;
     }
-    let u1 = store
-        .create_registered_user(a, "One", false, Some(GAIDS[0]), None)
-        .await
-        .unwrap()
-        .id;
-    let u2 = store
-        .create_registered_user(a, "Two", false, Some(GAIDS[1]), None)
-        .await
-        .unwrap()
-        .id;
-    store
-        .create_registered_user(b, "Three", false, Some(GAIDS[2]), None)
-        .await
-        .unwrap();
+    let u1 = fixtures::registered_user(store, a, "One", Some(GAIDS[0])).await;
+    let u2 = fixtures::registered_user(store, a, "Two", Some(GAIDS[1])).await;
+    fixtures::registered_user(store, b, "Three", Some(GAIDS[2])).await;
     (a, [u1, u2])
 }
 

@@ -4,9 +4,10 @@
 
 use amphora_core::assignment::{validate_assignment, AssignmentRuleError};
 use amphora_store::{
-    BlockUpdate, Conflict, IndexedBlock, IndexedTx, IssuanceTx, NewAsset, NewAssetOutput,
+    BlockUpdate, Conflict, IndexedTx, NewAsset, NewAssetOutput,
     NewAssignment, OutputOwner, Store, StoreError, TxKind, UNKNOWN_BLINDER,
 };
+use amphora_testenv::store::{self as fixtures, indexed_block};
 
 use crate::contract::{on_postgres, on_sqlite};
 
@@ -20,13 +21,7 @@ pub(crate) const ASSET: &str = "assign-asset";
 pub(crate) const GAID_A: &str = "GAassignA";
 pub(crate) const GAID_B: &str = "GAassignB";
 
-pub(crate) fn txid(n: u8) -> String {
-    format!("{n:02x}").repeat(32)
-}
-
-fn hash(height: i64) -> String {
-    format!("{:064x}", height + 7000)
-}
+pub(crate) use amphora_testenv::store::txid;
 
 /// The issuer, its users (Alice: GAID A and the asset's category; Bob: GAID B, no category;
 /// Carol: no GAID) and the category.
@@ -45,12 +40,7 @@ pub(crate) fn block(
     spends: Vec<amphora_store::OutputSpend>,
 ) -> BlockUpdate {
     BlockUpdate {
-        block: IndexedBlock {
-            height,
-            block_hash: hash(height),
-            prev_hash: hash(height - 1),
-            block_time: 1_700_000_000 + height * 60,
-        },
+        block: indexed_block(height),
         txs: txs
             .into_iter()
             .enumerate()
@@ -84,66 +74,20 @@ pub(crate) fn treasury(tx: u8, vout: i64, amount: i64, height: i64) -> NewAssetO
 
 /// The fixture with an issuance of 1,000 to the treasury in block 1 (one confirmation).
 pub(crate) async fn fixture(store: &Store) -> Fixture {
-    let issuer = store.create_issuer("assign-issuer", "h").await.unwrap().id;
-    store
-        .create_asset(&NewAsset {
-            uuid: ASSET.into(),
-            issuer_id: issuer,
-            name: "Assigned".into(),
-            amount: 1_000,
-            destination_address: "el1dest".into(),
-            domain: "example.com".into(),
-            ticker: "ASG".into(),
-            pubkey: "02ab".into(),
-            precision: 0,
-            is_confidential: true,
-            is_reissuable: false,
-            reissuance_amount: 0,
-            reissuance_address: String::new(),
-            transfer_restricted: true,
-            issuer_authorization_endpoint: None,
-            contract_json: "{}".into(),
-            contract_hash: "00".repeat(32),
-        })
-        .await
-        .unwrap();
-    store
-        .set_asset_issuance_tx(
-            ASSET,
-            &IssuanceTx {
-                asset_id: "aa".repeat(32),
-                reissuance_token_id: None,
-                tx_hex: "0200".into(),
-                txid: txid(1),
-                vin: 0,
-                asset_vout: 0,
-                reissuance_vout: None,
-            },
-        )
-        .await
-        .unwrap();
-    store.set_asset_broadcast(ASSET, None, None).await.unwrap();
+    let issuer = fixtures::issuer(store, "assign-issuer").await;
+    let asset = NewAsset {
+        name: "Assigned".into(),
+        ticker: "ASG".into(),
+        ..fixtures::non_reissuable(fixtures::new_asset(issuer, ASSET))
+    };
+    let issuance = fixtures::without_token(fixtures::issuance_tx(0xaa, &txid(1)));
+    fixtures::issued_asset(store, &asset, &issuance).await;
     for gaid in [GAID_A, GAID_B] {
-        store
-            .register_wallet(&format!("wid-{gaid}"), &format!("ct({gaid})"), gaid)
-            .await
-            .unwrap();
+        fixtures::registered_wallet(store, gaid).await;
     }
-    let alice = store
-        .create_registered_user(issuer, "Alice", false, Some(GAID_A), None)
-        .await
-        .unwrap()
-        .id;
-    let bob = store
-        .create_registered_user(issuer, "Bob", false, Some(GAID_B), None)
-        .await
-        .unwrap()
-        .id;
-    let carol = store
-        .create_registered_user(issuer, "Carol", false, None, None)
-        .await
-        .unwrap()
-        .id;
+    let alice = fixtures::registered_user(store, issuer, "Alice", Some(GAID_A)).await;
+    let bob = fixtures::registered_user(store, issuer, "Bob", Some(GAID_B)).await;
+    let carol = fixtures::registered_user(store, issuer, "Carol", None).await;
     let category = store
         .create_category(issuer, "Accredited", "")
         .await

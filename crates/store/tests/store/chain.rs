@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use amphora_store::{
-    BlockUpdate, IndexedBlock, IndexedTx, IssuanceTx, NewAsset, NewAssetOutput, OutputOwner,
-    OutputSpend, Store, StoreError, TxKind, UNKNOWN_BLINDER,
+    BlockUpdate, IndexedBlock, IndexedTx, NewAsset, NewAssetOutput, OutputOwner, OutputSpend,
+    Store, StoreError, TxKind, UNKNOWN_BLINDER,
 };
+use amphora_testenv::store::{self as fixtures, txid};
 
 use crate::contract::{on_postgres, on_sqlite};
 
@@ -24,52 +25,17 @@ const ASSET: &str = "asset-1";
 
 /// An issued asset `uuid` of a new issuer.
 async fn issued_asset(store: &Store, uuid: &str) -> i64 {
-    let issuer = store
-        .create_issuer(&format!("issuer-{uuid}"), "h")
-        .await
-        .unwrap();
+    let issuer = fixtures::issuer(store, &format!("issuer-{uuid}")).await;
+    let asset = NewAsset {
+        is_confidential: false,
+        ..fixtures::new_asset(issuer, uuid)
+    };
+    store.create_asset(&asset).await.unwrap();
     store
-        .create_asset(&NewAsset {
-            uuid: uuid.to_string(),
-            issuer_id: issuer.id,
-            name: "Example".into(),
-            amount: 1_000,
-            destination_address: "el1dest".into(),
-            domain: "example.com".into(),
-            ticker: "EXA".into(),
-            pubkey: "02ab".into(),
-            precision: 0,
-            is_confidential: false,
-            is_reissuable: true,
-            reissuance_amount: 1,
-            reissuance_address: "el1token".into(),
-            transfer_restricted: true,
-            issuer_authorization_endpoint: None,
-            contract_json: "{}".into(),
-            contract_hash: "00".repeat(32),
-        })
+        .set_asset_issuance_tx(uuid, &fixtures::issuance_tx(0xaa, &txid(1)))
         .await
         .unwrap();
-    store
-        .set_asset_issuance_tx(
-            uuid,
-            &IssuanceTx {
-                asset_id: "aa".repeat(32),
-                reissuance_token_id: Some("bb".repeat(32)),
-                tx_hex: "0200".into(),
-                txid: txid(1),
-                vin: 0,
-                asset_vout: 0,
-                reissuance_vout: Some(1),
-            },
-        )
-        .await
-        .unwrap();
-    issuer.id
-}
-
-fn txid(n: u8) -> String {
-    format!("{n:02x}").repeat(32)
+    issuer
 }
 
 fn hash(height: i64) -> String {

@@ -1,16 +1,14 @@
 //! Store contract tests: every test runs against SQLite (a fresh file) and PostgreSQL (a fresh
-//! schema in `AMPHORA_TEST_DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/test`).
-//! If PostgreSQL is unreachable the PostgreSQL tests fail with a clear message.
+//! schema in `AMPHORA_TEST_DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/test`:
+//! `amphora_testenv::pg::PgSchema`). If PostgreSQL is unreachable the PostgreSQL tests fail
+//! with a clear message.
 
 use std::future::Future;
-use std::str::FromStr;
 
 use amphora_store::{Engine, IssuanceStatus, IssuanceTx, NewAsset, Store, StoreError};
+use amphora_testenv::pg::PgSchema;
+use amphora_testenv::store as fixtures;
 use chrono::{Duration, Utc};
-use sqlx::postgres::PgConnectOptions;
-use sqlx::Connection;
-
-const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// Runs `test` against a migrated SQLite store in a temporary directory.
 pub(crate) async fn on_sqlite<F, Fut>(test: F)
@@ -33,36 +31,20 @@ where
     store.close().await;
 }
 
-/// Runs `test` against a migrated PostgreSQL store in its own schema, dropped afterwards (also
-/// when the test panics).
+/// Runs `test` against a migrated PostgreSQL store in a schema of its own
+/// ([`PgSchema`]), dropped afterwards (also when the test panics).
 pub(crate) async fn on_postgres<F, Fut>(test: F)
 where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let url =
-        std::env::var("AMPHORA_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_string());
-    let base = PgConnectOptions::from_str(&url).expect("AMPHORA_TEST_DATABASE_URL is a valid URL");
-    let mut admin = sqlx::PgConnection::connect_with(&base)
-        .await
-        .unwrap_or_else(|e| {
-            panic!("PostgreSQL is unreachable at {url} ({e}); start it (see .ci/run)")
-        });
-    let schema = format!("amphora_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let options = base.options([("search_path", schema.as_str())]);
-    let store = Store::connect_postgres(options).await.unwrap();
+    let schema = PgSchema::create("store_test").await;
+    let store = Store::connect_postgres(schema.options()).await.unwrap();
     assert_eq!(store.engine(), Engine::Postgres);
     store.migrate().await.unwrap();
     let outcome = tokio::spawn(test(store.clone())).await;
     store.close().await;
-    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    drop(schema);
     if let Err(err) = outcome {
         std::panic::resume_unwind(err.into_panic());
     }
@@ -187,37 +169,25 @@ async fn audit_log_pages_per_issuer(store: Store) {
     assert_eq!((count, page), (1, vec![stored]));
 }
 
+/// The asset of the lifecycle tests (17,000,000 base units at precision 2).
 pub(crate) fn new_asset(issuer_id: i64, uuid: &str) -> NewAsset {
     NewAsset {
-        uuid: uuid.to_string(),
-        issuer_id,
         name: "Example Security".into(),
         amount: 17_000_000,
-        destination_address: "el1dest".into(),
-        domain: "example.com".into(),
         ticker: "EXSEC".into(),
-        pubkey: "02ab".into(),
         precision: 2,
-        is_confidential: true,
-        is_reissuable: true,
-        reissuance_amount: 1,
-        reissuance_address: "el1token".into(),
-        transfer_restricted: true,
-        issuer_authorization_endpoint: None,
-        contract_json: "{}".into(),
-        contract_hash: "00".repeat(32),
+        ..fixtures::new_asset(issuer_id, uuid)
     }
 }
 
+/// Its issuance transaction, asset id [`fixtures::txid`]`(n)` (the asset at output 1, the
+/// token at output 2).
 pub(crate) fn issuance_tx(n: u8) -> IssuanceTx {
     IssuanceTx {
-        asset_id: format!("{n:02x}").repeat(32),
-        reissuance_token_id: Some("ee".repeat(32)),
-        tx_hex: "0200".into(),
-        txid: "dd".repeat(32),
-        vin: 0,
+        reissuance_token_id: Some(fixtures::txid(0xee)),
         asset_vout: 1,
         reissuance_vout: Some(2),
+        ..fixtures::issuance_tx(n, &fixtures::txid(0xdd))
     }
 }
 

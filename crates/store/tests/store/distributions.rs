@@ -173,7 +173,7 @@ async fn eligibility_create_cancel_and_recreate(store: Store) {
 fn wallet_output(tx: u8, vout: i64, amount: i64, height: i64) -> NewAssetOutput {
     NewAssetOutput {
         owner: OutputOwner::Wallet {
-            wid: format!("wid-{GAID_A}"),
+            wid: amphora_testenv::store::wid_of(GAID_A),
             gaid: GAID_A.into(),
         },
         asset_blinder: "11".repeat(32),

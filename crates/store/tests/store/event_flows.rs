@@ -51,7 +51,7 @@ fn distribution(issuer: i64, uuid: &str, assignment: i64) -> NewDistribution {
 fn wallet(tx: u8, vout: i64, amount: i64, height: i64) -> amphora_store::NewAssetOutput {
     amphora_store::NewAssetOutput {
         owner: OutputOwner::Wallet {
-            wid: format!("wid-{GAID_A}"),
+            wid: amphora_testenv::store::wid_of(GAID_A),
             gaid: GAID_A.into(),
         },
         ..treasury(tx, vout, amount, height)

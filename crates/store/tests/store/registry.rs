@@ -2,8 +2,9 @@
 //! authorization flag, and the pool settings / liveness probe.
 
 use amphora_store::{
-    Conflict, IssuanceTx, NewAsset, NewRegistration, PoolSettings, Store, StoreError, OWN_REGISTRY,
+    Conflict, NewAsset, NewRegistration, PoolSettings, Store, StoreError, OWN_REGISTRY,
 };
+use amphora_testenv::store as fixtures;
 
 use crate::contract::{on_postgres, on_sqlite};
 
@@ -18,55 +19,23 @@ contract!(
 async fn issued(store: &Store, issuer: &str, uuid: &str, n: u8) -> i64 {
     let id = match store.issuer_by_username(issuer).await.unwrap() {
         Some(existing) => existing.id,
-        None => store.create_issuer(issuer, "h").await.unwrap().id,
+        None => fixtures::issuer(store, issuer).await,
     };
-    store
-        .create_asset(&NewAsset {
-            uuid: uuid.to_string(),
-            issuer_id: id,
-            name: "Example".into(),
-            amount: 1_000,
-            destination_address: "el1dest".into(),
-            domain: "example.com".into(),
-            ticker: "EXA".into(),
-            pubkey: "02ab".into(),
-            precision: 0,
-            is_confidential: false,
-            is_reissuable: false,
-            reissuance_amount: 0,
-            reissuance_address: String::new(),
-            transfer_restricted: true,
-            issuer_authorization_endpoint: None,
-            contract_json: "{}".into(),
-            contract_hash: "00".repeat(32),
-        })
-        .await
-        .unwrap();
-    store
-        .set_asset_issuance_tx(
-            uuid,
-            &IssuanceTx {
-                asset_id: format!("{n:02x}").repeat(32),
-                reissuance_token_id: None,
-                tx_hex: "00".into(),
-                txid: "cd".repeat(32),
-                vin: 0,
-                asset_vout: 0,
-                reissuance_vout: None,
-            },
-        )
-        .await
-        .unwrap();
-    store.set_asset_broadcast(uuid, None, None).await.unwrap();
+    let asset = NewAsset {
+        is_confidential: false,
+        ..fixtures::non_reissuable(fixtures::new_asset(id, uuid))
+    };
+    let issuance = fixtures::without_token(fixtures::issuance_tx(n, &fixtures::txid(0xcd)));
+    fixtures::issued_asset(store, &asset, &issuance).await;
     id
 }
 
 fn registration(uuid: &str, n: u8, registry: &str) -> NewRegistration {
     NewRegistration {
         asset_uuid: uuid.to_string(),
-        asset_id: format!("{n:02x}").repeat(32),
+        asset_id: fixtures::txid(n),
         registry: registry.to_string(),
-        entry_json: format!("{{\"asset_id\":\"{}\"}}", format!("{n:02x}").repeat(32)),
+        entry_json: format!("{{\"asset_id\":\"{}\"}}", fixtures::txid(n)),
     }
 }
 

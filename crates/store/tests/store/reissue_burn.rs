@@ -2,9 +2,10 @@
 //! idempotent repeats, conflicts, and the confirmed totals of the summary.
 
 use amphora_store::{
-    BurnCompletion, CompletedBy, NewAsset, NewAssetOutput, OutputOwner, ReissuanceCompletion,
-    Store, StoreError, UtxoRef, UNKNOWN_BLINDER,
+    BurnCompletion, CompletedBy, NewAssetOutput, OutputOwner, ReissuanceCompletion, Store,
+    StoreError, UtxoRef, UNKNOWN_BLINDER,
 };
+use amphora_testenv::store as fixtures;
 
 use crate::contract::{on_postgres, on_sqlite};
 
@@ -16,30 +17,9 @@ contract!(
 
 /// An asset `uuid` of a new issuer.
 async fn asset(store: &Store, uuid: &str) {
-    let issuer = store
-        .create_issuer(&format!("issuer-{uuid}"), "h")
-        .await
-        .unwrap();
+    let issuer = fixtures::issuer(store, &format!("issuer-{uuid}")).await;
     store
-        .create_asset(&NewAsset {
-            uuid: uuid.to_string(),
-            issuer_id: issuer.id,
-            name: "Example".into(),
-            amount: 1_000,
-            destination_address: "el1dest".into(),
-            domain: "example.com".into(),
-            ticker: "EXA".into(),
-            pubkey: "02ab".into(),
-            precision: 0,
-            is_confidential: true,
-            is_reissuable: true,
-            reissuance_amount: 1,
-            reissuance_address: "el1token".into(),
-            transfer_restricted: true,
-            issuer_authorization_endpoint: None,
-            contract_json: "{}".into(),
-            contract_hash: "00".repeat(32),
-        })
+        .create_asset(&fixtures::new_asset(issuer, uuid))
         .await
         .unwrap();
 }
@@ -61,7 +41,7 @@ fn output(uuid: &str, txid: &str, vout: i64, amount: i64, owner: OutputOwner) ->
 
 fn utxo(n: u8) -> UtxoRef {
     UtxoRef {
-        txid: format!("{n:02x}").repeat(32),
+        txid: fixtures::txid(n),
         vout: i64::from(n),
     }
 }

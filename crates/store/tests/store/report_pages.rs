@@ -77,6 +77,9 @@ fn in_heights(heights: Heights, height: i64) -> bool {
     heights.start.is_none_or(|h| height >= h) && heights.stop.is_none_or(|h| height <= h)
 }
 
+/// How the old in-memory paging ordered two rows for one sort key.
+type Compare<T> = fn(&T, &T) -> Ordering;
+
 async fn transaction_pages_match_the_full_list(store: Store) {
     fixture(&store).await;
     history(&store).await;
@@ -84,7 +87,7 @@ async fn transaction_pages_match_the_full_list(store: Store) {
     let all: Vec<ReportTx> = store.report_txs(ASSET).await.unwrap();
     let outputs: Vec<ReportOutput> = store.report_outputs(ASSET).await.unwrap();
     assert_eq!(all.len(), 6);
-    let orders: [(TxOrder, fn(&ReportTx, &ReportTx) -> Ordering); 3] = [
+    let orders: [(TxOrder, Compare<ReportTx>); 3] = [
         (TxOrder::Chain, |_, _| Ordering::Equal),
         (TxOrder::Txid, |a, b| a.txid.cmp(&b.txid)),
         (TxOrder::Kind, |a, b| a.kind.as_str().cmp(b.kind.as_str())),
@@ -210,7 +213,7 @@ fn activity_rows(txs: &[ReportTx], outputs: &[ReportOutput]) -> Vec<Row> {
             }
         }
     }
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    rows.sort_by_key(|a| a.0);
     rows
 }
 
@@ -223,7 +226,7 @@ async fn activity_pages_match_the_full_list(store: Store) {
     let all = activity_rows(&txs, &outputs);
     assert_eq!(all.len(), 9, "{all:#?}");
     assert!(all.iter().any(|r| r.1 == "lost"));
-    let orders: [(ActivityOrder, fn(&Row, &Row) -> Ordering); 8] = [
+    let orders: [(ActivityOrder, Compare<Row>); 8] = [
         (ActivityOrder::Chain, |_, _| Ordering::Equal),
         (ActivityOrder::Kind, |a, b| a.1.cmp(&b.1)),
         (ActivityOrder::Description, |a, b| a.2.cmp(&b.2)),

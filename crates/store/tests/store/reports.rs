@@ -3,9 +3,10 @@
 //! users, GAID balances, blacklisting and blinders.
 
 use amphora_store::{
-    BlockUpdate, Conflict, IndexedBlock, IndexedTx, IssuanceTx, NewAsset, NewAssetOutput,
+    BlockUpdate, Conflict, IndexedTx, NewAsset, NewAssetOutput,
     OutputOwner, OutputSpend, Store, StoreError, TxKind, UNKNOWN_BLINDER,
 };
+use amphora_testenv::store::{self as fixtures, indexed_block, txid};
 
 use crate::contract::{on_postgres, on_sqlite};
 
@@ -23,17 +24,9 @@ const GAID_A: &str = "GAreportA";
 const GAID_B: &str = "GAreportB";
 const GAID_C: &str = "GAreportC";
 
-fn txid(n: u8) -> String {
-    format!("{n:02x}").repeat(32)
-}
-
-fn hash(height: i64) -> String {
-    format!("{:064x}", height + 5000)
-}
-
 fn wallet(gaid: &str) -> OutputOwner {
     OutputOwner::Wallet {
-        wid: format!("wid-{gaid}"),
+        wid: fixtures::wid_of(gaid),
         gaid: gaid.to_string(),
     }
 }
@@ -77,12 +70,7 @@ fn block(
     spends: Vec<OutputSpend>,
 ) -> BlockUpdate {
     BlockUpdate {
-        block: IndexedBlock {
-            height,
-            block_hash: hash(height),
-            prev_hash: hash(height - 1),
-            block_time: 1_700_000_000 + height * 60,
-        },
+        block: indexed_block(height),
         txs: txs
             .iter()
             .enumerate()
@@ -107,61 +95,18 @@ pub(crate) struct Fixture {
 }
 
 pub(crate) async fn fixture(store: &Store) -> Fixture {
-    let issuer = store.create_issuer("report-issuer", "h").await.unwrap().id;
-    store
-        .create_asset(&NewAsset {
-            uuid: ASSET.into(),
-            issuer_id: issuer,
-            name: "Reported".into(),
-            amount: 1_000,
-            destination_address: "el1dest".into(),
-            domain: "example.com".into(),
-            ticker: "REP".into(),
-            pubkey: "02ab".into(),
-            precision: 0,
-            is_confidential: true,
-            is_reissuable: true,
-            reissuance_amount: 1,
-            reissuance_address: "el1token".into(),
-            transfer_restricted: true,
-            issuer_authorization_endpoint: None,
-            contract_json: "{}".into(),
-            contract_hash: "00".repeat(32),
-        })
-        .await
-        .unwrap();
-    store
-        .set_asset_issuance_tx(
-            ASSET,
-            &IssuanceTx {
-                asset_id: "aa".repeat(32),
-                reissuance_token_id: Some("bb".repeat(32)),
-                tx_hex: "0200".into(),
-                txid: txid(1),
-                vin: 0,
-                asset_vout: 0,
-                reissuance_vout: Some(1),
-            },
-        )
-        .await
-        .unwrap();
-    store.set_asset_broadcast(ASSET, None, None).await.unwrap();
+    let issuer = fixtures::issuer(store, "report-issuer").await;
+    let asset = NewAsset {
+        name: "Reported".into(),
+        ticker: "REP".into(),
+        ..fixtures::new_asset(issuer, ASSET)
+    };
+    fixtures::issued_asset(store, &asset, &fixtures::issuance_tx(0xaa, &txid(1))).await;
     for gaid in [GAID_A, GAID_B, GAID_C] {
-        store
-            .register_wallet(&format!("wid-{gaid}"), &format!("ct({gaid})"), gaid)
-            .await
-            .unwrap();
+        fixtures::registered_wallet(store, gaid).await;
     }
-    let alice = store
-        .create_registered_user(issuer, "Alice", false, Some(GAID_A), None)
-        .await
-        .unwrap()
-        .id;
-    let bob = store
-        .create_registered_user(issuer, "Bob", false, Some(GAID_B), None)
-        .await
-        .unwrap()
-        .id;
+    let alice = fixtures::registered_user(store, issuer, "Alice", Some(GAID_A)).await;
+    let bob = fixtures::registered_user(store, issuer, "Bob", Some(GAID_B)).await;
     Fixture { issuer, alice, bob }
 }
 

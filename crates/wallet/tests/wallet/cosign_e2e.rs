@@ -10,6 +10,7 @@ use std::time::Duration;
 use amphora_follower::{Follower, FollowerConfig, FollowerHandle};
 use amphora_rpc::Amount;
 use amphora_store::{IssuanceTx, NewAsset, NewAssetOutput, OutputOwner, UNKNOWN_BLINDER};
+use amphora_testenv::store as fixtures;
 use amphora_wallet::backend::scan;
 use amphora_wallet::chain_index::ChainIndex;
 use amphora_wallet::{sync, SendRequest, Wallet, WalletError};
@@ -90,44 +91,20 @@ async fn manage_asset(env: &Env, asset: AssetId, issuance_txid: &str) -> (i64, S
     let store = &env.store;
     let issuer = store.create_issuer("issuer", "unused-hash").await.unwrap();
     let uuid = uuid_like(&asset);
-    store
-        .create_asset(&NewAsset {
-            uuid: uuid.clone(),
-            issuer_id: issuer.id,
-            name: "Cosigned share".into(),
-            amount: 500,
-            destination_address: String::new(),
-            domain: "example.com".into(),
-            ticker: "SHR".into(),
-            pubkey: "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084".into(),
-            precision: 0,
-            is_confidential: true,
-            is_reissuable: false,
-            reissuance_amount: 0,
-            reissuance_address: String::new(),
-            transfer_restricted: true,
-            issuer_authorization_endpoint: None,
-            contract_json: "{}".into(),
-            contract_hash: "00".repeat(32),
-        })
-        .await
-        .unwrap();
-    store
-        .set_asset_issuance_tx(
-            &uuid,
-            &IssuanceTx {
-                asset_id: asset.to_string(),
-                reissuance_token_id: None,
-                tx_hex: "00".into(),
-                txid: issuance_txid.to_string(),
-                vin: 0,
-                asset_vout: 0,
-                reissuance_vout: None,
-            },
-        )
-        .await
-        .unwrap();
-    store.set_asset_broadcast(&uuid, None, None).await.unwrap();
+    let managed = NewAsset {
+        name: "Cosigned share".into(),
+        amount: 500,
+        destination_address: String::new(),
+        ticker: "SHR".into(),
+        pubkey: amphora_testenv::ISSUER_PUBKEY.into(),
+        ..fixtures::non_reissuable(fixtures::new_asset(issuer.id, &uuid))
+    };
+    let issuance = IssuanceTx {
+        asset_id: asset.to_string(),
+        tx_hex: "00".into(),
+        ..fixtures::without_token(fixtures::issuance_tx(0, issuance_txid))
+    };
+    fixtures::issued_asset(store, &managed, &issuance).await;
     store.set_asset_authorized(issuer.id, &uuid).await.unwrap();
     let category = store
         .create_category(issuer.id, "Qualified", "")

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::{amp_rust, conforms};
 use crate::common::TestApp;
 
-const PUBKEY: &str = "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084";
+const PUBKEY: &str = amphora_testenv::ISSUER_PUBKEY;
 
 #[tokio::test]
 async fn issuance_and_follower_completed_reissuance_parse_on_a_real_chain() {

@@ -116,13 +116,10 @@ impl Funder {
 
     /// Issues a new asset of `units` base units into the funder's wallet (mined).
     pub async fn issue(&self, units: i64) -> AssetId {
-        let issued = self
-            .wallet
-            .issue_asset(Amount::from_units(units), Amount::ZERO, false)
+        self.node
+            .issue_asset(&self.wallet, units, 0, false)
             .await
-            .unwrap();
-        self.node.mine(1).await;
-        issued.asset
+            .asset
     }
 
     /// Pays every coin in one transaction (mined), to the coin's confidential address, or to

@@ -1,6 +1,8 @@
 //! Issuer-tracked assets (not transfer-restricted): co-signed to any registered wallet, never to
 //! an unknown address.
 
+use amphora_store::{IssuanceTx, NewAsset};
+use amphora_testenv::store as fixtures;
 use axum::http::StatusCode;
 use elements::AssetId;
 use lwk_wollet::Chain;
@@ -76,44 +78,21 @@ async fn issuer_tracked_asset_may_go_to_any_registered_wallet() {
 /// Stores an issuer-tracked asset of id `asset` and returns its uuid and id.
 async fn tracked_asset(app: &TestApp, issuer_id: i64, asset: AssetId) -> (String, AssetId) {
     let uuid = uuid::Uuid::new_v4().to_string();
-    let store = app.state.store();
-    store
-        .create_asset(&amphora_store::NewAsset {
-            uuid: uuid.clone(),
-            issuer_id,
-            name: "Tracked asset".into(),
-            amount: 100,
-            destination_address: crate::common::REGTEST_ADDRESS.into(),
-            domain: "example.com".into(),
-            ticker: "TRK".into(),
-            pubkey: "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084".into(),
-            precision: 0,
-            is_confidential: false,
-            is_reissuable: false,
-            reissuance_amount: 0,
-            reissuance_address: String::new(),
-            transfer_restricted: false,
-            issuer_authorization_endpoint: None,
-            contract_json: "{}".into(),
-            contract_hash: "00".repeat(32),
-        })
-        .await
-        .unwrap();
-    store
-        .set_asset_issuance_tx(
-            &uuid,
-            &amphora_store::IssuanceTx {
-                asset_id: asset.to_string(),
-                reissuance_token_id: None,
-                tx_hex: "00".into(),
-                txid: "ef".repeat(32),
-                vin: 0,
-                asset_vout: 0,
-                reissuance_vout: None,
-            },
-        )
-        .await
-        .unwrap();
-    store.set_asset_broadcast(&uuid, None, None).await.unwrap();
+    let stored = NewAsset {
+        name: "Tracked asset".into(),
+        amount: 100,
+        destination_address: crate::common::REGTEST_ADDRESS.into(),
+        ticker: "TRK".into(),
+        pubkey: amphora_testenv::ISSUER_PUBKEY.into(),
+        is_confidential: false,
+        transfer_restricted: false,
+        ..fixtures::non_reissuable(fixtures::new_asset(issuer_id, &uuid))
+    };
+    let issuance = IssuanceTx {
+        asset_id: asset.to_string(),
+        tx_hex: "00".into(),
+        ..fixtures::without_token(fixtures::issuance_tx(0, &fixtures::txid(0xef)))
+    };
+    fixtures::issued_asset(app.state.store(), &stored, &issuance).await;
     (uuid, asset)
 }

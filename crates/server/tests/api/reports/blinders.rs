@@ -21,7 +21,7 @@ async fn update_blinders_checks_the_commitments_on_chain() {
         "destination_address": destination,
         "domain": "example.com",
         "ticker": "BLND",
-        "pubkey": "02391db83541de6ebbacada0faa44d15882872501766f197222df7b22f946a1084",
+        "pubkey": amphora_testenv::ISSUER_PUBKEY,
         "is_confidential": true,
     });
     let reply = app

@@ -4,11 +4,11 @@
 use std::str::FromStr;
 
 use amphora_store::Store;
+use amphora_testenv::pg::PgSchema;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
 use sqlx::migrate::Migrator;
-use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 
 use super::{assert_aggregates_match, run_step, setup, step, Step, Walk, ASSETS};
@@ -76,31 +76,19 @@ async fn before_0014_sqlite() {
 
 /// The upgrade on PostgreSQL, in a schema of its own.
 async fn before_0014_postgres() {
-    let url = std::env::var("AMPHORA_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
-    let base = PgConnectOptions::from_str(&url).unwrap();
-    let admin = sqlx::PgPool::connect_with(base.clone()).await.unwrap();
-    let schema = format!("amphora_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let options = base.options([("search_path", schema.as_str())]);
-    let pool = sqlx::PgPool::connect_with(options.clone()).await.unwrap();
+    let schema = PgSchema::create("store_upgrade").await;
+    let pool = sqlx::PgPool::connect_with(schema.options()).await.unwrap();
     migrator_without_0014("postgres")
         .await
         .run(&pool)
         .await
         .unwrap();
-    let store = Store::connect_postgres(options).await.unwrap();
+    let store = Store::connect_postgres(schema.options()).await.unwrap();
     let raw = RawPool::Postgres(pool.clone());
     let outcome = tokio::spawn(backfill_on_upgrade(store.clone(), raw)).await;
     pool.close().await;
     store.close().await;
-    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-        .execute(&admin)
-        .await
-        .unwrap();
+    drop(schema);
     if let Err(err) = outcome {
         std::panic::resume_unwind(err.into_panic());
     }
