@@ -191,10 +191,7 @@ impl Store {
              WHERE o.asset_uuid = $1 AND (o.txid IN (SELECT txid FROM page) \
              OR o.spent_txid IN (SELECT txid FROM page)) ORDER BY o.height, o.txid, o.vout"
         );
-        let (txs, outputs): (
-            Vec<TxRow>,
-            Vec<ReportOutputRow>,
-        ) = with_pool!(self, |pool| {
+        let (txs, outputs): (Vec<TxRow>, Vec<ReportOutputRow>) = with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             let total = if window.start < 0 {
                 let (total,): (i64,) = sqlx::query_as(&count)
@@ -355,10 +352,7 @@ impl Store {
              WHERE o.asset_uuid = $1 AND (o.txid = $2 OR o.spent_txid = $2) \
              ORDER BY o.height, o.txid, o.vout"
         );
-        let (found, outputs): (
-            Option<TxRow>,
-            Vec<ReportOutputRow>,
-        ) = with_pool!(self, |pool| {
+        let (found, outputs): (Option<TxRow>, Vec<ReportOutputRow>) = with_pool!(self, |pool| {
             let mut db = pool.begin().await?;
             let found = sqlx::query_as(tx)
                 .bind(asset_uuid)

@@ -4,8 +4,8 @@
 
 use amphora_core::assignment::{validate_assignment, AssignmentRuleError};
 use amphora_store::{
-    BlockUpdate, Conflict, IndexedTx, NewAsset, NewAssetOutput,
-    NewAssignment, OutputOwner, Store, StoreError, TxKind, UNKNOWN_BLINDER,
+    BlockUpdate, Conflict, IndexedTx, NewAsset, NewAssetOutput, NewAssignment, OutputOwner, Store,
+    StoreError, TxKind, UNKNOWN_BLINDER,
 };
 use amphora_testenv::store::{self as fixtures, indexed_block};
 

@@ -3,8 +3,8 @@
 //! users, GAID balances, blacklisting and blinders.
 
 use amphora_store::{
-    BlockUpdate, Conflict, IndexedTx, NewAsset, NewAssetOutput,
-    OutputOwner, OutputSpend, Store, StoreError, TxKind, UNKNOWN_BLINDER,
+    BlockUpdate, Conflict, IndexedTx, NewAsset, NewAssetOutput, OutputOwner, OutputSpend, Store,
+    StoreError, TxKind, UNKNOWN_BLINDER,
 };
 use amphora_testenv::store::{self as fixtures, indexed_block, txid};
 
