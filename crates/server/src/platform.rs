@@ -41,7 +41,10 @@ pub enum ServerError {
     Invalid(String),
     /// The database failed.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
+    /// A rule refused the change; the text is the error table's (the API's wording).
+    #[error("{0}")]
+    Refused(String),
     /// The platform key could not be loaded or created.
     #[error(transparent)]
     Key(#[from] CosignerError),
@@ -70,6 +73,17 @@ pub enum ServerError {
     /// An internal task failed.
     #[error("{0}")]
     Internal(String),
+}
+
+impl From<StoreError> for ServerError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict(conflict) => {
+                ServerError::Refused(crate::error::conflict_text(&conflict))
+            }
+            other => ServerError::Store(other),
+        }
+    }
 }
 
 impl From<ApiError> for ServerError {
