@@ -84,7 +84,7 @@ pub struct AssetSummaryDto {
 /// Who holds how much (reference §7 `Ownership`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OwnershipDto {
-    /// `"ISSUER"` ([`amphora_store::TREASURY_OWNER`]) for the treasury, the registered user's name for a wallet of one of the
+    /// `"ISSUER"` for the treasury, the registered user's name for a wallet of one of the
     /// issuer's registered users, `null` for any other wallet.
     pub owner: Option<String>,
     /// Units held.
