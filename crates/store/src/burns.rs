@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use crate::chain::NewAssetOutput;
 use crate::output_insert::{insert_output, OnIndexed};
 use crate::reissuances::{
-    request_asset, utxos_from_text, utxos_to_text, CompletedBy, Completion, RequestRow, UtxoRef,
+    request_asset, utxos_from_text, CompletedBy, Completion, RequestRow, UtxoRef,
 };
 use crate::supply_events::supply_event;
+use crate::supply_requests::SupplyRequest;
 use crate::{with_pool, Conflict, Result, Store, StoreError};
 
 /// A burn: requested, and once confirmed, its transaction.
@@ -56,8 +57,17 @@ impl RequestRow {
     }
 }
 
-const BURN_COLUMNS: &str = "id, asset_uuid, amount, utxos, status, created_at, txid, \
-     block_hash, height, completed_by, confirmed_at";
+impl SupplyRequest for Burn {
+    const TABLE: &'static str = "burns";
+    const UTXOS_COLUMN: &'static str = "utxos";
+    const COLUMNS: &'static str = "id, asset_uuid, amount, utxos, status, created_at, txid, \
+         block_hash, height, completed_by, confirmed_at";
+    type Row = RequestRow;
+
+    fn from_row(row: RequestRow) -> Result<Burn> {
+        row.into_burn()
+    }
+}
 
 impl Store {
     /// Records a burn request of `amount` base units naming the treasury outputs `utxos`.
@@ -67,37 +77,20 @@ impl Store {
         amount: i64,
         utxos: &[UtxoRef],
     ) -> Result<Burn> {
-        let sql = format!(
-            "INSERT INTO burns (asset_uuid, amount, utxos, status, created_at) \
-             VALUES ($1, $2, $3, 'requested', $4) RETURNING {BURN_COLUMNS}"
-        );
-        let row: RequestRow = with_pool!(self, |pool| sqlx::query_as(&sql)
-            .bind(asset_uuid)
-            .bind(amount)
-            .bind(utxos_to_text(utxos))
-            .bind(Utc::now())
-            .fetch_one(pool)
-            .await?);
-        row.into_burn()
+        self.create_supply_request(asset_uuid, amount, utxos).await
     }
 
     /// The asset's burns, oldest first; with `confirmed_only`, only the completed ones.
     pub async fn burns(&self, asset_uuid: &str, confirmed_only: bool) -> Result<Vec<Burn>> {
-        let sql = format!(
-            "SELECT {BURN_COLUMNS} FROM burns WHERE asset_uuid = $1 \
-             AND ($2 = FALSE OR status = 'confirmed') ORDER BY id"
-        );
-        let rows: Vec<RequestRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
-            .bind(asset_uuid)
-            .bind(confirmed_only)
-            .fetch_all(pool)
-            .await?);
-        rows.into_iter().map(RequestRow::into_burn).collect()
+        self.supply_requests(asset_uuid, confirmed_only).await
     }
 
     /// The asset's burn completed by transaction `txid`, if any.
     pub async fn burn_of_tx(&self, asset_uuid: &str, txid: &str) -> Result<Option<Burn>> {
-        let sql = format!("SELECT {BURN_COLUMNS} FROM burns WHERE asset_uuid = $1 AND txid = $2");
+        let sql = format!(
+            "SELECT {} FROM burns WHERE asset_uuid = $1 AND txid = $2",
+            Burn::COLUMNS
+        );
         let row: Option<RequestRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(asset_uuid)
             .bind(txid)
@@ -113,16 +106,7 @@ impl Store {
         asset_uuid: &str,
         amount: Option<i64>,
     ) -> Result<Option<Burn>> {
-        let sql = format!(
-            "SELECT {BURN_COLUMNS} FROM burns WHERE asset_uuid = $1 AND status = 'requested' \
-             AND ($2 IS NULL OR amount = $2) ORDER BY id LIMIT 1"
-        );
-        let row: Option<RequestRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
-            .bind(asset_uuid)
-            .bind(amount)
-            .fetch_optional(pool)
-            .await?);
-        row.map(RequestRow::into_burn).transpose()
+        self.pending_supply_request(asset_uuid, amount).await
     }
 
     /// Completes burn request `id` with its transaction and records the verified `outputs`
@@ -135,7 +119,6 @@ impl Store {
         completion: &BurnCompletion,
         outputs: &[NewAssetOutput],
     ) -> Result<Burn> {
-        let select = format!("SELECT {BURN_COLUMNS} FROM burns WHERE id = $1");
         let id = with_pool!(self, |pool| {
             let mut tx = pool.begin_with(self.begin_write()).await?;
             let asset_uuid = request_asset!(tx, "burns", id);
@@ -188,10 +171,6 @@ impl Store {
             target
         });
         self.events_written();
-        let row: RequestRow = with_pool!(self, |pool| sqlx::query_as(&select)
-            .bind(id)
-            .fetch_one(pool)
-            .await?);
-        row.into_burn()
+        self.supply_request(id).await
     }
 }

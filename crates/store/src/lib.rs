@@ -35,6 +35,7 @@ mod reissuances;
 mod report_pages;
 mod reports;
 mod supply_events;
+mod supply_requests;
 mod tokens;
 mod treasury_keys;
 mod wallet_addresses;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::chain::NewAssetOutput;
 use crate::output_insert::{insert_output, OnIndexed};
 use crate::supply_events::supply_event;
+use crate::supply_requests::SupplyRequest;
 use crate::{with_pool, Conflict, Result, Store, StoreError};
 
 /// An output named in a confirm file (`reissuance_utxos`, `utxos`).
@@ -173,7 +174,7 @@ impl RequestRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct ReissuanceRow {
+pub(crate) struct ReissuanceRow {
     #[sqlx(flatten)]
     request: RequestRow,
     vin: Option<i64>,
@@ -199,9 +200,18 @@ impl ReissuanceRow {
     }
 }
 
-const REISSUANCE_COLUMNS: &str = "id, asset_uuid, amount, reissuance_utxos AS utxos, status, \
-     created_at, txid, block_hash, height, completed_by, confirmed_at, vin, vout, \
-     destination_address";
+impl SupplyRequest for Reissuance {
+    const TABLE: &'static str = "reissuances";
+    const UTXOS_COLUMN: &'static str = "reissuance_utxos";
+    const COLUMNS: &'static str = "id, asset_uuid, amount, reissuance_utxos AS utxos, status, \
+         created_at, txid, block_hash, height, completed_by, confirmed_at, vin, vout, \
+         destination_address";
+    type Row = ReissuanceRow;
+
+    fn from_row(row: ReissuanceRow) -> Result<Reissuance> {
+        row.into_reissuance()
+    }
+}
 
 /// The asset of request `$id` of `$table` (`reissuances` or `burns`), read in the transaction
 /// `$tx`; [`StoreError::NotFound`] when there is no such request.
@@ -225,18 +235,7 @@ impl Store {
         amount: i64,
         utxos: &[UtxoRef],
     ) -> Result<Reissuance> {
-        let sql = format!(
-            "INSERT INTO reissuances (asset_uuid, amount, reissuance_utxos, status, created_at) \
-             VALUES ($1, $2, $3, 'requested', $4) RETURNING {REISSUANCE_COLUMNS}"
-        );
-        let row: ReissuanceRow = with_pool!(self, |pool| sqlx::query_as(&sql)
-            .bind(asset_uuid)
-            .bind(amount)
-            .bind(utxos_to_text(utxos))
-            .bind(Utc::now())
-            .fetch_one(pool)
-            .await?);
-        row.into_reissuance()
+        self.create_supply_request(asset_uuid, amount, utxos).await
     }
 
     /// The asset's reissuances, oldest first; with `confirmed_only`, only the completed ones.
@@ -245,18 +244,7 @@ impl Store {
         asset_uuid: &str,
         confirmed_only: bool,
     ) -> Result<Vec<Reissuance>> {
-        let sql = format!(
-            "SELECT {REISSUANCE_COLUMNS} FROM reissuances WHERE asset_uuid = $1 \
-             AND ($2 = FALSE OR status = 'confirmed') ORDER BY id"
-        );
-        let rows: Vec<ReissuanceRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
-            .bind(asset_uuid)
-            .bind(confirmed_only)
-            .fetch_all(pool)
-            .await?);
-        rows.into_iter()
-            .map(ReissuanceRow::into_reissuance)
-            .collect()
+        self.supply_requests(asset_uuid, confirmed_only).await
     }
 
     /// The asset's reissuance completed by transaction `txid` (input `vin`), if any.
@@ -267,8 +255,8 @@ impl Store {
         vin: i64,
     ) -> Result<Option<Reissuance>> {
         let sql = format!(
-            "SELECT {REISSUANCE_COLUMNS} FROM reissuances \
-             WHERE asset_uuid = $1 AND txid = $2 AND vin = $3"
+            "SELECT {} FROM reissuances WHERE asset_uuid = $1 AND txid = $2 AND vin = $3",
+            Reissuance::COLUMNS
         );
         let row: Option<ReissuanceRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(asset_uuid)
@@ -286,16 +274,7 @@ impl Store {
         asset_uuid: &str,
         amount: Option<i64>,
     ) -> Result<Option<Reissuance>> {
-        let sql = format!(
-            "SELECT {REISSUANCE_COLUMNS} FROM reissuances WHERE asset_uuid = $1 \
-             AND status = 'requested' AND ($2 IS NULL OR amount = $2) ORDER BY id LIMIT 1"
-        );
-        let row: Option<ReissuanceRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
-            .bind(asset_uuid)
-            .bind(amount)
-            .fetch_optional(pool)
-            .await?);
-        row.map(ReissuanceRow::into_reissuance).transpose()
+        self.pending_supply_request(asset_uuid, amount).await
     }
 
     /// Completes reissue request `id` with its transaction and records the verified `outputs`,
@@ -309,7 +288,6 @@ impl Store {
         completion: &ReissuanceCompletion,
         outputs: &[NewAssetOutput],
     ) -> Result<Reissuance> {
-        let select = format!("SELECT {REISSUANCE_COLUMNS} FROM reissuances WHERE id = $1");
         let id = with_pool!(self, |pool| {
             let mut tx = pool.begin_with(self.begin_write()).await?;
             let asset_uuid = request_asset!(tx, "reissuances", id);
@@ -382,10 +360,6 @@ impl Store {
             target
         });
         self.events_written();
-        let row: ReissuanceRow = with_pool!(self, |pool| sqlx::query_as(&select)
-            .bind(id)
-            .fetch_one(pool)
-            .await?);
-        row.into_reissuance()
+        self.supply_request(id).await
     }
 }
