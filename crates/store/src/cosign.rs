@@ -7,6 +7,7 @@ use amphora_core::event::{EventData, TransferDecision};
 use chrono::{DateTime, Utc};
 
 use crate::events::{insert_event, NewEvent};
+use crate::report_pages::page_offset;
 use crate::{with_pool, DecisionOrder, Result, Store, StoreError, Window};
 
 /// A managed asset a co-signing decision was about.
@@ -178,21 +179,16 @@ impl Store {
         let page = format!("SELECT {DECISION_COLUMNS} {from} {order_by} LIMIT $3 OFFSET $4");
         let rows: Vec<DecisionRow> = with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let total = if window.start < 0 {
-                let (total,): (i64,) = sqlx::query_as(&count)
-                    .bind(issuer_id)
-                    .bind(asset_uuid)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                total
-            } else {
-                0
-            };
+            let offset = page_offset!(
+                tx,
+                window,
+                sqlx::query_as(&count).bind(issuer_id).bind(asset_uuid)
+            );
             let rows = sqlx::query_as(&page)
                 .bind(issuer_id)
                 .bind(asset_uuid)
                 .bind(window.count)
-                .bind(window.offset(|| total))
+                .bind(offset)
                 .fetch_all(&mut *tx)
                 .await?;
             tx.commit().await?;

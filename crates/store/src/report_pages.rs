@@ -24,14 +24,30 @@ pub struct Window {
 impl Window {
     /// The number of rows to skip when the report has `total` rows (only read when `start`
     /// is negative).
-    pub(crate) fn offset(&self, total: impl FnOnce() -> i64) -> i64 {
+    pub(crate) fn offset(&self, total: i64) -> i64 {
         if self.start >= 0 {
             (self.start - 1).max(0)
         } else {
-            (total() + self.start).max(0)
+            (total + self.start).max(0)
         }
     }
 }
+
+/// The rows a page of `$window` skips, read in the transaction `$tx`: `$count` (a bound
+/// `query_as` of the report's `COUNT(*)`) runs only when the window counts from the end.
+macro_rules! page_offset {
+    ($tx:expr, $window:expr, $count:expr) => {{
+        let window: $crate::Window = $window;
+        let total = if window.start < 0 {
+            let (total,): (i64,) = $count.fetch_one(&mut *$tx).await?;
+            total
+        } else {
+            0
+        };
+        window.offset(total)
+    }};
+}
+pub(crate) use page_offset;
 
 /// The block heights a report's rows lie between, both inclusive (`None`: unbounded).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -193,18 +209,14 @@ impl Store {
         );
         let (txs, outputs): (Vec<TxRow>, Vec<ReportOutputRow>) = with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let total = if window.start < 0 {
-                let (total,): (i64,) = sqlx::query_as(&count)
+            let offset = page_offset!(
+                tx,
+                window,
+                sqlx::query_as(&count)
                     .bind(asset_uuid)
                     .bind(heights.start)
                     .bind(heights.stop)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                total
-            } else {
-                0
-            };
-            let offset = window.offset(|| total);
+            );
             let txs = sqlx::query_as(&page)
                 .bind(asset_uuid)
                 .bind(heights.start)
@@ -318,23 +330,20 @@ impl Store {
         let page = format!("{rows} {order_by} LIMIT $4 OFFSET $5");
         Ok(with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let total = if window.start < 0 {
-                let (total,): (i64,) = sqlx::query_as(&count)
+            let offset = page_offset!(
+                tx,
+                window,
+                sqlx::query_as(&count)
                     .bind(asset_uuid)
                     .bind(heights.start)
                     .bind(heights.stop)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                total
-            } else {
-                0
-            };
+            );
             let rows = sqlx::query_as(&page)
                 .bind(asset_uuid)
                 .bind(heights.start)
                 .bind(heights.stop)
                 .bind(window.count)
-                .bind(window.offset(|| total))
+                .bind(offset)
                 .fetch_all(&mut *tx)
                 .await?;
             tx.commit().await?;

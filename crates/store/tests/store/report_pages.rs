@@ -31,26 +31,21 @@ fn windows(len: i64) -> Vec<(i64, i64)> {
 
 /// `rows` sorted by `compare` (stable over their chain order), reversed when descending, and
 /// cut to the window: the paging the API did in memory.
-fn cut<T: Clone>(
-    rows: &[T],
-    compare: impl Fn(&T, &T) -> Ordering,
-    (start, count): (i64, i64),
-    descending: bool,
-) -> Vec<T> {
+fn cut<T: Clone>(rows: &[T], compare: impl Fn(&T, &T) -> Ordering, window: Window) -> Vec<T> {
     let mut rows = rows.to_vec();
     rows.sort_by(compare);
-    if descending {
+    if window.descending {
         rows.reverse();
     }
     let len = rows.len() as i64;
-    let first = if start >= 0 {
-        (start - 1).max(0)
+    let first = if window.start >= 0 {
+        (window.start - 1).max(0)
     } else {
-        (len + start).max(0)
+        (len + window.start).max(0)
     };
     rows.into_iter()
         .skip(first as usize)
-        .take(count as usize)
+        .take(window.count as usize)
         .collect()
 }
 
@@ -80,6 +75,36 @@ fn in_heights(heights: Heights, height: i64) -> bool {
 /// How the old in-memory paging ordered two rows for one sort key.
 type Compare<T> = fn(&T, &T) -> Ordering;
 
+/// Every case the paged report is checked in: each height range, order, window around both
+/// ends and direction, with the rows the old in-memory paging of `all` answered.
+fn cases<T: Clone, O: Copy>(
+    all: &[T],
+    height: fn(&T) -> i64,
+    orders: &[(O, Compare<T>)],
+) -> Vec<(O, Heights, Window, Vec<T>)> {
+    let mut cases = Vec::new();
+    for heights in HEIGHTS {
+        let rows: Vec<T> = all
+            .iter()
+            .filter(|r| in_heights(heights, height(r)))
+            .cloned()
+            .collect();
+        for &(order, compare) in orders {
+            for (start, count) in windows(rows.len() as i64) {
+                for descending in [false, true] {
+                    let window = Window {
+                        start,
+                        count,
+                        descending,
+                    };
+                    cases.push((order, heights, window, cut(&rows, compare, window)));
+                }
+            }
+        }
+    }
+    cases
+}
+
 async fn transaction_pages_match_the_full_list(store: Store) {
     fixture(&store).await;
     history(&store).await;
@@ -92,49 +117,25 @@ async fn transaction_pages_match_the_full_list(store: Store) {
         (TxOrder::Txid, |a, b| a.txid.cmp(&b.txid)),
         (TxOrder::Kind, |a, b| a.kind.as_str().cmp(b.kind.as_str())),
     ];
-    for heights in HEIGHTS {
-        let rows: Vec<ReportTx> = all
+    for (order, heights, window, expected) in cases(&all, |t| t.height, &orders) {
+        let page = store
+            .report_tx_page(ASSET, order, heights, window)
+            .await
+            .unwrap();
+        assert_eq!(page.txs, expected, "{order:?} {heights:?} {window:?}");
+        let txids: BTreeSet<&str> = expected.iter().map(|t| t.txid.as_str()).collect();
+        let touched: Vec<ReportOutput> = outputs
             .iter()
-            .filter(|t| in_heights(heights, t.height))
+            .filter(|o| {
+                txids.contains(o.output.output.txid.as_str())
+                    || o.output
+                        .spent
+                        .as_ref()
+                        .is_some_and(|(by, _, _)| txids.contains(by.as_str()))
+            })
             .cloned()
             .collect();
-        for (order, compare) in orders {
-            for window in windows(rows.len() as i64) {
-                for descending in [false, true] {
-                    let page = store
-                        .report_tx_page(
-                            ASSET,
-                            order,
-                            heights,
-                            Window {
-                                start: window.0,
-                                count: window.1,
-                                descending,
-                            },
-                        )
-                        .await
-                        .unwrap();
-                    let expected = cut(&rows, compare, window, descending);
-                    assert_eq!(
-                        page.txs, expected,
-                        "{order:?} {heights:?} {window:?} {descending}"
-                    );
-                    let txids: BTreeSet<&str> = expected.iter().map(|t| t.txid.as_str()).collect();
-                    let touched: Vec<ReportOutput> = outputs
-                        .iter()
-                        .filter(|o| {
-                            txids.contains(o.output.output.txid.as_str())
-                                || o.output
-                                    .spent
-                                    .as_ref()
-                                    .is_some_and(|(by, _, _)| txids.contains(by.as_str()))
-                        })
-                        .cloned()
-                        .collect();
-                    assert_eq!(page.outputs, touched, "{order:?} {window:?}");
-                }
-            }
-        }
+        assert_eq!(page.outputs, touched, "{order:?} {window:?}");
     }
     let one = store.report_tx(ASSET, &all[1].txid).await.unwrap().unwrap();
     assert_eq!(one.txs, vec![all[1].clone()]);
@@ -236,53 +237,30 @@ async fn activity_pages_match_the_full_list(store: Store) {
         (ActivityOrder::Amount, |a, b| a.6.cmp(&b.6)),
         (ActivityOrder::RegisteredUser, |a, b| a.7.cmp(&b.7)),
     ];
-    for heights in HEIGHTS {
-        let rows: Vec<Row> = all
+    for (order, heights, window, expected) in cases(&all, |r| r.5, &orders) {
+        let page = store
+            .activity_page(ASSET, order, heights, window)
+            .await
+            .unwrap();
+        let got: Vec<_> = page
             .iter()
-            .filter(|r| in_heights(heights, r.5))
-            .cloned()
+            .map(|a| {
+                (
+                    a.kind.clone(),
+                    a.description.clone(),
+                    a.txid.clone(),
+                    a.vout,
+                    a.blockheight,
+                    a.amount,
+                    a.registered_user,
+                )
+            })
             .collect();
-        for (order, compare) in orders {
-            for window in windows(rows.len() as i64) {
-                for descending in [false, true] {
-                    let page = store
-                        .activity_page(
-                            ASSET,
-                            order,
-                            heights,
-                            Window {
-                                start: window.0,
-                                count: window.1,
-                                descending,
-                            },
-                        )
-                        .await
-                        .unwrap();
-                    let got: Vec<_> = page
-                        .iter()
-                        .map(|a| {
-                            (
-                                a.kind.clone(),
-                                a.description.clone(),
-                                a.txid.clone(),
-                                a.vout,
-                                a.blockheight,
-                                a.amount,
-                                a.registered_user,
-                            )
-                        })
-                        .collect();
-                    let expected: Vec<_> = cut(&rows, compare, window, descending)
-                        .into_iter()
-                        .map(|r| (r.1, r.2, r.3, r.4, r.5, r.6, r.7))
-                        .collect();
-                    assert_eq!(
-                        got, expected,
-                        "{order:?} {heights:?} {window:?} {descending}"
-                    );
-                }
-            }
-        }
+        let expected: Vec<_> = expected
+            .into_iter()
+            .map(|r| (r.1, r.2, r.3, r.4, r.5, r.6, r.7))
+            .collect();
+        assert_eq!(got, expected, "{order:?} {heights:?} {window:?}");
     }
     let first = store
         .activity_page(
