@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use amphora_follower::{Follower, FollowerConfig};
 use amphora_rpc::AddressType;
 use amphora_testenv::TestNode;
 use axum::http::StatusCode;
@@ -23,17 +22,7 @@ async fn rules_and_reports_see_the_blocks_the_node_has_at_once() {
     let mut app = TestApp::new().await.with_node(node.rpc().clone());
     // A follower that would poll only every minute: every round must be served by the
     // request-side catch-up and the follower's block notification, never by a lucky poll.
-    let follower = Follower::new(
-        app.state.store().clone(),
-        node.rpc().clone(),
-        FollowerConfig {
-            poll_interval: Duration::from_secs(60),
-            ..FollowerConfig::default()
-        },
-    )
-    .spawn();
-    app.state = app.state.clone().with_follower(follower.subscribe());
-    app.router = amphora_server::app(app.state.clone());
+    let follower = app.with_follower(node.rpc().clone(), Duration::from_secs(60));
     let token = app.issuer("issuer").await;
     let gaid = app.registered_gaid().await;
     let user = app

@@ -274,6 +274,27 @@ impl TestApp {
         self
     }
 
+    /// Starts a chain follower on this app's store and `node`, polling every `poll_interval`,
+    /// and serves its status (health, the request-side catch-up): the handle keeps it running.
+    pub fn with_follower(
+        &mut self,
+        node: amphora_rpc::ElementsRpc,
+        poll_interval: std::time::Duration,
+    ) -> amphora_follower::FollowerHandle {
+        let follower = amphora_follower::Follower::new(
+            self.state.store().clone(),
+            node,
+            amphora_follower::FollowerConfig {
+                poll_interval,
+                ..amphora_follower::FollowerConfig::default()
+            },
+        )
+        .spawn();
+        self.state = self.state.clone().with_follower(follower.subscribe());
+        self.router = app(self.state.clone());
+        follower
+    }
+
     /// Records an issued asset of the issuer directly in the store (no node involved) and
     /// returns its uuid.
     pub async fn stored_asset(&self, issuer_id: i64) -> String {

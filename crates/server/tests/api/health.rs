@@ -1,6 +1,5 @@
 //! `/healthz`: 200 with every dependency up, 503 with a JSON body naming what is down.
 
-use amphora_follower::{Follower, FollowerConfig};
 use amphora_rpc::{Auth, ElementsRpc, RetryPolicy};
 use amphora_testenv::TestNode;
 use axum::http::{Method, StatusCode};
@@ -80,14 +79,8 @@ async fn the_chain_index_lag_is_checked() {
     let rpc = node.rpc().clone();
     node.mine(3).await;
     let mut app = TestApp::new().await.with_node(rpc.clone());
-    let follower = Follower::new(
-        app.state.store().clone(),
-        rpc.clone(),
-        FollowerConfig::default(),
-    )
-    .spawn();
-    app.state = app.state.clone().with_follower(follower.subscribe());
-    app.router = amphora_server::app(app.state.clone());
+    let poll = amphora_follower::FollowerConfig::default().poll_interval;
+    let follower = app.with_follower(rpc.clone(), poll);
 
     // The follower catches up: healthy, lag 0, this replica leads.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);

@@ -5,7 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use amphora_follower::{Follower, FollowerConfig};
 use amphora_rpc::{AddressType, Amount};
 use amphora_testenv::TestNode;
 use axum::http::StatusCode;
@@ -21,17 +20,7 @@ async fn issuance_and_follower_completed_reissuance_parse_on_a_real_chain() {
     let node = TestNode::start().await;
     let (_platform, treasury) = node.provision_platform_wallets().await;
     let mut app = TestApp::new().await.with_node(node.rpc().clone());
-    let follower = Follower::new(
-        app.state.store().clone(),
-        node.rpc().clone(),
-        FollowerConfig {
-            poll_interval: Duration::from_millis(100),
-            ..FollowerConfig::default()
-        },
-    )
-    .spawn();
-    app.state = app.state.clone().with_follower(follower.subscribe());
-    app.router = amphora_server::app(app.state.clone());
+    let follower = app.with_follower(node.rpc().clone(), Duration::from_millis(100));
     let token = app.issuer("chain-contract").await;
     let address = || async {
         treasury
