@@ -6,7 +6,7 @@
 //! below `H` and was not spent at or below `H`; burn outputs never count; an output spent by an
 //! unattributed transaction (lost) stops counting from the height of that spend.
 
-use crate::chain::{AssetOutput, NewAssetOutput, OutputOwner, TxKind};
+use crate::chain::{AssetOutput, OutputRow, TxKind};
 use crate::{with_pool, Conflict, Result, Store, StoreError};
 
 /// What one holder holds of an asset (not its reissuance token).
@@ -131,52 +131,18 @@ impl From<HoldingRow> for Holding {
     }
 }
 
+/// An output row of the reports: the output and its GAID's registered user.
 #[derive(sqlx::FromRow)]
 pub(crate) struct ReportOutputRow {
-    txid: String,
-    vout: i64,
-    asset_uuid: String,
-    is_token: bool,
-    amount: i64,
-    script_pubkey: String,
-    owner: String,
-    wid: Option<String>,
-    gaid: Option<String>,
-    asset_blinder: String,
-    amount_blinder: String,
-    height: i64,
-    spent_txid: Option<String>,
-    spent_vin: Option<i64>,
-    spent_height: Option<i64>,
-    is_lost: bool,
-    is_blacklisted: bool,
+    #[sqlx(flatten)]
+    output: OutputRow,
     user_id: Option<i64>,
 }
 
 impl ReportOutputRow {
     pub(crate) fn into_output(self) -> Result<ReportOutput> {
-        let spent = match (self.spent_txid, self.spent_vin, self.spent_height) {
-            (Some(txid), Some(vin), Some(height)) => Some((txid, vin, height)),
-            _ => None,
-        };
         Ok(ReportOutput {
-            output: AssetOutput {
-                output: NewAssetOutput {
-                    txid: self.txid,
-                    vout: self.vout,
-                    asset_uuid: self.asset_uuid,
-                    is_token: self.is_token,
-                    amount: self.amount,
-                    script_pubkey: self.script_pubkey,
-                    owner: OutputOwner::from_row(&self.owner, self.wid, self.gaid)?,
-                    asset_blinder: self.asset_blinder,
-                    amount_blinder: self.amount_blinder,
-                    height: self.height,
-                },
-                spent,
-                is_lost: self.is_lost,
-                is_blacklisted: self.is_blacklisted,
-            },
+            output: self.output.into_output()?,
             registered_user: self.user_id,
         })
     }
