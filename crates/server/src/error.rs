@@ -62,9 +62,10 @@ pub enum ApiError {
     #[error("invalid input: {0:?}")]
     Fields(Vec<FieldError>),
     /// A rule of the platform refused the request (the store's, a chain check's, core's or
-    /// the server's own); its text is written by the error table.
+    /// the server's own); its text is written by the error table. Boxed: a refusal carries its
+    /// data, and every `Result` of a handler carries an `ApiError`.
     #[error("{0}")]
-    Refused(Refusal),
+    Refused(Box<Refusal>),
     /// An AMP2 co-signer request was refused.
     #[error("{0}")]
     Amp2(String),
@@ -202,19 +203,19 @@ impl From<StoreError> for ApiError {
 
 impl From<Conflict> for ApiError {
     fn from(conflict: Conflict) -> Self {
-        ApiError::Refused(Refusal::Conflict(conflict))
+        Refusal::Conflict(conflict).into()
     }
 }
 
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
-        ApiError::Refused(refusal)
+        ApiError::Refused(Box::new(refusal))
     }
 }
 
 impl From<ChainRefusal> for ApiError {
     fn from(refusal: ChainRefusal) -> Self {
-        ApiError::Refused(Refusal::Chain(refusal))
+        Refusal::Chain(refusal).into()
     }
 }
 

@@ -447,7 +447,7 @@ pub async fn add_gaid(
     find(&state, &auth, id).await?;
     let gaid = registered_gaid(&state, &body.into_string())
         .await?
-        .map_err(ApiError::Refused)?;
+        .map_err(ApiError::from)?;
     state
         .store()
         .add_registered_user_gaid(auth.issuer.id, id, gaid.as_str(), manager_grants(&auth))
