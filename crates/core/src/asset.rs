@@ -9,6 +9,9 @@ pub use crate::endpoint::check as check_endpoint;
 use crate::validation::{Charset, FieldError, IntRule, TextRule};
 use crate::Network;
 
+mod rule;
+pub use rule::IssuanceRule;
+
 /// Largest amount of an issuance or reissuance, in base units (21 million × 10^8).
 pub const MAX_AMOUNT: u64 = 2_100_000_000_000_000;
 /// Largest `precision`.
@@ -124,7 +127,7 @@ pub enum IssuanceError {
     /// Every field has the form its schema states, but a rule no schema states refuses the
     /// request: the public key is not a point of the curve, or the reissuance fields do not
     /// go with `is_reissuable` and `destination_address` (AMP answers these `{"Error": …}`).
-    Rule(String),
+    Rule(IssuanceRule),
 }
 
 /// Checks every field of an issuance request for `network`: first each field's form (all
@@ -178,8 +181,8 @@ pub fn validate_issuance(
     if !errors.is_empty() {
         return Err(IssuanceError::Fields(errors));
     }
-    if let Some(rule) = broken_rule(&input) {
-        return Err(IssuanceError::Rule(rule.to_string()));
+    if let Some(rule) = IssuanceRule::broken_by(&input) {
+        return Err(IssuanceError::Rule(rule));
     }
     let contract = Contract {
         domain: input.domain.clone(),
@@ -246,33 +249,6 @@ pub fn check_domain(domain: &str) -> Result<(), FieldError> {
         return error("Enter a valid host name (e.g. example.com).");
     }
     Ok(())
-}
-
-/// The first rule across fields (or of the public key's point) that a request of valid
-/// fields breaks: what [`IssuanceError::Rule`] reports.
-fn broken_rule(input: &IssuanceInput) -> Option<&'static str> {
-    if !pubkey_is_on_curve(&input.pubkey) {
-        return Some("The public key is not a valid secp256k1 point.");
-    }
-    if input.is_reissuable {
-        if input.reissuance_amount == 0 {
-            return Some("A reissuable asset needs a reissuance_amount of at least 1.");
-        }
-        if input.reissuance_address.is_empty() {
-            return Some("A reissuable asset needs a reissuance_address.");
-        }
-        if input.reissuance_address == input.destination_address {
-            return Some("The reissuance_address must differ from the destination_address.");
-        }
-    } else {
-        if input.reissuance_amount != 0 {
-            return Some("reissuance_amount is only allowed when is_reissuable is true.");
-        }
-        if !input.reissuance_address.is_empty() {
-            return Some("reissuance_address is only allowed when is_reissuable is true.");
-        }
-    }
-    None
 }
 
 /// Validates the form of a registry `pubkey` (trimmed and lower-cased by the caller):
@@ -371,7 +347,7 @@ mod tests {
     /// The rule (no schema states it) that refuses `input`.
     fn broken(input: IssuanceInput) -> String {
         match validate_issuance(input, Network::LiquidRegtest).unwrap_err() {
-            IssuanceError::Rule(rule) => rule,
+            IssuanceError::Rule(rule) => rule.to_string(),
             other => panic!("not a rule error: {other:?}"),
         }
     }
@@ -551,6 +527,18 @@ mod tests {
         let mut input = valid();
         input.reissuance_address = UNCONFIDENTIAL.into();
         assert_eq!(only_error(input).field, "reissuance_address");
+    }
+
+    #[test]
+    fn a_broken_rule_is_its_variant() {
+        let mut input = valid();
+        input.reissuance_address = CONFIDENTIAL_A.into();
+        assert_eq!(
+            validate_issuance(input, Network::LiquidRegtest),
+            Err(IssuanceError::Rule(
+                IssuanceRule::ReissuanceAddressIsDestination
+            ))
+        );
     }
 
     #[test]

@@ -11,17 +11,22 @@
 //! | `LoginsBusy` | 503 + `Retry-After: <seconds>` | `{"detail": msg}` |
 //! | `Amp2Throttled` | 429 + `Retry-After: <seconds>` | `{"error": msg}` |
 //! | `Fields` | 400 | `{"field": ["msg", …], …}` (DRF field errors) |
-//! | `Business` | 400 | `{"Error": msg}` |
+//! | `Refused` | 400 | `{"Error": msg}`, the message written by [`refusal_text`] |
 //! | `Amp2` | 400 | `{"error": msg}` (the AMP2 co-signer's shape) |
 //! | `Amp2Refused` | 400 (PSET not understood) / 403 (refused by the rules) | `{"error": msg, "reasons": [codes]}` |
 //! | `Unavailable` | 503 | `{"detail": msg}` (the Elements node or its wallet cannot serve) |
 //! | `Internal` | 500 | `{"detail": "A server error occurred."}`; the cause is logged |
 
 use amphora_core::FieldError;
-use amphora_store::{Conflict, PaymentKind, StoreError};
+use amphora_store::{Conflict, StoreError};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
+
+use crate::refusal::{ChainRefusal, Refusal};
+
+mod text;
+pub(crate) use text::{conflict_text, refusal_text};
 
 /// Every error an API handler can return.
 #[derive(Debug, thiserror::Error)]
@@ -56,9 +61,11 @@ pub enum ApiError {
     /// Schema or field validation failed.
     #[error("invalid input: {0:?}")]
     Fields(Vec<FieldError>),
-    /// A business rule refused the request.
+    /// A rule of the platform refused the request (the store's, a chain check's, core's or
+    /// the server's own); its text is written by the error table. Boxed: a refusal carries its
+    /// data, and every `Result` of a handler carries an `ApiError`.
     #[error("{0}")]
-    Business(String),
+    Refused(Box<Refusal>),
     /// An AMP2 co-signer request was refused.
     #[error("{0}")]
     Amp2(String),
@@ -101,7 +108,7 @@ impl ApiError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             ApiError::LoginsBusy(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Fields(_) | ApiError::Business(_) | ApiError::Amp2(_) => {
+            ApiError::Fields(_) | ApiError::Refused(_) | ApiError::Amp2(_) => {
                 StatusCode::BAD_REQUEST
             }
             ApiError::Amp2Refused {
@@ -133,7 +140,7 @@ impl ApiError {
                 }
                 Value::Object(map)
             }
-            ApiError::Business(message) => json!({ "Error": message }),
+            ApiError::Refused(refusal) => json!({ "Error": refusal_text(refusal) }),
             ApiError::Amp2(message) => json!({ "error": message }),
             ApiError::Amp2Throttled(_) => json!({ "error": self.to_string() }),
             ApiError::Amp2Refused { error, reasons, .. } => {
@@ -178,7 +185,7 @@ impl From<amphora_core::asset::IssuanceError> for ApiError {
     fn from(error: amphora_core::asset::IssuanceError) -> Self {
         match error {
             amphora_core::asset::IssuanceError::Fields(errors) => ApiError::Fields(errors),
-            amphora_core::asset::IssuanceError::Rule(message) => ApiError::Business(message),
+            amphora_core::asset::IssuanceError::Rule(rule) => Refusal::Issuance(rule).into(),
         }
     }
 }
@@ -196,177 +203,21 @@ impl From<StoreError> for ApiError {
 
 impl From<Conflict> for ApiError {
     fn from(conflict: Conflict) -> Self {
-        ApiError::Business(conflict_text(&conflict))
+        Refusal::Conflict(conflict).into()
     }
 }
 
-/// The wire text of a store refusal: the one place these messages are written.
-pub(crate) fn conflict_text(conflict: &Conflict) -> String {
-    let noun = |kind: &PaymentKind| match kind {
-        PaymentKind::Distribution => "distribution",
-        PaymentKind::Payout => "payout",
-    };
-    match conflict {
-        Conflict::ManagerNameTaken { username } => {
-            format!("a manager named '{username}' already exists")
-        }
-        Conflict::IssuerNameTaken { username } => {
-            format!("an issuer named '{username}' already exists")
-        }
-        Conflict::AccountNameTaken { username } => {
-            format!("an account named '{username}' already exists")
-        }
-        Conflict::AssetExists => "This asset already exists.".to_string(),
-        Conflict::AlreadyRegistered => "The asset is already registered.".to_string(),
-        Conflict::Assignment(rule) => rule.to_string(),
-        Conflict::AssignmentDistributed { id } => format!(
-            "Assignment {id} is part of a distribution; cancel the distribution first (a \
-             distributed assignment cannot change)."
-        ),
-        Conflict::AssignmentChanged { id } => {
-            format!("Assignment {id} changed while the distribution was created; try again.")
-        }
-        Conflict::InsufficientFunds {
-            kind: PaymentKind::Distribution,
-            pays,
-            balance,
-        } => format!(
-            "insufficient confirmed funds: the distribution pays {pays} but the treasury's \
-             confirmed balance is {balance}."
-        ),
-        Conflict::InsufficientFunds {
-            kind: PaymentKind::Payout,
-            pays,
-            balance,
-        } => format!(
-            "insufficient confirmed funds: the payout pays {pays} but the treasury's confirmed \
-             balance of the payout asset is {balance}."
-        ),
-        Conflict::PaymentConfirmed(kind) => {
-            format!("The {} is confirmed and cannot be cancelled.", noun(kind))
-        }
-        Conflict::PaymentAlreadyCancelled(kind) => {
-            format!("The {} is already cancelled.", noun(kind))
-        }
-        Conflict::PaymentPartlyPaid { kind, paid } => format!(
-            "{paid} transaction(s) of the {} are already confirmed on chain; it cannot be \
-             cancelled.",
-            noun(kind)
-        ),
-        Conflict::PaymentCancelled(kind) => format!("The {} was cancelled.", noun(kind)),
-        Conflict::BatchPaidBy { kind, txid } => format!(
-            "This part of the {} was already paid by transaction {txid}.",
-            noun(kind)
-        ),
-        Conflict::LineNotInPayment { kind, line } => {
-            let line_noun = match kind {
-                PaymentKind::Distribution => "Assignment",
-                PaymentKind::Payout => "Payout line",
-            };
-            format!("{line_noun} {line} is not part of the {}.", noun(kind))
-        }
-        Conflict::UserHasHistory { id, assignments } => format!(
-            "Registered user {id} has {assignments} assignment(s); its assignment and \
-             distribution history is kept, so it cannot be deleted."
-        ),
-        Conflict::GaidNotRegistered { gaid } => {
-            format!("GAID {gaid} is not a wallet registered on this platform")
-        }
-        Conflict::GaidTaken { gaid } => {
-            format!("GAID {gaid} already belongs to another registered user")
-        }
-        Conflict::GaidNotOfUser { gaid } => {
-            format!("GAID {gaid} is not one of this registered user's GAIDs; add it first")
-        }
-        Conflict::UnknownCategories { ids } => {
-            format!("No such categories: {ids:?}; nothing was changed.")
-        }
-        Conflict::NotAnOutputOfAsset { txid, vout } => {
-            format!("{txid}:{vout} is not an output of this asset")
-        }
-        Conflict::ReissuanceRecorded => "the reissuance is already recorded".to_string(),
-        Conflict::BurnRecorded => "the burn is already recorded".to_string(),
-        Conflict::ReissueRequestCompleted { id } => {
-            format!("reissue request {id} is already completed by another transaction")
-        }
-        Conflict::BurnRequestCompleted { id } => {
-            format!("burn request {id} is already completed by another transaction")
-        }
-        Conflict::WalletTaken => {
-            "another wallet is registered with this descriptor or GAID".to_string()
-        }
-        Conflict::WalletIdTaken { wid } => {
-            format!("wallet id {wid} is already registered with another descriptor")
-        }
-        Conflict::ReceiveIndexesExhausted { wid } => {
-            format!("wallet {wid} has no unhardened receive index left")
-        }
-        Conflict::ReceiveIndexNotReserved { wid } => {
-            format!("no index was reserved for wallet {wid}")
-        }
-        Conflict::NegativeReceiveCounter { wid } => {
-            format!("wallet {wid} has a negative counter")
-        }
-        Conflict::IndexHasOtherAddress { wid, index } => {
-            format!("index {index} of wallet {wid} already has another address")
-        }
-        Conflict::AddressHandedOut { address } => {
-            format!("address {address} was already handed out for another wallet index")
-        }
-        Conflict::LeaseLost { holder } => {
-            format!("the follower lease of {holder} expired or was taken over")
-        }
-        Conflict::BlockDoesNotExtend {
-            block_hash,
-            height,
-            tip_hash,
-            tip_height,
-        } => format!(
-            "block {block_hash} at height {height} does not extend the indexed tip {tip_hash} \
-             at height {tip_height}"
-        ),
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        ApiError::Refused(Box::new(refusal))
+    }
+}
+
+impl From<ChainRefusal> for ApiError {
+    fn from(refusal: ChainRefusal) -> Self {
+        Refusal::Chain(refusal).into()
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bodies_follow_the_reference_shapes() {
-        let fields = ApiError::Fields(vec![
-            FieldError::new("name", "This field is required."),
-            FieldError::new("name", "second"),
-            FieldError::new("GAID", "bad"),
-        ]);
-        assert_eq!(
-            fields.body(),
-            json!({"name": ["This field is required.", "second"], "GAID": ["bad"]})
-        );
-        assert_eq!(ApiError::Business("x".into()).body(), json!({"Error": "x"}));
-        assert_eq!(ApiError::Amp2("y".into()).body(), json!({"error": "y"}));
-        assert_eq!(ApiError::NotFound.body(), json!({"detail": "Not found."}));
-        assert_eq!(
-            ApiError::MethodNotAllowed(Method::GET).body(),
-            json!({"detail": "Method \"GET\" not allowed."})
-        );
-        let unavailable = ApiError::Unavailable("no Elements node configured".into());
-        assert_eq!(unavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(
-            unavailable.body(),
-            json!({"detail": "no Elements node configured"})
-        );
-        let throttled = ApiError::Amp2Throttled(3);
-        assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(
-            throttled.body(),
-            json!({"error": "Too many requests. Try again in 3 seconds."})
-        );
-        let response = ApiError::LoginsBusy(1).into_response();
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
-        let internal = ApiError::Internal("secret db detail".into());
-        assert_eq!(internal.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert!(!internal.body().to_string().contains("secret"));
-    }
-}
+mod tests;

@@ -26,6 +26,7 @@ use elements::{AssetId, ContractHash, Transaction, Txid};
 use serde_json::json;
 
 use crate::error::ApiError;
+use crate::refusal::Refusal;
 use crate::state::AppState;
 
 /// Name of the node wallet that pays issuance fees.
@@ -53,7 +54,7 @@ pub enum IssuanceError {
     #[error("The Elements node could not issue the asset: {0}")]
     Node(RpcError),
     /// The transaction was signed but the node refused it.
-    #[error("The Elements node refused the issuance transaction: {0}")]
+    #[error("{}", rejected(.0))]
     Rejected(String),
     /// The transaction is recorded but could not be broadcast now; it is re-sent on restart.
     #[error(
@@ -69,12 +70,19 @@ pub enum IssuanceError {
     Store(#[from] StoreError),
 }
 
+/// The refusal a node's rejection is (its text is the error table's).
+fn rejected(reason: &str) -> Refusal {
+    Refusal::IssuanceRejected {
+        reason: reason.to_string(),
+    }
+}
+
 impl From<IssuanceError> for ApiError {
     fn from(error: IssuanceError) -> Self {
         match error {
             IssuanceError::Store(err) => err.into(),
             IssuanceError::Inconsistent(_) => ApiError::Internal(error.to_string()),
-            IssuanceError::Rejected(_) => ApiError::Business(error.to_string()),
+            IssuanceError::Rejected(reason) => Refusal::IssuanceRejected { reason }.into(),
             other => ApiError::Unavailable(other.to_string()),
         }
     }

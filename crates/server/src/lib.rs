@@ -23,6 +23,7 @@ pub mod openapi;
 pub mod outbound;
 mod platform;
 pub mod rate_limit;
+pub mod refusal;
 pub mod router;
 pub mod routes;
 pub mod schema;

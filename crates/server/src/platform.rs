@@ -44,7 +44,7 @@ pub enum ServerError {
     Store(StoreError),
     /// A rule refused the change; the text is the error table's (the API's wording).
     #[error("{0}")]
-    Refused(String),
+    Refused(Box<crate::refusal::Refusal>),
     /// The platform key could not be loaded or created.
     #[error(transparent)]
     Key(#[from] CosignerError),
@@ -78,9 +78,7 @@ pub enum ServerError {
 impl From<StoreError> for ServerError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Conflict(conflict) => {
-                ServerError::Refused(crate::error::conflict_text(&conflict))
-            }
+            StoreError::Conflict(conflict) => ServerError::Refused(Box::new(conflict.into())),
             other => ServerError::Store(other),
         }
     }

@@ -3,13 +3,14 @@
 use amphora_core::gaid::Gaid;
 
 use crate::error::ApiError;
+use crate::refusal::Refusal;
 use crate::state::AppState;
 
 /// A fresh confidential receive address of the registered wallet with GAID `gaid`: the address
 /// at the wallet's next unused receive index. A one-element [`fresh_addresses`].
 ///
 /// Not scoped to an issuer: callers check that the GAID belongs to one of the caller's
-/// registered users. Errors: a malformed GAID → 400 (`Business`); a GAID of no registered
+/// registered users. Errors: a malformed GAID → 400 (`Refused`); a GAID of no registered
 /// wallet → 404.
 pub async fn fresh_address(state: &AppState, gaid: &str) -> Result<String, ApiError> {
     let mut addresses = fresh_addresses(state, &[gaid]).await?;
@@ -24,7 +25,7 @@ pub async fn fresh_address(state: &AppState, gaid: &str) -> Result<String, ApiEr
 /// two replicas — never return the same address), the addresses are derived in one blocking
 /// task and recorded (`wallet_addresses`) in one transaction.
 ///
-/// Errors, for the first offending GAID in order: a malformed GAID → 400 (`Business`); a GAID
+/// Errors, for the first offending GAID in order: a malformed GAID → 400 (`Refused`); a GAID
 /// of no registered wallet → 404; either takes no index.
 pub async fn fresh_addresses<G: AsRef<str>>(
     state: &AppState,
@@ -32,7 +33,7 @@ pub async fn fresh_addresses<G: AsRef<str>>(
 ) -> Result<Vec<String>, ApiError> {
     let gaids = gaids
         .iter()
-        .map(|g| Gaid::parse(g.as_ref()).map_err(|e| ApiError::Business(e.to_string())))
+        .map(|g| Gaid::parse(g.as_ref()).map_err(|e| ApiError::from(Refusal::Gaid(e))))
         .collect::<Result<Vec<_>, _>>()?;
     let gaids: Vec<&str> = gaids.iter().map(|g| g.as_str()).collect();
     let wallets = state.store().wallets_by_gaids(&gaids).await?;

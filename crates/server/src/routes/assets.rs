@@ -16,6 +16,7 @@ use crate::access::Rule;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, BareJson, Path};
 use crate::issuance;
+use crate::refusal::Refusal;
 use crate::router::Routes;
 use crate::routes::no_content;
 use crate::state::AppState;
@@ -367,7 +368,7 @@ async fn check_endpoint_target(state: &AppState, endpoint: &str) -> Result<(), A
         .outbound()
         .check_target(endpoint)
         .await
-        .map_err(|e| ApiError::Business(format!("The issuer_authorization_endpoint {e}.")))
+        .map_err(|e| Refusal::EndpointTarget(e).into())
 }
 
 /// Deletes the asset's platform records; the on-chain asset is untouched.

@@ -17,6 +17,7 @@ use crate::access::Rule;
 use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
+use crate::refusal::Refusal;
 use crate::router::Routes;
 use crate::routes::no_content;
 use crate::state::AppState;
@@ -263,10 +264,10 @@ pub async fn create(
         .await?
         .is_none()
     {
-        return Err(ApiError::Business(format!(
-            "Invalid registered_user \"{}\": object does not exist.",
-            input.registered_user
-        )));
+        return Err(Refusal::NoSuchRegisteredUser {
+            id: input.registered_user,
+        }
+        .into());
     }
     let created = state
         .store()

@@ -20,7 +20,7 @@ use amphora_core::assignment::{
     batches, check_recipients_have_gaid, coin_amount, MAX_OUTPUTS_PER_TX,
 };
 use amphora_store::{
-    Assignment, Distribution, DistributionItem, DistributionStatus, NewDistribution,
+    Assignment, Distribution, DistributionItem, DistributionStatus, NewDistribution, PaymentKind,
 };
 use axum::extract::State;
 use axum::Json;
@@ -32,6 +32,7 @@ use utoipa::ToSchema;
 use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
+use crate::refusal::Refusal;
 use crate::routes::assignments::visible_asset;
 use crate::state::AppState;
 use crate::verify::payment;
@@ -236,17 +237,13 @@ pub async fn create(
         .tx
         .as_ref()
         .map(|tx| tx.asset_id.clone())
-        .ok_or_else(|| ApiError::Business("The asset has no issuance transaction.".into()))?;
+        .ok_or(Refusal::NoIssuanceTx)?;
     let eligible = state
         .store()
         .eligible_assignments(auth.issuer.id, &asset_uuid, Utc::now())
         .await?;
     if eligible.is_empty() {
-        return Err(ApiError::Business(
-            "No assignments to distribute: none is ready for distribution, unlocked, vested \
-             and outside another distribution."
-                .into(),
-        ));
+        return Err(Refusal::NothingToDistribute.into());
     }
     let users: BTreeMap<i64, Vec<i64>> = state
         .store()
@@ -263,7 +260,7 @@ pub async fn create(
             entry.default_gaid.as_deref(),
         )
     }))
-    .map_err(|e| ApiError::Business(e.to_string()))?
+    .map_err(Refusal::Assignment)?
     .into_iter()
     .map(String::from)
     .collect();
@@ -272,10 +269,11 @@ pub async fn create(
         if asset.issuance.transfer_restricted {
             let categories = users.get(&user).cloned().unwrap_or_default();
             if let Some(missing) = asset.requirements.iter().find(|c| !categories.contains(c)) {
-                return Err(ApiError::Business(format!(
-                    "Registered user {user} is no longer in category {missing}, which this \
-                     transfer-restricted asset requires; lock or delete the assignment."
-                )));
+                return Err(Refusal::LeftRequiredCategory {
+                    user,
+                    category: *missing,
+                }
+                .into());
             }
         }
     }
@@ -423,10 +421,11 @@ pub async fn confirm(
         .iter()
         .any(|t| t.txid == txid.to_string());
     if !already && distribution.status == DistributionStatus::Confirmed {
-        return Err(ApiError::Business(format!(
-            "The distribution is already confirmed; transaction {txid} is not one of its \
-             transactions."
-        )));
+        return Err(Refusal::PaymentConfirmed {
+            kind: PaymentKind::Distribution,
+            txid,
+        }
+        .into());
     }
     let paid = payment::verify(
         &state,

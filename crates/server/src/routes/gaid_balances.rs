@@ -12,6 +12,7 @@ use crate::access::Rule;
 use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{AuthIssuer, Path};
+use crate::refusal::Refusal;
 use crate::router::Routes;
 use crate::routes::reports::{asset_ids, load_asset};
 use crate::state::AppState;
@@ -36,7 +37,7 @@ pub struct GaidBalanceDto {
 
 /// A well-formed GAID, or 400.
 fn parse_gaid(text: &str) -> Result<Gaid, ApiError> {
-    Gaid::parse(text).map_err(|e| ApiError::Business(format!("Invalid GAID: {e}")))
+    Gaid::parse(text).map_err(|e| Refusal::BalanceGaid(e).into())
 }
 
 /// What the GAID holds of each of the caller's assets it has received (0 once spent).

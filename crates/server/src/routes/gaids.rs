@@ -1,6 +1,7 @@
 //! GAIDs: validation and lookup of the registered user holding one.
 
 use amphora_core::gaid::Gaid;
+use amphora_store::Conflict;
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
@@ -10,6 +11,7 @@ use utoipa_axum::routes;
 use crate::access::Rule;
 use crate::error::ApiError;
 use crate::extract::{AuthIssuer, Path};
+use crate::refusal::Refusal;
 use crate::router::Routes;
 use crate::routes::registered_users::RegisteredUserDto;
 use crate::state::AppState;
@@ -36,21 +38,22 @@ pub struct GaidValidation {
     pub error: Option<String>,
 }
 
-/// Checks that `text` is a well-formed GAID of a wallet registered on this platform; the error
-/// is a message for the user.
+/// Checks that `text` is a well-formed GAID of a wallet registered on this platform; the inner
+/// error is the refusal (its `Display` the message for the user).
 pub async fn registered_gaid(
     state: &AppState,
     text: &str,
-) -> Result<Result<Gaid, String>, ApiError> {
+) -> Result<Result<Gaid, Refusal>, ApiError> {
     let gaid = match Gaid::parse(text) {
         Ok(gaid) => gaid,
-        Err(e) => return Ok(Err(e.to_string())),
+        Err(e) => return Ok(Err(Refusal::Gaid(e))),
     };
     match state.store().wallet_by_gaid(gaid.as_str()).await? {
         Some(_) => Ok(Ok(gaid)),
-        None => Ok(Err(format!(
-            "GAID {gaid} is not a wallet registered on this platform"
-        ))),
+        None => Ok(Err(Conflict::GaidNotRegistered {
+            gaid: gaid.to_string(),
+        }
+        .into())),
     }
 }
 
@@ -64,7 +67,7 @@ pub async fn validation(state: &AppState, text: &str) -> Result<GaidValidation, 
         },
         Err(error) => GaidValidation {
             is_valid: false,
-            error: Some(error),
+            error: Some(error.to_string()),
         },
     })
 }
@@ -135,7 +138,7 @@ pub async fn address(
     auth: AuthIssuer,
     Path(gaid): Path<String>,
 ) -> Result<Json<GaidAddress>, ApiError> {
-    let gaid = Gaid::parse(&gaid).map_err(|e| ApiError::Business(e.to_string()))?;
+    let gaid = Gaid::parse(&gaid).map_err(Refusal::Gaid)?;
     let store = state.store();
     let own = store
         .registered_user_by_gaid(auth.issuer.id, gaid.as_str())

@@ -21,7 +21,7 @@ mod create;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use amphora_store::{DistributionStatus, Payout, PayoutLine, UserPayoutLine};
+use amphora_store::{DistributionStatus, PaymentKind, Payout, PayoutLine, UserPayoutLine};
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
@@ -34,12 +34,14 @@ use utoipa_axum::routes;
 use crate::access::Rule;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
+use crate::refusal::Refusal;
 use crate::router::Routes;
 use crate::routes::assignments::visible_asset;
 use crate::routes::csv_answer::{csv_response, format_param, wants_csv};
 use crate::routes::distributions::ConfirmRequest;
 use crate::state::AppState;
 use crate::verify::payment::{self, ExpectedPayment, PaymentCheck};
+use crate::verify::refusal::Recipient;
 
 /// The payout routes: managers read those of granted assets; `create` is matched before
 /// `{payout_id}`.
@@ -356,14 +358,16 @@ pub async fn confirm(
         .iter()
         .any(|t| t.txid == txid.to_string());
     if !already && payout.status == DistributionStatus::Confirmed {
-        return Err(ApiError::Business(format!(
-            "The payout is already confirmed; transaction {txid} is not one of its transactions."
-        )));
+        return Err(Refusal::PaymentConfirmed {
+            kind: PaymentKind::Payout,
+            txid,
+        }
+        .into());
     }
     let asset_id = AssetId::from_str(&payout.payout_asset_id)
         .map_err(|e| ApiError::Internal(format!("stored payout asset: {e}")))?;
     let check = PaymentCheck {
-        noun: "payout",
+        kind: PaymentKind::Payout,
         uuid: &payout.uuid,
         asset_id,
         asset_uuid: payout.payout_asset_uuid.as_deref(),
@@ -377,7 +381,7 @@ pub async fn confirm(
             .filter_map(|line| {
                 Some(ExpectedPayment {
                     line: line.id,
-                    label: format!("registered user {}", line.registered_user_id),
+                    recipient: Recipient::RegisteredUser(line.registered_user_id),
                     batch: line.batch?,
                     gaid: line.gaid.clone()?,
                     address: line.receiving_address.clone()?,

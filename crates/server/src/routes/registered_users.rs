@@ -16,6 +16,7 @@ use utoipa_axum::routes;
 use crate::access::Rule;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
+use crate::refusal::Refusal;
 use crate::router::Routes;
 use crate::routes::assignments::AssignmentDto;
 use crate::routes::distributions::{self, DistributionDto};
@@ -201,7 +202,7 @@ pub async fn add(
         Some(text) => Some(
             registered_gaid(&state, text)
                 .await?
-                .map_err(|e| ApiError::field("GAID", e))?,
+                .map_err(|e| ApiError::field("GAID", e.to_string()))?,
         ),
     };
     let user = state
@@ -254,9 +255,7 @@ pub async fn edit(
     let current = find(&state, &auth, id).await?;
     let name = RegisteredUserName::parse(&body.name)?;
     if body.is_company.is_some_and(|c| c != current.is_company) {
-        return Err(ApiError::Business(
-            "is_company cannot be changed after the registered user is created.".into(),
-        ));
+        return Err(Refusal::IsCompanyFixed.into());
     }
     let user = state
         .store()
@@ -448,7 +447,7 @@ pub async fn add_gaid(
     find(&state, &auth, id).await?;
     let gaid = registered_gaid(&state, &body.into_string())
         .await?
-        .map_err(ApiError::Business)?;
+        .map_err(ApiError::from)?;
     state
         .store()
         .add_registered_user_gaid(auth.issuer.id, id, gaid.as_str(), manager_grants(&auth))
@@ -477,8 +476,7 @@ pub async fn set_default_gaid(
     extract::BareJson(body): extract::BareJson<GaidBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     find(&state, &auth, id).await?;
-    let gaid = amphora_core::gaid::Gaid::parse(&body.into_string())
-        .map_err(|e| ApiError::Business(e.to_string()))?;
+    let gaid = amphora_core::gaid::Gaid::parse(&body.into_string()).map_err(Refusal::Gaid)?;
     state
         .store()
         .set_default_gaid(auth.issuer.id, id, gaid.as_str(), manager_grants(&auth))

@@ -26,6 +26,7 @@ use crate::access::Rule;
 use crate::config::RegistryTarget;
 use crate::error::ApiError;
 use crate::extract::{AuthIssuer, Path};
+use crate::refusal::{FetchFailure, ProofUnread, Refusal};
 use crate::router::Routes;
 use crate::routes::assets::AssetDto;
 use crate::state::AppState;
@@ -122,10 +123,11 @@ pub async fn register_authorized(
         .map_err(|e| ApiError::Internal(format!("stored issuance txid: {e}")))?;
     let confirmations = crate::verify::confirmations(&state, &txid).await?;
     if confirmations < u64::from(MIN_CONFIRMATIONS) {
-        return Err(ApiError::Business(format!(
-            "The issuance transaction {txid} has {confirmations} confirmation(s); the asset can \
-             be authorized once it has {MIN_CONFIRMATIONS}."
-        )));
+        return Err(Refusal::AuthorizeTooEarly {
+            txid,
+            confirmations,
+        }
+        .into());
     }
     let asset = state
         .store()
@@ -269,33 +271,32 @@ async fn check_domain_proof(
 ) -> Result<(), ApiError> {
     let url = state.registry().proof_url(domain, asset_id);
     let expected = proof_text(domain, asset_id);
-    let missing = |why: &str| {
-        ApiError::Business(format!(
-            "The domain proof could not be read at {url} ({why}). Publish a file there \
-             containing: {expected}"
-        ))
+    let missing = |why: ProofUnread| {
+        ApiError::from(Refusal::DomainProofUnread {
+            url: url.clone(),
+            why,
+            expected: expected.clone(),
+        })
     };
     let outbound = state.outbound();
     if let Err(e) = outbound.check_url(&url) {
-        return Err(missing(&format!("the address {e}")));
+        return Err(missing(ProofUnread::Fetch(FetchFailure::Address(e))));
     }
     let http = outbound.client(HTTP_TIMEOUT, outbound.https_redirects(3));
     let response = http.get(&url).send().await.map_err(|e| {
         tracing::info!(%url, error = %e, "domain proof fetch failed");
-        missing(&describe(&e))
+        missing(ProofUnread::Fetch(describe(&e)))
     })?;
     if !response.status().is_success() {
         tracing::info!(%url, status = %response.status(), "domain proof not served");
-        return Err(missing("no such file was served there"));
+        return Err(missing(ProofUnread::NotServed));
     }
     let body = read_limited(response, MAX_PROOF_BYTES)
         .await
-        .map_err(|e| missing(&describe(&e)))?;
+        .map_err(|e| missing(ProofUnread::Fetch(describe(&e))))?;
     let text = String::from_utf8_lossy(&body);
     if text.trim_end() != expected {
-        return Err(ApiError::Business(format!(
-            "The domain proof at {url} is wrong: it must contain exactly: {expected}"
-        )));
+        return Err(Refusal::DomainProofWrong { url, expected }.into());
     }
     Ok(())
 }
@@ -346,10 +347,12 @@ async fn submit(
             status.as_u16()
         )));
     }
-    Err(ApiError::Business(format!(
-        "The asset registry at {registry} refused the asset (HTTP {}): {detail}",
-        status.as_u16()
-    )))
+    Err(Refusal::RegistryRefused {
+        registry: registry.to_string(),
+        status: status.as_u16(),
+        detail,
+    }
+    .into())
 }
 
 /// The body, cut at `limit` bytes.
@@ -369,23 +372,23 @@ async fn read_limited(
 }
 
 /// A fixed description of a failed fetch: what kind of failure, never the remote's words.
-fn describe(error: &reqwest::Error) -> String {
+fn describe(error: &reqwest::Error) -> FetchFailure {
     use std::error::Error as _;
     let mut source = error.source();
     while let Some(cause) = source {
-        if cause.is::<crate::outbound::OutboundError>() {
-            return format!("the address {cause}");
+        if let Some(refused) = cause.downcast_ref::<crate::outbound::OutboundError>() {
+            return FetchFailure::Address(refused.clone());
         }
         source = cause.source();
     }
     if error.is_timeout() {
-        "timed out".to_string()
+        FetchFailure::TimedOut
     } else if error.is_redirect() {
-        "redirected too often, or to a target that is not a public https:// URL".to_string()
+        FetchFailure::Redirected
     } else if error.is_connect() {
-        "connection refused or host unreachable".to_string()
+        FetchFailure::Unreachable
     } else {
-        "the request failed".to_string()
+        FetchFailure::Failed
     }
 }
 

@@ -30,6 +30,7 @@ use utoipa_axum::routes;
 use crate::access::Rule;
 use crate::error::ApiError;
 use crate::extract::AuthIssuer;
+use crate::refusal::Refusal;
 use crate::router::Routes;
 use crate::state::AppState;
 
@@ -108,7 +109,7 @@ pub(super) async fn issued_asset(
         .tx
         .as_ref()
         .and_then(|tx| tx.asset_id.parse::<AssetId>().ok())
-        .ok_or_else(|| ApiError::Business("The asset has no issuance transaction.".into()))?;
+        .ok_or(Refusal::NoIssuanceTx)?;
     Ok((asset, asset_id))
 }
 

@@ -23,6 +23,7 @@ use crate::access::Rule;
 use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{parse_json, AuthIssuer, Path, RawBody};
+use crate::refusal::Refusal;
 use crate::router::Routes;
 use crate::routes::csv_answer::{csv_response, format_param, wants_csv};
 use crate::state::AppState;
@@ -312,9 +313,7 @@ async fn ownerships_for(
         }
         let tip = state.store().chain_tip().await?;
         if tip.as_ref().is_none_or(|tip| tip.height < height) {
-            return Err(ApiError::Business(format!(
-                "The chain index has not reached height {height} yet."
-            )));
+            return Err(Refusal::HeightNotIndexed { height }.into());
         }
     }
     if !csv {

@@ -16,6 +16,7 @@ use utoipa_axum::routes;
 use crate::access::Rule;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
+use crate::refusal::Refusal;
 use crate::router::Routes;
 use crate::state::AppState;
 
@@ -90,19 +91,14 @@ pub async fn set(
         .asset(auth.issuer.id, &uuid)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let key: TreasuryViewKey =
-        body.view_key
-            .parse()
-            .map_err(|e: amphora_core::treasury_key::TreasuryKeyError| {
-                ApiError::Business(e.to_string())
-            })?;
+    let key: TreasuryViewKey = body.view_key.parse().map_err(Refusal::TreasuryKey)?;
     let destination: elements::Address = asset
         .issuance
         .destination_address
         .parse()
         .map_err(|_| ApiError::Internal("stored destination address does not parse".into()))?;
     key.check_opens(&Secp256k1::new(), &destination)
-        .map_err(|e| ApiError::Business(e.to_string()))?;
+        .map_err(Refusal::TreasuryKey)?;
     state
         .store()
         .set_treasury_view_key(&uuid, &key.to_hex())

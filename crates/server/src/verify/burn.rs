@@ -6,6 +6,7 @@ use elements::{AssetId, Txid};
 use serde_json::Value;
 
 use super::node_entry::{node_output, script_hex, treasury_output, verify_output};
+use super::refusal::ChainRefusal;
 use super::{confirmed_tx, ChainTx};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -41,9 +42,7 @@ pub async fn verify(
             .value
             .explicit()
             .and_then(|v| i64::try_from(v).ok())
-            .ok_or_else(|| {
-                ApiError::Business(format!("Burn output {txid}:{vout} has no explicit amount."))
-            })?;
+            .ok_or(ChainRefusal::BurnNotExplicit { txid: *txid, vout })?;
         burnt += amount;
         outputs.push(NewAssetOutput {
             txid: txid.to_string(),
@@ -59,9 +58,7 @@ pub async fn verify(
         });
     }
     if burnt == 0 {
-        return Err(ApiError::Business(format!(
-            "Transaction {txid} burns none of the asset."
-        )));
+        return Err(ChainRefusal::BurnsNothing { txid: *txid }.into());
     }
     for entry in change_data {
         let Some(output) = node_output("change_data", entry)? else {

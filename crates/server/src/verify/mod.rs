@@ -11,6 +11,7 @@
 pub mod burn;
 pub mod node_entry;
 pub mod payment;
+pub mod refusal;
 pub mod reissuance;
 
 use std::str::FromStr;
@@ -20,6 +21,7 @@ use elements::{Transaction, Txid};
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use refusal::ChainRefusal;
 
 pub use amphora_core::chain::MIN_CONFIRMATIONS;
 
@@ -74,18 +76,17 @@ pub async fn confirmed_tx(state: &AppState, txid: &Txid) -> Result<ChainTx, ApiE
     let verbose = match node.get_raw_transaction_verbose(txid).await {
         Ok(verbose) => verbose,
         Err(e) if e.is_invalid_address_or_key() => {
-            return Err(ApiError::Business(format!(
-                "Transaction {txid} is not known to the platform's node."
-            )))
+            return Err(ChainRefusal::TxNotKnown { txid: *txid }.into())
         }
         Err(e) => return Err(node_failed("getrawtransaction", e)),
     };
     let confirmations = verbose.confirmations.unwrap_or(0);
     if confirmations < u64::from(MIN_CONFIRMATIONS) {
-        return Err(ApiError::Business(format!(
-            "Transaction {txid} has {confirmations} confirmations; at least \
-             {MIN_CONFIRMATIONS} are needed."
-        )));
+        return Err(ChainRefusal::TooFewConfirmations {
+            txid: *txid,
+            confirmations,
+        }
+        .into());
     }
     let hex = verbose
         .hex

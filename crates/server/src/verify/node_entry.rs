@@ -9,6 +9,7 @@ use amphora_store::{NewAssetOutput, OutputOwner, UNKNOWN_BLINDER};
 use elements::{AssetId, TxOut};
 use serde_json::Value;
 
+use super::refusal::ChainRefusal;
 use super::ChainTx;
 use crate::error::ApiError;
 
@@ -83,13 +84,17 @@ pub fn node_output(field: &str, entry: &Value) -> Result<Option<NodeOutput>, Api
 }
 
 /// Checks a node entry against the transaction's output it names.
-pub fn verify_output(chain: &ChainTx, field: &str, output: &NodeOutput) -> Result<(), ApiError> {
-    let txout = chain.tx.output.get(output.vout as usize).ok_or_else(|| {
-        ApiError::Business(format!(
-            "Transaction {} has no output {} ({field}).",
-            chain.txid, output.vout
-        ))
-    })?;
+pub fn verify_output(
+    chain: &ChainTx,
+    field: &'static str,
+    output: &NodeOutput,
+) -> Result<(), ApiError> {
+    let missing = ChainRefusal::EntryOutputMissing {
+        txid: chain.txid,
+        vout: output.vout,
+        field,
+    };
+    let txout = chain.tx.output.get(output.vout as usize).ok_or(missing)?;
     let opened = u64::try_from(output.amount).is_ok_and(|amount| {
         output_opens(
             txout,
@@ -102,10 +107,14 @@ pub fn verify_output(chain: &ChainTx, field: &str, output: &NodeOutput) -> Resul
     if opened {
         Ok(())
     } else {
-        Err(ApiError::Business(format!(
-            "Output {}:{} does not hold {} units of asset {} with the posted blinders ({field}).",
-            chain.txid, output.vout, output.amount, output.asset
-        )))
+        Err(ChainRefusal::EntryNotOpened {
+            txid: chain.txid,
+            vout: output.vout,
+            amount: output.amount,
+            asset: output.asset,
+            field,
+        }
+        .into())
     }
 }
 

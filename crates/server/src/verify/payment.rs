@@ -11,14 +11,17 @@ use std::str::FromStr;
 use amphora_core::chain::output_opens;
 use amphora_rpc::Amount;
 use amphora_store::{
-    Asset, Assignment, Distribution, NewAssetOutput, OutputOwner, PaidBatch, UNKNOWN_BLINDER,
+    Asset, Assignment, Distribution, NewAssetOutput, OutputOwner, PaidBatch, PaymentKind,
+    UNKNOWN_BLINDER,
 };
 use elements::{AssetId, Transaction, TxOut, Txid};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::refusal::{ChainRefusal, Recipient};
 use super::{confirmed_tx, ChainTx};
 use crate::error::ApiError;
+use crate::refusal::Refusal;
 use crate::state::AppState;
 
 /// A `listunspent` entry of `change_data` (the fields that matter).
@@ -70,8 +73,8 @@ async fn wallet_output(
 pub struct ExpectedPayment {
     /// The line (assignment or payout line) id.
     pub line: i64,
-    /// What messages call it (`assignment 5`).
-    pub label: String,
+    /// Who it pays, as refusals name it.
+    pub recipient: Recipient,
     /// Its batch.
     pub batch: i64,
     /// The GAID it is paid to.
@@ -87,8 +90,8 @@ pub struct ExpectedPayment {
 /// What a transaction must pay: the lines of a distribution or payout.
 #[derive(Debug, Clone)]
 pub struct PaymentCheck<'a> {
-    /// `distribution` or `payout`.
-    pub noun: &'static str,
+    /// Distribution or payout.
+    pub kind: PaymentKind,
     /// The distribution or payout.
     pub uuid: &'a str,
     /// The asset paid.
@@ -117,9 +120,9 @@ pub async fn verify(
         .tx
         .as_ref()
         .and_then(|tx| tx.asset_id.parse().ok())
-        .ok_or_else(|| ApiError::Business("The asset has no issuance transaction.".into()))?;
+        .ok_or(Refusal::NoIssuanceTx)?;
     let check = PaymentCheck {
-        noun: "distribution",
+        kind: PaymentKind::Distribution,
         uuid: &distribution.uuid,
         asset_id,
         asset_uuid: Some(&distribution.asset_uuid),
@@ -132,7 +135,7 @@ pub async fn verify(
             .iter()
             .map(|a| ExpectedPayment {
                 line: a.id,
-                label: format!("assignment {}", a.id),
+                recipient: Recipient::Assignment(a.id),
                 batch: a.batch.unwrap_or_default(),
                 gaid: a.gaid.clone().unwrap_or_default(),
                 address: a.receiving_address.clone().unwrap_or_default(),
@@ -154,7 +157,7 @@ pub async fn verify_payment(
     txid: &Txid,
     change_data: &[Value],
 ) -> Result<PaidBatch, ApiError> {
-    let (noun, asset_id) = (check.noun, check.asset_id);
+    let (kind, asset_id) = (check.kind, check.asset_id);
     let chain = confirmed_tx(state, txid).await?;
     let txid_text = txid.to_string();
     let paid_elsewhere: Vec<i64> = check
@@ -190,28 +193,38 @@ pub async fn verify_payment(
             let address = &line.address;
             let found = outputs_to(&line.script);
             let [vout] = found[..] else {
-                return Err(ApiError::Business(format!(
-                    "Transaction {txid} pays {} outputs to {address} ({}); the {noun} needs \
-                     exactly one.",
-                    found.len(),
-                    line.label
-                )));
+                return Err(ChainRefusal::PaymentOutputCount {
+                    txid: *txid,
+                    kind,
+                    count: found.len(),
+                    address: address.clone(),
+                    recipient: line.recipient,
+                }
+                .into());
             };
             let gaid = &line.gaid;
             let txout = &chain.tx.output[vout];
             let opened = wallet_output(state, gaid, txout).await?;
             let Some((wid, paid_asset, value, asset_bf, value_bf)) = opened else {
-                return Err(ApiError::Business(format!(
-                    "Output {vout} of transaction {txid} cannot be unblinded with the view key \
-                     of {gaid}'s wallet."
-                )));
+                return Err(ChainRefusal::PaymentNotUnblindable {
+                    txid: *txid,
+                    vout,
+                    gaid: gaid.clone(),
+                }
+                .into());
             };
             if paid_asset != asset_id || value != line.amount as u64 {
-                return Err(ApiError::Business(format!(
-                    "Output {vout} of transaction {txid} pays {value} of asset {paid_asset} to \
-                     {address}; the {noun} expects {} of asset {asset_id}.",
-                    line.amount
-                )));
+                return Err(ChainRefusal::PaymentDiffers {
+                    txid: *txid,
+                    kind,
+                    vout,
+                    paid: value,
+                    paid_asset,
+                    address: address.clone(),
+                    expected: line.amount,
+                    asset: asset_id,
+                }
+                .into());
             }
             payments.push((line.line, vout as i64));
             if let Some(asset_uuid) = check.asset_uuid {
@@ -235,11 +248,12 @@ pub async fn verify_payment(
         batches.push(*batch);
     }
     if batches.is_empty() {
-        return Err(ApiError::Business(format!(
-            "Transaction {txid} pays none of the receiving addresses of {noun} {} that are \
-             still to be paid.",
-            check.uuid
-        )));
+        return Err(ChainRefusal::PaysNoPendingLine {
+            txid: *txid,
+            kind,
+            uuid: check.uuid.to_string(),
+        }
+        .into());
     }
     if let Some(asset_uuid) = check.asset_uuid {
         let paying: Vec<i64> = payments.iter().map(|(_, vout)| *vout).collect();
@@ -374,12 +388,12 @@ async fn check_nothing_leaks(
         }
     }
     if taken > accounted {
-        return Err(ApiError::Business(format!(
-            "Transaction {} takes {taken} of the asset from the treasury but pays only \
-             {accounted} to the recipients and the posted change_data; the rest \
-             goes elsewhere.",
-            tx.txid()
-        )));
+        return Err(ChainRefusal::TreasuryLeak {
+            txid: tx.txid(),
+            taken,
+            accounted,
+        }
+        .into());
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ use elements::{AssetId, Txid};
 use serde_json::Value;
 
 use super::node_entry::{decimal_units, node_output, treasury_output, verify_output};
+use super::refusal::ChainRefusal;
 use super::{confirmed_tx, ChainTx};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -72,11 +73,12 @@ pub async fn verify(
         outputs.push(treasury_output(&chain, claim.asset_uuid, is_token, output));
     }
     if new_units != amount {
-        return Err(ApiError::Business(format!(
-            "The posted details show {new_units} new units of the asset in {}; the \
-             reissuance created {amount}.",
-            claim.txid
-        )));
+        return Err(ChainRefusal::ReissuedUnitsDiffer {
+            txid: claim.txid,
+            posted: new_units,
+            created: amount,
+        }
+        .into());
     }
     Ok(VerifiedReissuance {
         chain,
@@ -100,16 +102,14 @@ fn reissued_amount(
         .input
         .get(vin as usize)
         .filter(|i| i.has_issuance() && !i.asset_issuance.asset_blinding_nonce.is_null())
-        .ok_or_else(|| ApiError::Business(format!("Input {vin} of {txid} is not a reissuance.")))?;
+        .ok_or(ChainRefusal::NotAReissuance { txid, vin })?;
     if input.issuance_ids().0 != asset_id {
-        return Err(ApiError::Business(format!(
-            "Input {vin} of {txid} reissues another asset."
-        )));
+        return Err(ChainRefusal::ReissuesAnotherAsset { txid, vin }.into());
     }
     let amount_field = &input.asset_issuance.amount;
     if let Some(explicit) = amount_field.explicit() {
         return i64::try_from(explicit)
-            .map_err(|_| ApiError::Business(format!("Reissuance {txid}:{vin} is out of range.")));
+            .map_err(|_| ChainRefusal::ReissuanceOutOfRange { txid, vin }.into());
     }
     let txid_text = txid.to_string();
     let entry = listissuances
@@ -137,9 +137,7 @@ fn reissued_amount(
         .unwrap_or_default();
     // `amount` is positive (filtered above).
     if !amphora_core::chain::issuance_amount_opens(amount_field, asset_id, amount as u64, blinds) {
-        return Err(ApiError::Business(format!(
-            "The listissuances entry does not open the reissuance amount of {txid}:{vin}."
-        )));
+        return Err(ChainRefusal::ReissuanceNotOpened { txid, vin }.into());
     }
     Ok(amount)
 }

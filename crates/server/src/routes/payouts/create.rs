@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use amphora_core::assignment::{batches, check_recipients_have_gaid, MAX_OUTPUTS_PER_TX};
 use amphora_core::payout::{pro_rata_shares, Holder, ShareError};
-use amphora_store::{NewPayout, NewPayoutLine};
+use amphora_store::{Conflict, NewPayout, NewPayoutLine, PaymentKind};
 use axum::extract::State;
 use axum::Json;
 use elements::AssetId;
@@ -17,6 +17,7 @@ use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
 use crate::forwarded::Origin;
+use crate::refusal::Refusal;
 use crate::routes::assignments::visible_asset;
 use crate::routes::distributions;
 use crate::state::AppState;
@@ -124,27 +125,29 @@ pub async fn create(
         .tx
         .as_ref()
         .map(|tx| tx.asset_id.clone())
-        .ok_or_else(|| ApiError::Business("The asset has no issuance transaction.".into()))?;
+        .ok_or(Refusal::NoIssuanceTx)?;
     let tip = state
         .store()
         .chain_tip()
         .await?
-        .ok_or_else(|| ApiError::Business("The chain index has no block yet.".into()))?;
+        .ok_or(Refusal::ChainIndexEmpty)?;
     let height = body.record_height.unwrap_or(tip.height);
     if height > tip.height {
-        return Err(ApiError::Business(format!(
-            "The record height {height} is above the chain index's tip ({}).",
-            tip.height
-        )));
+        return Err(Refusal::RecordHeightAboveTip {
+            height,
+            tip: tip.height,
+        }
+        .into());
     }
     let record = record_holdings(&state, &asset_uuid, height).await?;
     let shares =
         pro_rata_shares(body.total_amount as u64, &record.holders).map_err(|e| match e {
-            ShareError::NoHolders => ApiError::Business(format!(
-                "Nobody is eligible: no registered user holds the asset at height {height} \
-                 (the treasury held {}, wallets of no registered user {}).",
-                record.treasury, record.unregistered
-            )),
+            ShareError::NoHolders => Refusal::NoEligibleHolders {
+                height,
+                treasury: record.treasury,
+                unregistered: record.unregistered,
+            }
+            .into(),
             other => ApiError::Internal(other.to_string()),
         })?;
     // The platform's own asset of that id: its treasury balance is known.
@@ -162,11 +165,12 @@ pub async fn create(
     if let Some(tracked) = &tracked {
         let balance = state.store().treasury_confirmed_balance(tracked).await?;
         if balance < body.total_amount {
-            return Err(ApiError::Business(format!(
-                "insufficient confirmed funds: the payout pays {} but the treasury's confirmed \
-                 balance of the payout asset is {balance}.",
-                body.total_amount
-            )));
+            return Err(Conflict::InsufficientFunds {
+                kind: PaymentKind::Payout,
+                pays: body.total_amount,
+                balance,
+            }
+            .into());
         }
     }
     let default_gaids: BTreeMap<i64, Option<String>> = state
@@ -187,7 +191,7 @@ pub async fn create(
         let user = holder.registered_user;
         (user, default_gaids.get(&user).and_then(|g| g.as_deref()))
     }))
-    .map_err(|e| ApiError::Business(e.to_string()))?
+    .map_err(Refusal::Assignment)?
     .into_iter()
     .map(String::from)
     .collect();

@@ -22,6 +22,7 @@ use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path, RawBody};
 use crate::forwarded::Origin;
+use crate::refusal::Refusal;
 use crate::router::Routes;
 use crate::state::AppState;
 use crate::verify::{self, burn::VerifiedBurn};
@@ -129,10 +130,11 @@ pub async fn burn_request(
         chosen.push(output);
     }
     if total < body.amount {
-        return Err(ApiError::Business(format!(
-            "The treasury holds {total} units of the asset, less than the {} to burn.",
-            body.amount
-        )));
+        return Err(Refusal::BurnAboveTreasury {
+            total,
+            amount: body.amount,
+        }
+        .into());
     }
     let utxos = outpoints(&chosen);
     let created = state
@@ -186,11 +188,7 @@ pub async fn burn_confirm(
         None => store
             .pending_burn(&uuid, Some(burnt))
             .await?
-            .ok_or_else(|| {
-                ApiError::Business(format!(
-                    "No outstanding burn request of {burnt} units for this asset."
-                ))
-            })?,
+            .ok_or(Refusal::NoBurnRequest { amount: burnt })?,
     };
     let completion = BurnCompletion {
         txid: txid.to_string(),

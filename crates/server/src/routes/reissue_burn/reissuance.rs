@@ -22,6 +22,7 @@ use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path, RawBody};
 use crate::forwarded::Origin;
+use crate::refusal::Refusal;
 use crate::router::Routes;
 use crate::state::AppState;
 use crate::verify::MIN_CONFIRMATIONS;
@@ -195,20 +196,15 @@ pub async fn reissue_request(
         .as_ref()
         .is_some_and(|tx| tx.reissuance_token_id.is_some());
     if !asset.issuance.is_reissuable || !has_token {
-        return Err(ApiError::Business("The asset is not reissuable.".into()));
+        return Err(Refusal::NotReissuable.into());
     }
     let confirmations = issuance_confirmations(&state, &asset).await?;
     if confirmations < i64::from(MIN_CONFIRMATIONS) {
-        return Err(ApiError::Business(format!(
-            "The issuance has {confirmations} confirmations; {MIN_CONFIRMATIONS} are needed \
-             before a reissuance."
-        )));
+        return Err(Refusal::ReissueTooEarly { confirmations }.into());
     }
     let tokens = treasury_outputs(&state, &uuid, true).await?;
     if tokens.is_empty() {
-        return Err(ApiError::Business(
-            "The treasury holds no reissuance-token outputs of this asset.".into(),
-        ));
+        return Err(Refusal::NoTokenOutputs.into());
     }
     let utxos = outpoints(&tokens);
     state
@@ -252,7 +248,7 @@ pub async fn reissue_confirm(
         .as_ref()
         .and_then(|tx| tx.reissuance_token_id.as_deref())
         .and_then(|t| t.parse::<AssetId>().ok())
-        .ok_or_else(|| ApiError::Business("The asset is not reissuable.".into()))?;
+        .ok_or(Refusal::NotReissuable)?;
     let txid = verify::parse_txid("reissuance_output", &body.reissuance_output.txid)?;
     let vin = body.reissuance_output.vin;
     let verified = verify::reissuance::verify(
@@ -284,11 +280,7 @@ pub async fn reissue_confirm(
         None => store
             .pending_reissuance(&uuid, Some(amount))
             .await?
-            .ok_or_else(|| {
-                ApiError::Business(format!(
-                    "No outstanding reissue request of {amount} units for this asset."
-                ))
-            })?,
+            .ok_or(Refusal::NoReissueRequest { amount })?,
     };
     let (vout, address) = destination.unzip();
     let completion = ReissuanceCompletion {

@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 use super::{asset_ids, load_asset};
 use crate::error::ApiError;
 use crate::extract::{parse_json_object, AuthIssuer, Path, RawBody};
+use crate::refusal::ChainRefusal;
 use crate::state::AppState;
 
 /// `POST /assets/{u}/update-blinders` body: one output per call.
@@ -100,9 +101,7 @@ fn opens(
     vbf: ValueBlindingFactor,
 ) -> Result<bool, ApiError> {
     if !output.asset.is_confidential() || !output.value.is_confidential() {
-        return Err(ApiError::Business(
-            "The output is not confidential: it has no blinders.".to_string(),
-        ));
+        return Err(ChainRefusal::OutputNotConfidential.into());
     }
     Ok(amphora_core::chain::output_opens(
         output,
@@ -144,11 +143,9 @@ pub async fn update_blinders(
         .await?
         .into_iter()
         .find(|o| o.output.output.txid == txid_hex && o.output.output.vout == body.vout)
-        .ok_or_else(|| {
-            ApiError::Business(format!(
-                "{txid_hex}:{} is not an indexed output of this asset.",
-                body.vout
-            ))
+        .ok_or(ChainRefusal::NotAnIndexedOutput {
+            txid,
+            vout: body.vout,
         })?;
     let (asset_id, token_id) = asset_ids(&asset);
     let carried = if indexed.output.output.is_token {
@@ -167,23 +164,19 @@ pub async fn update_blinders(
     let tx = node.get_raw_transaction(&txid).await.map_err(|e| match e {
         // "No such mempool or blockchain transaction"
         RpcError::Node { code, .. } if code == codes::INVALID_ADDRESS_OR_KEY => {
-            ApiError::Business(format!("Transaction {txid_hex} is unknown to the node."))
+            ApiError::from(ChainRefusal::BlindersTxUnknown { txid })
         }
         other => ApiError::Unavailable(format!("The Elements node cannot serve: {other}")),
     })?;
     let output = usize::try_from(body.vout)
         .ok()
         .and_then(|vout| tx.output.get(vout))
-        .ok_or_else(|| {
-            ApiError::Business(format!(
-                "Transaction {txid_hex} has no output {}.",
-                body.vout
-            ))
+        .ok_or(ChainRefusal::BlindersOutputMissing {
+            txid,
+            vout: body.vout,
         })?;
     if !opens(output, asset_id, amount, abf, vbf)? {
-        return Err(ApiError::Business(
-            "The blinders do not open the output's asset and amount commitments.".to_string(),
-        ));
+        return Err(ChainRefusal::BlindersDoNotOpen.into());
     }
     let asset_blinder = body.asset_blinder.to_ascii_lowercase();
     let amount_blinder = body.amount_blinder.to_ascii_lowercase();
