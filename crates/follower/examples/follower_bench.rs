@@ -10,6 +10,11 @@
 //! Then, caught up, it mines 20 blocks one by one and prints how long after each `generate`
 //! call the follower had indexed it (p50 and max).
 //!
+//! Then the same-run references (`BENCH_REFERENCE=0` skips them): the same blocks only read
+//! from the node (the follower's batched `getblockhash` + `getblock` requests, one at a
+//! time, no indexing), and a second follower applying one block per database transaction
+//! (`blocks_per_transaction: 1`) on a fresh SQLite store.
+//!
 //! `cargo run --release -p amphora-follower --example follower_bench`.
 
 use std::str::FromStr;
@@ -96,60 +101,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let (asset_vout, destination) = vouts[0].clone();
     let token_vout = vouts[1].0;
-    let issuer = store.create_issuer("bench", "h").await?;
-    store
-        .create_asset(&NewAsset {
-            uuid: "bench-asset".into(),
-            issuer_id: issuer.id,
-            name: "Bench".into(),
-            amount: 1_000_000_000,
-            destination_address: destination,
-            domain: "example.com".into(),
-            ticker: "BNCH".into(),
-            pubkey: "02ab".into(),
-            precision: 0,
-            is_confidential: false,
-            is_reissuable: true,
-            reissuance_amount: 1,
-            reissuance_address: String::new(),
-            transfer_restricted: true,
-            issuer_authorization_endpoint: None,
-            contract_json: "{}".into(),
-            contract_hash: "00".repeat(32),
-        })
-        .await?;
-    store
-        .set_asset_issuance_tx(
-            "bench-asset",
-            &IssuanceTx {
-                asset_id: issued.asset.to_string(),
-                reissuance_token_id: Some(issued.token.to_string()),
-                tx_hex: "00".into(),
-                txid: issued.txid.to_string(),
-                vin: i64::from(issued.vin),
-                asset_vout,
-                reissuance_vout: Some(token_vout),
-            },
-        )
-        .await?;
-    store.set_asset_broadcast("bench-asset", None, None).await?;
-    let key = PlatformKey::from_mnemonic(SERVER_MNEMONIC, Network::LiquidRegtest)?;
-    let amp2 = Amp2::new(
-        key.xpub_info().keyorigin_xpub,
-        "http://127.0.0.1:1/amp2".into(),
-    )?;
-    let signer = SwSigner::new_with_network(
-        USER_MNEMONIC,
-        amphora_cosigner::key::lwk_network(Network::LiquidRegtest),
-    )?;
-    let descriptor = amp2
-        .elip153_from_signer(&signer, 0)?
-        .descriptor()
-        .to_string();
-    let wallet = key.check_descriptor(&descriptor)?;
-    store
-        .register_wallet(&wallet.wid, &wallet.descriptor, wallet.gaid.as_str())
-        .await?;
+    let rows = Rows {
+        issued: issued.clone(),
+        asset_vout,
+        token_vout,
+        destination,
+    };
+    let wallet = rows.record(&store).await?;
     let wallet_descriptor = WolletDescriptor::from_str(&wallet.descriptor)?;
 
     // the chain
@@ -229,7 +187,137 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if wallet_outputs != payments as usize {
         return Err(format!("expected {payments} wallet outputs, found {wallet_outputs}").into());
     }
+    if env_u64("BENCH_REFERENCE", 1) != 0 {
+        references(&rpc, &rows, dir.path()).await?;
+    }
     store.close().await;
     node.shutdown().await?;
     Ok(())
+}
+
+/// The same-run references (see the module docs).
+async fn references(
+    rpc: &ElementsRpc,
+    rows: &Rows,
+    dir: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let tip = rpc.get_block_count().await?;
+    let read = Instant::now();
+    let mut next = 0;
+    while next <= tip {
+        let last = tip.min(next + 49);
+        rpc.get_blocks_at(next..=last).await?;
+        next = last + 1;
+    }
+    let read = read.elapsed();
+    println!(
+        "reference: reading the {} blocks from the node alone (batches of 50 getblockhash + \
+         getblock, one at a time, no indexing): {read:.2?}, {:.0} blocks/s",
+        tip + 1,
+        (tip + 1) as f64 / read.as_secs_f64()
+    );
+    let url = format!("sqlite:{}", dir.join("reference.db").display());
+    let store = Store::connect(&url).await?;
+    store.migrate().await?;
+    rows.record(&store).await?;
+    let start = Instant::now();
+    let config = FollowerConfig {
+        blocks_per_transaction: 1,
+        ..FollowerConfig::default()
+    };
+    let follower = Follower::new(store.clone(), rpc.clone(), config).spawn();
+    let target = tip as i64;
+    let status = follower
+        .wait_for(Duration::from_secs(600), |s| s.tip_height == Some(target))
+        .await
+        .ok_or("the reference follower did not reach the tip in 10 minutes")?;
+    let elapsed = start.elapsed();
+    follower.shutdown().await;
+    println!(
+        "reference: one block per transaction (SQLite): {} blocks in {elapsed:.2?}, {:.0} \
+         blocks/s",
+        status.blocks_indexed,
+        status.blocks_indexed as f64 / elapsed.as_secs_f64()
+    );
+    store.close().await;
+    Ok(())
+}
+
+/// The rows the follower starts from: the managed asset and the registered wallet.
+struct Rows {
+    issued: amphora_rpc::types::IssuedAsset,
+    asset_vout: i64,
+    token_vout: i64,
+    destination: String,
+}
+
+impl Rows {
+    /// Records the asset and the wallet in `store`; the wallet.
+    async fn record(
+        &self,
+        store: &Store,
+    ) -> Result<amphora_cosigner::RegisteredWallet, Box<dyn std::error::Error>> {
+        let Rows {
+            issued,
+            asset_vout,
+            token_vout,
+            destination,
+        } = self;
+        let (asset_vout, token_vout, destination) = (*asset_vout, *token_vout, destination.clone());
+        let issuer = store.create_issuer("bench", "h").await?;
+        store
+            .create_asset(&NewAsset {
+                uuid: "bench-asset".into(),
+                issuer_id: issuer.id,
+                name: "Bench".into(),
+                amount: 1_000_000_000,
+                destination_address: destination,
+                domain: "example.com".into(),
+                ticker: "BNCH".into(),
+                pubkey: "02ab".into(),
+                precision: 0,
+                is_confidential: false,
+                is_reissuable: true,
+                reissuance_amount: 1,
+                reissuance_address: String::new(),
+                transfer_restricted: true,
+                issuer_authorization_endpoint: None,
+                contract_json: "{}".into(),
+                contract_hash: "00".repeat(32),
+            })
+            .await?;
+        store
+            .set_asset_issuance_tx(
+                "bench-asset",
+                &IssuanceTx {
+                    asset_id: issued.asset.to_string(),
+                    reissuance_token_id: Some(issued.token.to_string()),
+                    tx_hex: "00".into(),
+                    txid: issued.txid.to_string(),
+                    vin: i64::from(issued.vin),
+                    asset_vout,
+                    reissuance_vout: Some(token_vout),
+                },
+            )
+            .await?;
+        store.set_asset_broadcast("bench-asset", None, None).await?;
+        let key = PlatformKey::from_mnemonic(SERVER_MNEMONIC, Network::LiquidRegtest)?;
+        let amp2 = Amp2::new(
+            key.xpub_info().keyorigin_xpub,
+            "http://127.0.0.1:1/amp2".into(),
+        )?;
+        let signer = SwSigner::new_with_network(
+            USER_MNEMONIC,
+            amphora_cosigner::key::lwk_network(Network::LiquidRegtest),
+        )?;
+        let descriptor = amp2
+            .elip153_from_signer(&signer, 0)?
+            .descriptor()
+            .to_string();
+        let wallet = key.check_descriptor(&descriptor)?;
+        store
+            .register_wallet(&wallet.wid, &wallet.descriptor, wallet.gaid.as_str())
+            .await?;
+        Ok(wallet)
+    }
 }

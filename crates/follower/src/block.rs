@@ -84,6 +84,25 @@ pub async fn index_block(
     Ok(update)
 }
 
+/// Whether [`index_block`] may read the store for `block` (so the blocks before it must be
+/// applied first): any transaction besides the coinbase, or a coinbase output the platform
+/// could own (a registered wallet's script, an explicit managed asset or token), or a
+/// coinbase that is a managed asset's issuance transaction. A block of a coinbase alone paying
+/// elsewhere is read from `ctx` and the block only.
+pub fn reads_store(ctx: &Context, block: &Block) -> bool {
+    block.txdata.iter().any(|tx| {
+        !tx.is_coinbase()
+            || ctx.by_issuance(&tx.txid()).is_some()
+            || tx.output.iter().any(|txout| {
+                ctx.wallets.receives_on(&txout.script_pubkey)
+                    || txout
+                        .asset
+                        .explicit()
+                        .is_some_and(|asset| ctx.by_id(&asset).is_some())
+            })
+    })
+}
+
 /// The tracked, unspent outputs the block's inputs may spend, by outpoint.
 async fn tracked_prevouts(
     store: &Store,

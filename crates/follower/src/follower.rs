@@ -9,7 +9,7 @@ use amphora_store::{BlockUpdate, Store, StoreError};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::block::index_block;
+use crate::block::{index_block, reads_store};
 use crate::context::Context;
 use crate::error::FollowerError;
 use crate::flows::{recognizers, FlowRecognizer};
@@ -34,8 +34,10 @@ pub struct FollowerConfig {
     pub batch: u64,
     /// Wallet scripts derived past the highest used index.
     pub lookahead: u32,
-    /// Most blocks that touch no managed asset applied in one database transaction while
-    /// catching up (a block that touches one is applied at once, with the blocks before it).
+    /// Most blocks applied in one database transaction while catching up (a block that
+    /// touches a managed asset is applied, with the blocks before it, before the next block
+    /// whose indexing reads the store; once caught up each poll applies what it read, usually
+    /// one block).
     pub blocks_per_transaction: usize,
 }
 
@@ -289,6 +291,13 @@ impl Follower {
                     return Ok(Ranged::Reorganised);
                 }
             }
+            // indexing this block reads the store: it must see the pending blocks' rows
+            if pending.touches
+                && reads_store(&self.ctx, &block)
+                && !self.flush(pending, node_height).await?
+            {
+                return Ok(Ranged::Conflict);
+            }
             let update = index_block(
                 &self.store,
                 &mut self.ctx,
@@ -318,6 +327,7 @@ impl Follower {
         }
         let updates = std::mem::take(&mut pending.updates);
         pending.since = None;
+        pending.touches = false;
         match self
             .store
             .apply_blocks_leased(&self.config.holder, self.config.lease_ttl, &updates)
@@ -388,15 +398,18 @@ enum Ranged {
     Conflict,
 }
 
-/// Blocks indexed but not yet applied. A block that touches a managed asset is applied at once
-/// with the blocks before it: the next block's indexing reads the store (the outputs it may
-/// spend, the flows' records), so it must see it. Blocks that touch nothing are applied
-/// together, in one transaction, up to [`FollowerConfig::blocks_per_transaction`] of them or
-/// [`PENDING_AT_MOST`] after the first of them was read.
+/// Blocks indexed but not yet applied, applied together in one transaction when there are
+/// [`FollowerConfig::blocks_per_transaction`] of them, [`PENDING_AT_MOST`] after the first of
+/// them was read, at the end of the poll, or before the next block whose indexing reads the
+/// store ([`reads_store`]: the outputs it may spend, the flows' records) if one of them
+/// touches a managed asset, so that it sees their rows. Blocks of a coinbase alone (most of a
+/// chain) read nothing, so a block that touches an asset waits for them.
 struct Pending {
     updates: Vec<BlockUpdate>,
     since: Option<Instant>,
     most: usize,
+    /// Whether one of the pending blocks touches a managed asset.
+    touches: bool,
 }
 
 /// The default of [`FollowerConfig::blocks_per_transaction`].
@@ -410,15 +423,16 @@ impl Pending {
             updates: Vec::new(),
             since: None,
             most: most.max(1),
+            touches: false,
         }
     }
 
     /// Adds a block; true when the pending blocks should be applied now.
     fn push(&mut self, update: BlockUpdate) -> bool {
-        let touches =
+        self.touches |=
             !(update.txs.is_empty() && update.outputs.is_empty() && update.spends.is_empty());
         let since = *self.since.get_or_insert_with(Instant::now);
         self.updates.push(update);
-        touches || self.updates.len() >= self.most || since.elapsed() >= PENDING_AT_MOST
+        self.updates.len() >= self.most || since.elapsed() >= PENDING_AT_MOST
     }
 }

@@ -1,6 +1,9 @@
-//! Blocks read ahead of the one being indexed: while the follower indexes block `h`, the
-//! `getblockhash` + `getblock` round trips of the next few heights are already in flight, so
-//! catching up costs the node's answers once per window instead of twice per block.
+//! Blocks read ahead of the one being indexed, many per request: the heights are read in runs
+//! of up to [`BLOCKS_PER_READ`], each run in two JSON-RPC batches (its `getblockhash`es, then
+//! its `getblock`s, [`ElementsRpc::get_blocks_at`]), and up to [`READS_AHEAD`] runs are in
+//! flight while the follower indexes the blocks of the one before. Catching up costs the
+//! node two round trips per run instead of two per block; a caught-up follower reads the one
+//! new block the same way.
 
 use std::collections::VecDeque;
 use std::ops::RangeInclusive;
@@ -10,18 +13,22 @@ use tokio::task::JoinHandle;
 
 use crate::error::FollowerError;
 
-/// Blocks requested ahead of the one being indexed.
-pub(crate) const PREFETCH_BLOCKS: usize = 8;
+/// Most blocks read in one run (one `getblockhash` batch and one `getblock` batch).
+pub(crate) const BLOCKS_PER_READ: i64 = 50;
+/// Runs requested ahead of the blocks being indexed.
+pub(crate) const READS_AHEAD: usize = 2;
 
-type Fetch = JoinHandle<Result<elements::Block, RpcError>>;
+type Read = JoinHandle<Result<Vec<elements::Block>, RpcError>>;
 
-/// The blocks of a range of heights, fetched in order with up to [`PREFETCH_BLOCKS`] requests
-/// in flight. Dropping it cancels the requests still running (a stop, a reorg, an error).
+/// The blocks of a range of heights, fetched in order with up to [`READS_AHEAD`] runs in
+/// flight. Dropping it cancels the requests still running (a stop, a reorg, an error).
 pub(crate) struct Prefetch {
     rpc: ElementsRpc,
     next: i64,
     end: i64,
-    in_flight: VecDeque<(i64, Fetch)>,
+    in_flight: VecDeque<(RangeInclusive<i64>, Read)>,
+    /// Blocks of the last run read, not yet handed out, with their heights.
+    ready: VecDeque<(i64, elements::Block)>,
 }
 
 impl Prefetch {
@@ -31,22 +38,22 @@ impl Prefetch {
             rpc: rpc.clone(),
             next: *heights.start(),
             end: *heights.end(),
-            in_flight: VecDeque::with_capacity(PREFETCH_BLOCKS),
+            in_flight: VecDeque::with_capacity(READS_AHEAD),
+            ready: VecDeque::new(),
         };
         prefetch.fill();
         prefetch
     }
 
     fn fill(&mut self) {
-        while self.in_flight.len() < PREFETCH_BLOCKS && self.next <= self.end {
+        while self.in_flight.len() < READS_AHEAD && self.next <= self.end {
+            let last = self.end.min(self.next + BLOCKS_PER_READ - 1);
+            let run = self.next..=last;
             let rpc = self.rpc.clone();
-            let height = self.next;
-            let fetch = tokio::spawn(async move {
-                let hash = rpc.get_block_hash(height as u64).await?;
-                rpc.get_block(&hash).await
-            });
-            self.in_flight.push_back((height, fetch));
-            self.next += 1;
+            let heights = (self.next as u64)..=(last as u64);
+            let read = tokio::spawn(async move { rpc.get_blocks_at(heights).await });
+            self.in_flight.push_back((run, read));
+            self.next = last + 1;
         }
     }
 
@@ -54,23 +61,42 @@ impl Prefetch {
     pub(crate) async fn next_block(
         &mut self,
     ) -> Option<Result<(i64, elements::Block), FollowerError>> {
-        let (height, fetch) = self.in_flight.pop_front()?;
+        if let Some(ready) = self.ready.pop_front() {
+            return Some(Ok(ready));
+        }
+        let (run, read) = self.in_flight.pop_front()?;
         self.fill();
-        let block = match fetch.await {
-            Ok(block) => block.map_err(FollowerError::from),
-            // only `Drop` cancels a fetch, so this is a panic in the task
+        let blocks = match read.await {
+            Ok(blocks) => blocks.map_err(FollowerError::from),
+            // only `Drop` cancels a read, so this is a panic in the task
             Err(join) => Err(FollowerError::Chain(format!(
-                "reading block {height} failed: {join}"
+                "reading blocks {}..={} failed: {join}",
+                run.start(),
+                run.end()
             ))),
         };
-        Some(block.map(|block| (height, block)))
+        match blocks {
+            Ok(blocks) if blocks.len() as i64 != run.end() - run.start() + 1 => {
+                Some(Err(FollowerError::Chain(format!(
+                    "the node answered {} blocks for heights {}..={}",
+                    blocks.len(),
+                    run.start(),
+                    run.end()
+                ))))
+            }
+            Ok(blocks) => {
+                self.ready.extend(run.zip(blocks));
+                self.ready.pop_front().map(Ok)
+            }
+            Err(e) => Some(Err(e)),
+        }
     }
 }
 
 impl Drop for Prefetch {
     fn drop(&mut self) {
-        for (_, fetch) in &self.in_flight {
-            fetch.abort();
+        for (_, read) in &self.in_flight {
+            read.abort();
         }
     }
 }

@@ -117,6 +117,11 @@ impl WalletScripts {
         }
     }
 
+    /// Whether a wallet receives on `script` (without extending any look-ahead).
+    pub fn receives_on(&self, script: &Script) -> bool {
+        self.by_script.contains_key(script)
+    }
+
     /// The wallet that receives on `script`, if any. Seeing a script used extends its chain's
     /// look-ahead.
     pub fn owner(&mut self, script: &Script) -> Option<WalletOwner> {

@@ -13,6 +13,8 @@ use serde_json::Value;
 
 use crate::error::{codes, RpcError};
 
+mod batch;
+
 /// How the client authenticates to the node.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Auth {
@@ -282,6 +284,11 @@ impl ElementsRpc {
             method: method.to_owned(),
             reason: source.to_string(),
         })?;
+        self.post_body(body).await
+    }
+
+    /// POSTs one JSON body (a request object or a batch array) with the client's auth.
+    async fn post_body(&self, body: Vec<u8>) -> Result<(StatusCode, Vec<u8>), RpcError> {
         let mut builder = self
             .http
             .post(self.url.clone())

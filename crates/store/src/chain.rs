@@ -11,6 +11,7 @@
 mod balances;
 pub(crate) mod events;
 pub(crate) mod lease;
+pub(crate) mod quiet;
 mod sources;
 
 use std::time::Duration;
@@ -22,6 +23,7 @@ use crate::output_insert::{insert_output, OnIndexed};
 use crate::{with_pool, Conflict, Result, Store, StoreError};
 
 use events::{block_events, reorg_events};
+use quiet::apply_quiet_run;
 
 pub use lease::FollowerLease;
 pub use sources::TrackedAsset;
@@ -364,6 +366,8 @@ impl Store {
                 sqlx::query_as("SELECT height, block_hash FROM chain_cursor WHERE id = 1")
                     .fetch_optional(&mut *tx)
                     .await?;
+            // consecutive quiet blocks, applied together before the next other block
+            let mut quiet_run: Vec<&IndexedBlock> = Vec::new();
             for update in updates {
                 let block = &update.block;
                 if let Some((height, hash)) = &tip {
@@ -376,6 +380,13 @@ impl Store {
                         }));
                     }
                 }
+                tip = Some((block.height, block.block_hash.clone()));
+                if quiet::is_quiet(update) {
+                    quiet_run.push(block);
+                    continue;
+                }
+                apply_quiet_run!(tx, &quiet_run, emitted);
+                quiet_run.clear();
                 sqlx::query(
                     "INSERT INTO chain_blocks (height, block_hash, prev_hash, block_time) \
                      VALUES ($1, $2, $3, $4)",
@@ -419,8 +430,8 @@ impl Store {
                     .await?;
                 }
                 block_events!(tx, block, emitted);
-                tip = Some((block.height, block.block_hash.clone()));
             }
+            apply_quiet_run!(tx, &quiet_run, emitted);
             sqlx::query(
                 "INSERT INTO chain_cursor (id, height, block_hash, updated_at) \
                  VALUES (1, $1, $2, $3) \

@@ -89,6 +89,11 @@ impl Platform {
     /// Issues `amount` units (explicit) and one token to the treasury wallet, records the
     /// managed asset in the store, and mines it.
     pub async fn issue(&self, amount: i64) -> Issued {
+        self.issue_recorded_in(&[&self.store], amount).await
+    }
+
+    /// [`Platform::issue`], recording the asset in each of `stores`.
+    pub async fn issue_recorded_in(&self, stores: &[&Store], amount: i64) -> Issued {
         let issued = self
             .treasury
             .issue_asset(Amount::from_units(amount), Amount::from_units(1), false)
@@ -118,52 +123,51 @@ impl Platform {
         let (units, token) = (unspent(issued.asset).await, unspent(issued.token).await);
         let (asset_vout, token_vout) = (i64::from(units.vout), i64::from(token.vout));
         let destination = units.address.expect("address of the issuance output");
-        let issuer = match self.store.issuer_by_username("issuer").await.unwrap() {
-            Some(issuer) => issuer,
-            None => self.store.create_issuer("issuer", "h").await.unwrap(),
-        };
         let uuid = uuid::Uuid::new_v4().to_string();
-        self.store
-            .create_asset(&NewAsset {
-                uuid: uuid.clone(),
-                issuer_id: issuer.id,
-                name: "Follower test".into(),
-                amount,
-                destination_address: destination,
-                domain: "example.com".into(),
-                ticker: "FLW".into(),
-                pubkey: "02ab".into(),
-                precision: 0,
-                is_confidential: false,
-                is_reissuable: true,
-                reissuance_amount: 1,
-                reissuance_address: String::new(),
-                transfer_restricted: true,
-                issuer_authorization_endpoint: None,
-                contract_json: "{}".into(),
-                contract_hash: "00".repeat(32),
-            })
-            .await
-            .unwrap();
-        self.store
-            .set_asset_issuance_tx(
-                &uuid,
-                &IssuanceTx {
-                    asset_id: issued.asset.to_string(),
-                    reissuance_token_id: Some(issued.token.to_string()),
-                    tx_hex: "00".into(),
-                    txid: issued.txid.to_string(),
-                    vin: i64::from(issued.vin),
-                    asset_vout,
-                    reissuance_vout: Some(token_vout),
-                },
-            )
-            .await
-            .unwrap();
-        self.store
-            .set_asset_broadcast(&uuid, None, None)
-            .await
-            .unwrap();
+        for store in stores {
+            let issuer = match store.issuer_by_username("issuer").await.unwrap() {
+                Some(issuer) => issuer,
+                None => store.create_issuer("issuer", "h").await.unwrap(),
+            };
+            store
+                .create_asset(&NewAsset {
+                    uuid: uuid.clone(),
+                    issuer_id: issuer.id,
+                    name: "Follower test".into(),
+                    amount,
+                    destination_address: destination.clone(),
+                    domain: "example.com".into(),
+                    ticker: "FLW".into(),
+                    pubkey: "02ab".into(),
+                    precision: 0,
+                    is_confidential: false,
+                    is_reissuable: true,
+                    reissuance_amount: 1,
+                    reissuance_address: String::new(),
+                    transfer_restricted: true,
+                    issuer_authorization_endpoint: None,
+                    contract_json: "{}".into(),
+                    contract_hash: "00".repeat(32),
+                })
+                .await
+                .unwrap();
+            store
+                .set_asset_issuance_tx(
+                    &uuid,
+                    &IssuanceTx {
+                        asset_id: issued.asset.to_string(),
+                        reissuance_token_id: Some(issued.token.to_string()),
+                        tx_hex: "00".into(),
+                        txid: issued.txid.to_string(),
+                        vin: i64::from(issued.vin),
+                        asset_vout,
+                        reissuance_vout: Some(token_vout),
+                    },
+                )
+                .await
+                .unwrap();
+            store.set_asset_broadcast(&uuid, None, None).await.unwrap();
+        }
         self.mine(1).await;
         Issued {
             uuid,
@@ -175,6 +179,11 @@ impl Platform {
 
     /// Registers the AMP2 wallet of the test user (account `account`) in the store.
     pub async fn register_wallet(&self, account: u32) -> Registered {
+        self.register_wallet_in(&[&self.store], account).await
+    }
+
+    /// [`Platform::register_wallet`] in each of `stores`.
+    pub async fn register_wallet_in(&self, stores: &[&Store], account: u32) -> Registered {
         let key = PlatformKey::from_mnemonic(SERVER_MNEMONIC, Network::LiquidRegtest).unwrap();
         let network = amphora_cosigner::key::lwk_network(Network::LiquidRegtest);
         let amp2 = Amp2::new(
@@ -189,14 +198,16 @@ impl Platform {
             .descriptor()
             .to_string();
         let registered = key.check_descriptor(&descriptor).unwrap();
-        self.store
-            .register_wallet(
-                &registered.wid,
-                &registered.descriptor,
-                registered.gaid.as_str(),
-            )
-            .await
-            .unwrap();
+        for store in stores {
+            store
+                .register_wallet(
+                    &registered.wid,
+                    &registered.descriptor,
+                    registered.gaid.as_str(),
+                )
+                .await
+                .unwrap();
+        }
         Registered {
             wid: registered.wid,
             gaid: registered.gaid.as_str().to_string(),

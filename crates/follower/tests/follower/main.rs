@@ -5,6 +5,7 @@
 // Test code: a failed `unwrap` is a failed test (helpers outside `#[test]` included).
 #![allow(clippy::unwrap_used)]
 
+mod batches;
 mod common;
 mod indexing;
 mod lease;

@@ -9,6 +9,7 @@ mod contract;
 mod aggregates;
 mod assignments;
 mod chain;
+mod chain_batches;
 mod compat;
 mod cosign;
 mod distributions;
