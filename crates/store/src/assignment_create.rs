@@ -136,8 +136,8 @@ impl Store {
             let mut tx = pool.begin_with(begin).await?;
             if self.engine() == Engine::Postgres {
                 // The lock first: the context query's snapshot then sees every earlier create.
-                let locked: Option<i64> = sqlx::query_scalar(&format!(
-                    "SELECT 1 FROM assets WHERE uuid = $1 AND issuer_id = $2 \
+                let locked: Option<String> = sqlx::query_scalar(&format!(
+                    "SELECT uuid FROM assets WHERE uuid = $1 AND issuer_id = $2 \
                      AND deleted_at IS NULL{for_update}"
                 ))
                 .bind(&new.asset_uuid)
