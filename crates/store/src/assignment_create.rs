@@ -29,7 +29,7 @@ pub enum AssignmentCreation {
     /// The assignment was created.
     Created {
         /// The new assignment.
-        assignment: Assignment,
+        assignment: Box<Assignment>,
         /// Its registered user's default GAID (what the API shows until a distribution fixes
         /// the assignment's GAID).
         default_gaid: Option<String>,
@@ -108,7 +108,7 @@ impl Store {
     /// [`StoreError::NotFound`].
     pub async fn create_assignment(&self, new: &NewAssignment) -> Result<Assignment> {
         match self.insert_assignment(new, false).await? {
-            AssignmentCreation::Created { assignment, .. } => Ok(assignment),
+            AssignmentCreation::Created { assignment, .. } => Ok(*assignment),
             AssignmentCreation::UnknownUser => Err(StoreError::NotFound),
         }
     }
@@ -202,7 +202,7 @@ impl Store {
             tx.commit().await?;
             self.events_written();
             Ok(AssignmentCreation::Created {
-                assignment: created,
+                assignment: Box::new(created),
                 default_gaid,
             })
         })

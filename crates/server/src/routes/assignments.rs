@@ -265,7 +265,7 @@ pub async fn create(
         AssignmentCreation::Created {
             assignment,
             default_gaid,
-        } => Ok(Json(vec![AssignmentDto::new(assignment, default_gaid)])),
+        } => Ok(Json(vec![AssignmentDto::new(*assignment, default_gaid)])),
         AssignmentCreation::UnknownUser => Err(ApiError::Business(format!(
             "Invalid registered_user \"{registered_user}\": object does not exist."
         ))),
