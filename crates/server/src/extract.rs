@@ -321,19 +321,15 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<AuthIssuer,
     const INVALID: &str = "Invalid token.";
     let token = token_from_header(parts)?;
     let hash = token_hash(token);
-    let stored = state
+    // One query for the token and its issuer (tokens are deleted with their issuer).
+    let (stored, issuer) = state
         .store()
-        .token(&hash)
+        .token_and_issuer(&hash)
         .await?
         .ok_or(ApiError::Unauthenticated(INVALID))?;
     if stored.expires_at <= Utc::now() {
         return Err(ApiError::Unauthenticated("Token has expired."));
     }
-    let issuer = state
-        .store()
-        .issuer(stored.issuer_id)
-        .await?
-        .ok_or(ApiError::Unauthenticated(INVALID))?;
     let manager = match stored.manager_id {
         None => None,
         Some(id) => {

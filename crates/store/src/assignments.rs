@@ -1,21 +1,11 @@
 //! Assignments: amounts of an asset allocated to registered users, and the rules checked when
-//! one is created (see `amphora_core::assignment`).
-//!
-//! Creation reads its context (issuance confirmations, the user's GAID and categories, the
-//! assigned total and the treasury balance, both maintained per asset by the database's
-//! aggregates rather than re-summed, so a create costs the same however many assignments the
-//! asset has) and inserts in one transaction that first takes the
-//! asset's lock: `SELECT … FOR UPDATE` on PostgreSQL, `BEGIN IMMEDIATE` (the database write
-//! lock) on SQLite. Concurrent creates for one asset therefore run one after the other, and the
-//! assigned, undistributed total can never exceed the treasury's confirmed balance.
+//! one is created (see `amphora_core::assignment`; the create itself is in
+//! `assignment_create`).
 
-use amphora_core::assignment::{
-    check_assignment, AssignmentContext, AssignmentInput, AssignmentRuleError,
-};
+use amphora_core::assignment::AssignmentInput;
 use amphora_core::event::{AssignmentChange, EventData};
 use chrono::{DateTime, Utc};
 
-use crate::aggregates::ASSIGNED_OPEN;
 use crate::error::expect_found;
 use crate::events::{insert_event, NewEvent};
 use crate::{with_pool, Conflict, Engine, Result, Store, StoreError};
@@ -81,10 +71,10 @@ pub struct NewAssignment {
 }
 
 /// Assignments that are neither deleted nor distributed, in SQL.
-const OPEN: &str = "deleted_at IS NULL AND is_distributed = FALSE";
+pub(crate) const OPEN: &str = "deleted_at IS NULL AND is_distributed = FALSE";
 
 /// The data of `assignment.created` / `assignment.deleted`.
-fn assignment_change(assignment: &Assignment) -> AssignmentChange {
+pub(crate) fn assignment_change(assignment: &Assignment) -> AssignmentChange {
     AssignmentChange {
         assignment_id: assignment.id,
         registered_user_id: assignment.registered_user_id,
@@ -103,116 +93,6 @@ impl Store {
             Engine::Sqlite => ("BEGIN IMMEDIATE", ""),
             Engine::Postgres => ("BEGIN", " FOR UPDATE"),
         }
-    }
-
-    /// Creates an assignment after checking every rule under the asset's lock. A refused rule
-    /// is a [`StoreError::Conflict`] with the rule's message; an unknown asset or user is
-    /// [`StoreError::NotFound`].
-    pub async fn create_assignment(&self, new: &NewAssignment) -> Result<Assignment> {
-        let (begin, for_update) = self.lock_clause();
-        let now = Utc::now();
-        let input = &new.input;
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin_with(begin).await?;
-            let asset: Option<(bool, Option<String>)> = sqlx::query_as(&format!(
-                "SELECT transfer_restricted, txid FROM assets WHERE uuid = $1 AND issuer_id = $2 \
-                 AND deleted_at IS NULL{for_update}"
-            ))
-            .bind(&new.asset_uuid)
-            .bind(new.issuer_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let (transfer_restricted, issuance_txid) = asset.ok_or(StoreError::NotFound)?;
-            let user: Option<(i64,)> =
-                sqlx::query_as("SELECT id FROM registered_users WHERE id = $1 AND issuer_id = $2")
-                    .bind(input.registered_user)
-                    .bind(new.issuer_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            user.ok_or(StoreError::NotFound)?;
-            let confirmations: Option<(i64,)> = sqlx::query_as(
-                "SELECT c.height - t.height + 1 FROM asset_txs t, chain_cursor c \
-                 WHERE c.id = 1 AND t.asset_uuid = $1 AND t.txid = $2",
-            )
-            .bind(&new.asset_uuid)
-            .bind(issuance_txid.unwrap_or_default())
-            .fetch_optional(&mut *tx)
-            .await?;
-            let required_categories: Vec<(i64,)> = sqlx::query_as(
-                "SELECT category_id FROM asset_categories WHERE asset_uuid = $1 \
-                 ORDER BY category_id",
-            )
-            .bind(&new.asset_uuid)
-            .fetch_all(&mut *tx)
-            .await?;
-            let user_categories: Vec<(i64,)> = sqlx::query_as(
-                "SELECT category_id FROM category_registered_users \
-                 WHERE registered_user_id = $1 ORDER BY category_id",
-            )
-            .bind(input.registered_user)
-            .fetch_all(&mut *tx)
-            .await?;
-            let (ready_count,): (i64,) = sqlx::query_as(&format!(
-                "SELECT COUNT(*) FROM assignments WHERE asset_uuid = $1 \
-                 AND registered_user_id = $2 AND ready_for_distribution = TRUE AND {OPEN}"
-            ))
-            .bind(&new.asset_uuid)
-            .bind(input.registered_user)
-            .fetch_one(&mut *tx)
-            .await?;
-            let (assigned,): (i64,) = sqlx::query_as(ASSIGNED_OPEN)
-                .bind(&new.asset_uuid)
-                .fetch_one(&mut *tx)
-                .await?;
-            let (treasury,): (i64,) = sqlx::query_as(TREASURY_BALANCE)
-                .bind(&new.asset_uuid)
-                .fetch_one(&mut *tx)
-                .await?;
-            let context = AssignmentContext {
-                issuance_confirmations: confirmations.map_or(0, |(c,)| c),
-                transfer_restricted,
-                required_categories: required_categories.into_iter().map(|(c,)| c).collect(),
-                user_categories: user_categories.into_iter().map(|(c,)| c).collect(),
-                user_has_ready: ready_count > 0,
-                assigned_undistributed: assigned,
-                treasury_balance: treasury,
-            };
-            check_assignment(input, &context)
-                .map_err(|e| StoreError::Conflict(Conflict::Assignment(e)))?;
-            let sql = format!(
-                "INSERT INTO assignments (issuer_id, asset_uuid, registered_user_id, amount, \
-                 ready_for_distribution, vesting_timestamp, creator_manager_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {ASSIGNMENT_COLUMNS}"
-            );
-            let created: Assignment = sqlx::query_as(&sql)
-                .bind(new.issuer_id)
-                .bind(&new.asset_uuid)
-                .bind(input.registered_user)
-                .bind(input.amount)
-                .bind(input.ready_for_distribution)
-                .bind(input.vesting_timestamp)
-                .bind(new.creator_manager_id)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| {
-                    StoreError::conflict_on_unique(
-                        e,
-                        Conflict::Assignment(AssignmentRuleError::AlreadyReady {
-                            registered_user: input.registered_user,
-                        }),
-                    )
-                })?;
-            let event = NewEvent::new(
-                new.issuer_id,
-                Some(&new.asset_uuid),
-                EventData::AssignmentCreated(assignment_change(&created)),
-            );
-            insert_event!(self, tx, &event);
-            tx.commit().await?;
-            self.events_written();
-            Ok(created)
-        })
     }
 
     /// The asset's assignments that are not deleted, by id; `distributed` filters on

@@ -10,6 +10,7 @@ mod aggregates;
 mod asset_changes;
 mod asset_links;
 mod assets;
+mod assignment_create;
 mod assignments;
 mod audit;
 mod burns;
@@ -49,6 +50,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
 pub use assets::{Asset, CosignAsset, IssuanceStatus, IssuanceTx, NewAsset};
+pub use assignment_create::AssignmentCreation;
 pub use assignments::{Assignment, NewAssignment, UserAssetSummary};
 pub use burns::{Burn, BurnCompletion};
 pub use chain::{

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::{with_pool, AuthToken, Result, Store};
+use crate::{with_pool, AuthToken, Issuer, Result, Store};
 
 const TOKEN_COLUMNS: &str = "token_hash, issuer_id, manager_id, created_at, expires_at";
 
@@ -72,6 +72,47 @@ impl Store {
             tx.commit().await?;
             Ok(token)
         })
+    }
+
+    /// The token with this hash, expired or not, and its issuer, in one query (what every
+    /// authenticated request reads). `None` when there is no such token (or, which cannot
+    /// happen while the foreign key holds, no such issuer).
+    pub async fn token_and_issuer(&self, token_hash: &str) -> Result<Option<(AuthToken, Issuer)>> {
+        type Row = (
+            String,
+            i64,
+            Option<i64>,
+            DateTime<Utc>,
+            DateTime<Utc>,
+            String,
+            String,
+            DateTime<Utc>,
+        );
+        let sql = "SELECT t.token_hash, t.issuer_id, t.manager_id, t.created_at, t.expires_at, \
+                   i.username, i.password_hash, i.created_at \
+                   FROM auth_tokens t JOIN issuers i ON i.id = t.issuer_id \
+                   WHERE t.token_hash = $1";
+        let row: Option<Row> = with_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await?);
+        Ok(row.map(|r| {
+            (
+                AuthToken {
+                    token_hash: r.0,
+                    issuer_id: r.1,
+                    manager_id: r.2,
+                    created_at: r.3,
+                    expires_at: r.4,
+                },
+                Issuer {
+                    id: r.1,
+                    username: r.5,
+                    password_hash: r.6,
+                    created_at: r.7,
+                },
+            )
+        }))
     }
 
     /// The token with this hash, expired or not.

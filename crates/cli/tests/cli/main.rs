@@ -9,6 +9,7 @@ mod console;
 mod crash;
 mod demo;
 mod distribute;
+mod distribute_bench;
 mod embedded_node;
 mod payout;
 mod replicas;

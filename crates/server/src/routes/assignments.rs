@@ -3,8 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use amphora_core::assignment::{has_vested, validate_assignment, vesting_datetime};
-use amphora_store::{Assignment, NewAssignment};
+use amphora_core::assignment::{
+    has_vested, validate_assignment, vesting_datetime, AssignmentInput,
+};
+use amphora_store::{Assignment, AssignmentCreation, NewAssignment};
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use axum::Json;
@@ -241,8 +243,40 @@ pub async fn create(
     Path(asset_uuid): Path<String>,
     extract::RawBody(bytes): extract::RawBody,
 ) -> Result<Json<Vec<AssignmentDto>>, ApiError> {
-    visible_asset(&state, &auth, &asset_uuid).await?;
-    let body: AssignmentCreateRequest = extract::parse_json_object(&bytes)?;
+    let input = match requested_assignment(&bytes) {
+        Ok(input) => input,
+        Err(invalid) => {
+            // An unknown asset is a 404 before any complaint about the body.
+            visible_asset(&state, &auth, &asset_uuid).await?;
+            return Err(invalid);
+        }
+    };
+    let registered_user = input.registered_user;
+    // One transaction: the asset (404 unless visible), the user, every rule, the insert.
+    let created = state
+        .store()
+        .create_visible_assignment(&NewAssignment {
+            issuer_id: auth.issuer.id,
+            asset_uuid,
+            input,
+            creator_manager_id: auth.manager.as_ref().map(|m| m.id),
+        })
+        .await?;
+    match created {
+        AssignmentCreation::Created {
+            assignment,
+            default_gaid,
+        } => Ok(Json(vec![AssignmentDto::new(*assignment, default_gaid)])),
+        AssignmentCreation::UnknownUser => Err(Refusal::NoSuchRegisteredUser {
+            id: registered_user,
+        }
+        .into()),
+    }
+}
+
+/// The body of `assignments/create`, parsed and validated: exactly one assignment.
+fn requested_assignment(bytes: &[u8]) -> Result<AssignmentInput, ApiError> {
+    let body: AssignmentCreateRequest = extract::parse_json_object(bytes)?;
     let [one] = <[AssignmentCreate; 1]>::try_from(body.assignments).map_err(|list| {
         ApiError::field(
             "assignments",
@@ -252,33 +286,12 @@ pub async fn create(
             ),
         )
     })?;
-    let input = validate_assignment(
+    Ok(validate_assignment(
         one.registered_user,
         one.amount,
         one.ready_for_distribution,
         one.vesting_timestamp,
-    )?;
-    if state
-        .store()
-        .registered_user(auth.issuer.id, input.registered_user)
-        .await?
-        .is_none()
-    {
-        return Err(Refusal::NoSuchRegisteredUser {
-            id: input.registered_user,
-        }
-        .into());
-    }
-    let created = state
-        .store()
-        .create_assignment(&NewAssignment {
-            issuer_id: auth.issuer.id,
-            asset_uuid,
-            input,
-            creator_manager_id: auth.manager.as_ref().map(|m| m.id),
-        })
-        .await?;
-    Ok(Json(vec![dto(&state, &auth, created).await?]))
+    )?)
 }
 
 /// One assignment.

@@ -423,3 +423,33 @@ async fn the_registered_user_summary_reflects_assignments() {
         .await;
     assert_eq!(reply.body, json!([]));
 }
+
+#[tokio::test]
+async fn creates_for_an_asset_the_issuer_cannot_see_are_404_before_anything_else() {
+    let s = setup(2).await;
+    let other = s.app.issuer("other-assigner").await;
+    let ours = format!("/api/assets/{}/assignments/create", s.asset);
+    let unknown = "/api/assets/no-such-asset/assignments/create";
+    for (path, token) in [(ours.as_str(), &other), (unknown, &s.token)] {
+        // A valid body, a bad one, and an unknown user: the asset is checked first.
+        for body in [
+            create_body(s.user, 1, false),
+            json!({"assignments": []}).to_string(),
+            "not json".to_string(),
+            create_body(999_999, 1, false),
+        ] {
+            let reply = s.app.post(path, token, &body).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::NOT_FOUND,
+                "{path} {body}: {:?}",
+                reply.body
+            );
+        }
+    }
+    let list = s
+        .app
+        .get(&format!("/api/assets/{}/assignments", s.asset), &s.token)
+        .await;
+    assert_eq!(list.body, json!([]), "nothing was created");
+}
