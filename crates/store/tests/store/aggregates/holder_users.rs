@@ -34,7 +34,9 @@ fn pay_everyone(asset: usize, base: i64) -> Step {
     Step::Block(vec![TxSpec {
         asset,
         kind: 2,
-        outputs: (0..5).map(|code| (code, false, base + code as i64)).collect(),
+        outputs: (0..5)
+            .map(|code| (code, false, base + code as i64))
+            .collect(),
         spends: vec![(0, false)],
     }])
 }
@@ -42,7 +44,11 @@ fn pay_everyone(asset: usize, base: i64) -> Step {
 async fn holder_rows_follow_user_renames_and_relinks(store: Store) {
     let (issuer, users) = setup(&store).await;
     let mut walk = Walk::default();
-    let mut blocks = vec![pay_everyone(0, 10), pay_everyone(1, 20), pay_everyone(2, 30)];
+    let mut blocks = vec![
+        pay_everyone(0, 10),
+        pay_everyone(1, 20),
+        pay_everyone(2, 30),
+    ];
     blocks.push(pay_everyone(0, 40));
     for block in &blocks {
         run_step(&store, &mut walk, block, issuer, users).await;
