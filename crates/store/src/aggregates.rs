@@ -8,7 +8,7 @@
 //! by the store's tests.
 
 use crate::reports::{AssetTotals, Holding, HoldingRow};
-use crate::{with_pool, Result, Store};
+use crate::{with_pool, Backend, Result, Store};
 
 /// `$1` = asset uuid → the treasury's confirmed balance of the asset (not its token): its
 /// maintained balance, i.e. the units in unspent (so not lost) treasury outputs. Blacklisted
@@ -22,14 +22,12 @@ pub(crate) const TREASURY_BALANCE: &str = "SELECT CAST(COALESCE((SELECT amount \
 pub(crate) const ASSIGNED_OPEN: &str = "SELECT CAST(COALESCE((SELECT assigned - \
      assigned_distributed FROM asset_aggregates WHERE asset_uuid = $1), 0) AS BIGINT)";
 
-/// `$1` = asset uuid → the rows of [`Store::holdings`] at the tip, from the maintained balances
-/// (`owner`, `gaid`, `user_id`, `user_name`, `amount`), unordered.
-pub(crate) const TIP_HOLDINGS: &str = "SELECT b.owner, NULLIF(b.gaid, '') AS gaid, \
-     u.id AS user_id, u.name AS user_name, b.amount \
-     FROM asset_holder_balances b JOIN assets a ON a.uuid = b.asset_uuid \
-     LEFT JOIN registered_user_gaids g ON g.gaid = b.gaid AND g.issuer_id = a.issuer_id \
-     LEFT JOIN registered_users u ON u.id = g.registered_user_id \
-     WHERE b.asset_uuid = $1 AND b.amount > 0";
+/// `$1` = asset uuid → the rows of [`Store::holdings`] at the tip (`owner`, `gaid`, `user_id`,
+/// `user_name`, `amount`), from the maintained holder rows, which carry the registered user of
+/// their GAID (migration `0019_holder_report_rows`), unordered.
+const TIP_HOLDINGS: &str = "SELECT owner, NULLIF(gaid, '') AS gaid, \
+     registered_user_id AS user_id, registered_user_name AS user_name, amount \
+     FROM asset_holder_balances WHERE asset_uuid = $1 AND amount > 0";
 
 /// The maintained columns of `asset_aggregates` that [`Store::asset_totals`] reads (`None`
 /// before anything touched the asset), then the issuer's registered users.
@@ -54,7 +52,13 @@ impl Store {
         if height.is_some() {
             return self.holdings_from_history(asset_uuid, height).await;
         }
-        let sql = format!("SELECT * FROM ({TIP_HOLDINGS}) h ORDER BY h.amount DESC, h.gaid");
+        // the treasury's GAID is '' in the holder rows, `NULL` in the report, which SQLite sorts
+        // first (as '', so the report index's order serves) and PostgreSQL last
+        let order = match self.backend {
+            Backend::Sqlite(_) => "amount DESC, gaid",
+            Backend::Postgres(_) => "amount DESC, NULLIF(gaid, '')",
+        };
+        let sql = format!("{TIP_HOLDINGS} ORDER BY {order}");
         let rows: Vec<HoldingRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(asset_uuid)
             .fetch_all(pool)

@@ -2,15 +2,47 @@
 //!
 //! At 10,000 holders and more, handing every holding row to Rust (sqlx decodes SQLite rows one
 //! by one from its worker thread) and serialising them again costs several times the query
-//! itself. Here the database aggregates the rows of [`Store::holdings`] into one JSON array
-//! (`json_group_array` / `json_agg`, both with the report's order) and returns one text value.
+//! itself, and so does building one JSON object per holder in SQL. The holder rows
+//! (`asset_holder_balances`, migration `0019_holder_report_rows`) carry their object of the
+//! report as text, kept by the database in the transaction of every write: at the tip the
+//! database concatenates those objects in the report's order, read from one index; at a past
+//! height it sums the history per holder and puts each sum between the holder row's texts
+//! around the amount. Either way one text value comes back.
 
-use crate::aggregates::TIP_HOLDINGS;
-use crate::reports::history_holdings_sql;
+use sqlx::Row;
+
+use crate::reports::HELD_AT;
 use crate::{with_pool, Backend, Result, Store};
 
-/// The name the reports give the issuer's treasury as a holder (reference §7 `Ownership`).
+/// The name the reports give the issuer's treasury as a holder (reference §7 `Ownership`);
+/// migration `0019_holder_report_rows` writes it into the holder rows' texts.
 pub const TREASURY_OWNER: &str = "ISSUER";
+
+/// `$1` = asset uuid → the objects of the ownerships report at the tip, comma-separated
+/// (`NULL` for none).
+const TIP_SQLITE: &str = "SELECT group_concat(report_entry, ',' ORDER BY amount DESC, gaid) \
+     FROM asset_holder_balances WHERE asset_uuid = $1 AND amount > 0";
+
+/// [`TIP_SQLITE`] on PostgreSQL, which sorts the treasury's `NULL` GAID of the report last
+/// among equal amounts.
+const TIP_POSTGRES: &str = "SELECT string_agg(report_entry, ',' \
+     ORDER BY amount DESC, NULLIF(gaid, '')) FROM asset_holder_balances \
+     WHERE asset_uuid = $1 AND amount > 0";
+
+/// `$1` = asset uuid, `$2` = height → the objects of the ownerships report at that height,
+/// comma-separated (`NULL` for none): the sums of [`Store::holdings_from_history`], each
+/// between its holder row's texts.
+fn history_sql(aggregate: &str) -> String {
+    format!(
+        "SELECT {aggregate}(r.report_head || h.amount || r.report_tail, ',' \
+             ORDER BY h.amount DESC, NULLIF(h.gaid, '')) \
+         FROM (SELECT o.owner, COALESCE(o.gaid, '') AS gaid, CAST(SUM(o.amount) AS BIGINT) \
+               AS amount FROM asset_outputs o WHERE {HELD_AT} \
+               GROUP BY o.owner, o.gaid HAVING SUM(o.amount) > 0) h \
+         JOIN asset_holder_balances r \
+         ON r.asset_uuid = $1 AND r.owner = h.owner AND r.gaid = h.gaid"
+    )
+}
 
 impl Store {
     /// The holdings of [`Store::holdings`] (the same rows, in the same order) as the JSON array
@@ -18,29 +50,32 @@ impl Store {
     /// treasury, else the registered user's name or `null`), `amount`, `GAID` (`null` for the
     /// treasury) and `registered_user` (the user's id or `null`), in that key order.
     pub async fn holdings_json(&self, asset_uuid: &str, height: Option<i64>) -> Result<String> {
-        let rows = match height {
-            None => TIP_HOLDINGS.to_string(),
-            Some(_) => history_holdings_sql(),
+        let (tip, aggregate) = match self.backend {
+            Backend::Sqlite(_) => (TIP_SQLITE, "group_concat"),
+            Backend::Postgres(_) => (TIP_POSTGRES, "string_agg"),
         };
-        let (array, object) = match self.backend {
-            Backend::Sqlite(_) => ("json_group_array", "json_object"),
-            Backend::Postgres(_) => ("json_agg", "json_build_object"),
+        // the objects are copied once, from the database's value into the array (at 100,000
+        // holders they are megabytes, and every request in flight holds its copies)
+        let wrap = |objects: Option<&str>| {
+            let objects = objects.unwrap_or_default();
+            let mut json = String::with_capacity(objects.len() + 2);
+            json.push('[');
+            json.push_str(objects);
+            json.push(']');
+            json
         };
-        let sql = format!(
-            "SELECT CAST(COALESCE({array}({object}(\
-                 'owner', CASE WHEN h.owner = 'treasury' THEN '{TREASURY_OWNER}' ELSE h.user_name END, \
-                 'amount', h.amount, \
-                 'GAID', h.gaid, \
-                 'registered_user', CASE WHEN h.owner = 'treasury' THEN NULL ELSE h.user_id END) \
-               ORDER BY h.amount DESC, h.gaid), '[]') AS TEXT) \
-             FROM ({rows}) h"
-        );
-        let json: String = with_pool!(self, |pool| {
-            let query = sqlx::query_scalar(&sql).bind(asset_uuid);
-            match height {
-                Some(height) => query.bind(height).fetch_one(pool).await?,
-                None => query.fetch_one(pool).await?,
-            }
+        let json = with_pool!(self, |pool| {
+            let row = match height {
+                None => sqlx::query(tip).bind(asset_uuid).fetch_one(pool).await?,
+                Some(height) => {
+                    sqlx::query(&history_sql(aggregate))
+                        .bind(asset_uuid)
+                        .bind(height)
+                        .fetch_one(pool)
+                        .await?
+                }
+            };
+            wrap(row.try_get(0)?)
         });
         Ok(json)
     }

@@ -81,7 +81,7 @@ pub struct GaidBalance {
 }
 
 /// `height <= $2 AND not spent at or below $2`, not burnt, the asset itself (not the token).
-const HELD_AT: &str = "o.asset_uuid = $1 AND o.is_token = FALSE AND o.owner <> 'burn' \
+pub(crate) const HELD_AT: &str = "o.asset_uuid = $1 AND o.is_token = FALSE AND o.owner <> 'burn' \
      AND o.height <= $2 AND (o.spent_height IS NULL OR o.spent_height > $2)";
 
 /// Joins the asset (`a`) and the link (`g`) from the output's GAID to the asset issuer's

@@ -14,6 +14,7 @@ use proptest::test_runner::{Config, TestRunner};
 
 use crate::contract::{on_postgres, on_sqlite};
 
+mod holder_users;
 mod upgrade;
 
 contract!(aggregates_equal_history_over_random_walks);

@@ -12,7 +12,7 @@ use crate::reports::{fixture, history, lose_bobs_output, ASSET};
 contract!(holdings_json_is_the_holdings_at_every_height);
 
 /// What the ownerships report says of one holding (reference §7 `Ownership`).
-fn expected(holding: &Holding) -> Value {
+pub(crate) fn expected(holding: &Holding) -> Value {
     let (owner, user) = match (&holding.is_treasury, &holding.registered_user) {
         (true, _) => (json!(TREASURY_OWNER), Value::Null),
         (false, Some((id, name))) => (json!(name), json!(id)),

@@ -1,5 +1,5 @@
-//! The migration's backfill of the aggregates into a database that already had outputs (0014),
-//! on both engines.
+//! The migrations' backfill of the aggregates into a database that already had outputs (0014,
+//! then 0019's holder rows), on both engines.
 
 use std::str::FromStr;
 
@@ -94,14 +94,15 @@ async fn before_0014_postgres() {
     }
 }
 
-/// The engine's migrations without 0014 (the state of a database before this change).
+/// The engine's migrations without 0014 and 0019, which extends 0014's holder rows (the state
+/// of a database before this change).
 async fn migrator_without_0014(engine: &str) -> Migrator {
     let dir = format!("{}/migrations/{engine}", env!("CARGO_MANIFEST_DIR"));
     let mut migrator = Migrator::new(std::path::Path::new(&dir)).await.unwrap();
     let kept: Vec<_> = migrator
         .migrations
         .iter()
-        .filter(|m| m.version != 14)
+        .filter(|m| m.version != 14 && m.version != 19)
         .cloned()
         .collect();
     assert!(kept.len() < migrator.migrations.len(), "no migration 0014");
@@ -161,4 +162,6 @@ async fn backfill_on_upgrade(store: Store, raw: RawPool) {
         assert_aggregates_match(&store, asset).await;
     }
     assert_eq!(store.assignment_totals(ASSETS[0]).await.unwrap(), (12, 7));
+    // 0019's holder rows: the ownerships JSON at the tip and at every past height
+    super::holder_users::assert_reports_match(&store, walk.tip()).await;
 }

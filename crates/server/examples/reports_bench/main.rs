@@ -1,35 +1,45 @@
 //! Throughput and latency of `GET /api/assets/{u}/ownerships` and `GET …/summary` over real
 //! HTTP, with an asset held by many registered wallets, next to an empty axum handler served the
-//! same way on the same machine.
+//! same way on the same machine; and the server's memory.
 //!
-//! `cargo run -p amphora-server --example reports_bench [-- <holders> <requests> <concurrency>]`
-//! (defaults: 10,000 holders, 2,000 requests per endpoint, 8 concurrent clients). The index is
-//! written with `Store::apply_block`, exactly as the chain follower writes it: one issuance to
-//! the treasury, then one distribution block paying each holder (every holder a registered user
-//! of the issuer with its own GAID), then an empty block (so that `?height=2` is a past
-//! height, answered from the history while the current state reads the maintained aggregates).
-//! Prints the process's resident memory at the end (server and clients together).
+//! `cargo run --release -p amphora-server --example reports_bench [-- <holders> <requests>
+//! <concurrency>]` (defaults: 10,000 holders, 2,000 requests per endpoint, 8 concurrent
+//! clients). The index is written with `Store::apply_block`, exactly as the chain follower
+//! writes it: one issuance to the treasury, then one distribution block paying each holder
+//! (every holder a registered user of the issuer with its own GAID), then an empty block (so
+//! that `?height=2` is a past height, answered from the history while the current state reads
+//! the maintained holder rows). The registered users and wallets are written in bulk, in one
+//! transaction (the same rows as the store's calls, checked against a user made by them).
+//!
+//! The server runs in a child process (this example again, with `REPORTS_BENCH_SERVE` set to the
+//! database URL): its `VmHWM` and `VmRSS` are the server's memory alone. The clients, the empty
+//! handler and the reference (the same holdings as sqlx rows + serde, the way the route
+//! answered before the database built the JSON) run in this process.
 
 // A benchmark, run by hand: a failed step ends the run with its panic message.
 #![allow(clippy::unwrap_used)]
 
+mod populate;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use amphora_core::Network;
 use amphora_cosigner::PlatformKey;
-use amphora_server::credentials::hash_password;
 use amphora_server::routes::reports::OwnershipDto;
 use amphora_server::{app, AppState};
-use amphora_store::{
-    BlockUpdate, IndexedBlock, IndexedTx, IssuanceTx, NewAsset, NewAssetOutput, OutputOwner,
-    OutputSpend, Store, TxKind, UNKNOWN_BLINDER,
-};
+use amphora_store::Store;
 use axum::routing::get;
 use axum::Router;
+use tokio::io::AsyncReadExt;
+
+use populate::{populate, ASSET};
 
 const MNEMONIC: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-const ASSET: &str = "00000000-0000-4000-8000-000000000001";
+/// Set in the server's child process: the database URL it serves.
+const SERVE: &str = "REPORTS_BENCH_SERVE";
 
 fn arg(n: usize, default: usize) -> usize {
     std::env::args()
@@ -38,130 +48,43 @@ fn arg(n: usize, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn txid(n: u32) -> String {
-    format!("{n:064x}")
-}
-
-fn block(height: i64, txs: Vec<IndexedTx>, outputs: Vec<NewAssetOutput>) -> BlockUpdate {
-    BlockUpdate {
-        block: IndexedBlock {
-            height,
-            block_hash: format!("{:064x}", height + 1),
-            prev_hash: format!("{:064x}", height),
-            block_time: 1_700_000_000 + height * 60,
-        },
-        txs,
-        outputs,
-        spends: vec![],
-    }
-}
-
-fn output(tx: u32, vout: i64, amount: i64, owner: OutputOwner, height: i64) -> NewAssetOutput {
-    NewAssetOutput {
-        txid: txid(tx),
-        vout,
-        asset_uuid: ASSET.into(),
-        is_token: false,
-        amount,
-        script_pubkey: "0014aa".into(),
-        owner,
-        asset_blinder: UNKNOWN_BLINDER.into(),
-        amount_blinder: UNKNOWN_BLINDER.into(),
-        height,
-    }
-}
-
-/// An issuer, its asset, `holders` registered users with a wallet each, and the index.
-async fn populate(store: &Store, holders: usize) -> amphora_store::Result<()> {
-    let issuer = store
-        .create_issuer("bench", &hash_password("bench password").unwrap())
-        .await?;
-    store
-        .create_asset(&NewAsset {
-            uuid: ASSET.into(),
-            issuer_id: issuer.id,
-            name: "Benchmark asset".into(),
-            amount: 1_000_000_000,
-            destination_address: "el1bench".into(),
-            domain: "example.com".into(),
-            ticker: "BENCH".into(),
-            pubkey: "02ab".into(),
-            precision: 0,
-            is_confidential: false,
-            is_reissuable: false,
-            reissuance_amount: 0,
-            reissuance_address: String::new(),
-            transfer_restricted: true,
-            issuer_authorization_endpoint: None,
-            contract_json: "{}".into(),
-            contract_hash: "00".repeat(32),
-        })
-        .await?;
-    let issuance = IssuanceTx {
-        asset_id: "ab".repeat(32),
-        reissuance_token_id: None,
-        tx_hex: "00".into(),
-        txid: txid(1),
-        vin: 0,
-        asset_vout: 0,
-        reissuance_vout: None,
-    };
-    store.set_asset_issuance_tx(ASSET, &issuance).await?;
-    store.set_asset_broadcast(ASSET, None, None).await?;
-    let tx = |n: u32, kind| IndexedTx {
-        asset_uuid: ASSET.into(),
-        txid: txid(n),
-        position: 1,
-        kind,
-    };
-    let total = 1_000_000_000;
-    store
-        .apply_block(&block(
-            1,
-            vec![tx(1, TxKind::Issuance)],
-            vec![output(1, 0, total, OutputOwner::Treasury, 1)],
-        ))
-        .await?;
-    let mut outputs = Vec::with_capacity(holders + 1);
-    for i in 0..holders {
-        let gaid = format!("GAbench{i:08}");
-        let wid = format!("wid-bench-{i}");
-        store
-            .register_wallet(&wid, &format!("ct(bench-{i})"), &gaid)
-            .await?;
-        store
-            .create_registered_user(issuer.id, &format!("Holder {i}"), false, Some(&gaid), None)
-            .await?;
-        let owner = OutputOwner::Wallet { wid, gaid };
-        outputs.push(output(2, i as i64, 1 + i as i64, owner, 2));
-    }
-    let paid: i64 = outputs.iter().map(|o| o.amount).sum();
-    outputs.push(output(
-        2,
-        holders as i64,
-        total - paid,
-        OutputOwner::Treasury,
-        2,
-    ));
-    let mut distribution = block(2, vec![tx(2, TxKind::Distribution)], outputs);
-    distribution.spends = vec![OutputSpend {
-        txid: txid(1),
-        vout: 0,
-        spent_txid: txid(2),
-        spent_vin: 0,
-        lost: false,
-    }];
-    store.apply_block(&distribution).await?;
-    // one more block, so that height 2 is a past height
-    store.apply_block(&block(3, vec![], vec![])).await?;
-    Ok(())
-}
-
 async fn serve(router: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     format!("http://{addr}")
+}
+
+/// The child process: serves the real router on the database at `url`, prints its base URL,
+/// and exits when its standard input closes (the parent is done or gone).
+async fn serve_child(url: &str) {
+    let store = Store::connect(url).await.unwrap();
+    let key = PlatformKey::from_mnemonic(MNEMONIC, Network::LiquidRegtest).unwrap();
+    let state = AppState::new(
+        store,
+        key,
+        Network::LiquidRegtest,
+        Duration::from_secs(3600),
+    );
+    let base = serve(app(state)).await;
+    println!("{base}");
+    let mut sink = Vec::new();
+    tokio::io::stdin().read_to_end(&mut sink).await.unwrap();
+}
+
+/// Starts the server's child process on `url`; returns it and its base URL.
+fn spawn_server(url: &str) -> (Child, String) {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .env(SERVE, url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, line.trim().to_string())
 }
 
 /// Sends `requests` GETs to `url` from `concurrency` clients; returns (req/s, p50, p99).
@@ -276,18 +199,39 @@ async fn breakdown(store: &Store) {
     );
 }
 
+/// The load averages of `/proc/loadavg` (1, 5 and 15 minutes).
+fn load_average() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `VmHWM` and `VmRSS` of process `pid`.
+fn memory(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let lines: Vec<String> = status
+        .lines()
+        .filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS"))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    lines.join(", ")
+}
+
 #[tokio::main]
 async fn main() {
-    let holders = arg(1, 10_000);
+    if let Ok(url) = std::env::var(SERVE) {
+        return serve_child(&url).await;
+    }
+    let holders = arg(1, 10_000).max(2);
     let requests = arg(2, 2_000);
     let concurrency = arg(3, 8).max(1);
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("bench.db").display());
     let store = Store::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
-    let started = Instant::now();
-    populate(&store, holders).await.unwrap();
-    eprintln!("populated {holders} holders in {:.1?}", started.elapsed());
+    populate(&store, &url, holders).await.unwrap();
     breakdown(&store).await;
 
     // the reference for the ownerships: the rows decoded by sqlx and serialised by serde, as
@@ -305,16 +249,8 @@ async fn main() {
         }),
     ))
     .await;
-
-    let key = PlatformKey::from_mnemonic(MNEMONIC, Network::LiquidRegtest).unwrap();
-    let state = AppState::new(
-        store,
-        key,
-        Network::LiquidRegtest,
-        Duration::from_secs(3600),
-    );
-    let base = serve(app(state)).await;
     let empty = serve(Router::new().route("/empty", get(|| async { "" }))).await;
+    let (mut server, base) = spawn_server(&url);
     let login = reqwest::Client::new()
         .post(format!("{base}/api/user/obtain_token"))
         .json(&serde_json::json!({"username": "bench", "password": "bench password"}))
@@ -337,6 +273,7 @@ async fn main() {
     let rows: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
     assert_eq!(rows.len(), holders + 1, "every holder and the treasury");
 
+    println!("load average at the start: {}", load_average());
     println!("| Endpoint ({holders} holders, {concurrency} clients, {requests} requests) | req/s | p50 | p99 |");
     println!("|---|---|---|---|");
     for (name, url, token) in [
@@ -352,26 +289,22 @@ async fn main() {
             Some(token.as_str()),
         ),
         (
-            "reference: the same holdings as sqlx rows + serde (no auth)",
-            format!("{rows_then_serde}/ownerships"),
-            None,
-        ),
-        (
             "GET /api/assets/{u}/ownerships?height=2 (past height, from history)",
             format!("{ownerships}?height=2"),
             Some(token.as_str()),
+        ),
+        (
+            "reference: the same holdings as sqlx rows + serde (no auth, this process)",
+            format!("{rows_then_serde}/ownerships"),
+            None,
         ),
     ] {
         let (rate, p50, p99) = measure(&url, token, requests, concurrency).await;
         println!("| {name} | {rate:.0} | {p50:.2?} | {p99:.2?} |");
     }
+    println!("load average at the end: {}", load_average());
     println!("(ownerships body: {} bytes)", body.len());
-    // server, clients and the populated data share this process: an upper bound of the
-    // server's memory
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    for line in status.lines() {
-        if line.starts_with("VmRSS") || line.starts_with("VmHWM") {
-            println!("process {line}");
-        }
-    }
+    println!("server process (alone): {}", memory(server.id()));
+    drop(server.stdin.take());
+    server.wait().unwrap();
 }
