@@ -32,6 +32,10 @@ const TIP_POSTGRES: &str = "SELECT string_agg(report_entry, ',' \
 /// `$1` = asset uuid, `$2` = height → the objects of the ownerships report at that height,
 /// comma-separated (`NULL` for none): the sums of [`Store::holdings_from_history`], each
 /// between its holder row's texts.
+///
+/// `CROSS JOIN` keeps the sums the outer loop on SQLite (PostgreSQL plans it as an inner join):
+/// each sum then finds its holder row by primary key. Left to choose, SQLite's planner scanned
+/// the sums once per holder row (measured: 8.3 s instead of milliseconds at 10,000 holders).
 fn history_sql(aggregate: &str) -> String {
     format!(
         "SELECT {aggregate}(r.report_head || h.amount || r.report_tail, ',' \
@@ -39,8 +43,8 @@ fn history_sql(aggregate: &str) -> String {
          FROM (SELECT o.owner, COALESCE(o.gaid, '') AS gaid, CAST(SUM(o.amount) AS BIGINT) \
                AS amount FROM asset_outputs o WHERE {HELD_AT} \
                GROUP BY o.owner, o.gaid HAVING SUM(o.amount) > 0) h \
-         JOIN asset_holder_balances r \
-         ON r.asset_uuid = $1 AND r.owner = h.owner AND r.gaid = h.gaid"
+         CROSS JOIN asset_holder_balances r \
+         WHERE r.asset_uuid = $1 AND r.owner = h.owner AND r.gaid = h.gaid"
     )
 }
 
