@@ -7,6 +7,7 @@
 //! ([`Store::holdings_from_history`]), and the aggregates are checked equal to that computation
 //! by the store's tests.
 
+use crate::assets::VISIBLE;
 use crate::reports::{AssetTotals, Holding, HoldingRow};
 use crate::{with_pool, Backend, Result, Store};
 
@@ -29,19 +30,68 @@ const TIP_HOLDINGS: &str = "SELECT owner, NULLIF(gaid, '') AS gaid, \
      registered_user_id AS user_id, registered_user_name AS user_name, amount \
      FROM asset_holder_balances WHERE asset_uuid = $1 AND amount > 0";
 
+/// `a` = the asset's row, `g` = its `asset_aggregates` row (left-joined) → the columns of
+/// [`TotalsRow`].
+const TOTALS_COLUMNS: &str = "g.issued, g.reissued, g.distributed, g.burned, g.blacklisted, \
+     g.reissuance_tokens, g.active_gaids, g.active_users, \
+     COALESCE((SELECT i.registered_users FROM issuer_aggregates i \
+               WHERE i.issuer_id = a.issuer_id), 0) AS registered_users";
+
 /// The maintained columns of `asset_aggregates` that [`Store::asset_totals`] reads (`None`
 /// before anything touched the asset), then the issuer's registered users.
-type AggregateRow = (
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    i64,
-);
+#[derive(sqlx::FromRow)]
+struct TotalsRow {
+    issued: Option<i64>,
+    reissued: Option<i64>,
+    distributed: Option<i64>,
+    burned: Option<i64>,
+    blacklisted: Option<i64>,
+    reissuance_tokens: Option<i64>,
+    active_gaids: Option<i64>,
+    active_users: Option<i64>,
+    registered_users: i64,
+}
+
+impl From<TotalsRow> for AssetTotals {
+    fn from(row: TotalsRow) -> Self {
+        let number = |value: Option<i64>| value.unwrap_or(0);
+        AssetTotals {
+            issued: number(row.issued),
+            reissued: number(row.reissued),
+            distributed: number(row.distributed),
+            burned: number(row.burned),
+            blacklisted: number(row.blacklisted),
+            reissuance_tokens: number(row.reissuance_tokens),
+            active_green_subaccounts: number(row.active_gaids),
+            active_registered_users: number(row.active_users),
+            registered_users: row.registered_users,
+        }
+    }
+}
+
+/// What the summary report shows of an asset: its ids, its totals and its assigned units
+/// ([`Store::asset_summary`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetSummary {
+    /// Asset id (hex).
+    pub asset_id: String,
+    /// Reissuance token id (hex), when reissuable.
+    pub reissuance_token_id: Option<String>,
+    /// The totals of [`Store::asset_totals`].
+    pub totals: AssetTotals,
+    /// Units of the assignments that are not deleted (distributed ones included), the first
+    /// figure of [`Store::assignment_totals`].
+    pub assigned: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    asset_id: Option<String>,
+    reissuance_token_id: Option<String>,
+    assigned: Option<i64>,
+    #[sqlx(flatten)]
+    totals: TotalsRow,
+}
 
 impl Store {
     /// Who holds the asset: at `height` computed from the history
@@ -70,31 +120,42 @@ impl Store {
     /// aggregates (one row of the asset, one of its issuer); equal to
     /// [`Store::asset_totals_from_history`].
     pub async fn asset_totals(&self, asset_uuid: &str) -> Result<AssetTotals> {
-        let sql = "SELECT g.issued, g.reissued, g.distributed, g.burned, g.blacklisted, \
-             g.reissuance_tokens, g.active_gaids, g.active_users, \
-             COALESCE((SELECT i.registered_users FROM issuer_aggregates i \
-                       WHERE i.issuer_id = a.issuer_id), 0) \
-             FROM assets a LEFT JOIN asset_aggregates g ON g.asset_uuid = a.uuid \
-             WHERE a.uuid = $1";
-        let row: Option<AggregateRow> = with_pool!(self, |pool| sqlx::query_as(sql)
+        let sql = format!(
+            "SELECT {TOTALS_COLUMNS} FROM assets a \
+             LEFT JOIN asset_aggregates g ON g.asset_uuid = a.uuid WHERE a.uuid = $1"
+        );
+        let row: Option<TotalsRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(asset_uuid)
             .fetch_optional(pool)
             .await?);
-        let Some(row) = row else {
-            return Ok(AssetTotals::default());
-        };
-        let number = |value: Option<i64>| value.unwrap_or(0);
-        Ok(AssetTotals {
-            issued: number(row.0),
-            reissued: number(row.1),
-            distributed: number(row.2),
-            burned: number(row.3),
-            blacklisted: number(row.4),
-            reissuance_tokens: number(row.5),
-            active_green_subaccounts: number(row.6),
-            active_registered_users: number(row.7),
-            registered_users: row.8,
-        })
+        Ok(row.map(AssetTotals::from).unwrap_or_default())
+    }
+
+    /// The summary of an asset the issuer sees (not deleted, issued), `None` for any other:
+    /// [`Store::asset_totals`] and [`Store::assignment_totals`] with the asset's ids, read in one
+    /// query (the report is polled, and each round trip costs more than the reading).
+    pub async fn asset_summary(
+        &self,
+        issuer_id: i64,
+        asset_uuid: &str,
+    ) -> Result<Option<AssetSummary>> {
+        let sql = format!(
+            "SELECT a.asset_id, a.reissuance_token_id, g.assigned, {TOTALS_COLUMNS} \
+             FROM assets a LEFT JOIN asset_aggregates g ON g.asset_uuid = a.uuid \
+             WHERE a.uuid = $1 AND a.issuer_id = $2 AND {VISIBLE}"
+        );
+        let row: Option<SummaryRow> = with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(asset_uuid)
+            .bind(issuer_id)
+            .fetch_optional(pool)
+            .await?);
+        Ok(row.map(|row| AssetSummary {
+            // a visible asset's issuance transaction is stored (status broadcasting or later)
+            asset_id: row.asset_id.unwrap_or_default(),
+            reissuance_token_id: row.reissuance_token_id,
+            assigned: row.assigned.unwrap_or(0),
+            totals: row.totals.into(),
+        }))
     }
 
     /// An asset's assignment totals, base units: (assigned, distributed). `assigned` sums every

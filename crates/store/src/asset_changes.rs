@@ -4,7 +4,7 @@
 
 use amphora_core::event::{AssetConfirmed, AssetIssued, AssetLock, EventData};
 
-use crate::assets::{AssetRow, ASSET_COLUMNS, VISIBLE};
+use crate::assets::{AssetRow, ASSET_COLUMNS, ISSUED, VISIBLE};
 use crate::error::expect_found;
 use crate::events::{insert_event, NewEvent};
 use crate::{with_pool, Asset, IssuanceStatus, Result, Store, StoreError};
@@ -37,10 +37,12 @@ impl Store {
     ) -> Result<()> {
         let (begin, for_update) = self.lock_clause();
         let select = format!("SELECT {ASSET_COLUMNS} FROM assets WHERE uuid = $1{for_update}");
-        let sql = "UPDATE assets SET status = 'broadcast', \
-                   issuance_assetblinder = COALESCE($2, issuance_assetblinder), \
-                   issuance_tokenblinder = COALESCE($3, issuance_tokenblinder) \
-                   WHERE uuid = $1 AND status IN ('broadcasting', 'broadcast')";
+        let sql = format!(
+            "UPDATE assets SET status = 'broadcast', \
+             issuance_assetblinder = COALESCE($2, issuance_assetblinder), \
+             issuance_tokenblinder = COALESCE($3, issuance_tokenblinder) \
+             WHERE uuid = $1 AND {ISSUED}"
+        );
         let emitted = with_pool!(self, |pool| {
             let mut tx = pool.begin_with(begin).await?;
             let row: Option<AssetRow> = sqlx::query_as(&select)
@@ -48,7 +50,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             let asset = row.ok_or(StoreError::NotFound)?.into_asset(Vec::new())?;
-            let done = sqlx::query(sql)
+            let done = sqlx::query(&sql)
                 .bind(uuid)
                 .bind(asset_blinder)
                 .bind(token_blinder)

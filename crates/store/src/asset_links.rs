@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 
+use crate::assets::VISIBLE;
 use crate::{with_pool, Result, Store, StoreError};
 
 impl Store {
@@ -63,11 +64,12 @@ impl Store {
 
     /// UUIDs of the issuer's visible assets that require each of the issuer's categories.
     pub async fn category_assets(&self, issuer_id: i64) -> Result<BTreeMap<i64, Vec<String>>> {
-        let sql = "SELECT l.category_id, l.asset_uuid FROM asset_categories l \
-                   JOIN assets a ON a.uuid = l.asset_uuid \
-                   WHERE a.issuer_id = $1 AND a.deleted_at IS NULL \
-                   AND a.status IN ('broadcasting', 'broadcast') ORDER BY l.asset_uuid";
-        let links: Vec<(i64, String)> = with_pool!(self, |pool| sqlx::query_as(sql)
+        let sql = format!(
+            "SELECT l.category_id, l.asset_uuid FROM asset_categories l \
+             JOIN assets a ON a.uuid = l.asset_uuid \
+             WHERE a.issuer_id = $1 AND {VISIBLE} ORDER BY l.asset_uuid"
+        );
+        let links: Vec<(i64, String)> = with_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(issuer_id)
             .fetch_all(pool)
             .await?);

@@ -193,8 +193,18 @@ pub(crate) const ASSET_COLUMNS: &str =
      asset_vout, reissuance_vout, issuance_assetblinder, issuance_tokenblinder, is_registered, \
      is_authorized, is_locked, memo, created_at";
 
+/// The statuses of an issued asset: its signed transaction is stored (broadcasting) or sent.
+macro_rules! issued_statuses {
+    () => {
+        "status IN ('broadcasting', 'broadcast')"
+    };
+}
+
+/// An issued asset's row ([`issued_statuses`]).
+pub(crate) const ISSUED: &str = issued_statuses!();
+
 /// Rows an issuer sees: not deleted, and issued (a transaction exists).
-pub(crate) const VISIBLE: &str = "deleted_at IS NULL AND status IN ('broadcasting', 'broadcast')";
+pub(crate) const VISIBLE: &str = concat!("deleted_at IS NULL AND ", issued_statuses!());
 
 impl AssetRow {
     pub(crate) fn into_asset(self, requirements: Vec<i64>) -> Result<Asset> {

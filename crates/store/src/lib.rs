@@ -49,6 +49,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
+pub use aggregates::AssetSummary;
 pub use assets::{Asset, CosignAsset, IssuanceStatus, IssuanceTx, NewAsset};
 pub use assignment_create::AssignmentCreation;
 pub use assignments::{Assignment, NewAssignment, UserAssetSummary};

@@ -11,6 +11,7 @@
 
 use sqlx::Row;
 
+use crate::assets::VISIBLE;
 use crate::reports::HELD_AT;
 use crate::{with_pool, Backend, Result, Store};
 
@@ -48,15 +49,32 @@ fn history_sql(aggregate: &str) -> String {
     )
 }
 
+/// `report` (of `$1` = asset uuid), with `issuer` = the placeholder of the issuer's id → one row
+/// holding `report`'s value when the asset is one the issuer sees, no row otherwise: the check
+/// of the asset and the report in one round trip.
+fn of_visible_asset(report: &str, issuer: &str) -> String {
+    format!("SELECT ({report}) FROM assets WHERE uuid = $1 AND issuer_id = {issuer} AND {VISIBLE}")
+}
+
 impl Store {
     /// The holdings of [`Store::holdings`] (the same rows, in the same order) as the JSON array
     /// of the ownerships report: one object per holder with `owner` ([`TREASURY_OWNER`] for the
     /// treasury, else the registered user's name or `null`), `amount`, `GAID` (`null` for the
-    /// treasury) and `registered_user` (the user's id or `null`), in that key order.
-    pub async fn holdings_json(&self, asset_uuid: &str, height: Option<i64>) -> Result<String> {
+    /// treasury) and `registered_user` (the user's id or `null`), in that key order. `None`
+    /// when the asset is not one the issuer sees (deleted, not issued, another issuer's).
+    pub async fn holdings_json(
+        &self,
+        issuer_id: i64,
+        asset_uuid: &str,
+        height: Option<i64>,
+    ) -> Result<Option<String>> {
         let (tip, aggregate) = match self.backend {
             Backend::Sqlite(_) => (TIP_SQLITE, "group_concat"),
             Backend::Postgres(_) => (TIP_POSTGRES, "string_agg"),
+        };
+        let sql = match height {
+            None => of_visible_asset(tip, "$2"),
+            Some(_) => of_visible_asset(&history_sql(aggregate), "$3"),
         };
         // the objects are copied once, from the database's value into the array (at 100,000
         // holders they are megabytes, and every request in flight holds its copies)
@@ -69,17 +87,16 @@ impl Store {
             json
         };
         let json = with_pool!(self, |pool| {
-            let row = match height {
-                None => sqlx::query(tip).bind(asset_uuid).fetch_one(pool).await?,
-                Some(height) => {
-                    sqlx::query(&history_sql(aggregate))
-                        .bind(asset_uuid)
-                        .bind(height)
-                        .fetch_one(pool)
-                        .await?
-                }
+            let query = sqlx::query(&sql).bind(asset_uuid);
+            let query = match height {
+                None => query.bind(issuer_id),
+                Some(height) => query.bind(height).bind(issuer_id),
             };
-            wrap(row.try_get(0)?)
+            let row = query.fetch_optional(pool).await?;
+            match row {
+                Some(row) => Some(wrap(row.try_get(0)?)),
+                None => None,
+            }
         });
         Ok(json)
     }

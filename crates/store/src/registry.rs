@@ -3,13 +3,11 @@
 
 use chrono::Utc;
 
+use crate::assets::VISIBLE;
 use crate::{with_pool, Asset, Conflict, Result, Store, StoreError};
 
 /// Registry name of the platform's own registry.
 pub const OWN_REGISTRY: &str = "own";
-
-/// Rows an issuer sees (as in the assets module): not deleted, and issued.
-const VISIBLE: &str = "deleted_at IS NULL AND status IN ('broadcasting', 'broadcast')";
 
 /// A registration to record.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -144,6 +144,7 @@ async fn send(client: &reqwest::Client, url: &str, token: Option<&str>) {
 /// the JSON serialisation of the ownerships (median of 20 runs each).
 async fn breakdown(store: &Store) {
     const RUNS: usize = 20;
+    let issuer = store.issuer_by_username("bench").await.unwrap().unwrap().id;
     async fn median<F, Fut>(mut f: F) -> Duration
     where
         F: FnMut() -> Fut,
@@ -175,11 +176,11 @@ async fn breakdown(store: &Store) {
     })
     .await;
     let json_tip = median(|| async {
-        store.holdings_json(ASSET, None).await.unwrap();
+        store.holdings_json(issuer, ASSET, None).await.unwrap();
     })
     .await;
     let json_past = median(|| async {
-        store.holdings_json(ASSET, Some(2)).await.unwrap();
+        store.holdings_json(issuer, ASSET, Some(2)).await.unwrap();
     })
     .await;
     let rows = store.holdings(ASSET, None).await.unwrap();

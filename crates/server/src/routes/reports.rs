@@ -226,16 +226,18 @@ pub async fn summary(
     auth: AuthIssuer,
     Path(uuid): Path<String>,
 ) -> Result<Json<AssetSummaryDto>, ApiError> {
-    let asset = load_asset(&state, &auth, &uuid).await?;
-    let totals = state.store().asset_totals(&uuid).await?;
-    let (assigned, _) = state.store().assignment_totals(&uuid).await?;
-    let (asset_id, reissuance_token_id) = asset_ids(&asset);
+    let summary = state
+        .store()
+        .asset_summary(auth.issuer.id, &uuid)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let totals = summary.totals;
     Ok(Json(AssetSummaryDto {
-        asset_id,
-        reissuance_token_id,
+        asset_id: summary.asset_id,
+        reissuance_token_id: summary.reissuance_token_id,
         issued: totals.issued,
         reissued: totals.reissued,
-        assigned,
+        assigned: summary.assigned,
         distributed: totals.distributed,
         burned: totals.burned,
         blacklisted: totals.blacklisted,
@@ -303,6 +305,11 @@ async fn ownerships_for(
     height: Option<i64>,
     csv: bool,
 ) -> Result<Response, ApiError> {
+    if height.is_none() && !csv {
+        // the report most polled: the asset's check and the array the database builds (the
+        // same holdings, see `Store::holdings_json`) in one query
+        return ownerships_json(state, auth, uuid, None).await;
+    }
     load_asset(state, auth, uuid).await?;
     if let Some(height) = height {
         if height < 0 {
@@ -317,9 +324,7 @@ async fn ownerships_for(
         }
     }
     if !csv {
-        // the database builds the array (the same holdings, see `Store::holdings_json`)
-        let json = state.store().holdings_json(uuid, height).await?;
-        return Ok(([(CONTENT_TYPE, "application/json")], json).into_response());
+        return ownerships_json(state, auth, uuid, height).await;
     }
     let holdings = state.store().holdings(uuid, height).await?;
     let name = match height {
@@ -327,6 +332,22 @@ async fn ownerships_for(
         None => format!("cap-table-{uuid}.csv"),
     };
     csv_response(&name, &cap_table::HEADER, cap_table::rows(holdings))
+}
+
+/// The ownerships report as JSON ([`amphora_store::Store::holdings_json`]); 404 for an asset
+/// the caller does not see.
+async fn ownerships_json(
+    state: &AppState,
+    auth: &AuthIssuer,
+    uuid: &str,
+    height: Option<i64>,
+) -> Result<Response, ApiError> {
+    let json = state
+        .store()
+        .holdings_json(auth.issuer.id, uuid, height)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(([(CONTENT_TYPE, "application/json")], json).into_response())
 }
 
 /// Who holds the asset, now or at `?height=H` (query first, then a JSON body `{"height": H}`);

@@ -49,6 +49,8 @@ pub(crate) async fn assert_aggregates_match(store: &Store, asset: &str) {
 
 /// Two assets of one issuer, one of another.
 const ASSETS: [&str; 3] = ["agg-a1", "agg-a2", "agg-b1"];
+/// The username of the issuer of each of [`ASSETS`].
+const ASSET_ISSUERS: [&str; 3] = ["agg-a", "agg-a", "agg-b"];
 /// GA1 and GA2: registered users of the first issuer; GA3 of the second; GA4 of nobody (or of
 /// a user created and deleted by the walk).
 const GAIDS: [&str; 4] = ["GAagg1", "GAagg2", "GAagg3", "GAagg4"];
@@ -191,8 +193,8 @@ fn new_outputs(txid: &str, spec: &TxSpec, height: i64) -> Vec<NewAssetOutput> {
 /// Issuers, assets, wallets and registered users of the walks; returns the first issuer's id
 /// and its two users.
 async fn setup(store: &Store) -> (i64, [i64; 2]) {
-    let a = fixtures::issuer(store, "agg-a").await;
-    let b = fixtures::issuer(store, "agg-b").await;
+    let a = fixtures::issuer(store, ASSET_ISSUERS[0]).await;
+    let b = fixtures::issuer(store, ASSET_ISSUERS[2]).await;
     for (uuid, issuer) in ASSETS.iter().zip([a, a, b]) {
         let asset = NewAsset {
             name: "Aggregated".into(),

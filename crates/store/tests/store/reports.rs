@@ -3,8 +3,8 @@
 //! users, GAID balances, blacklisting and blinders.
 
 use amphora_store::{
-    BlockUpdate, Conflict, IndexedTx, NewAsset, NewAssetOutput, OutputOwner, OutputSpend, Store,
-    StoreError, TxKind, UNKNOWN_BLINDER,
+    AssetSummary, BlockUpdate, Conflict, IndexedTx, NewAsset, NewAssetOutput, OutputOwner,
+    OutputSpend, Store, StoreError, TxKind, UNKNOWN_BLINDER,
 };
 use amphora_testenv::store::{self as fixtures, indexed_block, txid};
 
@@ -13,6 +13,7 @@ use crate::contract::{on_postgres, on_sqlite};
 contract!(
     holdings_follow_the_chain_and_past_heights,
     totals_count_issuance_distribution_burn_and_tokens,
+    the_summary_is_the_totals_of_a_visible_asset,
     outputs_and_txs_carry_registered_users_and_times,
     blacklisting_is_all_or_nothing,
     blinders_are_stored_for_known_outputs_only,
@@ -263,6 +264,35 @@ async fn totals_count_issuance_distribution_burn_and_tokens(store: Store) {
     assert_eq!(totals.active_registered_users, 0);
     assert_eq!(totals.active_green_subaccounts, 1);
     assert_eq!(totals.blacklisted, 300);
+}
+
+async fn the_summary_is_the_totals_of_a_visible_asset(store: Store) {
+    let ids = fixture(&store).await;
+    history(&store).await;
+    lose_bobs_output(&store).await;
+    let summary = store.asset_summary(ids.issuer, ASSET).await.unwrap();
+    assert_eq!(
+        summary,
+        Some(AssetSummary {
+            asset_id: txid(0xaa),
+            reissuance_token_id: Some("bb".repeat(32)),
+            totals: store.asset_totals(ASSET).await.unwrap(),
+            assigned: store.assignment_totals(ASSET).await.unwrap().0,
+        })
+    );
+    assert_eq!(summary.unwrap().totals.issued, 1_000);
+
+    let other = fixtures::issuer(&store, "another-issuer").await;
+    assert_eq!(store.asset_summary(other, ASSET).await.unwrap(), None);
+    assert_eq!(
+        store
+            .asset_summary(ids.issuer, "no-such-asset")
+            .await
+            .unwrap(),
+        None
+    );
+    store.delete_asset(ids.issuer, ASSET).await.unwrap();
+    assert_eq!(store.asset_summary(ids.issuer, ASSET).await.unwrap(), None);
 }
 
 async fn outputs_and_txs_carry_registered_users_and_times(store: Store) {
