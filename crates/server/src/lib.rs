@@ -21,6 +21,7 @@ pub mod issuance;
 pub mod login_limit;
 pub mod openapi;
 pub mod outbound;
+pub mod ownerships_cache;
 mod platform;
 pub mod rate_limit;
 pub mod refusal;

@@ -15,6 +15,7 @@ use crate::forwarded::TrustedProxies;
 use crate::issuance::IssuanceLeases;
 use crate::login_limit::{LoginLimiter, LoginLimits};
 use crate::outbound::OutboundPolicy;
+use crate::ownerships_cache::{OwnershipsCache, OWNERSHIPS_CACHE_BYTES};
 use crate::rate_limit::Amp2Limiter;
 use crate::webhooks::{WebhookSettings, WebhookState};
 
@@ -70,6 +71,8 @@ struct Inner {
     platform_wallet: tokio::sync::Mutex<()>,
     /// This process's id among the replicas sharing the database (owner of its issuances).
     replica: String,
+    /// The ownerships reports built by this process, with their versions.
+    ownerships: OwnershipsCache,
 }
 
 impl AppState {
@@ -109,6 +112,7 @@ impl AppState {
                 login_limiter: LoginLimiter::new(login_limits),
                 platform_wallet: tokio::sync::Mutex::new(()),
                 replica: format!("replica-{}-{}", std::process::id(), uuid::Uuid::new_v4()),
+                ownerships: OwnershipsCache::new(OWNERSHIPS_CACHE_BYTES),
             }),
             node: None,
             follower: None,
@@ -303,6 +307,11 @@ impl AppState {
     /// The database.
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The ownerships reports this process built ([`OwnershipsCache`]).
+    pub fn ownerships(&self) -> &OwnershipsCache {
+        &self.inner.ownerships
     }
 
     /// The platform's co-signing key.

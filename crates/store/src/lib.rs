@@ -70,7 +70,7 @@ pub use model::{
     AuditEntry, AuthToken, Category, Issuer, Manager, NewAuditEntry, RegisteredUser,
     RegisteredWallet,
 };
-pub use ownerships_json::TREASURY_OWNER;
+pub use ownerships_json::{HoldingsJson, TREASURY_OWNER};
 pub use payouts::{
     NewPayout, NewPayoutLine, OutstandingPayoutBatch, Payout, PayoutLine, UserPayoutLine,
 };

@@ -7,7 +7,8 @@
 //! report as text, kept by the database in the transaction of every write: at the tip the
 //! database concatenates those objects in the report's order, read from one index; at a past
 //! height it sums the history per holder and puts each sum between the holder row's texts
-//! around the amount. Either way one text value comes back.
+//! around the amount. Either way one text value comes back, with the version of the holder rows
+//! (migration `0020_holder_report_versions`) read in the same statement.
 
 use sqlx::Row;
 
@@ -49,32 +50,63 @@ fn history_sql(aggregate: &str) -> String {
     )
 }
 
-/// `report` (of `$1` = asset uuid), with `issuer` = the placeholder of the issuer's id → one row
-/// holding `report`'s value when the asset is one the issuer sees, no row otherwise: the check
-/// of the asset and the report in one round trip.
-fn of_visible_asset(report: &str, issuer: &str) -> String {
-    format!("SELECT ({report}) FROM assets WHERE uuid = $1 AND issuer_id = {issuer} AND {VISIBLE}")
+/// `$1` = asset uuid → the version of its holder rows (migration
+/// `0020_holder_report_versions`; 0 before it has any).
+const HOLDERS_VERSION: &str =
+    "COALESCE((SELECT holders_version FROM asset_aggregates WHERE asset_uuid = $1), 0)";
+
+/// `columns` (of `$1` = asset uuid), with `issuer` = the placeholder of the issuer's id → one
+/// row of `columns` when the asset is one the issuer sees, no row otherwise: the check of the
+/// asset and the reading in one round trip.
+fn of_visible_asset(columns: &str, issuer: &str) -> String {
+    format!("SELECT {columns} FROM assets WHERE uuid = $1 AND issuer_id = {issuer} AND {VISIBLE}")
+}
+
+/// The ownerships report of [`Store::holdings_json`] and the version of the holder rows it was
+/// built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldingsJson {
+    /// [`Store::holdings_version`] when the report was read (in the same statement).
+    pub version: i64,
+    /// The JSON array.
+    pub json: String,
 }
 
 impl Store {
+    /// The version of the asset's holder rows (migration `0020_holder_report_versions`), for an
+    /// asset the issuer sees (`None` for any other): while it is unchanged, so is every
+    /// ownerships report of the asset, at the tip and at every past height.
+    pub async fn holders_version(&self, issuer_id: i64, asset_uuid: &str) -> Result<Option<i64>> {
+        let sql = of_visible_asset(HOLDERS_VERSION, "$2");
+        Ok(with_pool!(self, |pool| sqlx::query_scalar(&sql)
+            .bind(asset_uuid)
+            .bind(issuer_id)
+            .fetch_optional(pool)
+            .await?))
+    }
+
     /// The holdings of [`Store::holdings`] (the same rows, in the same order) as the JSON array
     /// of the ownerships report: one object per holder with `owner` ([`TREASURY_OWNER`] for the
     /// treasury, else the registered user's name or `null`), `amount`, `GAID` (`null` for the
-    /// treasury) and `registered_user` (the user's id or `null`), in that key order. `None`
-    /// when the asset is not one the issuer sees (deleted, not issued, another issuer's).
+    /// treasury) and `registered_user` (the user's id or `null`), in that key order; with the
+    /// version of the holder rows read in the same statement. `None` when the asset is not one
+    /// the issuer sees (deleted, not issued, another issuer's).
     pub async fn holdings_json(
         &self,
         issuer_id: i64,
         asset_uuid: &str,
         height: Option<i64>,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<HoldingsJson>> {
         let (tip, aggregate) = match self.backend {
             Backend::Sqlite(_) => (TIP_SQLITE, "group_concat"),
             Backend::Postgres(_) => (TIP_POSTGRES, "string_agg"),
         };
         let sql = match height {
-            None => of_visible_asset(tip, "$2"),
-            Some(_) => of_visible_asset(&history_sql(aggregate), "$3"),
+            None => of_visible_asset(&format!("{HOLDERS_VERSION}, ({tip})"), "$2"),
+            Some(_) => of_visible_asset(
+                &format!("{HOLDERS_VERSION}, ({})", history_sql(aggregate)),
+                "$3",
+            ),
         };
         // the objects are copied once, from the database's value into the array (at 100,000
         // holders they are megabytes, and every request in flight holds its copies)
@@ -86,18 +118,20 @@ impl Store {
             json.push(']');
             json
         };
-        let json = with_pool!(self, |pool| {
+        let report = with_pool!(self, |pool| {
             let query = sqlx::query(&sql).bind(asset_uuid);
             let query = match height {
                 None => query.bind(issuer_id),
                 Some(height) => query.bind(height).bind(issuer_id),
             };
-            let row = query.fetch_optional(pool).await?;
-            match row {
-                Some(row) => Some(wrap(row.try_get(0)?)),
+            match query.fetch_optional(pool).await? {
+                Some(row) => Some(HoldingsJson {
+                    version: row.try_get(0)?,
+                    json: wrap(row.try_get(1)?),
+                }),
                 None => None,
             }
         });
-        Ok(json)
+        Ok(report)
     }
 }

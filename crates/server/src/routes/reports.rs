@@ -306,8 +306,7 @@ async fn ownerships_for(
     csv: bool,
 ) -> Result<Response, ApiError> {
     if height.is_none() && !csv {
-        // the report most polled: the asset's check and the array the database builds (the
-        // same holdings, see `Store::holdings_json`) in one query
+        // the report most polled: no other check than the one reading its version
         return ownerships_json(state, auth, uuid, None).await;
     }
     load_asset(state, auth, uuid).await?;
@@ -334,8 +333,8 @@ async fn ownerships_for(
     csv_response(&name, &cap_table::HEADER, cap_table::rows(holdings))
 }
 
-/// The ownerships report as JSON ([`amphora_store::Store::holdings_json`]); 404 for an asset
-/// the caller does not see.
+/// The ownerships report as JSON ([`amphora_store::Store::holdings_json`], through the
+/// process's [`crate::ownerships_cache`]); 404 for an asset the caller does not see.
 async fn ownerships_json(
     state: &AppState,
     auth: &AuthIssuer,
@@ -343,8 +342,8 @@ async fn ownerships_json(
     height: Option<i64>,
 ) -> Result<Response, ApiError> {
     let json = state
-        .store()
-        .holdings_json(auth.issuer.id, uuid, height)
+        .ownerships()
+        .holdings_json(state.store(), auth.issuer.id, uuid, height)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(([(CONTENT_TYPE, "application/json")], json).into_response())

@@ -16,6 +16,7 @@ use crate::common::{unregistered_gaid, TestApp};
 mod activities;
 mod blinders;
 mod cosign_decisions;
+mod kept;
 
 /// The issuance transaction: the txid `TestApp::stored_asset` records for the asset.
 const ISSUANCE: u8 = 0xcd;

@@ -4,8 +4,8 @@
 //! engines; and the migration's backfill of a database that already had outputs.
 
 use amphora_store::{
-    BlockUpdate, IndexedBlock, IndexedTx, IssuanceTx, NewAsset, NewAssetOutput, OutputOwner,
-    OutputSpend, Store, TxKind, UNKNOWN_BLINDER,
+    BlockUpdate, HoldingsJson, IndexedBlock, IndexedTx, IssuanceTx, NewAsset, NewAssetOutput,
+    OutputOwner, OutputSpend, Store, TxKind, UNKNOWN_BLINDER,
 };
 use amphora_testenv::store as fixtures;
 use proptest::prelude::*;
@@ -363,6 +363,71 @@ async fn run_step(store: &Store, walk: &mut Walk, step: &Step, issuer: i64, user
     }
 }
 
+/// The ownerships JSON of `asset` at `height`, as its issuer sees it.
+pub(crate) async fn issuer_json(store: &Store, asset: &str, height: Option<i64>) -> String {
+    versioned_json(store, asset, height).await.json
+}
+
+async fn versioned_json(store: &Store, asset: &str, height: Option<i64>) -> HoldingsJson {
+    let at = ASSETS
+        .iter()
+        .position(|a| *a == asset)
+        .expect("one of ASSETS");
+    let issuer = store.issuer_by_username(ASSET_ISSUERS[at]).await.unwrap();
+    let issuer = issuer.expect("the asset's issuer").id;
+    let json = store.holdings_json(issuer, asset, height).await.unwrap();
+    let json = json.unwrap_or_else(|| panic!("{asset}: its issuer sees it"));
+    let version = store.holders_version(issuer, asset).await.unwrap();
+    assert_eq!(
+        version,
+        Some(json.version),
+        "{asset}: the version read alone"
+    );
+    json
+}
+
+/// An asset's holder-rows version and the reports it stands for: at the tip, then at each
+/// height from 0 to the tip.
+struct VersionedReports {
+    version: i64,
+    tip: String,
+    past: Vec<String>,
+}
+
+async fn versioned_reports(store: &Store, asset: &str, tip: i64) -> VersionedReports {
+    let at_tip = versioned_json(store, asset, None).await;
+    let mut past = Vec::new();
+    for height in 0..=tip {
+        past.push(versioned_json(store, asset, Some(height)).await.json);
+    }
+    VersionedReports {
+        version: at_tip.version,
+        tip: at_tip.json,
+        past,
+    }
+}
+
+/// Asserts that `now` is not older than `before`, and that while the version stayed the same
+/// so did every report both cover (what lets the server answer from a kept report).
+fn assert_version_covers(asset: &str, before: &VersionedReports, now: &VersionedReports) {
+    assert!(
+        now.version >= before.version,
+        "{asset}: the version went back"
+    );
+    if now.version == before.version {
+        assert_eq!(
+            now.tip, before.tip,
+            "{asset}: the tip report changed, not its version"
+        );
+        for (height, (then, now)) in before.past.iter().zip(&now.past).enumerate() {
+            assert_eq!(
+                now, then,
+                "{asset} at {height}: the report changed, not its version"
+            );
+        }
+    }
+}
+
 /// Random walks (a fixed seed, so a failure reproduces), each checked after every step and
 /// started from an empty index (the previous walk rolled back entirely).
 async fn aggregates_equal_history_over_random_walks(store: Store) {
@@ -377,6 +442,7 @@ async fn aggregates_equal_history_over_random_walks(store: Store) {
     let strategy = prop::collection::vec(step(), 10..40);
     let mut serial = 0;
     let mut fourth = None;
+    let mut reports: [Option<VersionedReports>; 3] = [None, None, None];
     for _ in 0..6 {
         let steps = strategy.new_tree(&mut runner).unwrap().current();
         let mut walk = Walk {
@@ -386,8 +452,13 @@ async fn aggregates_equal_history_over_random_walks(store: Store) {
         walk.fourth = fourth;
         for step in &steps {
             run_step(&store, &mut walk, step, issuer, users).await;
-            for asset in ASSETS {
+            for (at, asset) in ASSETS.iter().enumerate() {
                 assert_aggregates_match(&store, asset).await;
+                let now = versioned_reports(&store, asset, walk.tip()).await;
+                if let Some(before) = &reports[at] {
+                    assert_version_covers(asset, before, &now);
+                }
+                reports[at] = Some(now);
             }
         }
         store.rollback_to(-1).await.unwrap();

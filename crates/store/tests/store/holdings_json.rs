@@ -49,6 +49,7 @@ async fn json_of(store: &Store, issuer: i64, height: Option<i64>) -> String {
         .await
         .unwrap()
         .unwrap_or_else(|| panic!("the issuer sees its asset ({height:?})"))
+        .json
 }
 
 async fn holdings_json_is_the_holdings_at_every_height(store: Store) {

@@ -8,24 +8,12 @@ use amphora_store::Store;
 use serde_json::Value;
 
 use super::{
-    assert_aggregates_match, run_step, setup, Step, TxSpec, Walk, ASSETS, ASSET_ISSUERS, GAIDS,
+    assert_aggregates_match, issuer_json, run_step, setup, Step, TxSpec, Walk, ASSETS, GAIDS,
 };
 use crate::contract::{on_postgres, on_sqlite};
 use crate::holdings_json::expected;
 
 contract!(holder_rows_follow_user_renames_and_relinks);
-
-/// The ownerships JSON of `asset` at `height`, as its issuer sees it.
-async fn issuer_json(store: &Store, asset: &str, height: Option<i64>) -> String {
-    let at = ASSETS
-        .iter()
-        .position(|a| *a == asset)
-        .expect("one of ASSETS");
-    let issuer = store.issuer_by_username(ASSET_ISSUERS[at]).await.unwrap();
-    let issuer = issuer.expect("the asset's issuer").id;
-    let json = store.holdings_json(issuer, asset, height).await.unwrap();
-    json.unwrap_or_else(|| panic!("{asset}: its issuer sees it"))
-}
 
 /// Asserts that the ownerships JSON of every asset, at the tip and at every height of the
 /// walk, is the history's holdings (with today's users), and the maintained figures too.
