@@ -26,7 +26,7 @@ use crate::access::Rule;
 use crate::config::RegistryTarget;
 use crate::error::ApiError;
 use crate::extract::{AuthIssuer, Path};
-use crate::refusal::{FetchFailure, ProofUnread, Refusal};
+use crate::refusal::{FetchFailure, Outage, ProofUnread, Refusal};
 use crate::router::Routes;
 use crate::routes::assets::AssetDto;
 use crate::state::AppState;
@@ -310,10 +310,11 @@ async fn submit(
     contract: &Value,
 ) -> Result<(), ApiError> {
     let unreachable = |e: reqwest::Error| {
-        ApiError::Unavailable(format!(
-            "The asset registry at {registry} cannot be reached ({}); try again later.",
-            describe(&e)
-        ))
+        tracing::warn!(%registry, error = %e, "the asset registry cannot be reached");
+        ApiError::from(Outage::RegistryUnreachable {
+            registry: registry.to_string(),
+            why: describe(&e),
+        })
     };
     let known = http
         .get(format!("{registry}/{asset_id}"))
@@ -342,10 +343,11 @@ async fn submit(
     let detail = String::from_utf8_lossy(&detail).trim().to_string();
     if status.is_server_error() {
         tracing::warn!(%registry, %status, %detail, "the asset registry failed");
-        return Err(ApiError::Unavailable(format!(
-            "The asset registry at {registry} failed (HTTP {}); try again later.",
-            status.as_u16()
-        )));
+        return Err(Outage::RegistryFailed {
+            registry: registry.to_string(),
+            status: status.as_u16(),
+        }
+        .into());
     }
     Err(Refusal::RegistryRefused {
         registry: registry.to_string(),

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use super::{asset_ids, load_asset};
 use crate::error::ApiError;
 use crate::extract::{parse_json_object, AuthIssuer, Path, RawBody};
-use crate::refusal::ChainRefusal;
+use crate::refusal::{ChainRefusal, Outage};
 use crate::state::AppState;
 
 /// `POST /assets/{u}/update-blinders` body: one output per call.
@@ -158,15 +158,16 @@ pub async fn update_blinders(
     let amount = u64::try_from(indexed.output.output.amount)
         .map_err(|_| ApiError::Internal("negative indexed amount".to_string()))?;
 
-    let node = state
-        .node()
-        .ok_or_else(|| ApiError::Unavailable("No Elements node is configured.".to_string()))?;
+    let node = state.node().ok_or(Outage::NoNode)?;
     let tx = node.get_raw_transaction(&txid).await.map_err(|e| match e {
         // "No such mempool or blockchain transaction"
         RpcError::Node { code, .. } if code == codes::INVALID_ADDRESS_OR_KEY => {
             ApiError::from(ChainRefusal::BlindersTxUnknown { txid })
         }
-        other => ApiError::Unavailable(format!("The Elements node cannot serve: {other}")),
+        other => {
+            tracing::warn!(%txid, error = %other, "the platform's Elements node failed (getrawtransaction)");
+            Outage::NodeFailed.into()
+        }
     })?;
     let output = usize::try_from(body.vout)
         .ok()
