@@ -28,6 +28,7 @@ use crate::error::ApiError;
 use crate::extract::{AuthIssuer, Path};
 use crate::refusal::{FetchFailure, Outage, ProofUnread, Refusal};
 use crate::router::Routes;
+use crate::routes::asset_access::visible_asset;
 use crate::routes::assets::AssetDto;
 use crate::state::AppState;
 use crate::verify::MIN_CONFIRMATIONS;
@@ -72,7 +73,7 @@ pub async fn register(
     auth: AuthIssuer,
     Path(uuid): Path<String>,
 ) -> Result<Json<AssetDto>, ApiError> {
-    let asset = load(&state, &auth, &uuid).await?;
+    let asset = visible_asset(&state, &auth, &uuid).await?;
     if asset.is_registered {
         return Err(Conflict::AlreadyRegistered.into());
     }
@@ -116,7 +117,7 @@ pub async fn register_authorized(
     auth: AuthIssuer,
     Path(uuid): Path<String>,
 ) -> Result<Json<AssetDto>, ApiError> {
-    let asset = load(&state, &auth, &uuid).await?;
+    let asset = visible_asset(&state, &auth, &uuid).await?;
     let txid: Txid = issuance_tx(&asset)?
         .txid
         .parse()
@@ -167,14 +168,6 @@ pub async fn entry(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(([(CONTENT_TYPE, "application/json")], entry).into_response())
-}
-
-async fn load(state: &AppState, auth: &AuthIssuer, uuid: &str) -> Result<Asset, ApiError> {
-    state
-        .store()
-        .asset(auth.issuer.id, uuid)
-        .await?
-        .ok_or(ApiError::NotFound)
 }
 
 fn issuance_tx(asset: &Asset) -> Result<&amphora_store::IssuanceTx, ApiError> {

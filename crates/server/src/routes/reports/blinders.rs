@@ -14,10 +14,11 @@ use elements::{AssetId, Txid};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{asset_ids, load_asset};
+use super::asset_ids;
 use crate::error::ApiError;
 use crate::extract::{parse_json_object, AuthIssuer, Path, RawBody};
 use crate::refusal::{ChainRefusal, Outage};
+use crate::routes::asset_access::visible_asset;
 use crate::state::AppState;
 
 /// `POST /assets/{u}/update-blinders` body: one output per call.
@@ -133,7 +134,7 @@ pub async fn update_blinders(
     Path(uuid): Path<String>,
     RawBody(body): RawBody,
 ) -> Result<Json<BlindersUpdated>, ApiError> {
-    let asset = load_asset(&state, &auth, &uuid).await?;
+    let asset = visible_asset(&state, &auth, &uuid).await?;
     let body: BlindersUpdate = parse_json_object(&body)?;
     let (txid, abf, vbf) = validate(&body)?;
     let txid_hex = txid.to_string();
