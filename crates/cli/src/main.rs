@@ -100,7 +100,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             admin::run(&config, command).await?;
         }
         #[cfg(feature = "embedded-node")]
-        Command::Regtest(args) => amphora_regtest::cli::run(args).await?,
+        Command::Regtest(args) => {
+            amphora_regtest::cli::run(args, amphora_core::chain::MIN_CONFIRMATIONS).await?
+        }
         Command::Wallet(args) => amphora_wallet::run(args).await?,
         Command::Confirm(args) => amphora_confirm::run(args).await?,
         Command::Demo(args) => demo::run(args).await?,

@@ -27,6 +27,7 @@ use amphora_regtest::{Node, NodeConfig};
 use amphora_rpc::types::UnspentOutput;
 use amphora_rpc::{Amount, Auth, ElementsRpc};
 use amphora_store::{IssuanceTx, NewAsset, Store};
+use amphora_testenv::store as fixtures;
 use elements::AddressParams;
 use lwk_signer::SwSigner;
 use lwk_wollet::amp2::Amp2;
@@ -265,42 +266,25 @@ impl Rows {
         } = self;
         let (asset_vout, token_vout, destination) = (*asset_vout, *token_vout, destination.clone());
         let issuer = store.create_issuer("bench", "h").await?;
-        store
-            .create_asset(&NewAsset {
-                uuid: "bench-asset".into(),
-                issuer_id: issuer.id,
-                name: "Bench".into(),
-                amount: 1_000_000_000,
-                destination_address: destination,
-                domain: "example.com".into(),
-                ticker: "BNCH".into(),
-                pubkey: "02ab".into(),
-                precision: 0,
-                is_confidential: false,
-                is_reissuable: true,
-                reissuance_amount: 1,
-                reissuance_address: String::new(),
-                transfer_restricted: true,
-                issuer_authorization_endpoint: None,
-                contract_json: "{}".into(),
-                contract_hash: "00".repeat(32),
-            })
-            .await?;
-        store
-            .set_asset_issuance_tx(
-                "bench-asset",
-                &IssuanceTx {
-                    asset_id: issued.asset.to_string(),
-                    reissuance_token_id: Some(issued.token.to_string()),
-                    tx_hex: "00".into(),
-                    txid: issued.txid.to_string(),
-                    vin: i64::from(issued.vin),
-                    asset_vout,
-                    reissuance_vout: Some(token_vout),
-                },
-            )
-            .await?;
-        store.set_asset_broadcast("bench-asset", None, None).await?;
+        let asset = NewAsset {
+            name: "Bench".into(),
+            amount: 1_000_000_000,
+            destination_address: destination,
+            ticker: "BNCH".into(),
+            is_confidential: false,
+            reissuance_address: String::new(),
+            ..fixtures::new_asset(issuer.id, "bench-asset")
+        };
+        let issuance = IssuanceTx {
+            asset_id: issued.asset.to_string(),
+            reissuance_token_id: Some(issued.token.to_string()),
+            tx_hex: "00".into(),
+            txid: issued.txid.to_string(),
+            vin: i64::from(issued.vin),
+            asset_vout,
+            reissuance_vout: Some(token_vout),
+        };
+        fixtures::issued_asset(store, &asset, &issuance).await;
         let key = PlatformKey::from_mnemonic(SERVER_MNEMONIC, Network::LiquidRegtest)?;
         let amp2 = Amp2::new(
             key.xpub_info().keyorigin_xpub,

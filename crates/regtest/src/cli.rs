@@ -34,16 +34,17 @@ pub struct RegtestArgs {
     #[arg(long, default_value_t = DEFAULT_INITIAL_FREE_COINS)]
     pub initialfreecoins: u64,
     /// Also mine a block every this many seconds; 0 mines as soon as a transaction enters
-    /// the mempool, and again until it has 2 confirmations, then idles.
+    /// the mempool, and again until it has the confirmations the platform requires, then
+    /// idles.
     #[arg(long, value_name = "SECONDS")]
     pub block_interval: Option<u64>,
 }
 
-/// Confirmations `--block-interval 0` mines towards.
-const INSTANT_MINING_CONFIRMATIONS: u32 = 2;
-
-/// Runs the node until Ctrl-C or the `stop` RPC, then shuts it down cleanly.
-pub async fn run(args: RegtestArgs) -> anyhow::Result<()> {
+/// Runs the node until Ctrl-C or the `stop` RPC, then shuts it down cleanly. With
+/// `--block-interval 0` it mines until a transaction has `confirmations`: the caller passes the
+/// platform's rule (`amphora_core::chain::MIN_CONFIRMATIONS`), which this crate does not depend
+/// on.
+pub async fn run(args: RegtestArgs, confirmations: u32) -> anyhow::Result<()> {
     let config = NodeConfig {
         datadir: args.datadir.clone(),
         chain: args.chain,
@@ -53,9 +54,7 @@ pub async fn run(args: RegtestArgs) -> anyhow::Result<()> {
         rpc_password: args.rpcpassword.clone(),
         block_interval: args.block_interval.map(Duration::from_secs),
         mining_policy: if args.block_interval == Some(0) {
-            MiningPolicy::WhileUnconfirmed {
-                confirmations: INSTANT_MINING_CONFIRMATIONS,
-            }
+            MiningPolicy::WhileUnconfirmed { confirmations }
         } else {
             MiningPolicy::Always
         },

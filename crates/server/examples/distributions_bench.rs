@@ -19,9 +19,10 @@ use amphora_cosigner::PlatformKey;
 use amphora_server::credentials::hash_password;
 use amphora_server::{app, AppState};
 use amphora_store::{
-    BlockUpdate, IndexedBlock, IndexedTx, IssuanceTx, NewAsset, NewAssetOutput, OutputOwner,
-    PaidBatch, PoolSettings, SqliteDurability, Store, TxKind, UNKNOWN_BLINDER,
+    IndexedTx, IssuanceTx, NewAsset, NewAssetOutput, OutputOwner, PaidBatch, PoolSettings,
+    SqliteDurability, Store, TxKind,
 };
+use amphora_testenv::store as fixtures;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
@@ -32,20 +33,6 @@ use tower::ServiceExt;
 const MNEMONIC: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 const ASSET: &str = "00000000-0000-4000-8000-00000000d157";
-
-fn block(height: i64, txs: Vec<IndexedTx>, outputs: Vec<NewAssetOutput>) -> BlockUpdate {
-    BlockUpdate {
-        block: IndexedBlock {
-            height,
-            block_hash: format!("{:064x}", height + 1),
-            prev_hash: format!("{:064x}", height),
-            block_time: 1_700_000_000 + height * 60,
-        },
-        txs,
-        outputs,
-        spends: vec![],
-    }
-}
 
 async fn call(
     router: &Router,
@@ -120,59 +107,25 @@ async fn main() {
         .to_string();
 
     let issued = users as i64 * 1_000;
-    store
-        .create_asset(&NewAsset {
-            uuid: ASSET.into(),
-            issuer_id: issuer,
-            name: "Bench asset".into(),
-            amount: issued,
-            destination_address: "el1dest".into(),
-            domain: "example.com".into(),
-            ticker: "BNCH".into(),
-            pubkey: "02ab".into(),
-            precision: 0,
-            is_confidential: false,
-            is_reissuable: false,
-            reissuance_amount: 0,
-            reissuance_address: String::new(),
-            transfer_restricted: false,
-            issuer_authorization_endpoint: None,
-            contract_json: "{}".into(),
-            contract_hash: "00".repeat(32),
-        })
-        .await
-        .unwrap();
-    let issuance_txid = "11".repeat(32);
-    store
-        .set_asset_issuance_tx(
-            ASSET,
-            &IssuanceTx {
-                asset_id: "ab".repeat(32),
-                reissuance_token_id: None,
-                tx_hex: "00".into(),
-                txid: issuance_txid.clone(),
-                vin: 0,
-                asset_vout: 0,
-                reissuance_vout: None,
-            },
-        )
-        .await
-        .unwrap();
-    store.set_asset_broadcast(ASSET, None, None).await.unwrap();
-    let treasury = |txid: &str, vout: i64, amount: i64, height: i64| NewAssetOutput {
-        txid: txid.to_string(),
-        vout,
-        asset_uuid: ASSET.into(),
-        is_token: false,
-        amount,
-        script_pubkey: "0014aa".into(),
-        owner: OutputOwner::Treasury,
-        asset_blinder: UNKNOWN_BLINDER.into(),
-        amount_blinder: UNKNOWN_BLINDER.into(),
-        height,
+    let asset = NewAsset {
+        name: "Bench asset".into(),
+        amount: issued,
+        ticker: "BNCH".into(),
+        is_confidential: false,
+        transfer_restricted: false,
+        ..fixtures::non_reissuable(fixtures::new_asset(issuer, ASSET))
+    };
+    let issuance_txid = fixtures::txid(0x11);
+    let issuance = IssuanceTx {
+        tx_hex: "00".into(),
+        ..fixtures::without_token(fixtures::issuance_tx(0xab, &issuance_txid))
+    };
+    fixtures::issued_asset(&store, &asset, &issuance).await;
+    let treasury = |txid: &str, vout: i64, amount: i64, height: i64| {
+        fixtures::asset_output(ASSET, txid, vout, amount, OutputOwner::Treasury, height)
     };
     store
-        .apply_block(&block(
+        .apply_block(&fixtures::block_update(
             1,
             vec![IndexedTx {
                 asset_uuid: ASSET.into(),
@@ -184,7 +137,10 @@ async fn main() {
         ))
         .await
         .unwrap();
-    store.apply_block(&block(2, vec![], vec![])).await.unwrap();
+    store
+        .apply_block(&fixtures::block_update(2, vec![], vec![]))
+        .await
+        .unwrap();
 
     let started = Instant::now();
     let signer = lwk_signer::SwSigner::new_with_network(

@@ -20,6 +20,7 @@ use axum::response::Response;
 use crate::audit;
 use crate::error::ApiError;
 use crate::extract::{authenticate, AuthIssuer};
+use crate::refusal::Denial;
 use crate::state::AppState;
 
 /// Who may call a route.
@@ -95,7 +96,6 @@ fn asset_segment<'a>(template: &str, path: &'a str) -> Option<&'a str> {
 
 /// Checks an authenticated caller against `rule`.
 fn check(rule: Rule, caller: &AuthIssuer, template: &str, path: &str) -> Result<(), ApiError> {
-    const DENIED: &str = "You do not have permission to perform this action.";
     let allowed = match (rule, &caller.manager) {
         (Anonymous, _) => true,
         // an issuer
@@ -110,7 +110,7 @@ fn check(rule: Rule, caller: &AuthIssuer, template: &str, path: &str) -> Result<
     if allowed {
         Ok(())
     } else {
-        Err(ApiError::PermissionDenied(DENIED.to_string()))
+        Err(Denial::NoPermission.into())
     }
 }
 
@@ -133,9 +133,7 @@ pub async fn authorize(
         Lookup::MethodNotClassified => return Err(ApiError::MethodNotAllowed(method)),
         Lookup::Unclassified => {
             tracing::error!(%method, %template, "route without an access rule");
-            return Err(ApiError::PermissionDenied(
-                "This route is not open to any caller.".to_string(),
-            ));
+            return Err(Denial::RouteClosed.into());
         }
     };
     if rule == Anonymous {

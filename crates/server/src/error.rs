@@ -3,7 +3,7 @@
 //! | variant | status | body |
 //! |---|---|---|
 //! | `Unauthenticated` | 401 + `WWW-Authenticate: Token` | `{"detail": msg}` |
-//! | `PermissionDenied` | 403 | `{"detail": msg}` |
+//! | `PermissionDenied` | 403 | `{"detail": msg}`, the message written by [`denial_text`] |
 //! | `NotFound` | 404 | `{"detail": "Not found."}` |
 //! | `MethodNotAllowed` | 405 | `{"detail": "Method \"X\" not allowed."}` |
 //! | `PayloadTooLarge` | 413 | `{"detail": msg}` |
@@ -12,10 +12,13 @@
 //! | `Amp2Throttled` | 429 + `Retry-After: <seconds>` | `{"error": msg}` |
 //! | `Fields` | 400 | `{"field": ["msg", …], …}` (DRF field errors) |
 //! | `Refused` | 400 | `{"Error": msg}`, the message written by [`refusal_text`] |
-//! | `Amp2` | 400 | `{"error": msg}` (the AMP2 co-signer's shape) |
+//! | `Amp2` | 400 | `{"error": msg}` (the AMP2 co-signer's shape), written by [`amp2_text`] |
 //! | `Amp2Refused` | 400 (PSET not understood) / 403 (refused by the rules) | `{"error": msg, "reasons": [codes]}` |
-//! | `Unavailable` | 503 | `{"detail": msg}` (the Elements node or its wallet cannot serve) |
+//! | `Unavailable` | 503 | `{"detail": msg}` (what cannot serve), written by [`outage_text`] |
 //! | `Internal` | 500 | `{"detail": "A server error occurred."}`; the cause is logged |
+//!
+//! No 5xx body carries an internal error's text: an outage names what failed, and its cause
+//! is logged where the outage is made.
 
 use amphora_core::FieldError;
 use amphora_store::{Conflict, StoreError};
@@ -23,10 +26,10 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
-use crate::refusal::{ChainRefusal, Refusal};
+use crate::refusal::{Amp2Refusal, ChainRefusal, Denial, Outage, Refusal};
 
 mod text;
-pub(crate) use text::{conflict_text, refusal_text};
+pub(crate) use text::{amp2_text, denial_text, outage_text, refusal_text};
 
 /// Every error an API handler can return.
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +39,7 @@ pub enum ApiError {
     Unauthenticated(&'static str),
     /// Authenticated, but not allowed.
     #[error("{0}")]
-    PermissionDenied(String),
+    PermissionDenied(Denial),
     /// The object does not exist for this caller (also: belongs to another issuer).
     #[error("Not found.")]
     NotFound,
@@ -66,9 +69,9 @@ pub enum ApiError {
     /// data, and every `Result` of a handler carries an `ApiError`.
     #[error("{0}")]
     Refused(Box<Refusal>),
-    /// An AMP2 co-signer request was refused.
+    /// An AMP2 wallet registration was refused.
     #[error("{0}")]
-    Amp2(String),
+    Amp2(Amp2Refusal),
     /// The co-signer refused to sign: the PSET could not be fully understood (400) or the
     /// transfer rules / the issuer refused it (`refused_by_policy`, 403). `reasons` are stable
     /// snake_case codes.
@@ -82,9 +85,10 @@ pub enum ApiError {
         /// unreadable (400).
         refused_by_policy: bool,
     },
-    /// A dependency (the Elements node, the platform wallet) cannot serve the request now.
+    /// A dependency (the Elements node, the platform wallet, the asset registry) cannot serve
+    /// the request now.
     #[error("{0}")]
-    Unavailable(String),
+    Unavailable(Outage),
     /// Something failed on our side; details go to the log, not to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -141,7 +145,9 @@ impl ApiError {
                 Value::Object(map)
             }
             ApiError::Refused(refusal) => json!({ "Error": refusal_text(refusal) }),
-            ApiError::Amp2(message) => json!({ "error": message }),
+            ApiError::PermissionDenied(denial) => json!({ "detail": denial_text(denial) }),
+            ApiError::Amp2(refusal) => json!({ "error": amp2_text(refusal) }),
+            ApiError::Unavailable(outage) => json!({ "detail": outage_text(outage) }),
             ApiError::Amp2Throttled(_) => json!({ "error": self.to_string() }),
             ApiError::Amp2Refused { error, reasons, .. } => {
                 json!({ "error": error, "reasons": reasons })
@@ -195,7 +201,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict(conflict) => conflict.into(),
-            StoreError::Forbidden(message) => ApiError::PermissionDenied(message),
+            StoreError::Forbidden(why) => Denial::Store(why).into(),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -210,6 +216,24 @@ impl From<Conflict> for ApiError {
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
         ApiError::Refused(Box::new(refusal))
+    }
+}
+
+impl From<Denial> for ApiError {
+    fn from(denial: Denial) -> Self {
+        ApiError::PermissionDenied(denial)
+    }
+}
+
+impl From<Outage> for ApiError {
+    fn from(outage: Outage) -> Self {
+        ApiError::Unavailable(outage)
+    }
+}
+
+impl From<Amp2Refusal> for ApiError {
+    fn from(refusal: Amp2Refusal) -> Self {
+        ApiError::Amp2(refusal)
     }
 }
 

@@ -26,7 +26,7 @@ use elements::{AssetId, ContractHash, Transaction, Txid};
 use serde_json::json;
 
 use crate::error::ApiError;
-use crate::refusal::Refusal;
+use crate::refusal::{Outage, Refusal};
 use crate::state::AppState;
 
 /// Name of the node wallet that pays issuance fees.
@@ -39,28 +39,23 @@ const FEE_RATE: u64 = 10;
 #[derive(Debug, thiserror::Error)]
 pub enum IssuanceError {
     /// No Elements node is configured.
-    #[error("no Elements node configured")]
+    #[error("{}", Outage::NoNode)]
     NoNode,
     /// The platform wallet cannot pay the fee.
-    #[error(
-        "The platform wallet has no L-BTC to pay the issuance fee; fund the node's \
-         '{PLATFORM_WALLET}' wallet and retry."
-    )]
+    #[error("{}", Outage::NoPlatformFunds)]
     NoFunds,
     /// The platform wallet is not loaded on the node.
-    #[error("The node has no '{PLATFORM_WALLET}' wallet loaded; create or load it and retry.")]
+    #[error("{}", Outage::NoPlatformWallet)]
     NoWallet,
-    /// The node is unreachable or failed; the issuance was not broadcast.
+    /// The node is unreachable or failed; the issuance was not broadcast. The text (for the
+    /// log) carries the node's error; the client is answered [`Outage::IssuanceFailed`].
     #[error("The Elements node could not issue the asset: {0}")]
     Node(RpcError),
     /// The transaction was signed but the node refused it.
     #[error("{}", rejected(.0))]
     Rejected(String),
     /// The transaction is recorded but could not be broadcast now; it is re-sent on restart.
-    #[error(
-        "The issuance transaction {0} is recorded but the node could not be reached to \
-         broadcast it; it will be re-sent when the platform restarts."
-    )]
+    #[error("{}", pending(.0))]
     BroadcastPending(Txid),
     /// The node answered something inconsistent with the request.
     #[error("inconsistent answer from the Elements node: {0}")]
@@ -68,6 +63,11 @@ pub enum IssuanceError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// The outage a recorded but unbroadcast issuance is (its text is the error table's).
+fn pending(txid: &Txid) -> Outage {
+    Outage::BroadcastPending { txid: *txid }
 }
 
 /// The refusal a node's rejection is (its text is the error table's).
@@ -83,7 +83,14 @@ impl From<IssuanceError> for ApiError {
             IssuanceError::Store(err) => err.into(),
             IssuanceError::Inconsistent(_) => ApiError::Internal(error.to_string()),
             IssuanceError::Rejected(reason) => Refusal::IssuanceRejected { reason }.into(),
-            other => ApiError::Unavailable(other.to_string()),
+            IssuanceError::NoNode => Outage::NoNode.into(),
+            IssuanceError::NoFunds => Outage::NoPlatformFunds.into(),
+            IssuanceError::NoWallet => Outage::NoPlatformWallet.into(),
+            IssuanceError::Node(cause) => {
+                tracing::warn!(error = %cause, "the Elements node could not issue the asset");
+                Outage::IssuanceFailed.into()
+            }
+            IssuanceError::BroadcastPending(txid) => pending(&txid).into(),
         }
     }
 }

@@ -1,14 +1,17 @@
 //! Why the server refused a request (400 `{"Error": …}`): one variant per rule, with the data
-//! the refusal is about. Handlers and verifiers return these; no text is written here, the
-//! error table (`crate::error`) alone writes the wire message. A store refusal stays its
-//! [`Conflict`], a chain check's its [`ChainRefusal`], and a rule of `core` its own typed error
-//! (whose `Display` is the message).
+//! the refusal is about; likewise why a caller is denied (403, [`Denial`]), what cannot serve
+//! now (503, [`Outage`]) and why an AMP2 registration is refused ([`Amp2Refusal`]). Handlers
+//! and verifiers return these; no text is written here, the error table (`crate::error`) alone
+//! writes the wire message. A store refusal stays its [`Conflict`] (or [`Forbidden`]), a chain
+//! check's its [`ChainRefusal`], and a rule of `core` (or the co-signer's descriptor check) its
+//! own typed error (whose `Display` is the message).
 
 use amphora_core::asset::IssuanceRule;
 use amphora_core::assignment::AssignmentRuleError;
 use amphora_core::gaid::GaidError;
 use amphora_core::treasury_key::TreasuryKeyError;
-use amphora_store::{Conflict, PaymentKind};
+use amphora_cosigner::DescriptorError;
+use amphora_store::{Conflict, Forbidden, PaymentKind};
 use elements::Txid;
 
 use crate::outbound::OutboundError;
@@ -180,4 +183,66 @@ impl From<ChainRefusal> for Refusal {
     fn from(refusal: ChainRefusal) -> Self {
         Refusal::Chain(refusal)
     }
+}
+
+/// Why an authenticated caller may not do this (403 `{"detail": …}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denial {
+    /// The caller's role (or a manager's grants) does not cover the route or the asset.
+    NoPermission,
+    /// The route has no access rule: it fails closed.
+    RouteClosed,
+    /// `GET /api/managers/me` by an issuer.
+    NotAManager,
+    /// The store refused a change the caller's grants do not cover.
+    Store(Forbidden),
+}
+
+/// What cannot serve the request now (503 `{"detail": …}`). The text names what failed and
+/// never carries an internal error: where one caused the outage, it is logged where the outage
+/// is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outage {
+    /// No Elements node is configured.
+    NoNode,
+    /// The platform's Elements node failed to answer (the cause is logged).
+    NodeFailed,
+    /// Co-signing needs the Elements node to check a PSET's inputs, and none is configured.
+    CosignNeedsNode,
+    /// The Elements node failed while checking a PSET's inputs (the cause is logged).
+    CosignInputsUnchecked,
+    /// The platform wallet cannot pay the issuance fee.
+    NoPlatformFunds,
+    /// The platform wallet is not loaded on the node.
+    NoPlatformWallet,
+    /// The node failed while issuing; nothing was broadcast (the cause is logged).
+    IssuanceFailed,
+    /// The issuance transaction is recorded but could not be broadcast now.
+    BroadcastPending {
+        /// The recorded transaction.
+        txid: Txid,
+    },
+    /// The external asset registry cannot be reached.
+    RegistryUnreachable {
+        /// The registry's base URL.
+        registry: String,
+        /// Why the request failed.
+        why: FetchFailure,
+    },
+    /// The external asset registry answered with a server error.
+    RegistryFailed {
+        /// The registry's base URL.
+        registry: String,
+        /// The HTTP status it answered.
+        status: u16,
+    },
+}
+
+/// Why an AMP2 wallet registration was refused (400 `{"error": …}`, the co-signer's shape).
+#[derive(Debug)]
+pub enum Amp2Refusal {
+    /// The descriptor is not an AMP2 descriptor of this platform (the check's own message).
+    Descriptor(DescriptorError),
+    /// The store refused to register the wallet.
+    Conflict(Conflict),
 }

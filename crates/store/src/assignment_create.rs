@@ -19,7 +19,7 @@ use chrono::Utc;
 
 use crate::aggregates::{ASSIGNED_OPEN, TREASURY_BALANCE};
 use crate::assets::VISIBLE;
-use crate::assignments::{assignment_change, ASSIGNMENT_COLUMNS, OPEN};
+use crate::assignments::{assignment_change, begin_asset_lock, ASSIGNMENT_COLUMNS, OPEN};
 use crate::events::{insert_event, NewEvent};
 use crate::{with_pool, Assignment, Conflict, Engine, NewAssignment, Result, Store, StoreError};
 
@@ -129,23 +129,12 @@ impl Store {
         new: &NewAssignment,
         visible_only: bool,
     ) -> Result<AssignmentCreation> {
-        let (begin, for_update) = self.lock_clause();
         let context_sql = context_sql(self.engine(), visible_only);
         let input = &new.input;
         with_pool!(self, |pool| {
-            let mut tx = pool.begin_with(begin).await?;
-            if self.engine() == Engine::Postgres {
-                // The lock first: the context query's snapshot then sees every earlier create.
-                let locked: Option<String> = sqlx::query_scalar(&format!(
-                    "SELECT uuid FROM assets WHERE uuid = $1 AND issuer_id = $2 \
-                     AND deleted_at IS NULL{for_update}"
-                ))
-                .bind(&new.asset_uuid)
-                .bind(new.issuer_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                locked.ok_or(StoreError::NotFound)?;
-            }
+            // The lock first: on PostgreSQL the context query's snapshot then sees every earlier
+            // create.
+            let mut tx = begin_asset_lock!(self, pool, &new.asset_uuid, new.issuer_id);
             let row: Option<ContextRow> = sqlx::query_as(&context_sql)
                 .bind(&new.asset_uuid)
                 .bind(new.issuer_id)

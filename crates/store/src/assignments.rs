@@ -84,10 +84,33 @@ pub(crate) fn assignment_change(assignment: &Assignment) -> AssignmentChange {
     }
 }
 
+/// Begins a transaction on `$pool` (the pool of `$store`'s engine, bound by `with_pool!`) that
+/// holds the lock of the live asset `$uuid` of issuer `$issuer_id` (see [`Store::lock_clause`]),
+/// and evaluates to it; returns [`StoreError::NotFound`](crate::StoreError::NotFound) when the
+/// issuer has no such asset. A macro because the transaction's type is the engine's.
+macro_rules! begin_asset_lock {
+    ($store:expr, $pool:expr, $uuid:expr, $issuer_id:expr) => {{
+        let (begin, for_update) = $store.lock_clause();
+        let mut tx = $pool.begin_with(begin).await?;
+        let locked: Option<(String,)> = sqlx::query_as(&format!(
+            "SELECT uuid FROM assets WHERE uuid = $1 AND issuer_id = $2 \
+             AND deleted_at IS NULL{for_update}"
+        ))
+        .bind($uuid)
+        .bind($issuer_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        locked.ok_or($crate::StoreError::NotFound)?;
+        tx
+    }};
+}
+pub(crate) use begin_asset_lock;
+
 impl Store {
     /// How a transaction takes an asset's lock: the statement that begins it (`BEGIN
     /// IMMEDIATE` takes SQLite's write lock at once) and the clause appended to the `SELECT`
-    /// of the asset row (`FOR UPDATE` on PostgreSQL).
+    /// of the asset row (`FOR UPDATE` on PostgreSQL). [`begin_asset_lock!`] takes the lock of
+    /// the issuer's live asset row; other rows are locked with the same clause.
     pub(crate) fn lock_clause(&self) -> (&'static str, &'static str) {
         match self.engine() {
             Engine::Sqlite => ("BEGIN IMMEDIATE", ""),

@@ -13,6 +13,14 @@ pub enum PaymentKind {
     Payout,
 }
 
+/// Why the caller's grants do not cover the rows a change would affect; nothing was changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forbidden {
+    /// A GAID change of a registered user with undistributed assignments of an asset the
+    /// manager making it is not granted (its default GAID decides where they are paid).
+    UngrantedAssignments,
+}
+
 /// A rule the requested change would break; nothing was changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Conflict {

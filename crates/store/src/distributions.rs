@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use amphora_core::event::{DistributionCancelled, DistributionCreated, EventData};
 use chrono::{DateTime, Utc};
 
-use crate::assignments::{Assignment, ASSIGNMENT_COLUMNS, TREASURY_BALANCE};
+use crate::assignments::{begin_asset_lock, Assignment, ASSIGNMENT_COLUMNS, TREASURY_BALANCE};
 use crate::events::{insert_event, NewEvent};
 use crate::payments::PaymentTables;
 use crate::{with_pool, Conflict, NewAssetOutput, PaymentKind, Result, Store, StoreError};
@@ -254,19 +254,9 @@ impl Store {
     /// [`StoreError::Conflict`] (and changes nothing) when an assignment stopped being eligible
     /// meanwhile or the treasury's confirmed balance does not cover the total.
     pub async fn create_distribution(&self, new: &NewDistribution) -> Result<Distribution> {
-        let (begin, for_update) = self.lock_clause();
         let now = Utc::now();
         with_pool!(self, |pool| {
-            let mut tx = pool.begin_with(begin).await?;
-            let found: Option<(String,)> = sqlx::query_as(&format!(
-                "SELECT uuid FROM assets WHERE uuid = $1 AND issuer_id = $2 \
-                 AND deleted_at IS NULL{for_update}"
-            ))
-            .bind(&new.asset_uuid)
-            .bind(new.issuer_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            found.ok_or(StoreError::NotFound)?;
+            let mut tx = begin_asset_lock!(self, pool, &new.asset_uuid, new.issuer_id);
             sqlx::query(
                 "INSERT INTO distributions (uuid, issuer_id, asset_uuid, status, batches, \
                  created_at) VALUES ($1, $2, $3, 'UNCONFIRMED', $4, $5)",

@@ -1,6 +1,6 @@
 //! The store's error type.
 
-use crate::Conflict;
+use crate::{Conflict, Forbidden};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -15,10 +15,10 @@ pub enum StoreError {
     /// server's error table writes its text.
     #[error("refused: {0:?}")]
     Conflict(Conflict),
-    /// The caller's grants do not cover the rows the change would affect; the message says
-    /// why.
-    #[error("{0}")]
-    Forbidden(String),
+    /// The caller's grants do not cover the rows the change would affect; the variant says
+    /// why (the server's error table writes its text).
+    #[error("forbidden: {0:?}")]
+    Forbidden(Forbidden),
     /// The database failed or refused the statement.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

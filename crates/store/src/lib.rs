@@ -58,7 +58,7 @@ pub use chain::{
     AssetOutput, BlockUpdate, FollowerLease, IndexedBlock, IndexedTx, NewAssetOutput, OutputOwner,
     OutputSpend, TrackedAsset, TxKind, UNKNOWN_BLINDER,
 };
-pub use conflict::{Conflict, PaymentKind};
+pub use conflict::{Conflict, Forbidden, PaymentKind};
 pub use cosign::{CosignDecision, CosignDecisionAsset, NewCosignDecision};
 pub use distributions::{
     BatchRecorded, Distribution, DistributionItem, DistributionStatus, DistributionTx,

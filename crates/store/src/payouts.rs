@@ -10,7 +10,7 @@
 use amphora_core::event::EventData;
 use chrono::{DateTime, Utc};
 
-use crate::assignments::TREASURY_BALANCE;
+use crate::assignments::{begin_asset_lock, TREASURY_BALANCE};
 use crate::distributions::{BatchRecorded, DistributionStatus, DistributionTx, PaidBatch};
 use crate::payments::PaymentTables;
 use crate::{with_pool, Conflict, PaymentKind, Result, Store, StoreError};
@@ -194,19 +194,9 @@ impl Store {
     /// the platform's, fails with [`StoreError::Conflict`] (and changes nothing) if the
     /// treasury's confirmed balance of it does not cover the total.
     pub async fn create_payout(&self, new: &NewPayout) -> Result<Payout> {
-        let (begin, for_update) = self.lock_clause();
         let now = Utc::now();
         with_pool!(self, |pool| {
-            let mut tx = pool.begin_with(begin).await?;
-            let found: Option<(String,)> = sqlx::query_as(&format!(
-                "SELECT uuid FROM assets WHERE uuid = $1 AND issuer_id = $2 \
-                 AND deleted_at IS NULL{for_update}"
-            ))
-            .bind(&new.asset_uuid)
-            .bind(new.issuer_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            found.ok_or(StoreError::NotFound)?;
+            let mut tx = begin_asset_lock!(self, pool, &new.asset_uuid, new.issuer_id);
             if let Some(paid_asset) = &new.payout_asset_uuid {
                 let (treasury,): (i64,) = sqlx::query_as(TREASURY_BALANCE)
                     .bind(paid_asset)

@@ -143,10 +143,7 @@ macro_rules! check_gaid_scope {
             .await?;
             if assets.iter().any(|asset| !grants.contains(asset)) {
                 return Err(StoreError::Forbidden(
-                    "This registered user has undistributed assignments of an asset you are \
-                     not granted; only the issuer (or a manager granted every such asset) may \
-                     change its GAIDs."
-                        .to_string(),
+                    crate::Forbidden::UngrantedAssignments,
                 ));
             }
         }

@@ -1,9 +1,12 @@
 //! The rows store and API tests start from, written once: an asset as `POST /api/assets/issue`
 //! stores it and its issuance transaction, an issued asset, a registered wallet, a registered
-//! user, and the synthetic chain index's txids and blocks. Tests change the few fields they are
+//! user, and the synthetic chain index's txids, blocks and outputs. Tests change the few fields they are
 //! about with struct update syntax (`NewAsset { amount: 5, ..new_asset(issuer, "u") }`).
 
-use amphora_store::{IndexedBlock, IssuanceTx, NewAsset, Store};
+use amphora_store::{
+    BlockUpdate, IndexedBlock, IndexedTx, IssuanceTx, NewAsset, NewAssetOutput, OutputOwner, Store,
+    UNKNOWN_BLINDER,
+};
 
 /// Password hash of the issuers the fixtures create (never checked by a store test).
 pub const ISSUER_PASSWORD_HASH: &str = "h";
@@ -133,5 +136,40 @@ pub fn indexed_block(height: i64) -> IndexedBlock {
         block_hash: block_hash(height),
         prev_hash: block_hash(height - 1),
         block_time: GENESIS_TIME + height * 60,
+    }
+}
+
+/// The synthetic block at `height` ([`indexed_block`]) indexing `txs` and `outputs`, spending
+/// nothing.
+pub fn block_update(height: i64, txs: Vec<IndexedTx>, outputs: Vec<NewAssetOutput>) -> BlockUpdate {
+    BlockUpdate {
+        block: indexed_block(height),
+        txs,
+        outputs,
+        spends: vec![],
+    }
+}
+
+/// Output `txid:vout` of asset `asset_uuid` (not its token), created at `height` and held by
+/// `owner`: `amount` units, the script `0014aa`, unknown blinders.
+pub fn asset_output(
+    asset_uuid: &str,
+    txid: &str,
+    vout: i64,
+    amount: i64,
+    owner: OutputOwner,
+    height: i64,
+) -> NewAssetOutput {
+    NewAssetOutput {
+        txid: txid.to_string(),
+        vout,
+        asset_uuid: asset_uuid.to_string(),
+        is_token: false,
+        amount,
+        script_pubkey: "0014aa".into(),
+        owner,
+        asset_blinder: UNKNOWN_BLINDER.into(),
+        amount_blinder: UNKNOWN_BLINDER.into(),
+        height,
     }
 }

@@ -12,6 +12,7 @@ use amphora_follower::{Follower, FollowerConfig, FollowerHandle, FollowerStatus}
 use amphora_rpc::types::UnspentOutput;
 use amphora_rpc::{Amount, ElementsRpc};
 use amphora_store::{IssuanceTx, NewAsset, Store};
+use amphora_testenv::store as fixtures;
 use amphora_testenv::TestNode;
 use elements::{AddressParams, AssetId, Txid};
 use lwk_signer::SwSigner;
@@ -129,44 +130,25 @@ impl Platform {
                 Some(issuer) => issuer,
                 None => store.create_issuer("issuer", "h").await.unwrap(),
             };
-            store
-                .create_asset(&NewAsset {
-                    uuid: uuid.clone(),
-                    issuer_id: issuer.id,
-                    name: "Follower test".into(),
-                    amount,
-                    destination_address: destination.clone(),
-                    domain: "example.com".into(),
-                    ticker: "FLW".into(),
-                    pubkey: "02ab".into(),
-                    precision: 0,
-                    is_confidential: false,
-                    is_reissuable: true,
-                    reissuance_amount: 1,
-                    reissuance_address: String::new(),
-                    transfer_restricted: true,
-                    issuer_authorization_endpoint: None,
-                    contract_json: "{}".into(),
-                    contract_hash: "00".repeat(32),
-                })
-                .await
-                .unwrap();
-            store
-                .set_asset_issuance_tx(
-                    &uuid,
-                    &IssuanceTx {
-                        asset_id: issued.asset.to_string(),
-                        reissuance_token_id: Some(issued.token.to_string()),
-                        tx_hex: "00".into(),
-                        txid: issued.txid.to_string(),
-                        vin: i64::from(issued.vin),
-                        asset_vout,
-                        reissuance_vout: Some(token_vout),
-                    },
-                )
-                .await
-                .unwrap();
-            store.set_asset_broadcast(&uuid, None, None).await.unwrap();
+            let asset = NewAsset {
+                name: "Follower test".into(),
+                amount,
+                destination_address: destination.clone(),
+                ticker: "FLW".into(),
+                is_confidential: false,
+                reissuance_address: String::new(),
+                ..fixtures::new_asset(issuer.id, &uuid)
+            };
+            let issuance = IssuanceTx {
+                asset_id: issued.asset.to_string(),
+                reissuance_token_id: Some(issued.token.to_string()),
+                tx_hex: "00".into(),
+                txid: issued.txid.to_string(),
+                vin: i64::from(issued.vin),
+                asset_vout,
+                reissuance_vout: Some(token_vout),
+            };
+            fixtures::issued_asset(store, &asset, &issuance).await;
         }
         self.mine(1).await;
         Issued {

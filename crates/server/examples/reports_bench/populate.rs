@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use amphora_server::credentials::hash_password;
 use amphora_store::{
-    BlockUpdate, IndexedBlock, IndexedTx, IssuanceTx, NewAsset, NewAssetOutput, OutputOwner,
-    OutputSpend, Store, TxKind, UNKNOWN_BLINDER,
+    IndexedTx, IssuanceTx, NewAsset, NewAssetOutput, OutputOwner, OutputSpend, Store, TxKind,
 };
+use amphora_testenv::store as fixtures;
 use chrono::Utc;
 use sqlx::QueryBuilder;
 
@@ -36,33 +36,8 @@ fn name(i: usize) -> String {
     format!("Holder {i}")
 }
 
-fn block(height: i64, txs: Vec<IndexedTx>, outputs: Vec<NewAssetOutput>) -> BlockUpdate {
-    BlockUpdate {
-        block: IndexedBlock {
-            height,
-            block_hash: format!("{:064x}", height + 1),
-            prev_hash: format!("{:064x}", height),
-            block_time: 1_700_000_000 + height * 60,
-        },
-        txs,
-        outputs,
-        spends: vec![],
-    }
-}
-
 fn output(tx: u32, vout: i64, amount: i64, owner: OutputOwner, height: i64) -> NewAssetOutput {
-    NewAssetOutput {
-        txid: txid(tx),
-        vout,
-        asset_uuid: ASSET.into(),
-        is_token: false,
-        amount,
-        script_pubkey: "0014aa".into(),
-        owner,
-        asset_blinder: UNKNOWN_BLINDER.into(),
-        amount_blinder: UNKNOWN_BLINDER.into(),
-        height,
-    }
+    fixtures::asset_output(ASSET, &txid(tx), vout, amount, owner, height)
 }
 
 /// Registers wallets and users `1..holders` of `issuer_id` in one transaction, 1,000 rows per
@@ -149,38 +124,19 @@ pub async fn populate(store: &Store, url: &str, holders: usize) -> amphora_store
     let issuer = store
         .create_issuer("bench", &hash_password("bench password").unwrap())
         .await?;
-    store
-        .create_asset(&NewAsset {
-            uuid: ASSET.into(),
-            issuer_id: issuer.id,
-            name: "Benchmark asset".into(),
-            amount: 1_000_000_000_000,
-            destination_address: "el1bench".into(),
-            domain: "example.com".into(),
-            ticker: "BENCH".into(),
-            pubkey: "02ab".into(),
-            precision: 0,
-            is_confidential: false,
-            is_reissuable: false,
-            reissuance_amount: 0,
-            reissuance_address: String::new(),
-            transfer_restricted: true,
-            issuer_authorization_endpoint: None,
-            contract_json: "{}".into(),
-            contract_hash: "00".repeat(32),
-        })
-        .await?;
-    let issuance = IssuanceTx {
-        asset_id: "ab".repeat(32),
-        reissuance_token_id: None,
-        tx_hex: "00".into(),
-        txid: txid(1),
-        vin: 0,
-        asset_vout: 0,
-        reissuance_vout: None,
+    let asset = NewAsset {
+        name: "Benchmark asset".into(),
+        amount: 1_000_000_000_000,
+        destination_address: "el1bench".into(),
+        ticker: "BENCH".into(),
+        is_confidential: false,
+        ..fixtures::non_reissuable(fixtures::new_asset(issuer.id, ASSET))
     };
-    store.set_asset_issuance_tx(ASSET, &issuance).await?;
-    store.set_asset_broadcast(ASSET, None, None).await?;
+    let issuance = IssuanceTx {
+        tx_hex: "00".into(),
+        ..fixtures::without_token(fixtures::issuance_tx(0xab, &txid(1)))
+    };
+    fixtures::issued_asset(store, &asset, &issuance).await;
     let tx = |n: u32, kind| IndexedTx {
         asset_uuid: ASSET.into(),
         txid: txid(n),
@@ -189,7 +145,7 @@ pub async fn populate(store: &Store, url: &str, holders: usize) -> amphora_store
     };
     let total = 1_000_000_000_000;
     store
-        .apply_block(&block(
+        .apply_block(&fixtures::block_update(
             1,
             vec![tx(1, TxKind::Issuance)],
             vec![output(1, 0, total, OutputOwner::Treasury, 1)],
@@ -226,7 +182,7 @@ pub async fn populate(store: &Store, url: &str, holders: usize) -> amphora_store
         OutputOwner::Treasury,
         2,
     ));
-    let mut distribution = block(2, vec![tx(2, TxKind::Distribution)], outputs);
+    let mut distribution = fixtures::block_update(2, vec![tx(2, TxKind::Distribution)], outputs);
     distribution.spends = vec![OutputSpend {
         txid: txid(1),
         vout: 0,
@@ -235,7 +191,9 @@ pub async fn populate(store: &Store, url: &str, holders: usize) -> amphora_store
         lost: false,
     }];
     store.apply_block(&distribution).await?;
-    store.apply_block(&block(3, vec![], vec![])).await?;
+    store
+        .apply_block(&fixtures::block_update(3, vec![], vec![]))
+        .await?;
     eprintln!(
         "indexed the distribution to {holders} holders in {:.1?}",
         started.elapsed()

@@ -27,12 +27,11 @@ use amphora_rpc::{ElementsRpc, RpcError};
 use elements::{OutPoint, Transaction, Txid};
 
 use crate::error::ApiError;
+use crate::refusal::Outage;
 
 fn unavailable(e: RpcError) -> ApiError {
     tracing::warn!(error = %e, "the Elements node cannot check a PSET's inputs");
-    ApiError::Unavailable(
-        "The Elements node cannot check the transaction's inputs now; try again later.".to_string(),
-    )
+    Outage::CosignInputsUnchecked.into()
 }
 
 /// Asks `node` about each of `outpoints` (one `getrawtransaction` per transaction, one
@@ -41,11 +40,7 @@ pub(super) async fn chain_utxos(
     node: Option<&ElementsRpc>,
     outpoints: &[OutPoint],
 ) -> Result<ChainUtxos, ApiError> {
-    let node = node.ok_or_else(|| {
-        ApiError::Unavailable(
-            "Co-signing needs the Elements node to check the transaction's inputs.".to_string(),
-        )
-    })?;
+    let node = node.ok_or(Outage::CosignNeedsNode)?;
     let mut txs: HashMap<Txid, Option<Transaction>> = HashMap::new();
     let mut utxos = ChainUtxos::new();
     for outpoint in outpoints {

@@ -48,8 +48,8 @@ pub async fn cosign(state: &AppState, pset: &str) -> Result<String, ApiError> {
             record.error = Some(error.clone());
             record.reasons = reasons.clone();
         }
-        Err(ApiError::Unavailable(error)) => {
-            record.error = Some(error.clone());
+        Err(ApiError::Unavailable(outage)) => {
+            record.error = Some(outage.to_string());
             record.reasons = vec!["node_unavailable".to_string()];
         }
         Err(_) => {

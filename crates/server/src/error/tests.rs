@@ -14,6 +14,8 @@ use super::*;
 use crate::outbound::OutboundError;
 use crate::refusal::{FetchFailure, ProofUnread};
 use crate::verify::refusal::Recipient;
+use amphora_cosigner::DescriptorError;
+use amphora_store::Forbidden;
 
 const TXID: &str = "6e5b3a0f9b9c1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f809";
 const ASSET: &str = "b2e15d0d7a0c94e4e2ce0fe6e8691b9e451377f6e46e8045a86f7c4b5d4f0f23";
@@ -51,17 +53,10 @@ fn bodies_follow_the_reference_shapes() {
         ApiError::from(Refusal::NotReissuable).body(),
         json!({"Error": "The asset is not reissuable."})
     );
-    assert_eq!(ApiError::Amp2("y".into()).body(), json!({"error": "y"}));
     assert_eq!(ApiError::NotFound.body(), json!({"detail": "Not found."}));
     assert_eq!(
         ApiError::MethodNotAllowed(Method::GET).body(),
         json!({"detail": "Method \"GET\" not allowed."})
-    );
-    let unavailable = ApiError::Unavailable("no Elements node configured".into());
-    assert_eq!(unavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(
-        unavailable.body(),
-        json!({"detail": "no Elements node configured"})
     );
     let throttled = ApiError::Amp2Throttled(3);
     assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -310,4 +305,150 @@ async fn each_refusal_answers_400_with_its_message() {
         );
         assert_eq!(shown, message, "Display is the wire text");
     }
+}
+
+/// Every denial (403), outage (503) and AMP2 registration refusal (400), through the response
+/// the client sees: its status, its body's shape and its text (which is also its `Display`).
+#[tokio::test]
+async fn each_denial_outage_and_amp2_refusal_answers_its_status_and_body() {
+    let forbidden = StatusCode::FORBIDDEN;
+    let unavailable = StatusCode::SERVICE_UNAVAILABLE;
+    let detail = |message: &str| json!({ "detail": message });
+    let cases: Vec<(ApiError, StatusCode, Value)> = vec![
+        (
+            Denial::NoPermission.into(),
+            forbidden,
+            detail("You do not have permission to perform this action."),
+        ),
+        (
+            Denial::RouteClosed.into(),
+            forbidden,
+            detail("This route is not open to any caller."),
+        ),
+        (
+            Denial::NotAManager.into(),
+            forbidden,
+            detail("Only a manager has a manager record."),
+        ),
+        (
+            StoreError::Forbidden(Forbidden::UngrantedAssignments).into(),
+            forbidden,
+            detail(
+                "This registered user has undistributed assignments of an asset you are not \
+                 granted; only the issuer (or a manager granted every such asset) may change \
+                 its GAIDs.",
+            ),
+        ),
+        (
+            Outage::NoNode.into(),
+            unavailable,
+            detail("No Elements node is configured."),
+        ),
+        (
+            Outage::NodeFailed.into(),
+            unavailable,
+            detail("The platform's Elements node cannot answer now; try again later."),
+        ),
+        (
+            Outage::CosignNeedsNode.into(),
+            unavailable,
+            detail("Co-signing needs the Elements node to check the transaction's inputs."),
+        ),
+        (
+            Outage::CosignInputsUnchecked.into(),
+            unavailable,
+            detail("The Elements node cannot check the transaction's inputs now; try again later."),
+        ),
+        (
+            Outage::NoPlatformFunds.into(),
+            unavailable,
+            detail(
+                "The platform wallet has no L-BTC to pay the issuance fee; fund the node's \
+                 'platform' wallet and retry.",
+            ),
+        ),
+        (
+            Outage::NoPlatformWallet.into(),
+            unavailable,
+            detail("The node has no 'platform' wallet loaded; create or load it and retry."),
+        ),
+        (
+            Outage::IssuanceFailed.into(),
+            unavailable,
+            detail("The Elements node could not issue the asset now; try again later."),
+        ),
+        (
+            Outage::BroadcastPending { txid: txid() }.into(),
+            unavailable,
+            detail(&format!(
+                "The issuance transaction {TXID} is recorded but the node could not be reached \
+                 to broadcast it; it will be re-sent when the platform restarts."
+            )),
+        ),
+        (
+            Outage::RegistryUnreachable {
+                registry: "https://assets.example".into(),
+                why: FetchFailure::TimedOut,
+            }
+            .into(),
+            unavailable,
+            detail(
+                "The asset registry at https://assets.example cannot be reached (timed out); \
+                 try again later.",
+            ),
+        ),
+        (
+            Outage::RegistryFailed {
+                registry: "https://assets.example".into(),
+                status: 502,
+            }
+            .into(),
+            unavailable,
+            detail(
+                "The asset registry at https://assets.example failed (HTTP 502); try again later.",
+            ),
+        ),
+        (
+            Amp2Refusal::Descriptor(DescriptorError::Unparseable("bad checksum".into())).into(),
+            StatusCode::BAD_REQUEST,
+            json!({"error": "invalid descriptor: bad checksum"}),
+        ),
+        (
+            Amp2Refusal::Conflict(Conflict::WalletIdTaken { wid: "w1".into() }).into(),
+            StatusCode::BAD_REQUEST,
+            json!({"error": "wallet id w1 is already registered with another descriptor"}),
+        ),
+    ];
+    for (error, status, body) in cases {
+        let shown = error.to_string();
+        let text = body.as_object().unwrap().values().next().unwrap().clone();
+        assert_eq!(answer(error).await, (status, body));
+        assert_eq!(json!(shown), text, "Display is the wire text");
+    }
+}
+
+/// The issuance's errors answer the table's outages; the node's own error stays in the log.
+#[tokio::test]
+async fn an_issuance_node_failure_answers_no_internals() {
+    use crate::issuance::IssuanceError;
+    let failure = IssuanceError::Node(amphora_rpc::RpcError::Node {
+        method: "fundrawtransaction".into(),
+        code: -1,
+        message: "secret node detail".into(),
+        http_status: 500,
+    });
+    assert!(failure.to_string().contains("secret node detail"), "logged");
+    let (status, body) = answer(failure).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        body,
+        json!({"detail": "The Elements node could not issue the asset now; try again later."})
+    );
+    assert_eq!(
+        answer(IssuanceError::NoNode).await,
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"detail": "No Elements node is configured."})
+        )
+    );
 }

@@ -1,12 +1,17 @@
 //! The error table's wire text: the one place the messages of refusals (400 `{"Error": …}`)
 //! are written. [`refusal_text`] covers the server's own refusals, [`conflict_text`] the
-//! store's; a rule of `core` keeps its `Display` as its message.
+//! store's; a rule of `core` keeps its `Display` as its message. Denials (403), outages (503)
+//! and AMP2 registration refusals are written here too ([`denial_text`], [`outage_text`],
+//! [`amp2_text`]).
 
 use std::fmt;
 
-use amphora_store::{Conflict, PaymentKind};
+use amphora_store::{Conflict, Forbidden, PaymentKind};
 
-use crate::refusal::{ChainRefusal, FetchFailure, ProofUnread, Refusal};
+use crate::issuance::PLATFORM_WALLET;
+use crate::refusal::{
+    Amp2Refusal, ChainRefusal, Denial, FetchFailure, Outage, ProofUnread, Refusal,
+};
 use crate::verify::refusal::Recipient;
 use crate::verify::MIN_CONFIRMATIONS;
 
@@ -235,6 +240,84 @@ fn chain_text(refusal: &ChainRefusal) -> String {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&refusal_text(self))
+    }
+}
+
+/// The wire text of a denial (403 `{"detail": …}`).
+pub(crate) fn denial_text(denial: &Denial) -> &'static str {
+    match denial {
+        Denial::NoPermission => "You do not have permission to perform this action.",
+        Denial::RouteClosed => "This route is not open to any caller.",
+        Denial::NotAManager => "Only a manager has a manager record.",
+        Denial::Store(Forbidden::UngrantedAssignments) => {
+            "This registered user has undistributed assignments of an asset you are not \
+             granted; only the issuer (or a manager granted every such asset) may change its \
+             GAIDs."
+        }
+    }
+}
+
+/// The wire text of an outage (503 `{"detail": …}`): what cannot serve, never an internal
+/// error's text.
+pub(crate) fn outage_text(outage: &Outage) -> String {
+    match outage {
+        Outage::NoNode => "No Elements node is configured.".to_string(),
+        Outage::NodeFailed => {
+            "The platform's Elements node cannot answer now; try again later.".to_string()
+        }
+        Outage::CosignNeedsNode => {
+            "Co-signing needs the Elements node to check the transaction's inputs.".to_string()
+        }
+        Outage::CosignInputsUnchecked => {
+            "The Elements node cannot check the transaction's inputs now; try again later."
+                .to_string()
+        }
+        Outage::NoPlatformFunds => format!(
+            "The platform wallet has no L-BTC to pay the issuance fee; fund the node's \
+             '{PLATFORM_WALLET}' wallet and retry."
+        ),
+        Outage::NoPlatformWallet => format!(
+            "The node has no '{PLATFORM_WALLET}' wallet loaded; create or load it and retry."
+        ),
+        Outage::IssuanceFailed => {
+            "The Elements node could not issue the asset now; try again later.".to_string()
+        }
+        Outage::BroadcastPending { txid } => format!(
+            "The issuance transaction {txid} is recorded but the node could not be reached to \
+             broadcast it; it will be re-sent when the platform restarts."
+        ),
+        Outage::RegistryUnreachable { registry, why } => {
+            format!("The asset registry at {registry} cannot be reached ({why}); try again later.")
+        }
+        Outage::RegistryFailed { registry, status } => {
+            format!("The asset registry at {registry} failed (HTTP {status}); try again later.")
+        }
+    }
+}
+
+/// The wire text of a refused AMP2 wallet registration (400 `{"error": …}`).
+pub(crate) fn amp2_text(refusal: &Amp2Refusal) -> String {
+    match refusal {
+        Amp2Refusal::Descriptor(error) => error.to_string(),
+        Amp2Refusal::Conflict(conflict) => conflict_text(conflict),
+    }
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(denial_text(self))
+    }
+}
+
+impl fmt::Display for Outage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&outage_text(self))
+    }
+}
+
+impl fmt::Display for Amp2Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&amp2_text(self))
     }
 }
 

@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use crate::access::Rule;
 use crate::error::ApiError;
 use crate::extract::RawBody;
+use crate::refusal::Amp2Refusal;
 use crate::router::Routes;
 use crate::state::AppState;
 
@@ -105,7 +106,7 @@ pub async fn register(
         tokio::task::spawn_blocking(move || checker.key().check_descriptor(&request.descriptor))
             .await
             .map_err(|e| ApiError::Internal(format!("descriptor check task failed: {e}")))?
-            .map_err(|e| ApiError::Amp2(e.to_string()))?;
+            .map_err(Amp2Refusal::Descriptor)?;
     state.amp2_limiter().check_wallet(&wallet.wid)?;
     let stored = state
         .store()
@@ -113,9 +114,9 @@ pub async fn register(
         .await
         .map_err(|e| match e {
             amphora_store::StoreError::Conflict(conflict) => {
-                ApiError::Amp2(crate::error::conflict_text(&conflict))
+                ApiError::from(Amp2Refusal::Conflict(conflict))
             }
-            other => other.into(),
+            other => ApiError::from(other),
         })?;
     tracing::info!(wid = %stored.wid, gaid = %stored.gaid, "AMP2 wallet registered");
     Ok(Json(RegisterWalletResponse {

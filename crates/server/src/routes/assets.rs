@@ -18,6 +18,7 @@ use crate::extract::{self, AuthIssuer, BareJson, Path};
 use crate::issuance;
 use crate::refusal::Refusal;
 use crate::router::Routes;
+use crate::routes::asset_access::visible_asset;
 use crate::routes::no_content;
 use crate::state::AppState;
 
@@ -302,14 +303,6 @@ pub async fn issue(
     Ok((StatusCode::CREATED, Json(IssuanceResponse::new(asset)?)))
 }
 
-async fn load(state: &AppState, auth: &AuthIssuer, uuid: &str) -> Result<Asset, ApiError> {
-    state
-        .store()
-        .asset(auth.issuer.id, uuid)
-        .await?
-        .ok_or(ApiError::NotFound)
-}
-
 /// One asset.
 #[utoipa::path(get, path = "/api/assets/{asset_uuid}", tag = "assets",
     security(("token" = [])),
@@ -324,7 +317,7 @@ pub async fn details(
     auth: AuthIssuer,
     Path(uuid): Path<String>,
 ) -> Result<Json<AssetDto>, ApiError> {
-    Ok(Json(load(&state, &auth, &uuid).await?.into()))
+    Ok(Json(visible_asset(&state, &auth, &uuid).await?.into()))
 }
 
 /// Changes the asset's issuer authorization endpoint (the only editable field).
@@ -445,7 +438,7 @@ pub async fn memo(
     auth: AuthIssuer,
     Path(uuid): Path<String>,
 ) -> Result<Json<String>, ApiError> {
-    Ok(Json(load(&state, &auth, &uuid).await?.memo))
+    Ok(Json(visible_asset(&state, &auth, &uuid).await?.memo))
 }
 
 /// Longest memo accepted.

@@ -21,6 +21,7 @@ use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
 use crate::refusal::Refusal;
 use crate::router::Routes;
+use crate::routes::asset_access::visible_asset;
 use crate::routes::no_content;
 use crate::state::AppState;
 
@@ -127,19 +128,6 @@ pub struct AssignmentCreateRequest {
     /// Exactly one element (since AMP 0.1.7).
     #[schema(min_items = 1, max_items = 1)]
     pub assignments: Vec<AssignmentCreate>,
-}
-
-/// Checks that the asset exists for the caller; 404 otherwise.
-pub(crate) async fn visible_asset(
-    state: &AppState,
-    auth: &AuthIssuer,
-    asset_uuid: &str,
-) -> Result<amphora_store::Asset, ApiError> {
-    state
-        .store()
-        .asset(auth.issuer.id, asset_uuid)
-        .await?
-        .ok_or(ApiError::NotFound)
 }
 
 /// Default GAIDs of the issuer's registered users.

@@ -33,7 +33,7 @@ use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
 use crate::refusal::Refusal;
-use crate::routes::assignments::visible_asset;
+use crate::routes::asset_access::visible_asset;
 use crate::state::AppState;
 use crate::verify::payment;
 

@@ -41,6 +41,7 @@ use utoipa_axum::routes;
 use crate::access::Rule;
 use crate::error::ApiError;
 use crate::extract::AuthIssuer;
+use crate::refusal::Denial;
 use crate::router::Routes;
 use crate::state::AppState;
 
@@ -310,11 +311,7 @@ fn filter(
         (None, asset) => asset.map(|a| vec![a]),
         (Some(manager), None) => Some(manager.assets.clone()),
         (Some(manager), Some(asset)) if manager.assets.contains(&asset) => Some(vec![asset]),
-        (Some(_), Some(_)) => {
-            return Err(ApiError::PermissionDenied(
-                "You do not have permission to perform this action.".to_string(),
-            ))
-        }
+        (Some(_), Some(_)) => return Err(Denial::NoPermission.into()),
     };
     Ok((
         Filter {

@@ -14,7 +14,8 @@ use crate::error::ApiError;
 use crate::extract::{AuthIssuer, Path};
 use crate::refusal::Refusal;
 use crate::router::Routes;
-use crate::routes::reports::{asset_ids, load_asset};
+use crate::routes::asset_access::visible_asset;
+use crate::routes::reports::asset_ids;
 use crate::state::AppState;
 
 /// The GAID balance routes (issuers only).
@@ -91,7 +92,7 @@ pub async fn balance(
     auth: AuthIssuer,
     Path((gaid, uuid)): Path<(String, String)>,
 ) -> Result<Json<GaidBalanceDto>, ApiError> {
-    let asset = load_asset(&state, &auth, &uuid).await?;
+    let asset = visible_asset(&state, &auth, &uuid).await?;
     let gaid = parse_gaid(&gaid)?;
     let balance = state
         .store()

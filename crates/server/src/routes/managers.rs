@@ -15,6 +15,7 @@ use crate::access::Rule;
 use crate::credentials::hash_password_blocking;
 use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
+use crate::refusal::Denial;
 use crate::router::Routes;
 use crate::routes::user::{issue_token, ChangePassword, ChangePasswordResponse};
 use crate::state::AppState;
@@ -136,9 +137,7 @@ pub async fn create(
         (status = 403, description = "The caller is an issuer"),
     ))]
 pub async fn me(auth: AuthIssuer) -> Result<Json<ManagerDto>, ApiError> {
-    let manager = auth.manager.ok_or_else(|| {
-        ApiError::PermissionDenied("Only a manager has a manager record.".to_string())
-    })?;
+    let manager = auth.manager.ok_or(Denial::NotAManager)?;
     Ok(Json(manager.into()))
 }
 

@@ -1,6 +1,7 @@
 //! The API's handlers, one module per resource.
 
 pub mod amp2;
+pub(crate) mod asset_access;
 pub mod assets;
 pub mod assignments;
 pub mod categories;

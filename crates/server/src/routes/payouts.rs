@@ -36,7 +36,7 @@ use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
 use crate::refusal::Refusal;
 use crate::router::Routes;
-use crate::routes::assignments::visible_asset;
+use crate::routes::asset_access::visible_asset;
 use crate::routes::csv_answer::{csv_response, format_param, wants_csv};
 use crate::routes::distributions::ConfirmRequest;
 use crate::state::AppState;

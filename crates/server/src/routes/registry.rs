@@ -26,8 +26,9 @@ use crate::access::Rule;
 use crate::config::RegistryTarget;
 use crate::error::ApiError;
 use crate::extract::{AuthIssuer, Path};
-use crate::refusal::{FetchFailure, ProofUnread, Refusal};
+use crate::refusal::{FetchFailure, Outage, ProofUnread, Refusal};
 use crate::router::Routes;
+use crate::routes::asset_access::visible_asset;
 use crate::routes::assets::AssetDto;
 use crate::state::AppState;
 use crate::verify::MIN_CONFIRMATIONS;
@@ -72,7 +73,7 @@ pub async fn register(
     auth: AuthIssuer,
     Path(uuid): Path<String>,
 ) -> Result<Json<AssetDto>, ApiError> {
-    let asset = load(&state, &auth, &uuid).await?;
+    let asset = visible_asset(&state, &auth, &uuid).await?;
     if asset.is_registered {
         return Err(Conflict::AlreadyRegistered.into());
     }
@@ -116,7 +117,7 @@ pub async fn register_authorized(
     auth: AuthIssuer,
     Path(uuid): Path<String>,
 ) -> Result<Json<AssetDto>, ApiError> {
-    let asset = load(&state, &auth, &uuid).await?;
+    let asset = visible_asset(&state, &auth, &uuid).await?;
     let txid: Txid = issuance_tx(&asset)?
         .txid
         .parse()
@@ -167,14 +168,6 @@ pub async fn entry(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(([(CONTENT_TYPE, "application/json")], entry).into_response())
-}
-
-async fn load(state: &AppState, auth: &AuthIssuer, uuid: &str) -> Result<Asset, ApiError> {
-    state
-        .store()
-        .asset(auth.issuer.id, uuid)
-        .await?
-        .ok_or(ApiError::NotFound)
 }
 
 fn issuance_tx(asset: &Asset) -> Result<&amphora_store::IssuanceTx, ApiError> {
@@ -310,10 +303,11 @@ async fn submit(
     contract: &Value,
 ) -> Result<(), ApiError> {
     let unreachable = |e: reqwest::Error| {
-        ApiError::Unavailable(format!(
-            "The asset registry at {registry} cannot be reached ({}); try again later.",
-            describe(&e)
-        ))
+        tracing::warn!(%registry, error = %e, "the asset registry cannot be reached");
+        ApiError::from(Outage::RegistryUnreachable {
+            registry: registry.to_string(),
+            why: describe(&e),
+        })
     };
     let known = http
         .get(format!("{registry}/{asset_id}"))
@@ -342,10 +336,11 @@ async fn submit(
     let detail = String::from_utf8_lossy(&detail).trim().to_string();
     if status.is_server_error() {
         tracing::warn!(%registry, %status, %detail, "the asset registry failed");
-        return Err(ApiError::Unavailable(format!(
-            "The asset registry at {registry} failed (HTTP {}); try again later.",
-            status.as_u16()
-        )));
+        return Err(Outage::RegistryFailed {
+            registry: registry.to_string(),
+            status: status.as_u16(),
+        }
+        .into());
     }
     Err(Refusal::RegistryRefused {
         registry: registry.to_string(),

@@ -32,6 +32,7 @@ use crate::error::ApiError;
 use crate::extract::AuthIssuer;
 use crate::refusal::Refusal;
 use crate::router::Routes;
+use crate::routes::asset_access::visible_asset;
 use crate::state::AppState;
 
 /// The client script version the confirm files require (reference §3).
@@ -100,11 +101,7 @@ pub(super) async fn issued_asset(
     auth: &AuthIssuer,
     uuid: &str,
 ) -> Result<(Asset, AssetId), ApiError> {
-    let asset = state
-        .store()
-        .asset(auth.issuer.id, uuid)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let asset = visible_asset(state, auth, uuid).await?;
     let asset_id = asset
         .tx
         .as_ref()

@@ -25,6 +25,7 @@ use crate::error::ApiError;
 use crate::extract::{parse_json, AuthIssuer, Path, RawBody};
 use crate::refusal::Refusal;
 use crate::router::Routes;
+use crate::routes::asset_access::visible_asset;
 use crate::routes::csv_answer::{csv_response, format_param, wants_csv};
 use crate::state::AppState;
 
@@ -167,19 +168,6 @@ pub struct UtxoDto {
     pub blacklisted: bool,
 }
 
-/// The caller's asset (404 for another issuer's, a deleted or an unissued one).
-pub(crate) async fn load_asset(
-    state: &AppState,
-    auth: &AuthIssuer,
-    uuid: &str,
-) -> Result<Asset, ApiError> {
-    state
-        .store()
-        .asset(auth.issuer.id, uuid)
-        .await?
-        .ok_or(ApiError::NotFound)
-}
-
 /// Asset id and reissuance token id of an issued asset.
 pub(crate) fn asset_ids(asset: &Asset) -> (String, Option<String>) {
     match &asset.tx {
@@ -285,7 +273,7 @@ pub async fn balance(
     auth: AuthIssuer,
     Path(uuid): Path<String>,
 ) -> Result<Json<BalanceDto>, ApiError> {
-    load_asset(&state, &auth, &uuid).await?;
+    visible_asset(&state, &auth, &uuid).await?;
     let holdings = state.store().holdings(&uuid, None).await?;
     let lost = lost(&state, &uuid).await?;
     amphora_core::crash::point(amphora_core::crash::BALANCE_BEFORE_ANSWER);
@@ -309,7 +297,7 @@ async fn ownerships_for(
         // the report most polled: no other check than the one reading its version
         return ownerships_json(state, auth, uuid, None).await;
     }
-    load_asset(state, auth, uuid).await?;
+    visible_asset(state, auth, uuid).await?;
     if let Some(height) = height {
         if height < 0 {
             return Err(ApiError::field(
@@ -452,7 +440,7 @@ pub async fn utxos(
     auth: AuthIssuer,
     Path(uuid): Path<String>,
 ) -> Result<Json<Vec<UtxoDto>>, ApiError> {
-    let asset = load_asset(&state, &auth, &uuid).await?;
+    let asset = visible_asset(&state, &auth, &uuid).await?;
     let outputs = state.store().report_outputs(&uuid).await?;
     Ok(Json(
         outputs
@@ -502,7 +490,7 @@ async fn set_blacklisted(
     body: &[u8],
     blacklisted: bool,
 ) -> Result<Json<Vec<UtxoDto>>, ApiError> {
-    let asset = load_asset(state, auth, uuid).await?;
+    let asset = visible_asset(state, auth, uuid).await?;
     let outpoints = outpoints(body)?;
     let outputs = state
         .store()
@@ -571,7 +559,7 @@ pub async fn lost_outputs(
     auth: AuthIssuer,
     Path(uuid): Path<String>,
 ) -> Result<Json<LostOutputsDto>, ApiError> {
-    load_asset(&state, &auth, &uuid).await?;
+    visible_asset(&state, &auth, &uuid).await?;
     Ok(Json(lost(&state, &uuid).await?))
 }
 

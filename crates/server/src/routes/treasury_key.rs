@@ -18,6 +18,7 @@ use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
 use crate::refusal::Refusal;
 use crate::router::Routes;
+use crate::routes::asset_access::visible_asset;
 use crate::state::AppState;
 
 /// The treasury view key route (read and set).
@@ -57,11 +58,7 @@ pub async fn state(
     auth: AuthIssuer,
     Path(uuid): Path<String>,
 ) -> Result<Json<TreasuryViewKeyState>, ApiError> {
-    state
-        .store()
-        .asset(auth.issuer.id, &uuid)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    visible_asset(&state, &auth, &uuid).await?;
     let registered = state.store().has_treasury_view_key(&uuid).await?;
     Ok(Json(TreasuryViewKeyState {
         asset_uuid: uuid,
@@ -86,11 +83,7 @@ pub async fn set(
     Path(uuid): Path<String>,
     extract::Json(body): extract::Json<TreasuryViewKeyBody>,
 ) -> Result<Json<TreasuryViewKeyState>, ApiError> {
-    let asset = state
-        .store()
-        .asset(auth.issuer.id, &uuid)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let asset = visible_asset(&state, &auth, &uuid).await?;
     let key: TreasuryViewKey = body.view_key.parse().map_err(Refusal::TreasuryKey)?;
     let destination: elements::Address = asset
         .issuance

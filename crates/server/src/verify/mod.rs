@@ -20,6 +20,7 @@ use amphora_rpc::RpcError;
 use elements::{Transaction, Txid};
 
 use crate::error::ApiError;
+use crate::refusal::Outage;
 use crate::state::AppState;
 use refusal::ChainRefusal;
 
@@ -40,11 +41,10 @@ pub struct ChainTx {
     pub block_time: i64,
 }
 
-/// 503 for a node call that failed (`what` names it).
+/// 503 for a node call that failed (`what` names it in the log, with the cause).
 fn node_failed(what: &str, error: impl std::fmt::Display) -> ApiError {
-    ApiError::Unavailable(format!(
-        "the platform's Elements node failed ({what}): {error}"
-    ))
+    tracing::warn!(call = what, %error, "the platform's Elements node failed");
+    Outage::NodeFailed.into()
 }
 
 /// Parses a txid posted by the client; `field` names it in the error.
@@ -55,9 +55,7 @@ pub fn parse_txid(field: &str, text: &str) -> Result<Txid, ApiError> {
 /// Confirmations of `txid` on the platform's node: 0 when the node does not know it; 503 when
 /// no node is configured or it cannot answer.
 pub async fn confirmations(state: &AppState, txid: &Txid) -> Result<u64, ApiError> {
-    let node = state
-        .node()
-        .ok_or_else(|| ApiError::Unavailable("no Elements node is configured".into()))?;
+    let node = state.node().ok_or(Outage::NoNode)?;
     match node.get_raw_transaction_verbose(txid).await {
         Ok(verbose) => Ok(verbose.confirmations.unwrap_or(0)),
         Err(e) if e.is_invalid_address_or_key() => Ok(0),
@@ -70,9 +68,7 @@ pub async fn confirmations(state: &AppState, txid: &Txid) -> Result<u64, ApiErro
 /// chain index holds its block ([`AppState::wait_for_index`]), so that what the caller records
 /// next to the index agrees with it.
 pub async fn confirmed_tx(state: &AppState, txid: &Txid) -> Result<ChainTx, ApiError> {
-    let node = state
-        .node()
-        .ok_or_else(|| ApiError::Unavailable("no Elements node is configured".into()))?;
+    let node = state.node().ok_or(Outage::NoNode)?;
     let verbose = match node.get_raw_transaction_verbose(txid).await {
         Ok(verbose) => verbose,
         Err(e) if e.is_invalid_address_or_key() => {

@@ -154,7 +154,10 @@ async fn issuance_without_a_node_is_503() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(reply.body, json!({"detail": "no Elements node configured"}));
+    assert_eq!(
+        reply.body,
+        json!({"detail": "No Elements node is configured."})
+    );
 }
 
 #[tokio::test]

@@ -5,9 +5,8 @@
 use amphora_core::assignment::AssignmentInput;
 use amphora_store::{
     BlockUpdate, IndexedTx, NewAssetOutput, NewAssignment, OutputOwner, OutputSpend, TxKind,
-    UNKNOWN_BLINDER,
 };
-use amphora_testenv::store::{indexed_block, txid};
+use amphora_testenv::store::{self as fixtures, indexed_block, txid};
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -100,18 +99,7 @@ impl Reported {
         owner: OutputOwner,
         h: i64,
     ) -> NewAssetOutput {
-        NewAssetOutput {
-            txid: txid(tx),
-            vout,
-            asset_uuid: self.asset.clone(),
-            is_token: false,
-            amount,
-            script_pubkey: "0014aa".into(),
-            owner,
-            asset_blinder: UNKNOWN_BLINDER.into(),
-            amount_blinder: UNKNOWN_BLINDER.into(),
-            height: h,
-        }
+        fixtures::asset_output(&self.asset, &txid(tx), vout, amount, owner, h)
     }
 
     pub(crate) fn block(

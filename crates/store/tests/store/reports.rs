@@ -4,7 +4,7 @@
 
 use amphora_store::{
     AssetSummary, BlockUpdate, Conflict, IndexedTx, NewAsset, NewAssetOutput, OutputOwner,
-    OutputSpend, Store, StoreError, TxKind, UNKNOWN_BLINDER,
+    OutputSpend, Store, StoreError, TxKind,
 };
 use amphora_testenv::store::{self as fixtures, indexed_block, txid};
 
@@ -33,18 +33,7 @@ fn wallet(gaid: &str) -> OutputOwner {
 }
 
 fn out(tx: u8, vout: i64, amount: i64, owner: OutputOwner, height: i64) -> NewAssetOutput {
-    NewAssetOutput {
-        txid: txid(tx),
-        vout,
-        asset_uuid: ASSET.into(),
-        is_token: false,
-        amount,
-        script_pubkey: "0014aa".into(),
-        owner,
-        asset_blinder: UNKNOWN_BLINDER.into(),
-        amount_blinder: UNKNOWN_BLINDER.into(),
-        height,
-    }
+    fixtures::asset_output(ASSET, &txid(tx), vout, amount, owner, height)
 }
 
 fn token(tx: u8, vout: i64, height: i64) -> NewAssetOutput {

@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::extract::{self, AuthIssuer, Path};
 use crate::forwarded::Origin;
 use crate::refusal::Refusal;
-use crate::routes::assignments::visible_asset;
+use crate::routes::asset_access::visible_asset;
 use crate::routes::distributions;
 use crate::state::AppState;
 

@@ -24,6 +24,7 @@ use crate::extract::{self, AuthIssuer, Path, RawBody};
 use crate::forwarded::Origin;
 use crate::refusal::Refusal;
 use crate::router::Routes;
+use crate::routes::asset_access::visible_asset;
 use crate::state::AppState;
 use crate::verify::{self, burn::VerifiedBurn};
 
@@ -220,11 +221,7 @@ pub async fn burns(
     auth: AuthIssuer,
     Path(uuid): Path<String>,
 ) -> Result<Json<Vec<BurnDto>>, ApiError> {
-    state
-        .store()
-        .asset(auth.issuer.id, &uuid)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    visible_asset(&state, &auth, &uuid).await?;
     let rows = state.store().burns(&uuid, true).await?;
     let mut out = Vec::with_capacity(rows.len());
     for burn in rows {

@@ -24,6 +24,7 @@ use crate::extract::{self, AuthIssuer, Path, RawBody};
 use crate::forwarded::Origin;
 use crate::refusal::Refusal;
 use crate::router::Routes;
+use crate::routes::asset_access::visible_asset;
 use crate::state::AppState;
 use crate::verify::MIN_CONFIRMATIONS;
 use crate::verify::{self, reissuance::ReissuanceClaim, reissuance::VerifiedReissuance};
@@ -315,11 +316,7 @@ pub async fn reissuances(
     auth: AuthIssuer,
     Path(uuid): Path<String>,
 ) -> Result<Json<Vec<ReissuanceDto>>, ApiError> {
-    state
-        .store()
-        .asset(auth.issuer.id, &uuid)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    visible_asset(&state, &auth, &uuid).await?;
     let mut out = Vec::new();
     let mut index: Option<Vec<amphora_store::ReportOutput>> = None;
     for row in state.store().reissuances(&uuid, true).await? {

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::{iso, outpoint_dtos, OutpointDto};
 use crate::error::ApiError;
 use crate::extract::{AuthIssuer, Path};
+use crate::routes::asset_access::visible_asset;
 use crate::state::AppState;
 
 /// A burn request and, once completed, its transaction.
@@ -49,11 +50,8 @@ pub async fn burn_request_state(
     auth: AuthIssuer,
     Path((uuid, id)): Path<(String, i64)>,
 ) -> Result<Json<BurnRequestDto>, ApiError> {
+    visible_asset(&state, &auth, &uuid).await?;
     let store = state.store();
-    store
-        .asset(auth.issuer.id, &uuid)
-        .await?
-        .ok_or(ApiError::NotFound)?;
     let burn = store
         .burns(&uuid, false)
         .await?

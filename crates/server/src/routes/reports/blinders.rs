@@ -14,10 +14,11 @@ use elements::{AssetId, Txid};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{asset_ids, load_asset};
+use super::asset_ids;
 use crate::error::ApiError;
 use crate::extract::{parse_json_object, AuthIssuer, Path, RawBody};
-use crate::refusal::ChainRefusal;
+use crate::refusal::{ChainRefusal, Outage};
+use crate::routes::asset_access::visible_asset;
 use crate::state::AppState;
 
 /// `POST /assets/{u}/update-blinders` body: one output per call.
@@ -133,7 +134,7 @@ pub async fn update_blinders(
     Path(uuid): Path<String>,
     RawBody(body): RawBody,
 ) -> Result<Json<BlindersUpdated>, ApiError> {
-    let asset = load_asset(&state, &auth, &uuid).await?;
+    let asset = visible_asset(&state, &auth, &uuid).await?;
     let body: BlindersUpdate = parse_json_object(&body)?;
     let (txid, abf, vbf) = validate(&body)?;
     let txid_hex = txid.to_string();
@@ -158,15 +159,16 @@ pub async fn update_blinders(
     let amount = u64::try_from(indexed.output.output.amount)
         .map_err(|_| ApiError::Internal("negative indexed amount".to_string()))?;
 
-    let node = state
-        .node()
-        .ok_or_else(|| ApiError::Unavailable("No Elements node is configured.".to_string()))?;
+    let node = state.node().ok_or(Outage::NoNode)?;
     let tx = node.get_raw_transaction(&txid).await.map_err(|e| match e {
         // "No such mempool or blockchain transaction"
         RpcError::Node { code, .. } if code == codes::INVALID_ADDRESS_OR_KEY => {
             ApiError::from(ChainRefusal::BlindersTxUnknown { txid })
         }
-        other => ApiError::Unavailable(format!("The Elements node cannot serve: {other}")),
+        other => {
+            tracing::warn!(%txid, error = %other, "the platform's Elements node failed (getrawtransaction)");
+            Outage::NodeFailed.into()
+        }
     })?;
     let output = usize::try_from(body.vout)
         .ok()

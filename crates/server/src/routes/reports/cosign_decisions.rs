@@ -13,9 +13,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::history::{params, Paging};
-use super::load_asset;
 use crate::error::ApiError;
 use crate::extract::{AuthIssuer, Path, RawBody};
+use crate::routes::asset_access::visible_asset;
 use crate::state::AppState;
 
 /// One co-signing decision about an asset.
@@ -136,7 +136,7 @@ pub async fn cosign_decisions(
     uri: Uri,
     RawBody(body): RawBody,
 ) -> Result<Json<Vec<CosignDecisionDto>>, ApiError> {
-    load_asset(&state, &auth, &uuid).await?;
+    visible_asset(&state, &auth, &uuid).await?;
     let paging = Paging::parse(&params(&uri, &body)?, COLUMNS)?;
     if paging.height_start.is_some() || paging.height_stop.is_some() {
         return Err(ApiError::field(

@@ -16,10 +16,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{load_asset, output_asset_id, output_gaid};
+use super::{output_asset_id, output_gaid};
 use crate::chain_view::ChainSynced;
 use crate::error::ApiError;
 use crate::extract::{AuthIssuer, Path, RawBody};
+use crate::routes::asset_access::visible_asset;
 use crate::state::AppState;
 
 mod paging;
@@ -150,7 +151,7 @@ pub async fn activities(
     uri: Uri,
     RawBody(body): RawBody,
 ) -> Result<Json<Vec<ActivityDto>>, ApiError> {
-    load_asset(&state, &auth, &uuid).await?;
+    visible_asset(&state, &auth, &uuid).await?;
     let paging = Paging::parse(&params(&uri, &body)?, ACTIVITY_COLUMNS)?;
     let rows = state
         .store()
@@ -380,7 +381,7 @@ pub async fn txs(
     uri: Uri,
     RawBody(body): RawBody,
 ) -> Result<Json<Vec<AssetTransactionDto>>, ApiError> {
-    let asset = load_asset(&state, &auth, &uuid).await?;
+    let asset = visible_asset(&state, &auth, &uuid).await?;
     let paging = Paging::parse(&params(&uri, &body)?, TX_COLUMNS)?;
     let page = state
         .store()
@@ -417,7 +418,7 @@ pub async fn tx(
     auth: AuthIssuer,
     Path((uuid, txid)): Path<(String, String)>,
 ) -> Result<Json<AssetTransactionDto>, ApiError> {
-    let asset = load_asset(&state, &auth, &uuid).await?;
+    let asset = visible_asset(&state, &auth, &uuid).await?;
     let txid = txid.to_ascii_lowercase();
     let page = state
         .store()
