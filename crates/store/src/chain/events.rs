@@ -52,6 +52,17 @@ pub(crate) fn net_changes(
     by_asset
 }
 
+/// `$1` = asset uuid, `$2` = owner kind → the unspent units of the asset (not its token) that
+/// this owner holds without a GAID (the treasury).
+pub(crate) const HOLDER_BALANCE_TREASURY: &str = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) \
+     FROM asset_outputs WHERE asset_uuid = $1 AND is_token = FALSE AND owner = $2 \
+     AND gaid IS NULL AND spent_txid IS NULL";
+
+/// [`HOLDER_BALANCE_TREASURY`] for a wallet, `$3` = its GAID.
+pub(crate) const HOLDER_BALANCE_WALLET: &str = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) \
+     FROM asset_outputs WHERE asset_uuid = $1 AND is_token = FALSE AND owner = $2 \
+     AND gaid = $3 AND spent_txid IS NULL";
+
 /// Pushes the events of `$block` (an [`crate::IndexedBlock`], already applied in `$tx`) onto
 /// `$events` (a `Vec<NewEvent>`).
 macro_rules! block_events {
@@ -103,17 +114,21 @@ macro_rules! block_events {
             let mut holders = Vec::new();
             for (owner, gaid, delta) in changes {
                 // From the outputs (what the maintained asset_holder_balances hold, read
-                // from the rows themselves so it does not depend on migration 0014).
-                let balance: Option<(i64,)> = sqlx::query_as(
-                    "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM asset_outputs \
-                     WHERE asset_uuid = $1 AND owner = $2 AND COALESCE(gaid, '') = $3 \
-                     AND is_token = FALSE AND spent_txid IS NULL",
-                )
-                .bind(&asset_uuid)
-                .bind(&owner)
-                .bind(&gaid)
-                .fetch_optional(&mut *$tx)
-                .await?;
+                // from the rows themselves so it does not depend on migration 0014), one range
+                // of the index asset_outputs_reports per holder: the GAID compared as it is
+                // stored (`COALESCE(gaid, '')` would read every output of the asset for each
+                // holder, quadratic in a block paying many).
+                let (sql, gaid_bound) = if gaid.is_empty() {
+                    ($crate::chain::events::HOLDER_BALANCE_TREASURY, None)
+                } else {
+                    ($crate::chain::events::HOLDER_BALANCE_WALLET, Some(&gaid))
+                };
+                let query = sqlx::query_as(sql).bind(&asset_uuid).bind(&owner);
+                let query = match gaid_bound {
+                    Some(gaid) => query.bind(gaid),
+                    None => query,
+                };
+                let balance: Option<(i64,)> = query.fetch_optional(&mut *$tx).await?;
                 holders.push(ev::HolderChange {
                     gaid: (!gaid.is_empty()).then_some(gaid),
                     owner,
