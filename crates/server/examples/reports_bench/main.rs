@@ -232,7 +232,7 @@ async fn main() {
     let url = format!("sqlite:{}", dir.path().join("bench.db").display());
     let store = Store::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
-    populate(&store, &url, holders).await.unwrap();
+    let first_user = populate(&store, &url, holders).await.unwrap();
     breakdown(&store).await;
 
     // the reference for the ownerships: the rows decoded by sqlx and serialised by serde, as
@@ -303,6 +303,29 @@ async fn main() {
         let (rate, p50, p99) = measure(&url, token, requests, concurrency).await;
         println!("| {name} | {rate:.0} | {p50:.2?} | {p99:.2?} |");
     }
+    // The same report while its holder rows change: a holder's user renamed every 10 ms from
+    // this process (each rename is a new version of the rows, so the server builds the text
+    // again for the next request after it).
+    let issuer = store.issuer_by_username("bench").await.unwrap().unwrap().id;
+    let renamer = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for n in 0u64.. {
+                let name = format!("Renamed {n}");
+                store
+                    .rename_registered_user(issuer, first_user, &name)
+                    .await
+                    .unwrap();
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+    };
+    let (rate, p50, p99) = measure(&ownerships, Some(&token), requests, concurrency).await;
+    renamer.abort();
+    println!(
+        "| GET /api/assets/{{u}}/ownerships while a holder is renamed every 10 ms | {rate:.0} | \
+         {p50:.2?} | {p99:.2?} |"
+    );
     println!("load average at the end: {}", load_average());
     println!("(ownerships body: {} bytes)", body.len());
     println!("server process (alone): {}", memory(server.id()));

@@ -118,8 +118,8 @@ async fn check_bulk_rows(store: &Store, issuer_id: i64, holders: usize) {
 
 /// An issuer, its asset, `holders` registered users with a wallet each, and the index: one
 /// issuance to the treasury, one distribution block paying each holder, then an empty block
-/// (so that height 2 is a past height).
-pub async fn populate(store: &Store, url: &str, holders: usize) -> amphora_store::Result<()> {
+/// (so that height 2 is a past height). Returns the id of the first holder's registered user.
+pub async fn populate(store: &Store, url: &str, holders: usize) -> amphora_store::Result<i64> {
     let started = Instant::now();
     let issuer = store
         .create_issuer("bench", &hash_password("bench password").unwrap())
@@ -155,7 +155,7 @@ pub async fn populate(store: &Store, url: &str, holders: usize) -> amphora_store
     store
         .register_wallet(&wid(0), &descriptor(0), &gaid(0))
         .await?;
-    store
+    let first = store
         .create_registered_user(issuer.id, &name(0), false, Some(&gaid(0)), None)
         .await?;
     bulk_users(url, issuer.id, holders).await?;
@@ -198,5 +198,5 @@ pub async fn populate(store: &Store, url: &str, holders: usize) -> amphora_store
         "indexed the distribution to {holders} holders in {:.1?}",
         started.elapsed()
     );
-    Ok(())
+    Ok(first.id)
 }
