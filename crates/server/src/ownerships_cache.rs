@@ -4,7 +4,7 @@
 //! At 10,000 holders the report is 850 kB that the database concatenates on every request;
 //! AMP clients and the console poll it. Every request still reads the asset's version in the
 //! database (the same query that checks the caller may see the asset), and a kept text is
-//! answered only when its version is the one read: a text is never older than the database.
+//! answered only for the version it was built at: a text is never older than the request.
 //! Replicas each keep their own; nothing needs to be told of a write. The texts are bounded by
 //! their total size, the least used going first.
 
@@ -13,28 +13,33 @@ use axum::body::Bytes;
 use quick_cache::sync::Cache;
 use quick_cache::{OptionsBuilder, Weighter};
 
-/// Bytes of report text a process keeps at most (a report of 100,000 holders is about 8.5 MB).
-pub const OWNERSHIPS_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// Bytes of report text a process keeps at most (a report of 100,000 holders is about 8.9 MB).
+pub const OWNERSHIPS_CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
-/// An asset's report: at the tip (`None`) or at a height.
-type Key = (String, Option<i64>);
-
-/// A report's text and the version of the holder rows it was built from.
-type Kept = (i64, Bytes);
+/// An asset's report at the tip (`None`) or at a height, built at a version of its holder rows.
+type Key = (String, Option<i64>, i64);
 
 /// Weighs a kept report by its text and key.
 #[derive(Debug, Clone, Copy)]
 struct TextSize;
 
-impl Weighter<Key, Kept> for TextSize {
-    fn weight(&self, key: &Key, value: &Kept) -> u64 {
-        (key.0.len() + value.1.len()) as u64
+impl Weighter<Key, Bytes> for TextSize {
+    fn weight(&self, key: &Key, text: &Bytes) -> u64 {
+        (key.0.len() + text.len()) as u64
     }
+}
+
+/// Why a report was not built.
+enum Unbuilt {
+    /// The asset went (deleted) between the version's read and the build.
+    Gone,
+    /// The database failed.
+    Store(amphora_store::StoreError),
 }
 
 /// The kept ownerships reports (see the module documentation).
 pub struct OwnershipsCache {
-    kept: Cache<Key, Kept, TextSize>,
+    kept: Cache<Key, Bytes, TextSize>,
 }
 
 impl std::fmt::Debug for OwnershipsCache {
@@ -61,9 +66,15 @@ impl OwnershipsCache {
         }
     }
 
-    /// The ownerships JSON of `Store::holdings_json` for the issuer: the kept text when the
-    /// asset's holder rows are at its version, else built by the database and kept. `None`
-    /// when the asset is not one the issuer sees.
+    /// The ownerships JSON of `Store::holdings_json` for the issuer: the text kept for the
+    /// version of the asset's holder rows read now, else built by the database and kept.
+    /// `None` when the asset is not one the issuer sees.
+    ///
+    /// Requests that find no text for their version wait for the one that builds it (one
+    /// build per version, not one per request in flight: at 100,000 holders each build holds
+    /// tens of megabytes). The text is the database's at that version or later (a write may
+    /// land between the version's read and the build): never older than the request.
+    /// Texts of older versions are no longer found and leave as the budget needs room.
     pub async fn holdings_json(
         &self,
         store: &Store,
@@ -74,25 +85,18 @@ impl OwnershipsCache {
         let Some(version) = store.holders_version(issuer_id, asset_uuid).await? else {
             return Ok(None);
         };
-        let key: Key = (asset_uuid.to_string(), height);
-        if let Some((kept, text)) = self.kept.get(&key) {
-            if kept == version {
-                return Ok(Some(text));
+        let key: Key = (asset_uuid.to_string(), height, version);
+        let build = async {
+            match store.holdings_json(issuer_id, asset_uuid, height).await {
+                Ok(Some(report)) => Ok(Bytes::from(report.json)),
+                Ok(None) => Err(Unbuilt::Gone),
+                Err(error) => Err(Unbuilt::Store(error)),
             }
-        }
-        let Some(report) = store.holdings_json(issuer_id, asset_uuid, height).await? else {
-            return Ok(None);
         };
-        let text = Bytes::from(report.json);
-        // a request that read an older version may finish after one that read a newer: keep
-        // the newer
-        let newer = self
-            .kept
-            .get(&key)
-            .is_none_or(|(kept, _)| kept < report.version);
-        if newer {
-            self.kept.insert(key, (report.version, text.clone()));
+        match self.kept.get_or_insert_async(&key, build).await {
+            Ok(text) => Ok(Some(text)),
+            Err(Unbuilt::Gone) => Ok(None),
+            Err(Unbuilt::Store(error)) => Err(error),
         }
-        Ok(Some(text))
     }
 }
