@@ -112,6 +112,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    amphora_server::memory::return_large_blocks();
     init_tracing();
     let cli = Cli::parse();
     match run(cli).await {

@@ -19,6 +19,7 @@ pub mod extract;
 pub mod forwarded;
 pub mod issuance;
 pub mod login_limit;
+pub mod memory;
 pub mod openapi;
 pub mod outbound;
 pub mod ownerships_cache;

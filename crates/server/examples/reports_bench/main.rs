@@ -58,6 +58,8 @@ async fn serve(router: Router) -> String {
 /// The child process: serves the real router on the database at `url`, prints its base URL,
 /// and exits when its standard input closes (the parent is done or gone).
 async fn serve_child(url: &str) {
+    // as `amphora` does at its start
+    amphora_server::memory::return_large_blocks();
     let store = Store::connect(url).await.unwrap();
     let key = PlatformKey::from_mnemonic(MNEMONIC, Network::LiquidRegtest).unwrap();
     let state = AppState::new(
