@@ -26,7 +26,7 @@ use amphora_follower::{Follower, FollowerConfig};
 use amphora_regtest::{Node, NodeConfig};
 use amphora_rpc::types::UnspentOutput;
 use amphora_rpc::{Amount, Auth, ElementsRpc};
-use amphora_store::{IssuanceTx, NewAsset, Store};
+use amphora_store::{NewAsset, Store};
 use amphora_testenv::store as fixtures;
 use elements::AddressParams;
 use lwk_signer::SwSigner;
@@ -275,15 +275,7 @@ impl Rows {
             reissuance_address: String::new(),
             ..fixtures::new_asset(issuer.id, "bench-asset")
         };
-        let issuance = IssuanceTx {
-            asset_id: issued.asset.to_string(),
-            reissuance_token_id: Some(issued.token.to_string()),
-            tx_hex: "00".into(),
-            txid: issued.txid.to_string(),
-            vin: i64::from(issued.vin),
-            asset_vout,
-            reissuance_vout: Some(token_vout),
-        };
+        let issuance = fixtures::node_issuance_tx(issued, asset_vout, token_vout);
         fixtures::issued_asset(store, &asset, &issuance).await;
         let key = PlatformKey::from_mnemonic(SERVER_MNEMONIC, Network::LiquidRegtest)?;
         let amp2 = Amp2::new(

@@ -47,6 +47,24 @@ pub fn non_reissuable(asset: NewAsset) -> NewAsset {
     }
 }
 
+/// The issuance row of an asset the test node issued (`issueasset`'s answer): its units at
+/// output `asset_vout` and its reissuance token at `token_vout` of the issuance transaction.
+pub fn node_issuance_tx(
+    issued: &amphora_rpc::types::IssuedAsset,
+    asset_vout: i64,
+    token_vout: i64,
+) -> IssuanceTx {
+    IssuanceTx {
+        asset_id: issued.asset.to_string(),
+        reissuance_token_id: Some(issued.token.to_string()),
+        tx_hex: "00".into(),
+        txid: issued.txid.to_string(),
+        vin: i64::from(issued.vin),
+        asset_vout,
+        reissuance_vout: Some(token_vout),
+    }
+}
+
 /// The issuance transaction `txid` of asset id [`txid`]`(asset)`: the asset at output 0, the
 /// reissuance token `bb…` at output 1.
 pub fn issuance_tx(asset: u8, txid: &str) -> IssuanceTx {

@@ -11,7 +11,7 @@ use amphora_cosigner::PlatformKey;
 use amphora_follower::{Follower, FollowerConfig, FollowerHandle, FollowerStatus};
 use amphora_rpc::types::UnspentOutput;
 use amphora_rpc::{Amount, ElementsRpc};
-use amphora_store::{IssuanceTx, NewAsset, Store};
+use amphora_store::{NewAsset, Store};
 use amphora_testenv::store as fixtures;
 use amphora_testenv::TestNode;
 use elements::{AddressParams, AssetId, Txid};
@@ -139,15 +139,7 @@ impl Platform {
                 reissuance_address: String::new(),
                 ..fixtures::new_asset(issuer.id, &uuid)
             };
-            let issuance = IssuanceTx {
-                asset_id: issued.asset.to_string(),
-                reissuance_token_id: Some(issued.token.to_string()),
-                tx_hex: "00".into(),
-                txid: issued.txid.to_string(),
-                vin: i64::from(issued.vin),
-                asset_vout,
-                reissuance_vout: Some(token_vout),
-            };
+            let issuance = fixtures::node_issuance_tx(&issued, asset_vout, token_vout);
             fixtures::issued_asset(store, &asset, &issuance).await;
         }
         self.mine(1).await;
