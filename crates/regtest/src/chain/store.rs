@@ -2,7 +2,7 @@
 //! are mined, genesis excluded) and `mempool.dat` (the mempool, rewritten on flush).
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use elements::encode::{deserialize, serialize};
@@ -30,47 +30,8 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ChainError + '_ {
     }
 }
 
-/// Splits a file of `u32 LE length ‖ bytes` records. A torn final record (the process died
-/// while appending) is dropped and the file cut back to the last complete record, as a node
-/// recovering from an unclean shutdown would discard the partial block.
 fn read_records(path: &Path) -> Result<Vec<Vec<u8>>, ChainError> {
-    let mut data = Vec::new();
-    match File::open(path) {
-        Ok(mut f) => {
-            f.read_to_end(&mut data).map_err(io_err(path))?;
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io_err(path)(e)),
-    }
-    let mut records = Vec::new();
-    let mut offset = 0usize;
-    while offset < data.len() {
-        let rest = &data[offset..];
-        let complete = rest.len() >= 4 && {
-            let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-            rest.len() >= 4 + len
-        };
-        if !complete {
-            tracing::warn!(path = %path.display(), offset, "dropping a torn record at the end of the file");
-            let file = OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(io_err(path))?;
-            file.set_len(offset as u64).map_err(io_err(path))?;
-            break;
-        }
-        let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-        records.push(rest[4..4 + len].to_vec());
-        offset += 4 + len;
-    }
-    Ok(records)
-}
-
-fn record(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len() + 4);
-    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-    out.extend_from_slice(bytes);
-    out
+    crate::records::read(path).map_err(io_err(path))
 }
 
 impl BlockStore {
@@ -133,7 +94,7 @@ impl BlockStore {
     pub(super) fn append_block(&mut self, block: &Block) -> Result<(), ChainError> {
         let path = self.blocks_path.clone();
         self.blocks
-            .write_all(&record(&serialize(block)))
+            .write_all(&crate::records::encode(&serialize(block)))
             .map_err(io_err(&path))?;
         self.blocks.flush().map_err(io_err(&path))
     }
@@ -143,7 +104,7 @@ impl BlockStore {
         let tmp = self.blocks_path.with_extension("tmp");
         let mut data = Vec::new();
         for block in blocks {
-            data.extend_from_slice(&record(&serialize(block)));
+            data.extend_from_slice(&crate::records::encode(&serialize(block)));
         }
         fs::write(&tmp, data).map_err(io_err(&tmp))?;
         fs::rename(&tmp, &self.blocks_path).map_err(io_err(&self.blocks_path))?;
@@ -160,7 +121,7 @@ impl BlockStore {
         let tmp = self.mempool_path.with_extension("tmp");
         let mut data = Vec::new();
         for tx in txs {
-            data.extend_from_slice(&record(&serialize(*tx)));
+            data.extend_from_slice(&crate::records::encode(&serialize(*tx)));
         }
         fs::write(&tmp, data).map_err(io_err(&tmp))?;
         fs::rename(&tmp, &self.mempool_path).map_err(io_err(&self.mempool_path))

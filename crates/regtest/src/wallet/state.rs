@@ -110,6 +110,7 @@ impl Wallet {
             keys: Vec::new(),
             synced,
             txs: Default::default(),
+            logged: Default::default(),
         };
         let mut wallet = Wallet {
             name: name.to_owned(),
@@ -165,9 +166,9 @@ impl Wallet {
     }
 
     /// Writes the wallet file (no-op in memory).
-    pub fn save(&self) -> Result<(), RpcError> {
+    pub fn save(&mut self) -> Result<(), RpcError> {
         if let Some(path) = &self.path {
-            store::write(path, &self.data)
+            store::write(path, &mut self.data)
                 .map_err(|e| RpcError::new(codes::WALLET_ERROR, e.to_string()))?;
         }
         Ok(())
