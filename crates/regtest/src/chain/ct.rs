@@ -7,7 +7,8 @@
 
 use elements::confidential::{Asset, Value};
 use elements::secp256k1_zkp::{
-    verify_commitments_sum_to_equal, All, Generator, PedersenCommitment, Secp256k1,
+    verify_commitments_sum_to_equal, All, Generator, PedersenCommitment, RangeProof, Secp256k1,
+    SurjectionProof,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -175,44 +176,121 @@ pub fn verify_amounts(
             }
         }
     }
+    // The outputs' structure first, in order, stopping at the first fault; the proofs up to it
+    // are then verified over the cores, and the first failure in output order is the answer
+    // (as checking each output's range proof, then its surjection proof, one after the other).
     let mut outputs = Side::default();
+    let mut proofs: Vec<ProofCheck<'_>> = Vec::new();
+    let mut fault: Option<AmountError> = None;
     for (i, out) in tx.output.iter().enumerate() {
-        let at = format!("output {i}");
-        let gen = generator(secp, &mut gens, &out.asset, &at)?;
-        match out.value {
-            Value::Explicit(0) => {
-                if !out.script_pubkey.is_provably_unspendable() {
-                    return Err(AmountError::ZeroSpendable(i));
-                }
-            }
-            Value::Confidential(c) => {
-                let proof = out
-                    .witness
-                    .rangeproof
-                    .as_ref()
-                    .ok_or(AmountError::RangeProof(i))?;
-                proof
-                    .verify(secp, c, out.script_pubkey.as_bytes(), gen)
-                    .map_err(|_| AmountError::RangeProof(i))?;
-                outputs.commitments.push(c);
-            }
-            ref value => add_value(secp, &mut gens, &mut outputs, value, &out.asset, gen, &at)?,
+        if let Err(e) = output_structure(secp, &mut gens, &mut outputs, &mut proofs, i, out) {
+            fault = Some(e);
+            break;
         }
-        if let Asset::Confidential(gen) = out.asset {
-            let proof = out
-                .witness
-                .surjection_proof
-                .as_ref()
-                .ok_or(AmountError::SurjectionProof(i))?;
-            if !proof.verify(secp, gen, &domain) {
-                return Err(AmountError::SurjectionProof(i));
-            }
-        }
+    }
+    let failed = crate::parallel::map(&proofs, |check| check.verify(secp, &domain))
+        .into_iter()
+        .flatten()
+        .next();
+    if let Some(e) = failed.or(fault) {
+        return Err(e);
     }
     let inputs = inputs.finish(secp, &mut gens);
     let outputs = outputs.finish(secp, &mut gens);
     if !verify_commitments_sum_to_equal(secp, &inputs, &outputs) {
         return Err(AmountError::Unbalanced);
+    }
+    Ok(())
+}
+
+/// One proof of an output to verify.
+enum ProofCheck<'a> {
+    /// The range proof of a value commitment.
+    Range {
+        output: usize,
+        proof: &'a RangeProof,
+        commitment: PedersenCommitment,
+        script: &'a [u8],
+        generator: Generator,
+    },
+    /// The surjection proof of an asset commitment over the inputs' assets.
+    Surjection {
+        output: usize,
+        proof: &'a SurjectionProof,
+        generator: Generator,
+    },
+}
+
+impl ProofCheck<'_> {
+    /// The failure, if the proof does not verify.
+    fn verify(&self, secp: &Secp256k1<All>, domain: &[Generator]) -> Option<AmountError> {
+        match self {
+            ProofCheck::Range {
+                output,
+                proof,
+                commitment,
+                script,
+                generator,
+            } => proof
+                .verify(secp, *commitment, script, *generator)
+                .err()
+                .map(|_| AmountError::RangeProof(*output)),
+            ProofCheck::Surjection {
+                output,
+                proof,
+                generator,
+            } => (!proof.verify(secp, *generator, domain))
+                .then_some(AmountError::SurjectionProof(*output)),
+        }
+    }
+}
+
+/// Output `i`'s value and asset, added to `outputs`; its proofs go to `proofs`. A missing
+/// proof or an invalid value is the error; the proofs themselves are verified later.
+fn output_structure<'a>(
+    secp: &Secp256k1<All>,
+    gens: &mut Generators,
+    outputs: &mut Side,
+    proofs: &mut Vec<ProofCheck<'a>>,
+    i: usize,
+    out: &'a TxOut,
+) -> Result<(), AmountError> {
+    let at = format!("output {i}");
+    let gen = generator(secp, gens, &out.asset, &at)?;
+    match out.value {
+        Value::Explicit(0) => {
+            if !out.script_pubkey.is_provably_unspendable() {
+                return Err(AmountError::ZeroSpendable(i));
+            }
+        }
+        Value::Confidential(c) => {
+            let proof = out
+                .witness
+                .rangeproof
+                .as_ref()
+                .ok_or(AmountError::RangeProof(i))?;
+            proofs.push(ProofCheck::Range {
+                output: i,
+                proof,
+                commitment: c,
+                script: out.script_pubkey.as_bytes(),
+                generator: gen,
+            });
+            outputs.commitments.push(c);
+        }
+        ref value => add_value(secp, gens, outputs, value, &out.asset, gen, &at)?,
+    }
+    if let Asset::Confidential(gen) = out.asset {
+        let proof = out
+            .witness
+            .surjection_proof
+            .as_ref()
+            .ok_or(AmountError::SurjectionProof(i))?;
+        proofs.push(ProofCheck::Surjection {
+            output: i,
+            proof,
+            generator: gen,
+        });
     }
     Ok(())
 }

@@ -126,6 +126,54 @@ pub fn blind_outputs(
     spent: &[TxOut],
     issuances: &BTreeMap<u32, IssuanceSecrets>,
 ) -> Result<BTreeMap<u32, TxOutSecrets>, BuildError> {
+    blind_outputs_reusing(
+        secp,
+        tx,
+        inputs,
+        spent,
+        issuances,
+        &mut BlindCache::default(),
+    )
+}
+
+/// Outputs blinded by an earlier attempt at a transaction, for the next attempt over the same
+/// inputs: a wallet settling its fee builds the transaction again with only the fee and the
+/// change changed, and the proofs of the unchanged outputs (most of the work) stay valid.
+#[derive(Debug, Default)]
+pub struct BlindCache {
+    /// The inputs (outpoint, carries an issuance) the outputs were blinded over: the
+    /// surjection domain.
+    inputs: Vec<(elements::OutPoint, bool)>,
+    /// By output index and the unblinded output's encoding: the blinded output and secrets.
+    outputs: std::collections::HashMap<(usize, Vec<u8>), (TxOut, TxOutSecrets)>,
+}
+
+impl BlindCache {
+    /// Forgets everything blinded over other inputs than `tx`'s.
+    fn keep_only_for(&mut self, tx: &Transaction) {
+        let inputs: Vec<_> = tx
+            .input
+            .iter()
+            .map(|i| (i.previous_output, i.has_issuance()))
+            .collect();
+        if inputs != self.inputs {
+            self.outputs.clear();
+            self.inputs = inputs;
+        }
+    }
+}
+
+/// [`blind_outputs`], reusing what `cache` holds from an earlier attempt (and keeping what
+/// this one blinds). Only the last output, whose value blinder balances the others, is always
+/// blinded anew.
+pub fn blind_outputs_reusing(
+    secp: &Secp256k1<All>,
+    tx: &mut Transaction,
+    inputs: &InputSecrets,
+    spent: &[TxOut],
+    issuances: &BTreeMap<u32, IssuanceSecrets>,
+    cache: &mut BlindCache,
+) -> Result<BTreeMap<u32, TxOutSecrets>, BuildError> {
     let mut rng = rand::thread_rng();
     // Surjection domain and balance inputs, in Elements' order: input asset, issued
     // asset, reissuance token.
@@ -221,24 +269,31 @@ pub fn blind_outputs(
             balance_out.push((v, AssetBlindingFactor::zero(), ValueBlindingFactor::zero()));
         }
     }
-    let mut result = BTreeMap::new();
     let last = *to_blind.last().expect("non-empty");
-    for &i in &to_blind {
+    cache.keep_only_for(tx);
+    // Every output but the last takes random blinders: reused from an earlier blinding of the
+    // same output over the same inputs, or made now, spread over the machine's cores.
+    let mut made: BTreeMap<usize, (TxOut, TxOutSecrets)> = BTreeMap::new();
+    let mut jobs: Vec<(usize, Vec<u8>)> = Vec::new();
+    for &i in to_blind.iter().filter(|&&i| i != last) {
+        let key = elements::encode::serialize(&tx.output[i]);
+        match cache.outputs.get(&(i, key.clone())) {
+            Some(done) => {
+                made.insert(i, done.clone());
+            }
+            None => jobs.push((i, key)),
+        }
+    }
+    let blind_one = |i: usize, abf: AssetBlindingFactor, vbf: ValueBlindingFactor| {
         let out = &tx.output[i];
         let (Some(asset), Some(value)) = (out.asset.explicit(), out.value.explicit()) else {
             return Err(BuildError::Proof(format!("output {i} is already blinded")));
         };
         let receiver = out.nonce.commitment().expect("confidential nonce");
-        let abf = AssetBlindingFactor::new(&mut rng);
-        let vbf = if i == last {
-            ValueBlindingFactor::last(secp, value, abf, &balance_in, &balance_out)
-        } else {
-            ValueBlindingFactor::new(&mut rng)
-        };
-        balance_out.push((value, abf, vbf));
         let secrets = TxOutSecrets::new(asset, abf, value, vbf);
+        let mut rng = rand::thread_rng();
         let ephemeral = SecretKey::new(&mut rng);
-        let blinded = TxOut::with_txout_secrets(
+        TxOut::with_txout_secrets(
             &mut rng,
             secp,
             out.script_pubkey.clone(),
@@ -247,7 +302,39 @@ pub fn blind_outputs(
             secrets,
             &domain,
         )
-        .map_err(|e| BuildError::Proof(format!("{e:?}")))?;
+        .map(|blinded| (blinded, secrets))
+        .map_err(|e| BuildError::Proof(format!("{e:?}")))
+    };
+    let random_blinders = |i: usize| {
+        let mut rng = rand::thread_rng();
+        let abf = AssetBlindingFactor::new(&mut rng);
+        blind_one(i, abf, ValueBlindingFactor::new(&mut rng))
+    };
+    let results = crate::parallel::map(&jobs, |(i, _)| random_blinders(*i));
+    for ((i, _), done) in jobs.iter().zip(results) {
+        made.insert(*i, done?);
+    }
+    for (i, key) in jobs {
+        cache.outputs.insert((i, key), made[&i].clone());
+    }
+    for (_, s) in made.values() {
+        balance_out.push((s.value, s.asset_bf, s.value_bf));
+    }
+    // The last output's value blinder balances every commitment.
+    let (Some(value), Some(_)) = (
+        tx.output[last].value.explicit(),
+        tx.output[last].asset.explicit(),
+    ) else {
+        return Err(BuildError::Proof(format!(
+            "output {last} is already blinded"
+        )));
+    };
+    let abf = AssetBlindingFactor::new(&mut rng);
+    let vbf = ValueBlindingFactor::last(secp, value, abf, &balance_in, &balance_out);
+    let last_done = blind_one(last, abf, vbf)?;
+    made.insert(last, last_done);
+    let mut result = BTreeMap::new();
+    for (i, (blinded, secrets)) in made {
         tx.output[i] = blinded;
         result.insert(i as u32, secrets);
     }
@@ -351,5 +438,100 @@ pub fn unblinded_output(
         nonce: blinder.map_or(Nonce::Null, Nonce::from),
         script_pubkey: script,
         witness: Default::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::verify_amounts;
+    use crate::wallet::ledger::explicit_secrets;
+    use elements::{AssetIssuance, OutPoint, Sequence, TxIn, Txid};
+
+    const ASSET: [u8; 32] = [2; 32];
+    const POLICY: [u8; 32] = [1; 32];
+
+    fn input(n: u8) -> TxIn {
+        TxIn {
+            previous_output: OutPoint::new(Txid::from_byte_array([n; 32]), 0),
+            is_pegin: false,
+            script_sig: Script::new(),
+            sequence: Sequence::MAX,
+            asset_issuance: AssetIssuance::null(),
+            witness: Default::default(),
+        }
+    }
+
+    /// Five confidential payments of the asset, the policy change (`10_000 - fee`) last, the fee.
+    fn unblinded(secp: &Secp256k1<All>, inputs: Vec<TxIn>, fee: u64) -> Transaction {
+        let receiver = SecretKey::from_slice(&[9; 32]).unwrap().public_key(secp);
+        let script = Script::from(vec![0x51]);
+        let mut output: Vec<TxOut> = (0..5)
+            .map(|_| {
+                unblinded_output(
+                    script.clone(),
+                    Some(receiver),
+                    AssetId::from_byte_array(ASSET),
+                    200,
+                )
+            })
+            .collect();
+        output.push(unblinded_output(
+            script,
+            Some(receiver),
+            AssetId::from_byte_array(POLICY),
+            10_000 - fee,
+        ));
+        output.push(TxOut::new_fee(fee, AssetId::from_byte_array(POLICY)));
+        Transaction {
+            version: 2,
+            lock_time: elements::LockTime::ZERO,
+            input: inputs,
+            output,
+        }
+    }
+
+    #[test]
+    fn a_fee_attempt_over_the_same_inputs_reblinds_only_the_last_output() {
+        let secp = Secp256k1::new();
+        let spent = vec![
+            unblinded_output(Script::new(), None, AssetId::from_byte_array(ASSET), 1_000),
+            unblinded_output(
+                Script::new(),
+                None,
+                AssetId::from_byte_array(POLICY),
+                10_000,
+            ),
+        ];
+        let secrets: InputSecrets = spent.iter().map(explicit_secrets).collect();
+        let mut cache = BlindCache::default();
+        let attempt = |cache: &mut BlindCache, inputs: Vec<TxIn>, fee: u64| {
+            let mut tx = unblinded(&secp, inputs, fee);
+            let blinded =
+                blind_outputs_reusing(&secp, &mut tx, &secrets, &spent, &BTreeMap::new(), cache)
+                    .unwrap();
+            assert_eq!(blinded.len(), 6);
+            verify_amounts(&secp, &tx, &spent).expect("the attempt balances and its proofs verify");
+            tx
+        };
+        let first = attempt(&mut cache, vec![input(7), input(8)], 100);
+        let second = attempt(&mut cache, vec![input(7), input(8)], 250);
+        assert_eq!(
+            first.output[..5],
+            second.output[..5],
+            "the payments carried over"
+        );
+        assert_ne!(
+            first.output[5], second.output[5],
+            "the change, blinded anew"
+        );
+        // Other inputs: another surjection domain, every output blinded anew.
+        let third = attempt(&mut cache, vec![input(7), input(9)], 250);
+        for i in 0..6 {
+            assert_ne!(second.output[i], third.output[i], "output {i}");
+        }
+        // Without the cache nothing carries over.
+        let fresh = attempt(&mut BlindCache::default(), vec![input(7), input(9)], 250);
+        assert_ne!(fresh.output[0], third.output[0]);
     }
 }

@@ -124,6 +124,7 @@ pub fn fundrawtransaction(
     let coins = wallet.spendable_coins();
     let mut change_addr: BTreeMap<AssetId, elements::Address> = BTreeMap::new();
     let mut fee = 0u64;
+    let mut sizing = builder::BlindCache::default();
     for _ in 0..8 {
         let mut t = tx.clone();
         let mut spent = base_spent.clone();
@@ -196,8 +197,14 @@ pub fn fundrawtransaction(
             .iter()
             .map(|i| spent_output(wallet, chain, &i.previous_output).and_then(|(_, s)| s))
             .collect();
-        let _ =
-            builder::blind_outputs(&wallet.secp, &mut sized, &secrets, &spent, &BTreeMap::new());
+        let _ = builder::blind_outputs_reusing(
+            &wallet.secp,
+            &mut sized,
+            &secrets,
+            &spent,
+            &BTreeMap::new(),
+            &mut sizing,
+        );
         let needed = (estimated_vsize(wallet, &sized, &spent) as u64 * rate).div_ceil(1000);
         if fee >= needed {
             wallet.save()?;

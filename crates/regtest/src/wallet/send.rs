@@ -169,7 +169,12 @@ impl Wallet {
         self.ensure_unlocked()?;
         let coins = self.spendable_coins();
         let mut change: BTreeMap<AssetId, Address> = BTreeMap::new();
-        let mut fee = 0u64;
+        // The first attempt pays a token fee so that it already spends a policy-asset coin: the
+        // attempts that follow then differ only in the fee and the change, and the other
+        // outputs' proofs carry over (a first attempt without fee spent no policy coin, and
+        // every proof was made again over the new inputs).
+        let mut fee = 1u64;
+        let mut blinded = builder::BlindCache::default();
         for _ in 0..8 {
             let mut recipients = req.outputs.clone();
             if let Some(i) = req.subtract_fee_from {
@@ -336,7 +341,7 @@ impl Wallet {
             }
             outputs.push(TxOut::new_fee(fee, policy));
             tx.output = outputs;
-            let built = self.finish(tx, &selected, &blind_issuance, fee)?;
+            let built = self.finish(tx, &selected, &blind_issuance, fee, &mut blinded)?;
             let rate = req.fee_rate.unwrap_or(FALLBACK_FEE_SAT_PER_KVB);
             let needed = fee_for_vsize(built.tx.vsize(), rate);
             if fee >= needed {
@@ -357,13 +362,15 @@ impl Wallet {
         selected: &[Coin],
         blind_issuance: &[usize],
         fee: u64,
+        cache: &mut builder::BlindCache,
     ) -> Result<Built, RpcError> {
         let issuances = builder::blind_issuances(&self.secp, &mut tx, blind_issuance)
             .map_err(|e| RpcError::new(codes::WALLET_ERROR, e.to_string()))?;
         let inputs: Vec<Option<TxOutSecrets>> = selected.iter().map(|c| Some(c.secrets)).collect();
         let spent: Vec<TxOut> = selected.iter().map(|c| c.txout.clone()).collect();
-        let blinded = builder::blind_outputs(&self.secp, &mut tx, &inputs, &spent, &issuances)
-            .map_err(|e| RpcError::new(codes::WALLET_ERROR, e.to_string()))?;
+        let blinded =
+            builder::blind_outputs_reusing(&self.secp, &mut tx, &inputs, &spent, &issuances, cache)
+                .map_err(|e| RpcError::new(codes::WALLET_ERROR, e.to_string()))?;
         let signers = self.signers(&spent)?;
         builder::sign(&self.secp, &mut tx, &spent, &signers, self.params);
         Ok(Built {
