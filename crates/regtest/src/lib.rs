@@ -20,7 +20,6 @@
 pub mod chain;
 pub mod cli;
 pub mod node;
-mod parallel;
 mod records;
 pub mod rpc;
 pub mod wallet;

@@ -10,6 +10,7 @@ use elements::secp256k1_zkp::{
     verify_commitments_sum_to_equal, All, Generator, PedersenCommitment, RangeProof, Secp256k1,
     SurjectionProof,
 };
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 
 use elements::{AssetId, Transaction, TxOut};
@@ -188,7 +189,10 @@ pub fn verify_amounts(
             break;
         }
     }
-    let failed = crate::parallel::map(&proofs, |check| check.verify(secp, &domain))
+    let failed = proofs
+        .par_iter()
+        .map(|check| check.verify(secp, &domain))
+        .collect::<Vec<_>>()
         .into_iter()
         .flatten()
         .next();

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use elements::bitcoin::PublicKey;
 use elements::confidential::{AssetBlindingFactor, ValueBlindingFactor};
 use elements::confidential::{Nonce, Value};
@@ -272,7 +274,7 @@ pub fn blind_outputs_reusing(
     let last = *to_blind.last().expect("non-empty");
     cache.keep_only_for(tx);
     // Every output but the last takes random blinders: reused from an earlier blinding of the
-    // same output over the same inputs, or made now, spread over the machine's cores.
+    // same output over the same inputs, or made now, spread over the machine's cores (rayon).
     let mut made: BTreeMap<usize, (TxOut, TxOutSecrets)> = BTreeMap::new();
     let mut jobs: Vec<(usize, Vec<u8>)> = Vec::new();
     for &i in to_blind.iter().filter(|&&i| i != last) {
@@ -310,7 +312,7 @@ pub fn blind_outputs_reusing(
         let abf = AssetBlindingFactor::new(&mut rng);
         blind_one(i, abf, ValueBlindingFactor::new(&mut rng))
     };
-    let results = crate::parallel::map(&jobs, |(i, _)| random_blinders(*i));
+    let results: Vec<_> = jobs.par_iter().map(|(i, _)| random_blinders(*i)).collect();
     for ((i, _), done) in jobs.iter().zip(results) {
         made.insert(*i, done?);
     }
