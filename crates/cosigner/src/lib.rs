@@ -13,6 +13,7 @@
 mod address;
 pub mod analysis;
 pub mod authorizer;
+pub mod chain_scripts;
 pub mod chain_view;
 pub mod descriptor;
 pub mod error;

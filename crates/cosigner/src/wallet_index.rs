@@ -14,6 +14,7 @@ use elements::bitcoin::PublicKey;
 use elements::Script;
 use lwk_wollet::Chain;
 
+use crate::chain_scripts::ChainScripts;
 use crate::descriptor::{Amp2Wallet, RegisteredWallet};
 use crate::error::DescriptorError;
 use crate::key::PlatformKey;
@@ -33,8 +34,20 @@ pub(crate) struct ScriptSlot {
 pub(crate) struct IndexedWallet {
     pub(crate) wallet: Amp2Wallet,
     pub(crate) registered: RegisteredWallet,
+    /// Each chain (external, internal) with its step derived once, when the descriptor allows.
+    chains: [Option<ChainScripts>; 2],
     /// Number of scripts derived so far, per chain (external, internal).
     derived: [u32; 2],
+}
+
+impl IndexedWallet {
+    /// The script at `index` of `chain` (`None` for a hardened or out-of-range index).
+    fn script(&self, chain: Chain, index: u32) -> Option<Script> {
+        match &self.chains[chain_slot(chain)] {
+            Some(fast) => fast.script(index),
+            None => self.wallet.descriptor.script_pubkey(chain, index).ok(),
+        }
+    }
 }
 
 /// The registered wallets, indexed by wallet id, platform key path and script.
@@ -85,9 +98,12 @@ impl WalletIndex {
         self.by_wid.insert(registered.wid.clone(), pos);
         self.by_origin
             .insert(wallet.platform_origin_path.clone(), pos);
+        let chains = [Chain::External, Chain::Internal]
+            .map(|chain| ChainScripts::new(&wallet.descriptor, chain));
         self.wallets.push(IndexedWallet {
             wallet,
             registered: registered.clone(),
+            chains,
             derived: [0, 0],
         });
         for chain in [Chain::External, Chain::Internal] {
@@ -131,12 +147,8 @@ impl WalletIndex {
         let slot = chain_slot(chain);
         while self.wallets[pos].derived[slot] <= last {
             let index = self.wallets[pos].derived[slot];
-            match self.wallets[pos]
-                .wallet
-                .descriptor
-                .script_pubkey(chain, index)
-            {
-                Ok(script) => {
+            match self.wallets[pos].script(chain, index) {
+                Some(script) => {
                     self.by_script.insert(
                         script,
                         ScriptSlot {
@@ -147,7 +159,7 @@ impl WalletIndex {
                     );
                 }
                 // Only hardened or out-of-range indexes fail; nothing further to derive.
-                Err(_) => break,
+                None => break,
             }
             self.wallets[pos].derived[slot] = index + 1;
         }
@@ -180,11 +192,7 @@ impl WalletIndex {
             let ChildNumber::Normal { index } = tail[1] else {
                 continue;
             };
-            let derived = self.wallets[pos]
-                .wallet
-                .descriptor
-                .script_pubkey(chain, index);
-            if matches!(derived, Ok(ref s) if s == script) {
+            if self.wallets[pos].script(chain, index).as_ref() == Some(script) {
                 return Some(ScriptSlot {
                     wallet: pos,
                     chain,

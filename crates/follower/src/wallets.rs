@@ -9,10 +9,12 @@
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
+use amphora_cosigner::chain_scripts::ChainScripts;
 use amphora_store::RegisteredWallet;
 use elements::secp256k1_zkp::{All, Secp256k1};
 use elements::{Script, TxOut, TxOutSecrets};
 use lwk_wollet::{Chain, WolletDescriptor};
+use rayon::prelude::*;
 
 /// Scripts derived past the highest used index of each chain of each wallet.
 pub const DEFAULT_LOOKAHEAD: u32 = 100;
@@ -30,8 +32,43 @@ pub struct WalletOwner {
 struct Wallet {
     owner: WalletOwner,
     descriptor: WolletDescriptor,
+    /// Each chain (external, internal) with its step derived once, when the descriptor allows.
+    chains: [Option<ChainScripts>; 2],
     /// Scripts derived so far per chain (external, internal).
     derived: [u32; 2],
+}
+
+impl Wallet {
+    fn new(registered: &RegisteredWallet) -> Result<Wallet, lwk_wollet::Error> {
+        let descriptor = WolletDescriptor::from_str(&registered.descriptor)?;
+        Ok(Wallet {
+            owner: WalletOwner {
+                wid: registered.wid.clone(),
+                gaid: registered.gaid.clone(),
+            },
+            chains: [
+                ChainScripts::new(&descriptor, Chain::External),
+                ChainScripts::new(&descriptor, Chain::Internal),
+            ],
+            descriptor,
+            derived: [0, 0],
+        })
+    }
+
+    /// The script at `index` of `chain`.
+    fn script(&self, chain: Chain, index: u32) -> Option<Script> {
+        match &self.chains[slot_of(chain)] {
+            Some(fast) => fast.script(index),
+            None => self.descriptor.script_pubkey(chain, index).ok(),
+        }
+    }
+
+    /// Scripts `from..=last` of `chain` (fewer when an index cannot be derived).
+    fn scripts(&self, chain: Chain, from: u32, last: u32) -> Vec<(u32, Script)> {
+        (from..=last)
+            .map_while(|index| self.script(chain, index).map(|s| (index, s)))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -80,32 +117,52 @@ impl WalletScripts {
         self.wallets.is_empty()
     }
 
-    /// Adds the wallets not indexed yet. A descriptor that does not parse (it cannot happen for
+    /// Adds the wallets not indexed yet, deriving their first scripts over the cores (loading
+    /// thousands of wallets at start). A descriptor that does not parse (it cannot happen for
     /// a descriptor the co-signer registered) is skipped with a warning rather than stopping
     /// the follower.
     pub fn refresh(&mut self, registered: &[RegisteredWallet]) {
-        for wallet in registered {
-            if self.known.contains(&wallet.wid) {
-                continue;
-            }
-            match WolletDescriptor::from_str(&wallet.descriptor) {
-                Ok(descriptor) => {
+        let new: Vec<&RegisteredWallet> = registered
+            .iter()
+            .filter(|w| !self.known.contains(&w.wid))
+            .collect();
+        let last = self.lookahead - 1;
+        let prepared: Vec<_> = new
+            .par_iter()
+            .map(|registered| {
+                Wallet::new(registered).map(|wallet| {
+                    let scripts = [Chain::External, Chain::Internal]
+                        .map(|chain| wallet.scripts(chain, 0, last));
+                    (wallet, scripts)
+                })
+            })
+            .collect();
+        for (registered, prepared) in new.into_iter().zip(prepared) {
+            match prepared {
+                Ok((mut wallet, scripts)) => {
                     let pos = self.wallets.len();
-                    self.wallets.push(Wallet {
-                        owner: WalletOwner {
-                            wid: wallet.wid.clone(),
-                            gaid: wallet.gaid.clone(),
-                        },
-                        descriptor,
-                        derived: [0, 0],
-                    });
-                    for chain in [Chain::External, Chain::Internal] {
-                        self.derive_up_to(pos, chain, self.lookahead - 1);
+                    for (chain, scripts) in
+                        [Chain::External, Chain::Internal].into_iter().zip(scripts)
+                    {
+                        wallet.derived[slot_of(chain)] = scripts.last().map_or(0, |(i, _)| i + 1);
+                        for (index, script) in scripts {
+                            self.by_script.insert(
+                                script,
+                                Slot {
+                                    wallet: pos,
+                                    chain,
+                                    index,
+                                },
+                            );
+                        }
                     }
+                    self.wallets.push(wallet);
                 }
-                Err(e) => tracing::warn!(wid = %wallet.wid, "unusable wallet descriptor: {e}"),
+                Err(e) => {
+                    tracing::warn!(wid = %registered.wid, "unusable wallet descriptor: {e}")
+                }
             }
-            self.known.insert(wallet.wid.clone());
+            self.known.insert(registered.wid.clone());
         }
     }
 
@@ -154,22 +211,20 @@ impl WalletScripts {
 
     fn derive_up_to(&mut self, pos: usize, chain: Chain, last: u32) {
         let slot = slot_of(chain);
-        while self.wallets[pos].derived[slot] <= last {
-            let index = self.wallets[pos].derived[slot];
-            match self.wallets[pos].descriptor.script_pubkey(chain, index) {
-                Ok(script) => {
-                    self.by_script.insert(
-                        script,
-                        Slot {
-                            wallet: pos,
-                            chain,
-                            index,
-                        },
-                    );
-                }
-                // hardened or out-of-range indexes: nothing further to derive
-                Err(_) => break,
-            }
+        let from = self.wallets[pos].derived[slot];
+        if from > last {
+            return;
+        }
+        // hardened or out-of-range indexes end the chain: nothing further to derive
+        for (index, script) in self.wallets[pos].scripts(chain, from, last) {
+            self.by_script.insert(
+                script,
+                Slot {
+                    wallet: pos,
+                    chain,
+                    index,
+                },
+            );
             self.wallets[pos].derived[slot] = index + 1;
         }
     }
