@@ -68,6 +68,42 @@ async fn wallet_output(
     }))
 }
 
+/// The payment at `vout` as the chain index recorded it, when the follower already unblinded
+/// it as an output of the platform asset `check` pays, held by the wallet of `gaid`: the same
+/// asset, amount and blinders the wallet's view key gives, without opening the range proof a
+/// second time. `None` sends the caller to unblind it itself.
+async fn indexed_payment(
+    state: &AppState,
+    check: &PaymentCheck<'_>,
+    txid: &str,
+    vout: usize,
+    gaid: &str,
+) -> Result<Option<(String, AssetId, u64, String, String)>, ApiError> {
+    let Some(asset_uuid) = check.asset_uuid else {
+        return Ok(None);
+    };
+    let Some(known) = state.store().asset_output(txid, vout as i64).await? else {
+        return Ok(None);
+    };
+    let output = known.output;
+    let OutputOwner::Wallet { wid, gaid: held_by } = output.owner else {
+        return Ok(None);
+    };
+    if output.asset_uuid != asset_uuid || output.is_token || held_by != gaid {
+        return Ok(None);
+    }
+    let Ok(amount) = u64::try_from(output.amount) else {
+        return Ok(None);
+    };
+    Ok(Some((
+        wid,
+        check.asset_id,
+        amount,
+        output.asset_blinder,
+        output.amount_blinder,
+    )))
+}
+
 /// One line a paying transaction must pay.
 #[derive(Debug, Clone)]
 pub struct ExpectedPayment {
@@ -160,7 +196,7 @@ pub async fn verify_payment(
     let (kind, asset_id) = (check.kind, check.asset_id);
     let chain = confirmed_tx(state, txid).await?;
     let txid_text = txid.to_string();
-    let paid_elsewhere: Vec<i64> = check
+    let paid_elsewhere: std::collections::HashSet<i64> = check
         .paid_batches
         .iter()
         .filter(|(_, t)| *t != txid_text)
@@ -172,16 +208,16 @@ pub async fn verify_payment(
             by_batch.entry(line.batch).or_default().push(line);
         }
     }
-    let outputs_to = |script: &str| -> Vec<usize> {
-        chain
-            .tx
-            .output
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| hex::encode(o.script_pubkey.as_bytes()) == script)
-            .map(|(i, _)| i)
-            .collect()
-    };
+    // The outputs by script (hex), encoded once: every line of every batch looks its own up.
+    let mut by_script: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, output) in chain.tx.output.iter().enumerate() {
+        by_script
+            .entry(hex::encode(output.script_pubkey.as_bytes()))
+            .or_default()
+            .push(i);
+    }
+    let outputs_to =
+        |script: &str| -> &[usize] { by_script.get(script).map_or(&[], Vec::as_slice) };
     let mut batches = Vec::new();
     let mut payments = Vec::new();
     let mut outputs = Vec::new();
@@ -204,7 +240,10 @@ pub async fn verify_payment(
             };
             let gaid = &line.gaid;
             let txout = &chain.tx.output[vout];
-            let opened = wallet_output(state, gaid, txout).await?;
+            let opened = match indexed_payment(state, check, &txid_text, vout, gaid).await? {
+                Some(indexed) => Some(indexed),
+                None => wallet_output(state, gaid, txout).await?,
+            };
             let Some((wid, paid_asset, value, asset_bf, value_bf)) = opened else {
                 return Err(ChainRefusal::PaymentNotUnblindable {
                     txid: *txid,
