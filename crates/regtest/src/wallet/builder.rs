@@ -448,21 +448,11 @@ mod tests {
     use super::*;
     use crate::chain::verify_amounts;
     use crate::wallet::ledger::explicit_secrets;
-    use elements::{AssetIssuance, OutPoint, Sequence, TxIn, Txid};
+    use crate::wallet::test_tx::input;
+    use elements::TxIn;
 
     const ASSET: [u8; 32] = [2; 32];
     const POLICY: [u8; 32] = [1; 32];
-
-    fn input(n: u8) -> TxIn {
-        TxIn {
-            previous_output: OutPoint::new(Txid::from_byte_array([n; 32]), 0),
-            is_pegin: false,
-            script_sig: Script::new(),
-            sequence: Sequence::MAX,
-            asset_issuance: AssetIssuance::null(),
-            witness: Default::default(),
-        }
-    }
 
     /// Five confidential payments of the asset, the policy change (`10_000 - fee`) last, the fee.
     fn unblinded(secp: &Secp256k1<All>, inputs: Vec<TxIn>, fee: u64) -> Transaction {

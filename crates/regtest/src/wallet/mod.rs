@@ -24,6 +24,8 @@ mod rpc_transactions;
 mod send;
 mod state;
 mod store;
+#[cfg(test)]
+mod test_tx;
 
 use std::path::{Path, PathBuf};
 

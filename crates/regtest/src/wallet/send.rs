@@ -464,19 +464,11 @@ mod tests {
         let addr = w.new_address("", AddressType::DEFAULT).unwrap();
         let pay =
             |asset, value| builder::unblinded_output(addr.script_pubkey(), None, asset, value);
-        let tx = Transaction {
-            version: 2,
-            lock_time: elements::LockTime::ZERO,
-            input: vec![TxIn {
-                previous_output: OutPoint::new(Txid::from_byte_array([7; 32]), 0),
-                is_pegin: false,
-                script_sig: Script::new(),
-                sequence: Sequence::MAX,
-                asset_issuance: AssetIssuance::null(),
-                witness: Default::default(),
-            }],
-            output: vec![pay(policy, 3_000), pay(policy, 50_000), pay(asset, 700)],
-        };
+        let tx = crate::wallet::test_tx::paying(vec![
+            pay(policy, 3_000),
+            pay(policy, 50_000),
+            pay(asset, 700),
+        ]);
         let block = BlockRef {
             hash: BlockHash::from_byte_array([0; 32]),
             height: 0,

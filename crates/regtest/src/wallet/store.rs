@@ -278,31 +278,19 @@ mod tests {
     use crate::wallet::builder::unblinded_output;
     use crate::wallet::keys::AddressType;
     use crate::wallet::state::Wallet;
-    use elements::{AddressParams, AssetId, AssetIssuance, OutPoint, Script, Sequence, TxIn};
+    use elements::{AddressParams, AssetId};
 
     /// A wallet stored in `dir` holding one transaction that pays it.
     fn stored_wallet(dir: &Path) -> (Wallet, Txid) {
         let path = dir.join("w").join(WALLET_FILE);
         let mut w = Wallet::create("w", Some(path), &AddressParams::ELEMENTS, Vec::new(), false);
         let address = w.new_address("", AddressType::DEFAULT).unwrap();
-        let tx = Transaction {
-            version: 2,
-            lock_time: elements::LockTime::ZERO,
-            input: vec![TxIn {
-                previous_output: OutPoint::new(Txid::from_byte_array([7; 32]), 0),
-                is_pegin: false,
-                script_sig: Script::new(),
-                sequence: Sequence::MAX,
-                asset_issuance: AssetIssuance::null(),
-                witness: Default::default(),
-            }],
-            output: vec![unblinded_output(
-                address.script_pubkey(),
-                None,
-                AssetId::from_byte_array([1; 32]),
-                5_000,
-            )],
-        };
+        let tx = crate::wallet::test_tx::paying(vec![unblinded_output(
+            address.script_pubkey(),
+            None,
+            AssetId::from_byte_array([1; 32]),
+            5_000,
+        )]);
         assert!(w.add_tx(&tx, None));
         w.save().unwrap();
         (w, tx.txid())
