@@ -139,24 +139,14 @@ impl WalletScripts {
             .collect();
         for (registered, prepared) in new.into_iter().zip(prepared) {
             match prepared {
-                Ok((mut wallet, scripts)) => {
+                Ok((wallet, scripts)) => {
                     let pos = self.wallets.len();
+                    self.wallets.push(wallet);
                     for (chain, scripts) in
                         [Chain::External, Chain::Internal].into_iter().zip(scripts)
                     {
-                        wallet.derived[slot_of(chain)] = scripts.last().map_or(0, |(i, _)| i + 1);
-                        for (index, script) in scripts {
-                            self.by_script.insert(
-                                script,
-                                Slot {
-                                    wallet: pos,
-                                    chain,
-                                    index,
-                                },
-                            );
-                        }
+                        self.index_scripts(pos, chain, scripts);
                     }
-                    self.wallets.push(wallet);
                 }
                 Err(e) => {
                     tracing::warn!(wid = %registered.wid, "unusable wallet descriptor: {e}")
@@ -212,11 +202,14 @@ impl WalletScripts {
     fn derive_up_to(&mut self, pos: usize, chain: Chain, last: u32) {
         let slot = slot_of(chain);
         let from = self.wallets[pos].derived[slot];
-        if from > last {
-            return;
-        }
         // hardened or out-of-range indexes end the chain: nothing further to derive
-        for (index, script) in self.wallets[pos].scripts(chain, from, last) {
+        let scripts = self.wallets[pos].scripts(chain, from, last);
+        self.index_scripts(pos, chain, scripts);
+    }
+
+    /// Indexes `scripts` (consecutive, from the chain's next index) of wallet `pos`.
+    fn index_scripts(&mut self, pos: usize, chain: Chain, scripts: Vec<(u32, Script)>) {
+        for (index, script) in scripts {
             self.by_script.insert(
                 script,
                 Slot {
@@ -225,7 +218,7 @@ impl WalletScripts {
                     index,
                 },
             );
-            self.wallets[pos].derived[slot] = index + 1;
+            self.wallets[pos].derived[slot_of(chain)] = index + 1;
         }
     }
 }
