@@ -211,6 +211,12 @@ pub enum Outage {
     CosignNeedsNode,
     /// The Elements node failed while checking a PSET's inputs (the cause is logged).
     CosignInputsUnchecked,
+    /// The chain index has not reached a block the node already has, within the wait: what
+    /// the call would record could disagree with the reports, so nothing is recorded.
+    IndexBehind {
+        /// The block's height.
+        height: i64,
+    },
     /// The platform wallet cannot pay the issuance fee.
     NoPlatformFunds,
     /// The platform wallet is not loaded on the node.

@@ -11,12 +11,14 @@ use amphora_store::{Store, StoreError};
 
 use crate::config::{RegistryConfig, RegistrySettings, SecuritySettings};
 use crate::cosign::{CosignSettings, CosignState};
+use crate::error::ApiError;
 use crate::forwarded::TrustedProxies;
 use crate::issuance::IssuanceLeases;
 use crate::login_limit::{LoginLimiter, LoginLimits};
 use crate::outbound::OutboundPolicy;
 use crate::ownerships_cache::{OwnershipsCache, OWNERSHIPS_CACHE_BYTES};
 use crate::rate_limit::Amp2Limiter;
+use crate::refusal::Outage;
 use crate::webhooks::{WebhookSettings, WebhookState};
 
 /// How long a confirm call waits for the chain index to reach its transaction's block.
@@ -31,6 +33,8 @@ pub struct AppState {
     inner: Arc<Inner>,
     node: Option<ElementsRpc>,
     follower: Option<tokio::sync::watch::Receiver<FollowerStatus>>,
+    /// How long a confirm call waits for the chain index ([`INDEX_WAIT`] unless replaced).
+    index_wait: Duration,
     cosign: Arc<CosignState>,
     registry: Arc<RegistrySettings>,
     security: Arc<Security>,
@@ -116,6 +120,7 @@ impl AppState {
             }),
             node: None,
             follower: None,
+            index_wait: INDEX_WAIT,
             registry: Arc::new(
                 RegistrySettings::resolve(&RegistryConfig::default(), network)
                     .expect("the default registry settings are valid"),
@@ -249,33 +254,47 @@ impl AppState {
         self.follower.as_ref().map(|status| status.borrow().clone())
     }
 
-    /// Waits, at most [`INDEX_WAIT`], until the chain index (this replica's follower or
-    /// another's) has indexed the block at `height`. A confirm call checks its transaction on
-    /// the node, which can be ahead of the index (with instant mining the 2 confirmations come
-    /// at once); recording it only once its block is indexed means the outputs it spends are
-    /// already marked spent, so the reports read after the call count nothing twice. Returns
-    /// at once when nothing indexes the chain (no follower here and no index in the store).
-    pub async fn wait_for_index(&self, height: i64) -> Result<(), StoreError> {
-        self.wait_for_index_within(height, INDEX_WAIT).await
+    /// Replaces how long a confirm call waits for the chain index ([`INDEX_WAIT`]).
+    pub fn with_index_wait(self, index_wait: Duration) -> Self {
+        AppState { index_wait, ..self }
     }
 
-    /// [`AppState::wait_for_index`] with another bound.
+    /// Waits, at most [`INDEX_WAIT`] (or [`AppState::with_index_wait`]'s), until the chain
+    /// index (this replica's follower or another's) has indexed the block at `height`. A
+    /// confirm call checks its transaction on the node, which can be ahead of the index (with
+    /// instant mining the 2 confirmations come at once); recording it only once its block is
+    /// indexed means the outputs it spends are already marked spent, so the reports read
+    /// after the call count nothing twice. Returns at once when nothing indexes the chain (no
+    /// follower here and no index in the store); a 503 ([`Outage::IndexBehind`]) when the
+    /// index does not get there in time, since what the call would record could then
+    /// disagree with the reports.
+    pub async fn wait_for_index(&self, height: i64) -> Result<(), ApiError> {
+        if self.wait_for_index_within(height, self.index_wait).await? {
+            Ok(())
+        } else {
+            Err(Outage::IndexBehind { height }.into())
+        }
+    }
+
+    /// Waits at most `bound` until the chain index has indexed the block at `height`; whether
+    /// it has (or nothing indexes the chain). A read that may answer from the index as it is
+    /// goes on either way.
     pub async fn wait_for_index_within(
         &self,
         height: i64,
         bound: Duration,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let deadline = tokio::time::Instant::now() + bound;
         loop {
             match self.store().chain_tip().await? {
-                Some(tip) if tip.height >= height => return Ok(()),
-                None if self.follower.is_none() => return Ok(()),
+                Some(tip) if tip.height >= height => return Ok(true),
+                None if self.follower.is_none() => return Ok(true),
                 _ if tokio::time::Instant::now() >= deadline => {
                     tracing::warn!(
                         height,
                         "the chain index has not reached the node's block yet"
                     );
-                    return Ok(());
+                    return Ok(false);
                 }
                 _ => tokio::time::sleep(INDEX_POLL).await,
             }

@@ -360,6 +360,14 @@ async fn each_denial_outage_and_amp2_refusal_answers_its_status_and_body() {
             detail("The Elements node cannot check the transaction's inputs now; try again later."),
         ),
         (
+            Outage::IndexBehind { height: 7 }.into(),
+            unavailable,
+            detail(
+                "The platform has not yet indexed block 7, which the Elements node already \
+                 has; nothing was recorded, try again shortly.",
+            ),
+        ),
+        (
             Outage::NoPlatformFunds.into(),
             unavailable,
             detail(

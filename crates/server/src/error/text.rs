@@ -272,6 +272,10 @@ pub(crate) fn outage_text(outage: &Outage) -> String {
             "The Elements node cannot check the transaction's inputs now; try again later."
                 .to_string()
         }
+        Outage::IndexBehind { height } => format!(
+            "The platform has not yet indexed block {height}, which the Elements node already \
+             has; nothing was recorded, try again shortly."
+        ),
         Outage::NoPlatformFunds => format!(
             "The platform wallet has no L-BTC to pay the issuance fee; fund the node's \
              '{PLATFORM_WALLET}' wallet and retry."

@@ -274,6 +274,13 @@ impl TestApp {
         self
     }
 
+    /// The same app with confirm calls waiting at most `wait` for the chain index.
+    pub fn with_index_wait(mut self, wait: std::time::Duration) -> TestApp {
+        self.state = self.state.clone().with_index_wait(wait);
+        self.router = app(self.state.clone());
+        self
+    }
+
     /// Starts a chain follower on this app's store and `node`, polling every `poll_interval`,
     /// and serves its status (health, the request-side catch-up): the handle keeps it running.
     pub fn with_follower(

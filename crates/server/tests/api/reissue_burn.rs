@@ -388,7 +388,10 @@ async fn reissuance_is_checked_on_chain_recorded_and_idempotent() {
 #[tokio::test]
 async fn burn_is_checked_on_chain_recorded_and_idempotent() {
     let chain = funded_chain().await;
-    let app = TestApp::new().await.with_node(chain.rpc.clone());
+    let app = TestApp::new()
+        .await
+        .with_node(chain.rpc.clone())
+        .with_index_wait(std::time::Duration::from_millis(300));
     let token = app.issuer("issuer").await;
     let (uuid, asset_id, _, issuance) = issued(&chain, &app, &token).await;
     let path = |p: &str| format!("/api/assets/{uuid}/{p}");
@@ -440,6 +443,28 @@ async fn burn_is_checked_on_chain_recorded_and_idempotent() {
     let txid: Txid = burn(100_000).await;
     chain.mine(2).await;
     let height = chain.height().await - 1;
+    // The node has the burn's block, the chain index not yet: a 503 once the wait is over,
+    // nothing recorded (not a refusal computed from an index that lags).
+    let early = json!({"tx_data": {"txid": txid}, "change_data": []});
+    let reply = app
+        .post(&path("burn-confirm"), &token, &early.to_string())
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{:?}",
+        reply.body
+    );
+    assert_eq!(
+        reply.body["detail"],
+        format!(
+            "The platform has not yet indexed block {height}, which the Elements node already \
+             has; nothing was recorded, try again shortly."
+        )
+    );
+    assert!(app.state.store().burns(&uuid, false).await.unwrap()[0]
+        .completion
+        .is_none());
     index(&chain, &app, height, vec![], vec![], vec![]).await;
     index(&chain, &app, height + 1, vec![], vec![], vec![]).await;
     let change_data: Vec<Value> = raw_call(&chain.issuer, "listunspent", &[])
@@ -517,6 +542,9 @@ async fn burn_is_checked_on_chain_recorded_and_idempotent() {
     // A burn nobody requested is refused.
     let unrequested = burn(5_000).await;
     chain.mine(2).await;
+    let height = chain.height().await - 1;
+    index(&chain, &app, height, vec![], vec![], vec![]).await;
+    index(&chain, &app, height + 1, vec![], vec![], vec![]).await;
     let body = json!({"tx_data": {"txid": unrequested}, "change_data": []});
     let reply = app
         .post(&path("burn-confirm"), &token, &body.to_string())
