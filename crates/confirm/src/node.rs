@@ -144,12 +144,14 @@ pub struct WaitProgress {
     pub elapsed: Duration,
 }
 
-/// Polls `gettransaction(txid).confirmations` until it is at least
-/// [`REQUIRED_CONFIRMATIONS`], calling `on_progress` whenever confirmations or the tip change.
-/// `retry` is the `--use-existing` value the timeout error tells the user to pass.
+/// Polls `gettransaction(txid).confirmations` until it is at least `required` (the
+/// platform's [`REQUIRED_CONFIRMATIONS`] before a confirm call, 1 before the next transaction
+/// of a split payment spends its change), calling `on_progress` whenever confirmations or the
+/// tip change. `retry` is the `--use-existing` value the timeout error tells the user to pass.
 pub async fn wait_for_confirmations(
     rpc: &ElementsRpc,
     txid: &Txid,
+    required: i64,
     policy: WaitPolicy,
     retry: &str,
     mut on_progress: impl FnMut(&WaitProgress),
@@ -173,7 +175,7 @@ pub async fn wait_for_confirmations(
             on_progress(&progress);
         }
         last = Some(progress);
-        if tx.confirmations >= REQUIRED_CONFIRMATIONS {
+        if tx.confirmations >= required {
             return Ok(progress);
         }
         if tx.confirmations < 0 {

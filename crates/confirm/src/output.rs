@@ -31,13 +31,21 @@ impl Console {
         }
     }
 
-    /// A display of the wait for confirmations of `txid`: a spinner on a terminal, one line
-    /// per new block otherwise.
-    pub fn confirmation_display(&self, txid: &str) -> ConfirmationDisplay {
-        self.info(format!(
-            "Waiting for {REQUIRED_CONFIRMATIONS} confirmations of transaction {txid} \
-             (about 2 minutes on Liquid)"
-        ));
+    /// A display of the wait for `required` confirmations of `txid` (2 before its confirm
+    /// call; 1 before the next transaction of a split payment, which spends its change): a
+    /// spinner on a terminal, one line per new block otherwise.
+    pub fn confirmation_display(&self, txid: &str, required: i64) -> ConfirmationDisplay {
+        if required >= REQUIRED_CONFIRMATIONS {
+            self.info(format!(
+                "Waiting for {required} confirmations of transaction {txid} \
+                 (about 2 minutes on Liquid)"
+            ));
+        } else {
+            self.info(format!(
+                "Waiting for transaction {txid} to be in a block before the next one spends its \
+                 change (about 1 minute on Liquid)"
+            ));
+        }
         let bar = ProgressBar::new_spinner();
         bar.set_style(
             ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
@@ -47,6 +55,7 @@ impl Console {
         ConfirmationDisplay {
             bar,
             console: *self,
+            required,
         }
     }
 }
@@ -56,14 +65,16 @@ impl Console {
 pub struct ConfirmationDisplay {
     bar: ProgressBar,
     console: Console,
+    required: i64,
 }
 
 impl ConfirmationDisplay {
     /// Shows new progress.
     pub fn update(&self, progress: &WaitProgress) {
         let message = format!(
-            "{}/{REQUIRED_CONFIRMATIONS} confirmations, {} new block(s) seen, tip at height {}",
+            "{}/{} confirmations, {} new block(s) seen, tip at height {}",
             progress.confirmations.max(0),
+            self.required,
             progress.blocks_seen,
             progress.tip
         );

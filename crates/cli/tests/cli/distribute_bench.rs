@@ -31,7 +31,7 @@ const SETUP_CLIENTS: usize = 4;
 const SCRIPT_WAIT_PER_TX: Duration = Duration::from_secs(60 + 15);
 
 /// Registers holders `accounts` (wallet, then registered user); their registered user ids.
-async fn register_holders(
+pub(crate) async fn register_holders(
     platform: PlatformClient,
     api: Api,
     descriptors: Vec<(u32, String)>,
@@ -54,7 +54,7 @@ async fn register_holders(
 }
 
 /// ELIP-153 descriptors of accounts `0..count` of one software signer for the platform key.
-fn descriptors(server_xpub: &str, platform: &str, count: u32) -> Vec<(u32, String)> {
+pub(crate) fn descriptors(server_xpub: &str, platform: &str, count: u32) -> Vec<(u32, String)> {
     let signer =
         lwk_signer::SwSigner::new_with_network(MNEMONIC, lwk_common::Network::default_regtest())
             .unwrap();
@@ -68,6 +68,21 @@ fn descriptors(server_xpub: &str, platform: &str, count: u32) -> Vec<(u32, Strin
         .collect()
 }
 
+/// The platform's options with the AMP2 registration limits lifted (one client registers
+/// every holder).
+pub(crate) fn unthrottled() -> Options {
+    let unlimited = || "100000000".to_string();
+    Options {
+        env: vec![
+            ("AMPHORA_AMP2_ADDRESS_PER_MINUTE", unlimited()),
+            ("AMPHORA_AMP2_ADDRESS_BURST", unlimited()),
+            ("AMPHORA_AMP2_WALLET_PER_MINUTE", unlimited()),
+            ("AMPHORA_AMP2_WALLET_BURST", unlimited()),
+        ],
+        ..Options::default()
+    }
+}
+
 fn per_second(count: usize, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64()
 }
@@ -79,17 +94,7 @@ async fn bench_distribution_end_to_end() {
         .map(|v| v.parse().expect("BENCH_HOLDERS: a number"))
         .unwrap_or(10_000);
     let dir = tempfile::tempdir().unwrap();
-    let unlimited = || "100000000".to_string();
-    let options = Options {
-        env: vec![
-            ("AMPHORA_AMP2_ADDRESS_PER_MINUTE", unlimited()),
-            ("AMPHORA_AMP2_ADDRESS_BURST", unlimited()),
-            ("AMPHORA_AMP2_WALLET_PER_MINUTE", unlimited()),
-            ("AMPHORA_AMP2_WALLET_BURST", unlimited()),
-        ],
-        ..Options::default()
-    };
-    let platform = Platform::start(dir.path(), options).await;
+    let platform = Platform::start(dir.path(), unthrottled()).await;
     let node_kind = if platform.is_elementsd() {
         "elementsd (auto-miner)"
     } else {

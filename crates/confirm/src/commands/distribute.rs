@@ -91,15 +91,20 @@ pub(crate) async fn refuse_if_already_paid(
         .await
 }
 
-/// Pays each batch with one `sendmany` (the caller refused an earlier payment first).
+/// Pays each batch with one `sendmany` (the caller refused an earlier payment first), each
+/// once the previous one is in a block ([`Context::wait_mined`]): every send spends the
+/// previous one's change.
 pub(crate) async fn pay(
     ctx: &Context,
     batches: &[Vec<(String, Amount)>],
     asset: AssetId,
     what: &str,
 ) -> Result<Vec<Txid>, ConfirmError> {
-    let mut txids = Vec::new();
+    let mut txids: Vec<Txid> = Vec::new();
     for batch in batches {
+        if let Some(previous) = txids.last() {
+            ctx.wait_mined(previous, &previous.to_string()).await?;
+        }
         let payments: Vec<AssetPayment> = batch
             .iter()
             .map(|(address, amount)| AssetPayment {

@@ -19,7 +19,7 @@ use serde_json::value::RawValue;
 
 use crate::api::AmpApi;
 use crate::error::ConfirmError;
-use crate::node::{wait_for_confirmations, WaitPolicy, WaitProgress};
+use crate::node::{wait_for_confirmations, WaitPolicy, WaitProgress, REQUIRED_CONFIRMATIONS};
 use crate::output::Console;
 use crate::payload::EntryKeys;
 use crate::request::Common;
@@ -232,11 +232,32 @@ impl Context {
         txid: &Txid,
         retry: &str,
     ) -> Result<WaitProgress, ConfirmError> {
+        self.wait_for(txid, REQUIRED_CONFIRMATIONS, retry).await
+    }
+
+    /// Waits until `txid` is in a block, with a progress display: the next transaction of a
+    /// split payment spends its change, and Elements Core keeps a transaction whose
+    /// unconfirmed ancestors pass its mempool limits (25 transactions, 101,000 vbytes: two
+    /// transactions of 60 confidential outputs) in the wallet without broadcasting it.
+    pub async fn wait_mined(&self, txid: &Txid, retry: &str) -> Result<WaitProgress, ConfirmError> {
+        self.wait_for(txid, 1, retry).await
+    }
+
+    async fn wait_for(
+        &self,
+        txid: &Txid,
+        required: i64,
+        retry: &str,
+    ) -> Result<WaitProgress, ConfirmError> {
         *self.in_flight.lock().unwrap_or_else(|p| p.into_inner()) = Some(retry.to_owned());
         amphora_core::crash::point(amphora_core::crash::CONFIRM_AFTER_SEND);
-        let display = self.console.confirmation_display(&txid.to_string());
-        let outcome =
-            wait_for_confirmations(&self.rpc, txid, self.wait, retry, |p| display.update(p)).await;
+        let display = self
+            .console
+            .confirmation_display(&txid.to_string(), required);
+        let outcome = wait_for_confirmations(&self.rpc, txid, required, self.wait, retry, |p| {
+            display.update(p)
+        })
+        .await;
         display.finish();
         outcome
     }

@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use crate::support::{AmpDouble, Script, Treasury};
-use amphora_confirm::node::{preflight, wait_for_confirmations, WaitPolicy, WaitProgress};
+use amphora_confirm::node::{
+    preflight, wait_for_confirmations, WaitPolicy, WaitProgress, REQUIRED_CONFIRMATIONS,
+};
 use amphora_confirm::{run, ConfirmCommand, ConfirmError};
 use amphora_rpc::{Amount, Auth, ElementsRpc};
 use amphora_testenv::TestNode;
@@ -100,9 +102,16 @@ async fn the_wait_needs_two_confirmations_and_reports_blocks_seen() {
         timeout: Duration::from_secs(30),
     };
     let wait = tokio::spawn(async move {
-        wait_for_confirmations(&wallet, &txid, policy, "unused", |p| {
-            let _ = tx.send(*p);
-        })
+        wait_for_confirmations(
+            &wallet,
+            &txid,
+            REQUIRED_CONFIRMATIONS,
+            policy,
+            "unused",
+            |p| {
+                let _ = tx.send(*p);
+            },
+        )
         .await
     });
     let first = rx.recv().await.unwrap();
@@ -135,9 +144,16 @@ async fn a_wait_that_times_out_says_how_to_retry() {
         timeout: Duration::from_millis(100),
     };
     let retry = format!("{txid}:0");
-    let err = wait_for_confirmations(&t.wallet, &txid, policy, &retry, |_| {})
-        .await
-        .unwrap_err();
+    let err = wait_for_confirmations(
+        &t.wallet,
+        &txid,
+        REQUIRED_CONFIRMATIONS,
+        policy,
+        &retry,
+        |_| {},
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(
         err,
         ConfirmError::NotConfirmed {
