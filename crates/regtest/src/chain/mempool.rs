@@ -1,4 +1,5 @@
-//! The mempool: accepted transactions in acceptance order, with the outpoints they spend.
+//! The mempool: accepted transactions in acceptance order, with the outpoints they spend, and
+//! Elements Core's package limits on unconfirmed chains.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -16,6 +17,27 @@ pub struct MempoolEntry {
     /// Virtual size (vbytes).
     pub vsize: usize,
     seq: u64,
+}
+
+/// Elements Core's `-limitancestorcount` and `-limitdescendantcount` (defaults): transactions
+/// in a mempool entry's ancestor set, or its descendant set, itself included.
+pub const PACKAGE_COUNT_LIMIT: usize = 25;
+/// Elements Core's `-limitancestorsize` and `-limitdescendantsize` (defaults, 101 kvB): vbytes
+/// of a mempool entry's ancestor set, or its descendant set, itself included.
+pub const PACKAGE_SIZE_LIMIT: usize = 101_000;
+
+/// The reject reason of a transaction over the package limits (followed by which limit).
+pub const TOO_LONG_MEMPOOL_CHAIN: &str = "too-long-mempool-chain";
+
+/// A mempool entry's family: its ancestors or its descendants, itself included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Family {
+    /// Transactions.
+    pub count: usize,
+    /// Their vbytes.
+    pub vsize: usize,
+    /// Their fees in the policy asset.
+    pub fees: u64,
 }
 
 /// Accepted, unconfirmed transactions.
@@ -110,6 +132,136 @@ impl Mempool {
                 }
             }
         }
+    }
+
+    /// The mempool transactions `tx` spends outputs of, each once.
+    pub(super) fn parents(&self, tx: &Transaction) -> Vec<Txid> {
+        let mut parents: Vec<Txid> = tx
+            .input
+            .iter()
+            .map(|i| i.previous_output.txid)
+            .filter(|txid| self.entries.contains_key(txid))
+            .collect();
+        parents.sort();
+        parents.dedup();
+        parents
+    }
+
+    /// The mempool transactions spending an output of `txid`, each once.
+    pub(super) fn children(&self, txid: &Txid) -> Vec<Txid> {
+        let Some(entry) = self.entries.get(txid) else {
+            return Vec::new();
+        };
+        let mut children: Vec<Txid> = (0..entry.tx.output.len() as u32)
+            .filter_map(|vout| self.spends.get(&OutPoint::new(*txid, vout)).copied())
+            .collect();
+        children.sort();
+        children.dedup();
+        children
+    }
+
+    /// Every transaction reached from `start` by `step`, `start` included.
+    fn closure(&self, start: Txid, step: impl Fn(&Txid) -> Vec<Txid>) -> HashSet<Txid> {
+        let mut found = HashSet::from([start]);
+        let mut todo = vec![start];
+        while let Some(txid) = todo.pop() {
+            for next in step(&txid) {
+                if found.insert(next) {
+                    todo.push(next);
+                }
+            }
+        }
+        found
+    }
+
+    fn family(&self, members: &HashSet<Txid>, policy_asset: &AssetId) -> Family {
+        members
+            .iter()
+            .filter_map(|txid| self.entries.get(txid))
+            .fold(
+                Family {
+                    count: 0,
+                    vsize: 0,
+                    fees: 0,
+                },
+                |f, e| Family {
+                    count: f.count + 1,
+                    vsize: f.vsize + e.vsize,
+                    fees: f.fees + e.fees.get(policy_asset).copied().unwrap_or(0),
+                },
+            )
+    }
+
+    /// The entry's ancestors, itself included (`ancestorcount`, `ancestorsize`, `fees.ancestor`).
+    pub(super) fn ancestors(&self, txid: &Txid, policy_asset: &AssetId) -> Family {
+        let members = self.closure(*txid, |t| {
+            self.entries
+                .get(t)
+                .map(|e| self.parents(&e.tx))
+                .unwrap_or_default()
+        });
+        self.family(&members, policy_asset)
+    }
+
+    /// The entry's descendants, itself included (`descendantcount`, `descendantsize`,
+    /// `fees.descendant`).
+    pub(super) fn descendants(&self, txid: &Txid, policy_asset: &AssetId) -> Family {
+        let members = self.closure(*txid, |t| self.children(t));
+        self.family(&members, policy_asset)
+    }
+
+    /// Elements Core's package limits for a new transaction `tx` (`CalculateMemPoolAncestors`
+    /// with the default limits, in its order): the reason after `too-long-mempool-chain, `
+    /// when accepting it would give it, or one of its unconfirmed ancestors, a family past
+    /// [`PACKAGE_COUNT_LIMIT`] transactions or [`PACKAGE_SIZE_LIMIT`] vbytes.
+    pub(super) fn check_package_limits(&self, tx: &Transaction) -> Result<(), String> {
+        let size = tx.vsize();
+        let parents = self.parents(tx);
+        if parents.len() + 1 > PACKAGE_COUNT_LIMIT {
+            return Err(format!(
+                "too many unconfirmed parents [limit: {PACKAGE_COUNT_LIMIT}]"
+            ));
+        }
+        // Core stages ancestors in a set ordered by txid (its bytes as stored, not as shown).
+        let key = |txid: &Txid| txid.to_byte_array();
+        let mut staged: BTreeMap<[u8; 32], Txid> = parents.iter().map(|t| (key(t), *t)).collect();
+        let mut ancestors: HashSet<Txid> = HashSet::new();
+        let mut with_ancestors = size;
+        let none = AssetId::default();
+        while let Some((_, txid)) = staged.pop_first() {
+            ancestors.insert(txid);
+            let Some(entry) = self.entries.get(&txid) else {
+                continue;
+            };
+            with_ancestors += entry.vsize;
+            let descendants = self.descendants(&txid, &none);
+            if descendants.vsize + size > PACKAGE_SIZE_LIMIT {
+                return Err(format!(
+                    "exceeds descendant size limit for tx {txid} [limit: {PACKAGE_SIZE_LIMIT}]"
+                ));
+            }
+            if descendants.count + 1 > PACKAGE_COUNT_LIMIT {
+                return Err(format!(
+                    "too many descendants for tx {txid} [limit: {PACKAGE_COUNT_LIMIT}]"
+                ));
+            }
+            if with_ancestors > PACKAGE_SIZE_LIMIT {
+                return Err(format!(
+                    "exceeds ancestor size limit [limit: {PACKAGE_SIZE_LIMIT}]"
+                ));
+            }
+            for parent in self.parents(&entry.tx) {
+                if !ancestors.contains(&parent) {
+                    staged.insert(key(&parent), parent);
+                }
+                if staged.len() + ancestors.len() + 1 > PACKAGE_COUNT_LIMIT {
+                    return Err(format!(
+                        "too many unconfirmed ancestors [limit: {PACKAGE_COUNT_LIMIT}]"
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Takes every entry out in acceptance order (block assembly).

@@ -47,7 +47,9 @@ use elements::secp256k1_zkp::{All, Secp256k1};
 use elements::{AssetId, Block, BlockHash, OutPoint, Script, Transaction, TxOut, Txid};
 
 pub use ct::{verify_amounts, AmountError};
-pub use mempool::MempoolEntry;
+pub use mempool::{
+    Family, MempoolEntry, PACKAGE_COUNT_LIMIT, PACKAGE_SIZE_LIMIT, TOO_LONG_MEMPOOL_CHAIN,
+};
 pub use merkle::{merkle_root, merkle_root_bytes, witness_merkle_root, witness_only_hash};
 pub use mining::DEFAULT_BLOCK_MAX_WEIGHT;
 pub use params::{
@@ -323,6 +325,20 @@ impl Chain {
         self.mempool.get(txid)
     }
 
+    /// A mempool entry's relatives, as `getmempoolentry` reports them: its ancestors and its
+    /// descendants (itself included in both), the mempool transactions it spends (`depends`)
+    /// and those spending it (`spentby`).
+    pub fn mempool_relatives(&self, entry: &MempoolEntry) -> MempoolRelatives {
+        let policy = self.params.policy_asset();
+        let txid = entry.tx.txid();
+        MempoolRelatives {
+            ancestors: self.mempool.ancestors(&txid, &policy),
+            descendants: self.mempool.descendants(&txid, &policy),
+            depends: self.mempool.parents(&entry.tx),
+            spent_by: self.mempool.children(&txid),
+        }
+    }
+
     /// Checks `tx` exactly as `sendrawtransaction` would without adding it
     /// (`testmempoolaccept`). Returns the fees it pays per asset.
     pub fn test_accept(&self, tx: &Transaction) -> Result<BTreeMap<AssetId, u64>, RpcError> {
@@ -442,4 +458,17 @@ pub fn now_secs() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// A mempool entry's relatives ([`Chain::mempool_relatives`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MempoolRelatives {
+    /// Its ancestor set, itself included.
+    pub ancestors: Family,
+    /// Its descendant set, itself included.
+    pub descendants: Family,
+    /// The mempool transactions it spends outputs of.
+    pub depends: Vec<Txid>,
+    /// The mempool transactions spending its outputs.
+    pub spent_by: Vec<Txid>,
 }

@@ -9,6 +9,7 @@ use elements::secp256k1_zkp::{Generator, PedersenCommitment, Tweak};
 use elements::{AssetId, OutPoint, Transaction, TxIn, TxOut};
 
 use super::ct::{verify_amounts, AmountError};
+use super::mempool::TOO_LONG_MEMPOOL_CHAIN;
 use super::script_check::{verify_input_script, TaprootContext};
 use super::Chain;
 use crate::rpc::error::codes;
@@ -160,6 +161,9 @@ impl Chain {
                 "min relay fee not met, {policy_fee} < {min_fee}"
             )));
         }
+        self.mempool
+            .check_package_limits(tx)
+            .map_err(|why| reject(format!("{TOO_LONG_MEMPOOL_CHAIN}, {why}")))?;
 
         let mut cache = elements::sighash::SighashCache::new(tx);
         let taproot = TaprootContext {

@@ -40,26 +40,23 @@ fn mempool_entry_json(chain: &Chain, entry: &crate::chain::MempoolEntry) -> Valu
         .get(&chain.params().policy_asset())
         .copied()
         .unwrap_or(0);
-    let depends: Vec<String> = entry
-        .tx
-        .input
-        .iter()
-        .filter(|i| chain.mempool_entry(&i.previous_output.txid).is_some())
-        .map(|i| i.previous_output.txid.to_string())
-        .collect();
+    let relatives = chain.mempool_relatives(entry);
+    let names = |txids: &[elements::Txid]| txids.iter().map(|t| t.to_string()).collect::<Vec<_>>();
     json!({
         "vsize": entry.vsize,
         "weight": entry.tx.weight(),
         "time": entry.time,
         "height": chain.height(),
-        "descendantcount": 1,
-        "descendantsize": entry.vsize,
-        "ancestorcount": 1 + depends.len(),
-        "ancestorsize": entry.vsize,
+        "descendantcount": relatives.descendants.count,
+        "descendantsize": relatives.descendants.vsize,
+        "ancestorcount": relatives.ancestors.count,
+        "ancestorsize": relatives.ancestors.vsize,
         "wtxid": entry.tx.wtxid().to_string(),
-        "fees": {"base": amount(fee), "modified": amount(fee), "ancestor": amount(fee), "descendant": amount(fee)},
-        "depends": depends,
-        "spentby": [],
+        "fees": {"base": amount(fee), "modified": amount(fee),
+            "ancestor": amount(relatives.ancestors.fees),
+            "descendant": amount(relatives.descendants.fees)},
+        "depends": names(&relatives.depends),
+        "spentby": names(&relatives.spent_by),
         "bip125-replaceable": entry.tx.input.iter().any(|i| i.sequence.to_consensus_u32() < 0xffff_fffe),
         "unbroadcast": true,
     })

@@ -285,12 +285,17 @@ impl Wallet {
                 .any(|i| self.owned_output(&i.previous_output).is_some())
     }
 
-    /// Outpoints spent by active wallet transactions.
+    /// Outpoints spent by wallet transactions that are not conflicted (Core's `IsSpent`: a
+    /// spender at depth 0 or more): confirmed, in the mempool, or unconfirmed and out of it
+    /// (kept without being broadcast, or dropped by a restart until it is resubmitted).
     pub fn spent_outpoints(&self) -> HashSet<OutPoint> {
         self.data
             .txs
             .iter()
-            .filter(|(id, w)| !w.tx.is_coinbase() && self.is_active(id))
+            .filter(|(id, w)| {
+                !w.tx.is_coinbase()
+                    && (self.is_active(id) || (w.block.is_none() && w.conflicted.is_none()))
+            })
             .flat_map(|(_, w)| w.tx.input.iter().map(|i| i.previous_output))
             .collect()
     }

@@ -14,7 +14,7 @@ use super::builder::{self, Signer};
 use super::ledger::Coin;
 use super::state::{is_op_true, Wallet};
 use super::store::IssuanceSecrets;
-use crate::chain::Chain;
+use crate::chain::{Chain, TOO_LONG_MEMPOOL_CHAIN};
 use crate::rpc::error::codes;
 use crate::rpc::RpcError;
 
@@ -403,9 +403,28 @@ impl Wallet {
         Ok(signers)
     }
 
-    /// Submits a built transaction and records it with its secrets.
+    /// Submits a built transaction and records it with its secrets. A transaction the mempool
+    /// refuses over its package limits is recorded all the same and its txid answered, as
+    /// Elements Core's `CommitTransaction` does ("cannot be broadcast immediately"): it stays
+    /// unconfirmed and untrusted, its inputs spent and its outputs no coins, until the wallet
+    /// resubmits it at the next start or `loadwallet`.
     pub fn commit(&mut self, chain: &mut Chain, built: Built) -> Result<Txid, RpcError> {
-        let txid = chain.submit_transaction(built.tx.clone())?;
+        let txid = built.tx.txid();
+        match chain.submit_transaction(built.tx.clone()) {
+            Ok(_) => {}
+            Err(e)
+                if e.code == codes::VERIFY_REJECTED
+                    && e.message.starts_with(TOO_LONG_MEMPOOL_CHAIN) =>
+            {
+                tracing::info!(
+                    wallet = %self.name,
+                    %txid,
+                    reason = %e.message,
+                    "CommitTransaction(): Transaction cannot be broadcast immediately"
+                );
+            }
+            Err(e) => return Err(e),
+        }
         self.record(&built.tx, built.blinded, built.issuances);
         self.sync(chain)?;
         self.save()?;

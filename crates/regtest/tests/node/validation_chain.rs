@@ -174,21 +174,34 @@ fn a_torn_block_write_is_dropped_on_restart() {
 fn a_full_mempool_is_mined_over_several_blocks_within_the_weight_limit() {
     let mut f = Fixture::new();
     let anyone = Script::from(vec![OP_TRUE.into_u8()]);
-    // Twelve chained transactions of ~2,000 outputs each: ~4.4M weight in all.
+    // Twelve coins, confirmed, so that the big transactions below are not chained (each is
+    // about 92,000 vbytes: two chained would pass the 101,000-vbyte package limit).
+    let (prevout, coins) = f.coins.clone();
+    let total = coins.value.explicit().expect("explicit");
+    let split_fee = 1_000;
+    let each = (total - split_fee) / 12;
+    let mut outputs: Vec<TxOut> = (0..12)
+        .map(|_| explicit(f.policy, each, anyone.clone()))
+        .collect();
+    outputs.push(TxOut::new_fee(total - each * 12, f.policy));
+    let split = f
+        .chain
+        .submit_transaction(tx(vec![input(prevout)], outputs))
+        .expect("the split is accepted");
+    f.chain
+        .mine_block(anyone.clone())
+        .expect("the split is mined");
+    // Twelve transactions of ~2,000 outputs each: ~4.4M weight in all.
     let mut txids = Vec::new();
-    for _ in 0..12 {
-        let (prevout, coins) = f.coins.clone();
-        let total = coins.value.explicit().expect("explicit");
+    for vout in 0..12 {
         let mut outputs: Vec<TxOut> = (0..2_000)
             .map(|_| explicit(f.policy, 1, anyone.clone()))
             .collect();
         let fee = 20_000;
-        outputs.push(explicit(f.policy, total - 2_000 - fee, anyone.clone()));
+        outputs.push(explicit(f.policy, each - 2_000 - fee, anyone.clone()));
         outputs.push(TxOut::new_fee(fee, f.policy));
-        let t = tx(vec![input(prevout)], outputs);
-        let change = t.output[2_000].clone();
+        let t = tx(vec![input(OutPoint::new(split, vout))], outputs);
         let txid = f.chain.submit_transaction(t).expect("accepted");
-        f.coins = (OutPoint::new(txid, 2_000), change);
         txids.push(txid);
     }
     let first = f
@@ -270,4 +283,40 @@ fn invalidated_blocks_return_their_transactions_to_the_mempool() {
     let genesis = reopened.params().genesis_hash();
     let mut reopened = reopened;
     assert!(reopened.invalidate_block(&genesis).is_err());
+}
+
+#[test]
+fn a_chain_past_25_unconfirmed_transactions_is_refused_until_a_block_confirms_it() {
+    let mut f = Fixture::new();
+    let anyone = Script::from(vec![OP_TRUE.into_u8()]);
+    let (mut prevout, coins) = f.coins.clone();
+    let mut value = coins.value.explicit().expect("explicit");
+    let fee = 1_000;
+    let next = |prevout: OutPoint, value: &mut u64| {
+        *value -= fee;
+        tx(
+            vec![input(prevout)],
+            vec![
+                explicit(f.policy, *value, anyone.clone()),
+                TxOut::new_fee(fee, f.policy),
+            ],
+        )
+    };
+    for _ in 0..25 {
+        let t = next(prevout, &mut value);
+        prevout = OutPoint::new(f.chain.submit_transaction(t).expect("within the limit"), 0);
+    }
+    let last = next(prevout, &mut value);
+    let refused = f.chain.submit_transaction(last.clone()).unwrap_err();
+    assert_eq!(refused.code, -26);
+    assert_eq!(
+        refused.message,
+        "too-long-mempool-chain, too many unconfirmed ancestors [limit: 25]"
+    );
+    f.chain
+        .mine_block(Script::new_op_return(&[]))
+        .expect("mined");
+    f.chain
+        .submit_transaction(last)
+        .expect("its ancestors are confirmed");
 }

@@ -40,10 +40,12 @@ fn wallet_rewinds_blocks_that_left_the_chain() {
     let gt = call(&mut wallets, &mut b, "gettransaction", json!([txid]));
     assert_eq!(gt["confirmations"], json!(0));
     assert!(gt.get("blockhash").is_none());
-    // The spend is gone: the free coins are whole again.
+    // The spend is unconfirmed and in no mempool: as in Elements Core (`IsSpent`, a spender
+    // at depth 0), the free coins it spends stay spent, and its own outputs are untrusted
+    // (not in the mempool), so nothing is spendable until it is back in the mempool.
     assert_eq!(
         call(&mut wallets, &mut b, "getbalance", json!([])),
-        json!({ "bitcoin": 21000000.0 })
+        json!({ "bitcoin": 0.0 })
     );
     let info = call(&mut wallets, &mut b, "getwalletinfo", json!([]));
     assert_eq!(info["txcount"], json!(2));
