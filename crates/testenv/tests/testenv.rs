@@ -291,3 +291,100 @@ async fn an_unblinded_issuance_is_blinded_only_when_asked_not_to_blind_issuances
             >= 2
     );
 }
+
+/// `sendmany` from `wallet`: `amount` L-BTC to each of `addresses`.
+async fn send_each(
+    wallet: &amphora_rpc::ElementsRpc,
+    addresses: &[String],
+    amount: f64,
+) -> elements::Txid {
+    let amounts: serde_json::Map<String, Value> = addresses
+        .iter()
+        .map(|a| (a.clone(), json!(amount)))
+        .collect();
+    wallet
+        .call("sendmany", &[json!(""), Value::Object(amounts)])
+        .await
+        .unwrap()
+}
+
+/// Elements Core's package limits, on the node of the run. A second send of 60 confidential
+/// outputs chained on the first, still unconfirmed (about 74,000 vbytes each), passes the first
+/// one's 101,000-vbyte descendant limit: the mempool refuses it, yet the wallet keeps it and
+/// `sendmany` answers its txid. Unbroadcast, it is untrusted, spends the first one's change and
+/// has no coins of its own, so the wallet has nothing left to spend. Small chained sends are
+/// accepted, with their relatives in `getmempoolentry`.
+#[tokio::test]
+async fn a_send_past_the_mempool_package_limits_is_kept_by_the_wallet_unbroadcast() {
+    let node = TestNode::start().await;
+    let wallet = node.claim_free_coins("sender").await;
+    let receiver = node.create_wallet("receiver").await;
+    let mut addresses = Vec::new();
+    for _ in 0..120 {
+        addresses.push(receiver.get_new_address(None).await.unwrap());
+    }
+
+    // Small sends chain: relatives on both sides.
+    let parent = send_each(&wallet, &addresses[..1], 1.0).await;
+    let child = send_each(&wallet, &addresses[1..2], 1.0).await;
+    let parent_entry = node.rpc().get_mempool_entry(&parent).await.unwrap();
+    let child_entry = node.rpc().get_mempool_entry(&child).await.unwrap();
+    let (parent_size, child_size) = (
+        parent_entry["vsize"].as_u64().unwrap(),
+        child_entry["vsize"].as_u64().unwrap(),
+    );
+    assert_eq!(parent_entry["descendantcount"], 2, "{parent_entry}");
+    assert_eq!(parent_entry["descendantsize"], parent_size + child_size);
+    assert_eq!(parent_entry["ancestorcount"], 1, "{parent_entry}");
+    assert_eq!(parent_entry["spentby"], json!([child.to_string()]));
+    assert_eq!(child_entry["ancestorcount"], 2, "{child_entry}");
+    assert_eq!(child_entry["ancestorsize"], parent_size + child_size);
+    assert_eq!(child_entry["depends"], json!([parent.to_string()]));
+    assert_eq!(child_entry["descendantcount"], 1, "{child_entry}");
+    node.mine(1).await;
+
+    let first = send_each(&wallet, &addresses[..60], 0.0001).await;
+    let entry = node.rpc().get_mempool_entry(&first).await.unwrap();
+    assert!(
+        entry["vsize"].as_u64().unwrap() > 101_000 / 2,
+        "two such sends pass the limit: {entry}"
+    );
+    let second = send_each(&wallet, &addresses[60..], 0.0001).await;
+    assert_eq!(node.rpc().get_raw_mempool().await.unwrap(), vec![first]);
+    let missing = node.rpc().get_mempool_entry(&second).await.unwrap_err();
+    assert_eq!(missing.code(), Some(-5), "{missing}");
+    assert_eq!(missing.node_message(), Some("Transaction not in mempool"));
+    let kept: Value = wallet
+        .call("gettransaction", &[json!(second)])
+        .await
+        .unwrap();
+    assert_eq!(kept["confirmations"], 0, "{kept}");
+    assert_eq!(kept["trusted"], false, "{kept}");
+    let refused = node
+        .rpc()
+        .send_raw_transaction(kept["hex"].as_str().unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Some(-26), "{refused}");
+    assert_eq!(
+        refused.node_message().map(str::to_owned),
+        Some(format!(
+            "too-long-mempool-chain, exceeds descendant size limit for tx {first} [limit: 101000]"
+        ))
+    );
+    let unspent: Value = wallet.call("listunspent", &[json!(0)]).await.unwrap();
+    assert!(
+        unspent
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["txid"] != first.to_string() && u["txid"] != second.to_string()),
+        "the first's change is spent, the second has no coins: {unspent}"
+    );
+    let broke = wallet
+        .call::<Value>("sendtoaddress", &[json!(addresses[0]), json!(0.0001)])
+        .await
+        .unwrap_err();
+    assert_eq!(broke.code(), Some(-6), "{broke}");
+    assert_eq!(broke.node_message(), Some("Insufficient funds"));
+}
