@@ -223,10 +223,10 @@ pub enum ConfirmError {
         /// What the burn asks for.
         amount: Amount,
     },
-    /// The transaction did not reach 2 confirmations in time.
+    /// The transaction did not reach the confirmations waited for in time.
     #[error(
-        "transaction {txid} was broadcast but has {confirmations} of 2 confirmations after \
-         {}s; do NOT run this command again as it is: once the transaction has 2 \
+        "transaction {txid} was broadcast but has {confirmations} of {required} confirmations \
+         after {}s; do NOT run this command again as it is: once the transaction has 2 \
          confirmations, run it again with the additional argument \"--use-existing {retry}\"",
         waited.as_secs()
     )]
@@ -235,6 +235,8 @@ pub enum ConfirmError {
         txid: String,
         /// Confirmations seen last.
         confirmations: i64,
+        /// Confirmations waited for (2, or 1 before the next transaction of a split payment).
+        required: i64,
         /// How long the client waited.
         waited: Duration,
         /// The `--use-existing` value.

@@ -194,6 +194,7 @@ pub async fn wait_for_confirmations(
             return Err(ConfirmError::NotConfirmed {
                 txid: txid.to_string(),
                 confirmations: tx.confirmations,
+                required,
                 waited: elapsed,
                 retry: retry.to_owned(),
             });

@@ -61,22 +61,7 @@ async fn distribute_with_the_confirm_binary_and_without_it() {
     };
     // The first assignment waits for the issuance's 2 confirmations (indexed by the follower).
     let create = format!("/assets/{asset}/assignments/create");
-    until(
-        "the issuance to be assignable",
-        Duration::from_secs(60),
-        || async {
-            let (status, reply) = api.call("POST", &create, Some(assign(alice, 500))).await;
-            match status {
-                200 => Some(()),
-                _ => {
-                    let error = reply["Error"].as_str().unwrap_or_default();
-                    assert!(error.contains("confirmation"), "{status} {reply}");
-                    None
-                }
-            }
-        },
-    )
-    .await;
+    api.first_assignment(&create, assign(alice, 500)).await;
     api.ok("POST", &create, Some(assign(bob, 300)), 200).await;
 
     // Distribute with the confirm binary.
@@ -231,22 +216,7 @@ async fn a_distribution_in_two_full_transactions_sends_the_second_after_the_firs
         json!({"assignments": [{"registered_user": user, "amount": 10,
             "ready_for_distribution": true}]})
     };
-    until(
-        "the issuance to be assignable",
-        Duration::from_secs(120),
-        || async {
-            let (status, reply) = api.call("POST", &create, Some(assign(users[0]))).await;
-            match status {
-                200 => Some(()),
-                _ => {
-                    let error = reply["Error"].as_str().unwrap_or_default();
-                    assert!(error.contains("confirmation"), "{status} {reply}");
-                    None
-                }
-            }
-        },
-    )
-    .await;
+    api.first_assignment(&create, assign(users[0])).await;
     for user in &users[1..] {
         api.ok("POST", &create, Some(assign(*user)), 200).await;
     }

@@ -174,22 +174,7 @@ async fn bench_distribution_end_to_end() {
         json!({"assignments": [{"registered_user": user, "amount": 1_000,
             "ready_for_distribution": true}]})
     };
-    until(
-        "the issuance to be assignable",
-        Duration::from_secs(120),
-        || async {
-            let (status, reply) = api.call("POST", &create, Some(assign(users[0]))).await;
-            match status {
-                200 => Some(()),
-                _ => {
-                    let error = reply["Error"].as_str().unwrap_or_default();
-                    assert!(error.contains("confirmation"), "{status} {reply}");
-                    None
-                }
-            }
-        },
-    )
-    .await;
+    api.first_assignment(&create, assign(users[0])).await;
     let rest = &users[1..];
     let tenth = (rest.len() / 10).max(1);
     let mut tenths = Vec::new();

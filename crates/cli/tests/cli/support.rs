@@ -520,6 +520,24 @@ impl Api {
         }
     }
 
+    /// Posts the first assignment `body` to `create` (`/assets/{u}/assignments/create`) until
+    /// the issuance has the confirmations it needs: meanwhile only a refusal naming
+    /// confirmations is accepted.
+    pub(crate) async fn first_assignment(&self, create: &str, body: Value) {
+        until("the issuance to be assignable", TIMEOUT, || async {
+            let (status, reply) = self.call("POST", create, Some(body.clone())).await;
+            match status {
+                200 => Some(()),
+                _ => {
+                    let error = reply["Error"].as_str().unwrap_or_default();
+                    assert!(error.contains("confirmation"), "{status} {reply}");
+                    None
+                }
+            }
+        })
+        .await
+    }
+
     /// Polls `GET /api{path}` until `done` holds for its answer.
     pub(crate) async fn until(&self, path: &str, done: impl Fn(&Value) -> bool) -> Value {
         until(&format!("GET {path} as expected"), TIMEOUT, || async {
