@@ -12,7 +12,7 @@ mod balances;
 pub(crate) mod events;
 pub(crate) mod lease;
 pub(crate) mod quiet;
-mod sources;
+pub(crate) mod sources;
 
 use std::time::Duration;
 

@@ -442,6 +442,59 @@ impl Store {
             .await
     }
 
+    /// The unpaid batches of unconfirmed distributions of `asset_uuid` with a recipient on one
+    /// of `scripts` (hex scriptPubKeys): those a transaction with these outputs may pay, as
+    /// [`Store::outstanding_distribution_batches`] gives them. The chain follower reads these
+    /// for each transaction spending a treasury's outputs, not every outstanding assignment.
+    pub async fn outstanding_distribution_batches_to(
+        &self,
+        asset_uuid: &str,
+        scripts: &[String],
+    ) -> Result<Vec<OutstandingBatch>> {
+        let mut keys: std::collections::BTreeSet<(i64, String, i64)> = Default::default();
+        for chunk in scripts.chunks(crate::chain::sources::IN_CHUNK) {
+            let placeholders = (2..=chunk.len() + 1)
+                .map(|n| format!("${n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT DISTINCT d.id, a.distribution_uuid, a.batch FROM assignments a \
+                 JOIN distributions d ON d.uuid = a.distribution_uuid \
+                 WHERE d.status = 'UNCONFIRMED' AND d.asset_uuid = $1 \
+                 AND a.is_distributed = FALSE AND a.script_pubkey IN ({placeholders}) \
+                 AND NOT EXISTS (SELECT 1 FROM distribution_transactions t \
+                 WHERE t.distribution_uuid = d.uuid AND t.batch = a.batch)"
+            );
+            let rows: Vec<(i64, String, i64)> = with_pool!(self, |pool| {
+                let mut query = sqlx::query_as(&sql).bind(asset_uuid);
+                for script in chunk {
+                    query = query.bind(script);
+                }
+                query.fetch_all(pool).await?
+            });
+            keys.extend(rows);
+        }
+        let sql = format!(
+            "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE distribution_uuid = $1 \
+             AND batch = $2 AND is_distributed = FALSE ORDER BY id"
+        );
+        let mut batches = Vec::with_capacity(keys.len());
+        for (_, uuid, batch) in keys {
+            let assignments: Vec<Assignment> = with_pool!(self, |pool| sqlx::query_as(&sql)
+                .bind(&uuid)
+                .bind(batch)
+                .fetch_all(pool)
+                .await?);
+            batches.push(OutstandingBatch {
+                distribution_uuid: uuid,
+                asset_uuid: asset_uuid.to_string(),
+                batch,
+                assignments,
+            });
+        }
+        Ok(batches)
+    }
+
     /// Every unpaid batch of every unconfirmed distribution (of one asset, or all), for the
     /// chain follower to recognise distributions paid without a confirm call.
     pub async fn outstanding_distribution_batches(

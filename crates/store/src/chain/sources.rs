@@ -8,7 +8,7 @@ use crate::chain::{AssetOutput, IndexedTx, OutputRow, TxKind, OUTPUT_COLUMNS};
 use crate::{with_pool, RegisteredWallet, Result, Store};
 
 /// Largest number of bind parameters put in one `IN (…)` list.
-const IN_CHUNK: usize = 500;
+pub(crate) const IN_CHUNK: usize = 500;
 
 /// A managed asset as the follower tracks it: issued (a signed transaction exists), not
 /// deleted.

@@ -127,6 +127,26 @@ async fn eligibility_create_cancel_and_recreate(store: Store) {
     let outstanding = store.outstanding_distribution_batches(None).await.unwrap();
     assert_eq!(outstanding.len(), 1);
     assert_eq!(outstanding[0].assignments[0].id, ready.id);
+    // By receiving script: only the batches with a recipient on one of the scripts.
+    let to = |asset: &'static str, scripts: &[&str]| {
+        let scripts: Vec<String> = scripts.iter().map(|s| s.to_string()).collect();
+        let store = store.clone();
+        async move {
+            store
+                .outstanding_distribution_batches_to(asset, &scripts)
+                .await
+                .unwrap()
+        }
+    };
+    let paying = to(ASSET, &["0014ff", "001400"]).await;
+    assert_eq!(paying.len(), 1);
+    assert_eq!(
+        (paying[0].distribution_uuid.as_str(), paying[0].batch),
+        ("d-1", 0)
+    );
+    assert_eq!(paying[0].assignments[0].id, ready.id);
+    assert!(to(ASSET, &["0014ff"]).await.is_empty());
+    assert!(to("another-asset", &["001400"]).await.is_empty());
 
     let cancelled = store
         .cancel_distribution(f.issuer, ASSET, "d-1")
@@ -151,6 +171,11 @@ async fn eligibility_create_cancel_and_recreate(store: Store) {
     assert_eq!(released.receiving_address, None);
     assert!(store
         .outstanding_distribution_batches(Some(ASSET))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .outstanding_distribution_batches_to(ASSET, &["001400".into()])
         .await
         .unwrap()
         .is_empty());
@@ -281,6 +306,11 @@ async fn recording_a_payment_is_atomic_and_idempotent(store: Store) {
     ));
     assert!(store
         .outstanding_distribution_batches(None)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .outstanding_distribution_batches_to(ASSET, &["001400".into()])
         .await
         .unwrap()
         .is_empty());
