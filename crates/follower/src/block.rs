@@ -40,7 +40,8 @@ use amphora_store::{
     AssetOutput, BlockUpdate, IndexedBlock, IndexedTx, NewAssetOutput, OutputOwner, OutputSpend,
     Store, TxKind, UNKNOWN_BLINDER,
 };
-use elements::{Block, OutPoint, Transaction, TxOut};
+use elements::{Block, OutPoint, Transaction, TxOut, TxOutSecrets};
+use rayon::prelude::*;
 
 use crate::context::Context;
 use crate::error::FollowerError;
@@ -68,6 +69,7 @@ pub async fn index_block(
         spends: Vec::new(),
     };
     let mut tracked = tracked_prevouts(store, block).await?;
+    let mut opened = unblind_wallet_outputs(ctx, block);
     for (position, tx) in block.txdata.iter().enumerate() {
         index_tx(
             store,
@@ -77,11 +79,39 @@ pub async fn index_block(
             height,
             position as i64,
             &mut tracked,
+            &mut opened,
             &mut update,
         )
         .await?;
     }
     Ok(update)
+}
+
+/// What [`unblind_wallet_outputs`] opened: by (transaction position, vout), the secrets of an
+/// output paying a registered wallet, `None` when that wallet's view key does not open it.
+type Opened = HashMap<(usize, usize), Option<TxOutSecrets>>;
+
+/// Unblinds every output of `block` paying a registered wallet, spread over the machine's cores,
+/// before the block is read in order: each is a range proof's rewind, most of the cost of a
+/// block of confidential payments (a distribution transaction pays 60). An output whose script
+/// becomes known only while the block is read (a wallet's look-ahead grows) is unblinded then.
+fn unblind_wallet_outputs(ctx: &Context, block: &Block) -> Opened {
+    let wanted: Vec<((usize, usize), &TxOut)> = block
+        .txdata
+        .iter()
+        .enumerate()
+        .flat_map(|(position, tx)| {
+            tx.output
+                .iter()
+                .enumerate()
+                .filter(|(_, txout)| ctx.wallets.receives_on(&txout.script_pubkey))
+                .map(move |(vout, txout)| ((position, vout), txout))
+        })
+        .collect();
+    wanted
+        .into_par_iter()
+        .map(|(at, txout)| (at, ctx.wallets.unblind(txout)))
+        .collect()
 }
 
 /// Whether [`index_block`] may read the store for `block` (so the blocks before it must be
@@ -150,6 +180,7 @@ async fn index_tx(
     height: i64,
     position: i64,
     tracked: &mut HashMap<OutPoint, AssetOutput>,
+    opened: &mut Opened,
     update: &mut BlockUpdate,
 ) -> Result<(), FollowerError> {
     let txid = tx.txid();
@@ -223,7 +254,11 @@ async fn index_tx(
         {
             continue;
         }
-        if let Some((pos, output)) = identify_output(ctx, &txid_hex, vout, txout, height) {
+        let unblinded = usize::try_from(position)
+            .ok()
+            .and_then(|p| opened.remove(&(p, vout as usize)));
+        if let Some((pos, output)) = identify_output(ctx, &txid_hex, vout, txout, unblinded, height)
+        {
             touched.entry(pos).or_default().identified.push(output);
         } else if let Some((pos, output)) =
             treasury_output(ctx, &treasury_candidates, &txid_hex, vout, txout, height)
@@ -364,17 +399,18 @@ fn default_kind(touch: &Touch) -> TxKind {
     }
 }
 
-/// Identifies an output: a registered wallet's (unblinded), a burn, or the treasury's.
-/// Returns the asset index and the row.
+/// Identifies an output: a registered wallet's (unblinded, unless `unblinded` already holds
+/// what its view key opened), a burn, or the treasury's. Returns the asset index and the row.
 fn identify_output(
     ctx: &mut Context,
     txid: &str,
     vout: i64,
     txout: &TxOut,
+    unblinded: Option<Option<TxOutSecrets>>,
     height: i64,
 ) -> Option<(usize, NewAssetOutput)> {
     if let Some(owner) = ctx.wallets.owner(&txout.script_pubkey) {
-        let secrets = ctx.wallets.unblind(txout)?;
+        let secrets = unblinded.unwrap_or_else(|| ctx.wallets.unblind(txout))?;
         let (pos, is_token) = ctx.by_id(&secrets.asset)?;
         let output = new_output(
             txid,

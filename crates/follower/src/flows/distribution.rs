@@ -72,15 +72,15 @@ async fn recognize(input: FlowInput<'_>) -> Result<Option<Recognized>, FlowError
     if !spends_treasury {
         return Ok(None);
     }
-    let outstanding = store
-        .outstanding_distribution_batches(Some(&input.asset.tracked.uuid))
-        .await?;
     let scripts: Vec<String> = input
         .tx
         .output
         .iter()
         .map(|o| hex_of(o.script_pubkey.as_bytes()))
         .collect();
+    let outstanding = store
+        .outstanding_distribution_batches_to(&input.asset.tracked.uuid, &scripts)
+        .await?;
     let mut by_distribution: BTreeMap<String, Paid> = BTreeMap::new();
     for batch in &outstanding {
         if let Some((payments, outputs)) = paid_by(batch, &scripts, input.identified) {
