@@ -412,7 +412,7 @@ pub async fn confirm(
     extract::RawBody(bytes): extract::RawBody,
 ) -> Result<Json<DistributionDto>, ApiError> {
     let asset = visible_asset(&state, &auth, &asset_uuid).await?;
-    let (distribution, assignments) = find(&state, &auth, &asset_uuid, &uuid).await?;
+    let (distribution, mut assignments) = find(&state, &auth, &asset_uuid, &uuid).await?;
     let body: ConfirmRequest = extract::parse_json_object(&bytes)?;
     let txid = elements::Txid::from_str(body.tx_data.txid.trim())
         .map_err(|_| ApiError::field("tx_data", "txid must be 64 hex characters."))?;
@@ -439,7 +439,22 @@ pub async fn confirm(
     amphora_core::crash::point(amphora_core::crash::DISTRIBUTION_CONFIRM_BEFORE_RECORD);
     state.store().record_distribution_batch(&paid).await?;
     amphora_core::crash::point(amphora_core::crash::DISTRIBUTION_CONFIRM_AFTER_RECORD);
-    let (distribution, assignments) = find(&state, &auth, &asset_uuid, &uuid).await?;
+    // The answer: the distribution as recorded now, with the assignments loaded above and the
+    // payments just recorded (what the record wrote to them): a distribution of 10,000
+    // assignments is not read a second time for each of its transactions.
+    let distribution = state
+        .store()
+        .distribution(auth.issuer.id, &asset_uuid, &uuid)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let vouts: BTreeMap<i64, i64> = paid.payments.iter().copied().collect();
+    for assignment in &mut assignments {
+        if let Some(vout) = vouts.get(&assignment.id) {
+            assignment.txid = Some(paid.txid.clone());
+            assignment.vout = Some(*vout);
+            assignment.is_distributed = true;
+        }
+    }
     Ok(Json(dto(distribution, &assignments)))
 }
 
