@@ -399,6 +399,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         ConfirmCommand::Distribute {
             file: file.clone(),
             use_existing: None,
+            resume: false,
         },
     )
     .await?;

@@ -227,7 +227,7 @@ pub enum ConfirmError {
     #[error(
         "transaction {txid} was broadcast but has {confirmations} of {required} confirmations \
          after {}s; do NOT run this command again as it is: once the transaction has 2 \
-         confirmations, run it again with the additional argument \"--use-existing {retry}\"",
+         confirmations, run it again with the additional argument \"{retry}\"",
         waited.as_secs()
     )]
     NotConfirmed {
@@ -239,7 +239,7 @@ pub enum ConfirmError {
         required: i64,
         /// How long the client waited.
         waited: Duration,
-        /// The `--use-existing` value.
+        /// The argument that finishes the run ([`use_existing`] or [`RESUME`]).
         retry: String,
     },
     /// The transaction is in no block and not in the node's mempool: the node dropped it (a
@@ -265,6 +265,43 @@ pub enum ConfirmError {
         txid: String,
         /// The request's address it paid.
         address: String,
+    },
+    /// The wallet already paid some transactions of this split request (an interrupted run):
+    /// `--resume` confirms them and sends the others.
+    #[error(
+        "the wallet already paid {paid} of the {of} transactions of this request (the last one \
+         it paid: {txid}): they will not be paid again. Finish the run with the additional \
+         argument \"--resume\": it confirms the transactions already sent and sends the others"
+    )]
+    SplitAlreadyPaid {
+        /// Transactions of the request the wallet paid.
+        paid: usize,
+        /// Transactions of the request.
+        of: usize,
+        /// The last of the wallet's transactions that paid one.
+        txid: String,
+    },
+    /// A transaction of the request is paid only in part by the wallet, or by more than one
+    /// wallet transaction (not sent by this client): no run can finish it without paying
+    /// someone twice or leaving someone unpaid.
+    #[error(
+        "transaction {transaction} of the {of} of this request is paid only in part, or by more \
+         than one transaction: the wallet's transaction {txid} pays some of its addresses, and \
+         {address} is {state}. It will not be paid again, and no run of this command can finish \
+         it: check the wallet's transactions ('elements-cli listtransactions') with the \
+         platform's support"
+    )]
+    PaidInPart {
+        /// The request's transaction (1-based, in file order).
+        transaction: usize,
+        /// Transactions of the request.
+        of: usize,
+        /// A wallet transaction that pays some of its addresses.
+        txid: String,
+        /// An address of it paid otherwise.
+        address: String,
+        /// How that address is paid ("not paid", "paid by another transaction").
+        state: &'static str,
     },
     /// The wallet already sent a reissuance or burn for this request (a transaction spending
     /// one of its outputs): sending again would reissue or burn twice.
@@ -310,7 +347,8 @@ pub enum ConfirmError {
     /// The user interrupted the run (Ctrl-C).
     #[error("interrupted{}", interrupted_advice(.retry.as_deref()))]
     Interrupted {
-        /// The `--use-existing` value, when a transaction was already sent.
+        /// The argument that finishes the run ([`use_existing`] or [`RESUME`]), when a
+        /// transaction was already sent.
         retry: Option<String>,
     },
     /// The transaction conflicts with another one (double spent or replaced).
@@ -329,7 +367,7 @@ pub enum ConfirmError {
     #[error(
         "the transaction ({txid}) has been broadcast, but the platform's \"{endpoint}\" failed \
          ({source}). You will need to resend the payload before doing any other operation: run \
-         this command again with the additional argument \"--use-existing {retry}\". Do not run \
+         this command again with the additional argument \"{retry}\". Do not run \
          it again without that argument, as it would send the transaction again"
     )]
     ConfirmRejected {
@@ -337,7 +375,7 @@ pub enum ConfirmError {
         endpoint: &'static str,
         /// The transaction.
         txid: String,
-        /// The `--use-existing` value.
+        /// The argument that finishes the run ([`use_existing`] or [`RESUME`]).
         retry: String,
         /// The API error.
         #[source]
@@ -398,11 +436,21 @@ pub enum ConfirmError {
     },
 }
 
+/// The argument that finishes a run after its one transaction was sent: `--use-existing VALUE`
+/// (the transaction, or the reissuance's `TXID:VIN`) confirms it without sending again.
+pub fn use_existing(value: impl std::fmt::Display) -> String {
+    format!("--use-existing {value}")
+}
+
+/// The argument that finishes a split payment's run after one of its transactions was sent:
+/// it confirms the transactions the wallet sent and sends the others.
+pub const RESUME: &str = "--resume";
+
 fn interrupted_advice(retry: Option<&str>) -> String {
     match retry {
         Some(retry) => format!(
             " after the transaction was sent: once it has 2 confirmations, run this command \
-             again with the additional argument \"--use-existing {retry}\" (do not run it \
+             again with the additional argument \"{retry}\" (do not run it \
              again without that argument, as it would send the transaction again)"
         ),
         None => " before any transaction was sent".to_owned(),
@@ -438,7 +486,7 @@ mod tests {
     #[test]
     fn an_interruption_says_whether_something_was_sent() {
         let sent = ConfirmError::Interrupted {
-            retry: Some("ab:1".into()),
+            retry: Some(use_existing("ab:1")),
         };
         assert!(sent
             .to_string()

@@ -57,7 +57,8 @@ pub struct ConfirmArgs {
     /// Be more verbose (prints the payloads sent to the platform). Can be repeated.
     #[arg(short = 'v', long = "verbose", action = ArgAction::Count)]
     pub verbose: u8,
-    /// Time between two checks of the transaction's confirmations (e.g. 5s, 500ms).
+    /// Longest time between two checks of the transaction's confirmations (e.g. 5s, 500ms);
+    /// each new block is seen at once (`waitforblockheight`).
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub poll_interval: Duration,
     /// Give up waiting for 2 confirmations after this long (e.g. 15m); the transaction can
@@ -107,6 +108,10 @@ pub enum ConfirmCommand {
         /// Skip sending and confirm an existing distribution transaction.
         #[arg(long, value_name = "TXID")]
         use_existing: Option<Txid>,
+        /// Finish an interrupted run of a distribution in several transactions: confirm those
+        /// the wallet already sent, send the others.
+        #[arg(long, conflicts_with = "use_existing")]
+        resume: bool,
     },
     /// Pay the holders of a payout file (payouts/create) in its payout asset.
     Payout {
@@ -116,6 +121,10 @@ pub enum ConfirmCommand {
         /// Skip sending and confirm an existing payout transaction.
         #[arg(long, value_name = "TXID")]
         use_existing: Option<Txid>,
+        /// Finish an interrupted run of a payout in several transactions: confirm those the
+        /// wallet already sent, send the others.
+        #[arg(long, conflicts_with = "use_existing")]
+        resume: bool,
     },
     /// Burn the amount of a burn request file.
     Burn {
@@ -194,11 +203,19 @@ async fn run_command(ctx: &Context, command: &ConfirmCommand) -> Result<(), Conf
         } => {
             commands::reissue::run(ctx, file, *have_split_reissuance_token, *use_existing).await?;
         }
-        ConfirmCommand::Distribute { file, use_existing } => {
-            commands::distribute::run(ctx, file, *use_existing).await?;
+        ConfirmCommand::Distribute {
+            file,
+            use_existing,
+            resume,
+        } => {
+            commands::distribute::run(ctx, file, *use_existing, *resume).await?;
         }
-        ConfirmCommand::Payout { file, use_existing } => {
-            commands::payout::run(ctx, file, *use_existing).await?;
+        ConfirmCommand::Payout {
+            file,
+            use_existing,
+            resume,
+        } => {
+            commands::payout::run(ctx, file, *use_existing, *resume).await?;
         }
         ConfirmCommand::Burn { file, use_existing } => {
             commands::burn::run(ctx, file, *use_existing).await?;
@@ -327,9 +344,26 @@ mod tests {
             cli.confirm.command,
             ConfirmCommand::Distribute {
                 use_existing: Some(_),
+                resume: false,
                 ..
             }
         ));
+        let resume = |command: &str, more: &[&str]| {
+            let mut args = vec!["confirm", "-u", "u", "-p", "p", "-n", "http://h:1"];
+            args.extend([command, "-f", "d.json", "--resume"]);
+            args.extend(more);
+            Cli::try_parse_from(args).map(|cli| cli.confirm.command)
+        };
+        assert!(matches!(
+            resume("distribute", &[]),
+            Ok(ConfirmCommand::Distribute { resume: true, .. })
+        ));
+        assert!(matches!(
+            resume("payout", &[]),
+            Ok(ConfirmCommand::Payout { resume: true, .. })
+        ));
+        assert!(resume("distribute", &["--use-existing", &txid]).is_err());
+        assert!(resume("burn", &[]).is_err());
         assert!(Cli::try_parse_from([
             "confirm",
             "-u",

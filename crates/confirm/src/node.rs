@@ -144,10 +144,12 @@ pub struct WaitProgress {
     pub elapsed: Duration,
 }
 
-/// Polls `gettransaction(txid).confirmations` until it is at least `required` (the
+/// Reads `gettransaction(txid).confirmations`, again at each new block or `poll_interval`
+/// at the latest, until it is at least `required` (the
 /// platform's [`REQUIRED_CONFIRMATIONS`] before a confirm call, 1 before the next transaction
 /// of a split payment spends its change), calling `on_progress` whenever confirmations or the
-/// tip change. `retry` is the `--use-existing` value the timeout error tells the user to pass.
+/// tip change. `retry` is the argument the timeout error tells the user to pass
+/// ([`crate::error::use_existing`] or [`crate::error::RESUME`]).
 pub async fn wait_for_confirmations(
     rpc: &ElementsRpc,
     txid: &Txid,
@@ -160,11 +162,13 @@ pub async fn wait_for_confirmations(
     let start_tip = block_count(rpc).await?;
     let mut last: Option<WaitProgress> = None;
     loop {
+        // The tip first: a block that comes after it is waited for below, one that comes
+        // before the transaction is read is in its confirmations.
+        let tip = block_count(rpc).await?;
         let tx = rpc
             .get_transaction(txid)
             .await
             .map_err(|e| ConfirmError::node("gettransaction", e))?;
-        let tip = block_count(rpc).await?;
         let progress = WaitProgress {
             confirmations: tx.confirmations,
             blocks_seen: tip.saturating_sub(start_tip),
@@ -199,7 +203,27 @@ pub async fn wait_for_confirmations(
                 retry: retry.to_owned(),
             });
         }
-        tokio::time::sleep(policy.poll_interval.min(policy.timeout - elapsed)).await;
+        wait_for_next_block(rpc, tip, policy.poll_interval.min(policy.timeout - elapsed)).await?;
+    }
+}
+
+/// Waits up to `timeout` for a block above `tip` (`waitforblockheight`): a confirmation is
+/// seen as soon as its block arrives, not at the next poll. A node without the call is polled
+/// after `timeout`.
+async fn wait_for_next_block(
+    rpc: &ElementsRpc,
+    tip: u64,
+    timeout: Duration,
+) -> Result<(), ConfirmError> {
+    // below the RPC client's own request timeout
+    let timeout = timeout.min(Duration::from_secs(60));
+    match rpc.wait_for_block_height(tip + 1, timeout).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_method_not_found() => {
+            tokio::time::sleep(timeout).await;
+            Ok(())
+        }
+        Err(e) => Err(ConfirmError::node("waitforblockheight", e)),
     }
 }
 

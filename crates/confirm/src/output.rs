@@ -1,11 +1,19 @@
 //! What the user sees: progress lines on stderr (payloads too with `-v`) and the confirmation
 //! progress display.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::node::{WaitProgress, REQUIRED_CONFIRMATIONS};
+
+/// The run's confirmation displays: two can be live at once (a split payment confirms one
+/// transaction while it waits to send the next), and lines printed meanwhile go above them.
+fn displays() -> &'static MultiProgress {
+    static DISPLAYS: OnceLock<MultiProgress> = OnceLock::new();
+    DISPLAYS.get_or_init(MultiProgress::new)
+}
 
 /// Prints the client's progress on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,13 +29,13 @@ impl Console {
 
     /// A progress line.
     pub fn info(&self, message: impl AsRef<str>) {
-        eprintln!("{}", message.as_ref());
+        displays().suspend(|| eprintln!("{}", message.as_ref()));
     }
 
     /// A detail shown with `-v`.
     pub fn debug(&self, message: impl AsRef<str>) {
         if self.verbosity > 0 {
-            eprintln!("{}", message.as_ref());
+            self.info(message);
         }
     }
 
@@ -46,7 +54,7 @@ impl Console {
                  change (about 1 minute on Liquid)"
             ));
         }
-        let bar = ProgressBar::new_spinner();
+        let bar = displays().add(ProgressBar::new_spinner());
         bar.set_style(
             ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),

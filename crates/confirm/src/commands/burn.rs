@@ -66,7 +66,7 @@ pub async fn run(
             txid
         }
     };
-    let retry = txid.to_string();
+    let retry = crate::error::use_existing(txid);
     ctx.wait_confirmed(&txid, &retry).await?;
 
     let change_data = ctx.change_data(&asset_id, &txid).await?;

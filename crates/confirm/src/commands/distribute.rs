@@ -1,10 +1,12 @@
-//! `distribute -f FILE [--use-existing TXID]`: pays a distribution's assignments with one
-//! `sendmany` (one per transaction of a split distribution, see
+//! `distribute -f FILE [--use-existing TXID | --resume]`: pays a distribution's assignments
+//! with one `sendmany` (one per transaction of a split distribution, see
 //! [`DistributeRequest::transactions`]), waits for 2 confirmations and confirms each
-//! transaction to the platform. The sending and confirming ([`pay`], [`confirm_paid`]) are
+//! transaction to the platform. `--resume` finishes a split distribution an interrupted run
+//! paid in part. The paying and confirming ([`earlier_payments`], [`pay_and_confirm`]) are
 //! shared with `payout`.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use amphora_rpc::{Amount, AssetPayment};
 use elements::{AssetId, Txid};
@@ -43,11 +45,13 @@ impl ConfirmTo<'_> {
     }
 }
 
-/// Runs the sub-command.
+/// Runs the sub-command. `resume` finishes an interrupted run of a split distribution (see
+/// [`earlier_payments`]).
 pub async fn run(
     ctx: &Context,
     path: &Path,
     use_existing: Option<Txid>,
+    resume: bool,
 ) -> Result<Txid, ConfirmError> {
     let request: Request<DistributeRequest> = request::load(path, "distribute")?;
     request.validate(path)?;
@@ -64,53 +68,173 @@ pub async fn run(
             // the distribution after an interrupted run, `--use-existing` still delivers the
             // change outputs' data the follower may not read from the chain.
             let batches = request.batches();
-            refuse_if_already_paid(ctx, &batches).await?;
-            check_assignments(&api, &common.asset_uuid, distribution_uuid).await?;
-            pay(ctx, &batches, common.asset_id, "Distribute").await?
+            let earlier = earlier_payments(ctx, &batches, resume).await?;
+            check_assignments(&api, &common.asset_uuid, distribution_uuid, &earlier).await?;
+            let plan = Payment {
+                batches: &batches,
+                earlier: &earlier,
+                asset: common.asset_id,
+                what: "Distribute",
+            };
+            pay_and_confirm(ctx, &api, target, &plan).await?
         }
-        Some(txid) => {
-            ctx.ensure_wallet_tx(&txid).await?;
-            vec![txid]
-        }
+        Some(txid) => confirm_existing(ctx, &api, target, common.asset_id, txid).await?,
     };
-    confirm_paid(ctx, &api, target, common.asset_id, &txids).await?;
     ctx.console.info("Distribution confirmed successfully");
     Ok(*txids.last().expect("at least one transaction"))
 }
 
-/// Refuses when the wallet already paid one of the addresses, then pays each batch of `asset`
-/// with one `sendmany`; gives the transactions in order.
-/// Refuses to pay `batches` when the wallet already paid one of their addresses (an
-/// interrupted run): called before the platform's own checks, whose refusal ("already carried
-/// out") would hide the `--use-existing` way forward.
-pub(crate) async fn refuse_if_already_paid(
+/// What the wallet already paid of `batches` ([`Context::earlier_payments`]). Without
+/// `resume`, any earlier payment is refused: a single transaction is then confirmed with
+/// `--use-existing TXID`, a split payment finished with `--resume`.
+pub(crate) async fn earlier_payments(
     ctx: &Context,
     batches: &[Vec<(String, Amount)>],
-) -> Result<(), ConfirmError> {
-    ctx.refuse_if_already_paid(batches.iter().flatten().map(|(address, _)| address))
-        .await
+    resume: bool,
+) -> Result<Vec<Option<Txid>>, ConfirmError> {
+    let earlier = ctx.earlier_payments(batches).await?;
+    let paid: Vec<(usize, Txid)> = earlier
+        .iter()
+        .enumerate()
+        .filter_map(|(n, txid)| txid.map(|t| (n, t)))
+        .collect();
+    match paid.last() {
+        Some(&(n, txid)) if !resume && batches.len() == 1 => Err(ConfirmError::AlreadyPaid {
+            txid: txid.to_string(),
+            address: batches[n]
+                .first()
+                .map(|(a, _)| a.clone())
+                .unwrap_or_default(),
+        }),
+        Some(&(_, txid)) if !resume => Err(ConfirmError::SplitAlreadyPaid {
+            paid: paid.len(),
+            of: batches.len(),
+            txid: txid.to_string(),
+        }),
+        _ => Ok(earlier),
+    }
 }
 
-/// Pays each batch with one `sendmany` (the caller refused an earlier payment first), each
-/// once the previous one is in a block ([`Context::wait_mined`]): every send spends the
-/// previous one's change.
-pub(crate) async fn pay(
+/// A payment of a distribution or payout file: its batches (one transaction each), what an
+/// earlier run already paid of them, the asset and the word the progress lines use.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Payment<'a> {
+    /// The recipients of each transaction.
+    pub batches: &'a [Vec<(String, Amount)>],
+    /// The wallet's transaction of each batch an earlier run paid.
+    pub earlier: &'a [Option<Txid>],
+    /// The asset paid.
+    pub asset: AssetId,
+    /// "Distribute", "Payout".
+    pub what: &'a str,
+}
+
+impl Payment<'_> {
+    /// The argument that finishes this payment's run once `txid` was sent: `--resume` for a
+    /// split payment (it confirms what was sent and sends the rest), `--use-existing TXID`
+    /// otherwise.
+    fn retry(&self, txid: &Txid) -> String {
+        if self.batches.len() > 1 {
+            crate::error::RESUME.to_owned()
+        } else {
+            use_existing_arg(txid)
+        }
+    }
+}
+
+fn use_existing_arg(txid: &Txid) -> String {
+    crate::error::use_existing(txid)
+}
+
+/// Confirms the wallet transaction `txid` named by `--use-existing` (it is not sent again).
+pub(crate) async fn confirm_existing(
     ctx: &Context,
-    batches: &[Vec<(String, Amount)>],
+    api: &AmpApi,
+    target: ConfirmTo<'_>,
     asset: AssetId,
-    what: &str,
+    txid: Txid,
 ) -> Result<Vec<Txid>, ConfirmError> {
-    let mut txids: Vec<Txid> = Vec::new();
-    for batch in batches {
-        if let Some(previous) = txids.last() {
-            ctx.wait_mined(previous, &previous.to_string()).await?;
+    ctx.ensure_wallet_tx(&txid).await?;
+    confirm_one(ctx, api, target, asset, &txid, &use_existing_arg(&txid)).await?;
+    Ok(vec![txid])
+}
+
+/// Pays the batches an earlier run did not pay and confirms every paying transaction to the
+/// platform, in file order; gives the transactions. Sending and confirming overlap: a
+/// transaction is confirmed (once it has its confirmations) while the next ones are sent, and
+/// once a confirmation fails nothing more is sent.
+pub(crate) async fn pay_and_confirm(
+    ctx: &Context,
+    api: &AmpApi,
+    target: ConfirmTo<'_>,
+    plan: &Payment<'_>,
+) -> Result<Vec<Txid>, ConfirmError> {
+    let (paid, mut to_confirm) = tokio::sync::mpsc::unbounded_channel::<Txid>();
+    let stop = AtomicBool::new(false);
+    let sending = async {
+        let sent = pay(ctx, plan, &stop, paid).await;
+        if sent.is_err() {
+            stop.store(true, Ordering::SeqCst);
+        }
+        sent
+    };
+    let confirming = async {
+        let mut confirmed = Vec::new();
+        while let Some(txid) = to_confirm.recv().await {
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            let done = confirm_one(ctx, api, target, plan.asset, &txid, &plan.retry(&txid)).await;
+            if let Err(e) = done {
+                stop.store(true, Ordering::SeqCst);
+                return Err(e);
+            }
+            confirmed.push(txid);
+        }
+        Ok(confirmed)
+    };
+    let (sent, confirmed) = tokio::join!(sending, confirming);
+    // A failed send stops the confirmations after it; a failed confirmation the sends: either
+    // error names the way forward.
+    sent?;
+    confirmed
+}
+
+/// Pays each batch an earlier run did not pay with one `sendmany`, each once the previous
+/// transaction is in a block ([`Context::wait_mined`]): every send spends the previous one's
+/// change. Hands each paying transaction, in order, to `paid`; stops before the next send
+/// once `stop` is set.
+async fn pay(
+    ctx: &Context,
+    plan: &Payment<'_>,
+    stop: &AtomicBool,
+    paid: tokio::sync::mpsc::UnboundedSender<Txid>,
+) -> Result<(), ConfirmError> {
+    let mut previous: Option<Txid> = None;
+    for (batch, earlier) in plan.batches.iter().zip(plan.earlier) {
+        if let Some(txid) = earlier {
+            ctx.console.info(format!(
+                "{} transaction {txid} of an earlier run: not sent again.",
+                plan.what
+            ));
+            if previous != Some(*txid) {
+                let _ = paid.send(*txid);
+            }
+            previous = Some(*txid);
+            continue;
+        }
+        if let Some(previous) = previous {
+            ctx.wait_mined(&previous, &plan.retry(&previous)).await?;
+        }
+        if stop.load(Ordering::SeqCst) {
+            return Ok(());
         }
         let payments: Vec<AssetPayment> = batch
             .iter()
             .map(|(address, amount)| AssetPayment {
                 address: address.clone(),
                 amount: *amount,
-                asset,
+                asset: plan.asset,
             })
             .collect();
         amphora_core::crash::point(amphora_core::crash::CONFIRM_BEFORE_SEND);
@@ -119,38 +243,25 @@ pub(crate) async fn pay(
             .send_many(&payments)
             .await
             .map_err(|e| ConfirmError::node("sendmany", e))?;
-        ctx.console.info(format!("{what} transaction {txid}."));
-        txids.push(txid);
-    }
-    Ok(txids)
-}
-
-/// Confirms each transaction in turn (a split payment is confirmed transaction by
-/// transaction; a failure names the transaction to retry with --use-existing).
-pub(crate) async fn confirm_paid(
-    ctx: &Context,
-    api: &AmpApi,
-    target: ConfirmTo<'_>,
-    asset: AssetId,
-    txids: &[Txid],
-) -> Result<(), ConfirmError> {
-    for txid in txids {
-        confirm_one(ctx, api, target, asset, txid).await?;
+        ctx.console
+            .info(format!("{} transaction {txid}.", plan.what));
+        let _ = paid.send(txid);
+        previous = Some(txid);
     }
     Ok(())
 }
 
 /// Waits for `txid`'s confirmations and posts it, with the wallet's change of `asset`, to the
-/// platform.
+/// platform. `retry` is the argument that finishes the run if this fails.
 async fn confirm_one(
     ctx: &Context,
     api: &AmpApi,
     target: ConfirmTo<'_>,
     asset: AssetId,
     txid: &Txid,
+    retry: &str,
 ) -> Result<(), ConfirmError> {
-    let retry = txid.to_string();
-    ctx.wait_confirmed(txid, &retry).await?;
+    ctx.wait_confirmed(txid, retry).await?;
     let details = ctx.transaction_details(txid).await?;
     let change_data = ctx.change_data(&asset, txid).await?;
     let payload = DistributionConfirm {
@@ -177,16 +288,19 @@ async fn confirm_one(
     answer.map_err(|source| ConfirmError::ConfirmRejected {
         endpoint,
         txid: txid.to_string(),
-        retry,
+        retry: retry.to_owned(),
         source,
     })
 }
 
-/// At least one assignment must belong to the distribution and none of them be distributed.
+/// At least one assignment must belong to the distribution, and none of them be distributed
+/// when nothing was sent yet. When an earlier run sent some transactions (`earlier`), theirs
+/// may be distributed already: not all of them may be while one is still to be sent.
 async fn check_assignments(
     api: &AmpApi,
     asset_uuid: &str,
     distribution_uuid: &str,
+    earlier: &[Option<Txid>],
 ) -> Result<(), ConfirmError> {
     let assignments = api
         .assignments(asset_uuid)
@@ -205,7 +319,13 @@ async fn check_assignments(
             distribution_uuid: distribution_uuid.to_owned(),
         });
     }
-    if mine.iter().any(|a| a.is_distributed) {
+    let distributed = mine.iter().filter(|a| a.is_distributed).count();
+    let refused = if earlier.iter().all(Option::is_none) {
+        distributed > 0
+    } else {
+        earlier.iter().any(Option::is_none) && distributed == mine.len()
+    };
+    if refused {
         return Err(ConfirmError::AlreadyDistributed {
             distribution_uuid: distribution_uuid.to_owned(),
         });

@@ -9,9 +9,10 @@ pub mod reissue;
 mod spent;
 pub mod update_blinders;
 
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use amphora_rpc::ElementsRpc;
+use amphora_rpc::{Amount, ElementsRpc, RpcError};
 use elements::{AssetId, Txid};
 use serde::Deserialize;
 use serde_json::json;
@@ -61,8 +62,8 @@ pub struct Context {
     pub username: String,
     /// Platform password.
     pub password: String,
-    /// The `--use-existing` value of the transaction sent and not yet confirmed to the
-    /// platform, once there is one.
+    /// The argument that finishes the run (`--use-existing VALUE`, `--resume`) once a
+    /// transaction was sent and not yet confirmed to the platform.
     in_flight: Arc<Mutex<Option<String>>>,
 }
 
@@ -98,8 +99,9 @@ impl Context {
         }
     }
 
-    /// The `--use-existing` value of a transaction that was sent but not yet confirmed to the
-    /// platform (what an interrupted run must tell the user).
+    /// The argument that finishes the run (`--use-existing VALUE`, `--resume`) once a
+    /// transaction was sent and not yet confirmed to the platform (what an interrupted run must
+    /// tell the user).
     pub fn in_flight(&self) -> Option<String> {
         self.in_flight
             .lock()
@@ -189,41 +191,69 @@ impl Context {
         }
     }
 
-    /// Refuses to pay a request whose addresses the wallet already paid: the wallet's sends
-    /// (`listtransactions`, which names the unconfidential address of each recipient) are
-    /// compared with the request's `addresses`. A run interrupted after its broadcast (a
-    /// crash of this client, of the platform or of the node) is then confirmed with
-    /// `--use-existing` instead of paying the same investors twice.
-    pub async fn refuse_if_already_paid<'a>(
+    /// What the wallet already paid of a request's `batches` (one per transaction of the file),
+    /// from its sends (`listtransactions`, which names the unconfidential address of each
+    /// recipient): for each batch, the wallet transaction that paid every one of its addresses,
+    /// `None` when none of them was paid. A run interrupted after a broadcast (a crash of this
+    /// client, of the platform or of the node) is then finished without paying the same
+    /// investors twice. A batch paid only in part, or by more than one transaction, is
+    /// [`ConfirmError::PaidInPart`]: no run can finish it.
+    pub async fn earlier_payments(
         &self,
-        addresses: impl IntoIterator<Item = &'a String>,
-    ) -> Result<(), ConfirmError> {
-        let wanted: std::collections::HashMap<String, &String> = addresses
-            .into_iter()
-            .map(|address| (unconfidential(address), address))
-            .collect();
-        let sends: Vec<WalletEntry> = self
-            .rpc
-            .call(
-                "listtransactions",
-                &[json!("*"), json!(WALLET_HISTORY), json!(0), json!(true)],
-            )
-            .await
-            .map_err(|e| ConfirmError::node("listtransactions", e))?;
-        let paid = sends
-            .iter()
-            .filter(|e| e.category == "send")
-            .find_map(|entry| {
-                let address = entry.address.as_deref()?;
-                wanted.get(&unconfidential(address)).map(|a| (entry, *a))
-            });
-        match paid {
-            Some((entry, address)) => Err(ConfirmError::AlreadyPaid {
-                txid: entry.txid.clone(),
-                address: address.clone(),
-            }),
-            None => Ok(()),
+        batches: &[Vec<(String, Amount)>],
+    ) -> Result<Vec<Option<Txid>>, ConfirmError> {
+        let mut payers: HashMap<String, BTreeSet<Txid>> = HashMap::new();
+        for entry in self.wallet_history().await? {
+            if let (true, Some(address)) = (entry.category == "send", entry.address.as_deref()) {
+                let txid: Txid = serde_json::from_value(json!(entry.txid)).map_err(|source| {
+                    let method = "listtransactions";
+                    ConfirmError::node(
+                        method,
+                        RpcError::Parse {
+                            method: method.into(),
+                            source,
+                        },
+                    )
+                })?;
+                payers
+                    .entry(unconfidential(address))
+                    .or_default()
+                    .insert(txid);
+            }
         }
+        let none = BTreeSet::new();
+        let mut paid = Vec::with_capacity(batches.len());
+        for (n, batch) in batches.iter().enumerate() {
+            let by: Vec<(&String, &BTreeSet<Txid>)> = batch
+                .iter()
+                .map(|(address, _)| {
+                    let txids = payers.get(&unconfidential(address)).unwrap_or(&none);
+                    (address, txids)
+                })
+                .collect();
+            let Some(&txid) = by.iter().find_map(|(_, txids)| txids.first()) else {
+                paid.push(None);
+                continue;
+            };
+            let odd = by
+                .iter()
+                .find(|(_, txids)| txids.len() != 1 || txids.first() != Some(&txid));
+            if let Some((address, txids)) = odd {
+                return Err(ConfirmError::PaidInPart {
+                    transaction: n + 1,
+                    of: batches.len(),
+                    txid: txid.to_string(),
+                    address: (*address).clone(),
+                    state: if txids.is_empty() {
+                        "not paid"
+                    } else {
+                        "paid by another transaction too"
+                    },
+                });
+            }
+            paid.push(Some(txid));
+        }
+        Ok(paid)
     }
 
     /// Waits for 2 confirmations of `txid` with a progress display.

@@ -1,21 +1,23 @@
-//! `payout -f FILE [--use-existing TXID]`: pays a payout's holders in the payout asset exactly
-//! as `distribute` pays a distribution (one `sendmany` per transaction of the file, the
-//! already-paid refusal, 2 confirmations, then the confirm call per transaction).
+//! `payout -f FILE [--use-existing TXID | --resume]`: pays a payout's holders in the payout
+//! asset exactly as `distribute` pays a distribution (one `sendmany` per transaction of the
+//! file, the already-paid refusal or `--resume`, 2 confirmations, then the confirm call per
+//! transaction).
 
 use std::path::Path;
 
 use elements::Txid;
 
-use super::distribute::{confirm_paid, pay, refuse_if_already_paid, ConfirmTo};
+use super::distribute::{confirm_existing, earlier_payments, pay_and_confirm, ConfirmTo, Payment};
 use super::Context;
 use crate::error::ConfirmError;
 use crate::request::{self, PayoutRequest, Request};
 
-/// Runs the sub-command.
+/// Runs the sub-command; `resume` finishes an interrupted run of a split payout.
 pub async fn run(
     ctx: &Context,
     path: &Path,
     use_existing: Option<Txid>,
+    resume: bool,
 ) -> Result<Txid, ConfirmError> {
     let request: Request<PayoutRequest> = request::load(path, "payout")?;
     request.validate(path)?;
@@ -23,10 +25,14 @@ pub async fn run(
     let api = ctx.login(&common.base_url).await?;
     let payout_uuid = &request.body.payout_uuid;
     let asset = request.body.payout_asset;
+    let target = ConfirmTo::Payout {
+        asset_uuid: &common.asset_uuid,
+        uuid: payout_uuid,
+    };
     let txids = match use_existing {
         None => {
             let batches = request.batches();
-            refuse_if_already_paid(ctx, &batches).await?;
+            let earlier = earlier_payments(ctx, &batches, resume).await?;
             let status = api
                 .payout_status(&common.asset_uuid, payout_uuid)
                 .await
@@ -35,24 +41,25 @@ pub async fn run(
                            not be sent",
                     source,
                 })?;
-            if status != "UNCONFIRMED" {
+            // An earlier run's payments may have been confirmed already: the payout is then
+            // still unconfirmed unless every transaction was.
+            let all_paid = earlier.iter().all(Option::is_some);
+            if status != "UNCONFIRMED" && !(all_paid && status == "CONFIRMED") {
                 return Err(ConfirmError::PayoutNotPayable {
                     payout_uuid: payout_uuid.clone(),
                     status,
                 });
             }
-            pay(ctx, &batches, asset, "Payout").await?
+            let plan = Payment {
+                batches: &batches,
+                earlier: &earlier,
+                asset,
+                what: "Payout",
+            };
+            pay_and_confirm(ctx, &api, target, &plan).await?
         }
-        Some(txid) => {
-            ctx.ensure_wallet_tx(&txid).await?;
-            vec![txid]
-        }
+        Some(txid) => confirm_existing(ctx, &api, target, asset, txid).await?,
     };
-    let target = ConfirmTo::Payout {
-        asset_uuid: &common.asset_uuid,
-        uuid: payout_uuid,
-    };
-    confirm_paid(ctx, &api, target, asset, &txids).await?;
     ctx.console.info("Payout confirmed successfully");
     Ok(*txids.last().expect("at least one transaction"))
 }

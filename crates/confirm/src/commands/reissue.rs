@@ -112,7 +112,7 @@ pub async fn run(
             existing
         }
     };
-    let retry = output.to_string();
+    let retry = crate::error::use_existing(output);
     ctx.wait_confirmed(&output.txid, &retry).await?;
 
     let details = ctx.transaction_details(&output.txid).await?;

@@ -105,7 +105,7 @@ impl Context {
     }
 
     /// The wallet's whole history (`listtransactions`, watch-only included), oldest first.
-    async fn wallet_history(&self) -> Result<Vec<WalletEntry>, ConfirmError> {
+    pub(super) async fn wallet_history(&self) -> Result<Vec<WalletEntry>, ConfirmError> {
         self.rpc
             .call(
                 "listtransactions",

@@ -3,7 +3,7 @@
 
 use crate::support::{file_header, with, AmpDouble, RequestFile, Script, Treasury};
 use amphora_confirm::{run, ConfirmCommand, ConfirmError};
-use amphora_rpc::Amount;
+use amphora_rpc::{Amount, AssetPayment};
 use serde_json::{json, Value};
 
 const DISTRIBUTION: &str = "distribution-uuid-1";
@@ -35,7 +35,56 @@ fn distribute(file: &RequestFile, use_existing: Option<elements::Txid>) -> Confi
     ConfirmCommand::Distribute {
         file: file.path.clone(),
         use_existing,
+        resume: false,
     }
+}
+
+fn resume(file: &RequestFile) -> ConfirmCommand {
+    ConfirmCommand::Distribute {
+        file: file.path.clone(),
+        use_existing: None,
+        resume: true,
+    }
+}
+
+/// A distribution file in two transactions: `a1` alone, then `a2` and `a3`.
+fn split_file(t: &Treasury, amp: &AmpDouble, [a1, a2, a3]: [&String; 3]) -> RequestFile {
+    RequestFile::write(&with(
+        file_header("distribute", amp, &t.asset),
+        json!({
+            "distribution_uuid": DISTRIBUTION,
+            "map_address_amount": {a1: 1.5, a2: 2.25, a3: 0.25},
+            "map_address_asset": {a1: t.asset, a2: t.asset, a3: t.asset},
+            "transactions": [
+                {"map_address_amount": {a1: 1.5}, "map_address_asset": {a1: t.asset}},
+                {"map_address_amount": {a2: 2.25, a3: 0.25},
+                 "map_address_asset": {a2: t.asset, a3: t.asset}},
+            ],
+        }),
+    ))
+}
+
+/// What an interrupted run sent: `payments` from the treasury wallet in one transaction.
+async fn sent_by_hand(t: &Treasury, payments: &[(&String, i64)]) -> elements::Txid {
+    let payments: Vec<AssetPayment> = payments
+        .iter()
+        .map(|(address, units)| AssetPayment {
+            address: (*address).clone(),
+            amount: Amount::from_units(*units),
+            asset: t.asset,
+        })
+        .collect();
+    let txid = t.wallet.send_many(&payments).await.unwrap();
+    t.mine(2).await;
+    txid
+}
+
+fn confirmed_txids(amp: &AmpDouble) -> Vec<String> {
+    amp.received()
+        .iter()
+        .filter(|r| r.path.ends_with("/confirm"))
+        .map(|r| r.body["tx_data"]["txid"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[tokio::test]
@@ -149,7 +198,7 @@ async fn a_refused_confirm_gives_the_retry_hint_and_use_existing_resends_only_th
     let ConfirmError::ConfirmRejected { txid, retry, .. } = &err else {
         panic!("unexpected error {err}");
     };
-    assert_eq!(txid, retry);
+    assert_eq!(retry, &format!("--use-existing {txid}"));
     let message = err.to_string();
     assert!(
         message.contains(&format!("\"--use-existing {txid}\"")),
@@ -325,6 +374,7 @@ async fn bad_files_and_logins_stop_before_anything_is_sent() {
     let missing = t.args(ConfirmCommand::Distribute {
         file: "/nonexistent/distribution.json".into(),
         use_existing: None,
+        resume: false,
     });
     let err = run(missing).await.unwrap_err();
     assert!(err
@@ -388,4 +438,102 @@ async fn a_split_distribution_is_paid_and_confirmed_transaction_by_transaction()
         .await
         .unwrap_err();
     assert!(matches!(err, ConfirmError::InvalidFile { .. }), "{err:?}");
+}
+
+/// A split distribution whose run stopped after its first transaction: the plain rerun refuses
+/// and names `--resume`, which confirms the first transaction without sending it again, sends
+/// the second and confirms it; a second `--resume` sends nothing.
+#[tokio::test]
+async fn an_interrupted_split_distribution_is_finished_with_resume_paying_nobody_twice() {
+    let t = Treasury::start().await;
+    let amp = AmpDouble::start(Script {
+        assignments: assignments(false),
+        ..Script::default()
+    })
+    .await;
+    let (a1, a2, a3) = (
+        t.address("investor1").await,
+        t.address("investor2").await,
+        t.address("investor2").await,
+    );
+    let file = split_file(&t, &amp, [&a1, &a2, &a3]);
+    let first = sent_by_hand(&t, &[(&a1, 150_000_000)]).await;
+
+    let err = t
+        .run_mining(t.args(distribute(&file, None)))
+        .await
+        .unwrap_err();
+    let ConfirmError::SplitAlreadyPaid { paid, of, txid } = &err else {
+        panic!("unexpected error {err}");
+    };
+    assert_eq!((*paid, *of, txid), (1, 2, &first.to_string()));
+    assert!(err.to_string().contains("\"--resume\""), "{err}");
+    assert_eq!(t.mempool_size().await, 0, "nothing sent");
+    assert!(confirmed_txids(&amp).is_empty());
+
+    t.run_mining(t.args(resume(&file))).await.unwrap();
+    assert_eq!(
+        t.balance("investor1", &t.asset).await,
+        Amount::from_units(150_000_000),
+        "the first transaction's recipient is paid once"
+    );
+    assert_eq!(
+        t.balance("investor2", &t.asset).await,
+        Amount::from_units(250_000_000)
+    );
+    let confirms = confirmed_txids(&amp);
+    assert_eq!(confirms.len(), 2, "{confirms:?}");
+    assert_eq!(confirms[0], first.to_string());
+    assert_ne!(confirms[1], confirms[0]);
+
+    // Everything paid: --resume only confirms again.
+    t.run_mining(t.args(resume(&file))).await.unwrap();
+    assert_eq!(confirmed_txids(&amp)[2..], confirms[..]);
+    assert_eq!(
+        t.balance("investor2", &t.asset).await,
+        Amount::from_units(250_000_000)
+    );
+}
+
+/// A transaction of the file paid in part by the wallet (not as this client pays) cannot be
+/// finished: `--resume` refuses it, naming the unpaid address, and sends nothing.
+#[tokio::test]
+async fn a_transaction_paid_in_part_is_refused_even_with_resume() {
+    let t = Treasury::start().await;
+    let amp = AmpDouble::start(Script {
+        assignments: assignments(false),
+        ..Script::default()
+    })
+    .await;
+    let (a1, a2, a3) = (
+        t.address("investor1").await,
+        t.address("investor2").await,
+        t.address("investor2").await,
+    );
+    let file = split_file(&t, &amp, [&a1, &a2, &a3]);
+    sent_by_hand(&t, &[(&a1, 150_000_000)]).await;
+    let part = sent_by_hand(&t, &[(&a3, 25_000_000)]).await;
+    for command in [distribute(&file, None), resume(&file)] {
+        let err = t.run_mining(t.args(command)).await.unwrap_err();
+        let ConfirmError::PaidInPart {
+            transaction,
+            of,
+            txid,
+            address,
+            state,
+        } = &err
+        else {
+            panic!("unexpected error {err}");
+        };
+        assert_eq!(
+            (*transaction, *of, txid, address, *state),
+            (2, 2, &part.to_string(), &a2, "not paid")
+        );
+    }
+    assert_eq!(t.mempool_size().await, 0, "nothing sent");
+    assert_eq!(
+        t.balance("investor2", &t.asset).await,
+        Amount::from_units(25_000_000)
+    );
+    assert!(confirmed_txids(&amp).is_empty());
 }

@@ -87,7 +87,7 @@ async fn a_url_without_wallet_on_a_multi_wallet_node_is_explained() {
 }
 
 #[tokio::test]
-async fn the_wait_needs_two_confirmations_and_reports_blocks_seen() {
+async fn the_wait_needs_two_confirmations_sees_each_block_at_once_and_reports_blocks_seen() {
     let t = Treasury::start().await;
     let to = t.address("investor1").await;
     let txid = t
@@ -97,10 +97,12 @@ async fn the_wait_needs_two_confirmations_and_reports_blocks_seen() {
         .unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<WaitProgress>();
     let wallet = t.wallet.clone();
+    // A poll interval far longer than the test may take: each block must be seen at once.
     let policy = WaitPolicy {
-        poll_interval: Duration::from_millis(10),
-        timeout: Duration::from_secs(30),
+        poll_interval: Duration::from_secs(60),
+        timeout: Duration::from_secs(120),
     };
+    let soon = Duration::from_secs(5);
     let wait = tokio::spawn(async move {
         wait_for_confirmations(
             &wallet,
@@ -118,14 +120,21 @@ async fn the_wait_needs_two_confirmations_and_reports_blocks_seen() {
     assert_eq!((first.confirmations, first.blocks_seen), (0, 0));
 
     t.mine(1).await;
-    let one = rx.recv().await.unwrap();
+    let one = tokio::time::timeout(soon, rx.recv())
+        .await
+        .expect("the block is seen at once")
+        .unwrap();
     assert_eq!((one.confirmations, one.blocks_seen), (1, 1));
     // One confirmation is not enough (the script waits for > 1).
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(!wait.is_finished());
 
     t.mine(1).await;
-    let done = wait.await.unwrap().unwrap();
+    let done = tokio::time::timeout(soon, wait)
+        .await
+        .expect("the second block is seen at once")
+        .unwrap()
+        .unwrap();
     assert_eq!((done.confirmations, done.blocks_seen), (2, 2));
     assert_eq!(done.tip, one.tip + 1);
 }
@@ -143,7 +152,7 @@ async fn a_wait_that_times_out_says_how_to_retry() {
         poll_interval: Duration::from_millis(10),
         timeout: Duration::from_millis(100),
     };
-    let retry = format!("{txid}:0");
+    let retry = format!("--use-existing {txid}:0");
     let err = wait_for_confirmations(
         &t.wallet,
         &txid,
@@ -162,10 +171,7 @@ async fn a_wait_that_times_out_says_how_to_retry() {
         }
     ));
     let message = err.to_string();
-    assert!(
-        message.contains(&format!("\"--use-existing {retry}\"")),
-        "{message}"
-    );
+    assert!(message.contains(&format!("\"{retry}\"")), "{message}");
     assert!(
         message.contains("do NOT run this command again as it is"),
         "{message}"

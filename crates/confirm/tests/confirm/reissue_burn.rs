@@ -166,10 +166,8 @@ async fn reissue_needs_the_token_outputs_the_platform_tracks() {
     let ConfirmError::ConfirmRejected { txid, retry, .. } = &err else {
         panic!("unexpected error {err}");
     };
-    assert!(retry.starts_with(&format!("{txid}:")));
-    assert!(err
-        .to_string()
-        .contains(&format!("\"--use-existing {retry}\"")));
+    assert!(retry.starts_with(&format!("--use-existing {txid}:")));
+    assert!(err.to_string().contains(&format!("\"{retry}\"")));
     assert!(err.to_string().contains("answered HTTP 503"), "{err}");
 
     let none = RequestFile::write(&with(
