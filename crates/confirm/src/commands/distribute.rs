@@ -137,13 +137,9 @@ impl Payment<'_> {
         if self.batches.len() > 1 {
             crate::error::RESUME.to_owned()
         } else {
-            use_existing_arg(txid)
+            crate::error::use_existing(txid)
         }
     }
-}
-
-fn use_existing_arg(txid: &Txid) -> String {
-    crate::error::use_existing(txid)
 }
 
 /// Confirms the wallet transaction `txid` named by `--use-existing` (it is not sent again).
@@ -155,7 +151,15 @@ pub(crate) async fn confirm_existing(
     txid: Txid,
 ) -> Result<Vec<Txid>, ConfirmError> {
     ctx.ensure_wallet_tx(&txid).await?;
-    confirm_one(ctx, api, target, asset, &txid, &use_existing_arg(&txid)).await?;
+    confirm_one(
+        ctx,
+        api,
+        target,
+        asset,
+        &txid,
+        &crate::error::use_existing(txid),
+    )
+    .await?;
     Ok(vec![txid])
 }
 

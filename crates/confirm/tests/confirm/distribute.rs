@@ -537,3 +537,53 @@ async fn a_transaction_paid_in_part_is_refused_even_with_resume() {
     );
     assert!(confirmed_txids(&amp).is_empty());
 }
+
+/// `payout` shares the split payment and `--resume` with `distribute`: a payout run stopped
+/// after its first transaction is refused as it was and finished with `--resume`.
+#[tokio::test]
+async fn an_interrupted_split_payout_is_finished_with_resume() {
+    let t = Treasury::start().await;
+    let amp = AmpDouble::start(Script::default()).await;
+    let (a1, a2) = (t.address("investor1").await, t.address("investor2").await);
+    let file = RequestFile::write(&with(
+        file_header("payout", &amp, &t.asset),
+        json!({
+            "payout_uuid": "payout-uuid-1",
+            "payout_asset": t.asset,
+            "map_address_amount": {&a1: 1.5, &a2: 2.25},
+            "map_address_asset": {&a1: t.asset, &a2: t.asset},
+            "transactions": [
+                {"map_address_amount": {&a1: 1.5}, "map_address_asset": {&a1: t.asset}},
+                {"map_address_amount": {&a2: 2.25}, "map_address_asset": {&a2: t.asset}},
+            ],
+        }),
+    ));
+    let payout = |resume: bool| ConfirmCommand::Payout {
+        file: file.path.clone(),
+        use_existing: None,
+        resume,
+    };
+    let first = sent_by_hand(&t, &[(&a1, 150_000_000)]).await;
+    let err = t.run_mining(t.args(payout(false))).await.unwrap_err();
+    assert!(
+        matches!(&err, ConfirmError::SplitAlreadyPaid { paid: 1, of: 2, .. }),
+        "{err}"
+    );
+    t.run_mining(t.args(payout(true))).await.unwrap();
+    assert_eq!(
+        t.balance("investor1", &t.asset).await,
+        Amount::from_units(150_000_000)
+    );
+    assert_eq!(
+        t.balance("investor2", &t.asset).await,
+        Amount::from_units(225_000_000)
+    );
+    let confirms: Vec<String> = amp
+        .received()
+        .iter()
+        .filter(|r| r.path.contains("/payouts/") && r.path.ends_with("/confirm"))
+        .map(|r| r.body["tx_data"]["txid"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(confirms.len(), 2, "{confirms:?}");
+    assert_eq!(confirms[0], first.to_string());
+}

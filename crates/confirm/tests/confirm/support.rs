@@ -167,7 +167,11 @@ fn answer(
         .into_response(),
         ("GET", ["api", "assets", _, "assignments"]) => Json(script.assignments).into_response(),
         ("GET", ["api", "assets", _, "txs"]) => Json(script.txs).into_response(),
+        ("GET", ["api", "assets", _, "payouts", _]) => {
+            Json(json!({"payout_status": "UNCONFIRMED"})).into_response()
+        }
         ("POST", ["api", "assets", _, "distributions", _, "confirm"])
+        | ("POST", ["api", "assets", _, "payouts", _, "confirm"])
         | ("POST", ["api", "assets", _, "reissue-confirm"])
         | ("POST", ["api", "assets", _, "burn-confirm"])
         | ("POST", ["api", "assets", _, "update-blinders"]) => (
