@@ -195,7 +195,7 @@ async fn a_distribution_in_two_full_transactions_sends_the_second_after_the_firs
         path,
         users,
         ..
-    } = split_distribution(&platform, &api, dir.path(), 120).await;
+    } = distribution_to(&platform, &api, dir.path(), 120, 10).await;
     let output = platform
         .confirm(dir.path(), &["distribute", "-f", path.to_str().unwrap()])
         .output()
@@ -251,22 +251,25 @@ async fn a_distribution_in_two_full_transactions_sends_the_second_after_the_firs
     assert_eq!(summary[0]["balance"], 10, "{summary}");
 }
 
-/// A distribution file in two transactions, written in `dir`.
+/// A distribution file written in `dir`, with what it pays.
 struct Split {
     asset: String,
+    asset_id: elements::AssetId,
     uuid: String,
     path: std::path::PathBuf,
     file: Value,
     users: Vec<i64>,
 }
 
-/// An asset issued to the treasury, `holders` registered wallets with an assignment of 10
-/// each, and the distribution file of them all: two transactions for more than 60 holders.
-async fn split_distribution(
+/// An asset issued to the treasury (twice what the distribution pays), `holders` registered
+/// wallets with an assignment of `amount` each, and the distribution file of them all (two
+/// transactions for more than 60 holders).
+async fn distribution_to(
     platform: &Platform,
     api: &crate::support::Api,
     dir: &std::path::Path,
     holders: usize,
+    amount: i64,
 ) -> Split {
     let root = platform.url.clone();
     let treasury_address = platform.treasury().get_new_address(None).await.unwrap();
@@ -274,13 +277,16 @@ async fn split_distribution(
         .ok(
             "POST",
             "/assets/issue",
-            Some(json!({"name": "Split asset", "amount": holders as i64 * 10,
+            Some(
+                json!({"name": "Split asset", "amount": 2 * holders as i64 * amount,
                 "destination_address": treasury_address, "domain": "example.com",
-                "ticker": "SPL", "pubkey": PUBKEY})),
+                "ticker": "SPL", "pubkey": PUBKEY}),
+            ),
             201,
         )
         .await;
     let asset = issued["asset_uuid"].as_str().unwrap().to_string();
+    let asset_id = issued["asset_id"].as_str().unwrap().parse().unwrap();
     let server_xpub = PlatformClient::new(&root, None)
         .unwrap()
         .server_xpub()
@@ -295,7 +301,7 @@ async fn split_distribution(
     .await;
     let create = format!("/assets/{asset}/assignments/create");
     let assign = |user: i64| {
-        json!({"assignments": [{"registered_user": user, "amount": 10,
+        json!({"assignments": [{"registered_user": user, "amount": amount,
             "ready_for_distribution": true}]})
     };
     api.first_assignment(&create, assign(users[0])).await;
@@ -306,15 +312,17 @@ async fn split_distribution(
         .get(&format!("/assets/{asset}/distributions/create"))
         .await;
     let uuid = file["distribution_uuid"].as_str().unwrap().to_string();
+    let transactions = if holders > 60 { Some(2) } else { None };
     assert_eq!(
         file["transactions"].as_array().map(Vec::len),
-        Some(2),
+        transactions,
         "{file}"
     );
     let path = dir.join("distribution.json");
     std::fs::write(&path, file.to_string()).unwrap();
     Split {
         asset,
+        asset_id,
         uuid,
         path,
         file,
@@ -332,7 +340,7 @@ async fn a_split_distribution_killed_after_its_first_send_is_finished_with_resum
     let dir = tempfile::tempdir().unwrap();
     let platform = Platform::start(dir.path(), unthrottled()).await;
     let api = platform.api().await;
-    let split = split_distribution(&platform, &api, dir.path(), 61).await;
+    let split = distribution_to(&platform, &api, dir.path(), 61, 10).await;
     let args = ["distribute", "-f", split.path.to_str().unwrap()];
     let output = platform
         .confirm(dir.path(), &args)
@@ -447,45 +455,16 @@ fn unconfidential(address: &str) -> String {
 async fn a_payment_of_another_amount_is_refused_and_records_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let platform = Platform::start(dir.path(), unthrottled()).await;
-    let root = platform.url.clone();
     let api = platform.api().await;
     let treasury = platform.treasury();
-    let treasury_address = treasury.get_new_address(None).await.unwrap();
-    let issued = api
-        .ok(
-            "POST",
-            "/assets/issue",
-            Some(json!({"name": "Amount asset", "amount": 1_000,
-                "destination_address": treasury_address, "domain": "example.com",
-                "ticker": "AMT", "pubkey": PUBKEY})),
-            201,
-        )
-        .await;
-    let asset = issued["asset_uuid"].as_str().unwrap().to_string();
-    let asset_id: elements::AssetId = issued["asset_id"].as_str().unwrap().parse().unwrap();
-    let server_xpub = PlatformClient::new(&root, None)
-        .unwrap()
-        .server_xpub()
-        .await
-        .unwrap();
-    let wallets = descriptors(&server_xpub, &root, 1);
-    let users = register_holders(
-        PlatformClient::new(&root, None).unwrap(),
-        api.clone(),
-        wallets,
-    )
-    .await;
-    let create = format!("/assets/{asset}/assignments/create");
-    api.first_assignment(
-        &create,
-        json!({"assignments": [{"registered_user": users[0], "amount": 500,
-            "ready_for_distribution": true}]}),
-    )
-    .await;
-    let file = api
-        .get(&format!("/assets/{asset}/distributions/create"))
-        .await;
-    let uuid = file["distribution_uuid"].as_str().unwrap().to_string();
+    let Split {
+        asset,
+        asset_id,
+        uuid,
+        file,
+        users,
+        ..
+    } = distribution_to(&platform, &api, dir.path(), 1, 500).await;
     let address = file["map_address_amount"]
         .as_object()
         .unwrap()

@@ -47,10 +47,30 @@ fn resume(file: &RequestFile) -> ConfirmCommand {
     }
 }
 
-/// A distribution file in two transactions: `a1` alone, then `a2` and `a3`.
-fn split_file(t: &Treasury, amp: &AmpDouble, [a1, a2, a3]: [&String; 3]) -> RequestFile {
-    RequestFile::write(&with(
-        file_header("distribute", amp, &t.asset),
+/// The treasury, the test double, and a distribution file in two transactions: `a1` (of
+/// investor1) alone, then `a2` and `a3` (both of investor2).
+struct Split {
+    t: Treasury,
+    amp: AmpDouble,
+    file: RequestFile,
+    addresses: [String; 3],
+}
+
+async fn split() -> Split {
+    let t = Treasury::start().await;
+    let amp = AmpDouble::start(Script {
+        assignments: assignments(false),
+        ..Script::default()
+    })
+    .await;
+    let addresses = [
+        t.address("investor1").await,
+        t.address("investor2").await,
+        t.address("investor2").await,
+    ];
+    let [a1, a2, a3] = &addresses;
+    let file = RequestFile::write(&with(
+        file_header("distribute", &amp, &t.asset),
         json!({
             "distribution_uuid": DISTRIBUTION,
             "map_address_amount": {a1: 1.5, a2: 2.25, a3: 0.25},
@@ -61,7 +81,13 @@ fn split_file(t: &Treasury, amp: &AmpDouble, [a1, a2, a3]: [&String; 3]) -> Requ
                  "map_address_asset": {a2: t.asset, a3: t.asset}},
             ],
         }),
-    ))
+    ));
+    Split {
+        t,
+        amp,
+        file,
+        addresses,
+    }
 }
 
 /// What an interrupted run sent: `payments` from the treasury wallet in one transaction.
@@ -414,12 +440,7 @@ async fn a_split_distribution_is_paid_and_confirmed_transaction_by_transaction()
         t.balance("investor2", &t.asset).await,
         Amount::from_units(225_000_000)
     );
-    let confirms: Vec<String> = amp
-        .received()
-        .iter()
-        .filter(|r| r.path.ends_with("/confirm"))
-        .map(|r| r.body["tx_data"]["txid"].as_str().unwrap().to_string())
-        .collect();
+    let confirms = confirmed_txids(&amp);
     assert_eq!(confirms.len(), 2, "one confirm call per transaction");
     assert_ne!(confirms[0], confirms[1]);
 
@@ -445,18 +466,12 @@ async fn a_split_distribution_is_paid_and_confirmed_transaction_by_transaction()
 /// the second and confirms it; a second `--resume` sends nothing.
 #[tokio::test]
 async fn an_interrupted_split_distribution_is_finished_with_resume_paying_nobody_twice() {
-    let t = Treasury::start().await;
-    let amp = AmpDouble::start(Script {
-        assignments: assignments(false),
-        ..Script::default()
-    })
-    .await;
-    let (a1, a2, a3) = (
-        t.address("investor1").await,
-        t.address("investor2").await,
-        t.address("investor2").await,
-    );
-    let file = split_file(&t, &amp, [&a1, &a2, &a3]);
+    let Split {
+        t,
+        amp,
+        file,
+        addresses: [a1, ..],
+    } = split().await;
     let first = sent_by_hand(&t, &[(&a1, 150_000_000)]).await;
 
     let err = t
@@ -499,18 +514,12 @@ async fn an_interrupted_split_distribution_is_finished_with_resume_paying_nobody
 /// finished: `--resume` refuses it, naming the unpaid address, and sends nothing.
 #[tokio::test]
 async fn a_transaction_paid_in_part_is_refused_even_with_resume() {
-    let t = Treasury::start().await;
-    let amp = AmpDouble::start(Script {
-        assignments: assignments(false),
-        ..Script::default()
-    })
-    .await;
-    let (a1, a2, a3) = (
-        t.address("investor1").await,
-        t.address("investor2").await,
-        t.address("investor2").await,
-    );
-    let file = split_file(&t, &amp, [&a1, &a2, &a3]);
+    let Split {
+        t,
+        amp,
+        file,
+        addresses: [a1, a2, a3],
+    } = split().await;
     sent_by_hand(&t, &[(&a1, 150_000_000)]).await;
     let part = sent_by_hand(&t, &[(&a3, 25_000_000)]).await;
     for command in [distribute(&file, None), resume(&file)] {
@@ -578,12 +587,12 @@ async fn an_interrupted_split_payout_is_finished_with_resume() {
         t.balance("investor2", &t.asset).await,
         Amount::from_units(225_000_000)
     );
-    let confirms: Vec<String> = amp
+    let confirms = confirmed_txids(&amp);
+    assert!(amp
         .received()
         .iter()
-        .filter(|r| r.path.contains("/payouts/") && r.path.ends_with("/confirm"))
-        .map(|r| r.body["tx_data"]["txid"].as_str().unwrap().to_string())
-        .collect();
+        .filter(|r| r.path.ends_with("/confirm"))
+        .all(|r| r.path.contains("/payouts/payout-uuid-1/")));
     assert_eq!(confirms.len(), 2, "{confirms:?}");
     assert_eq!(confirms[0], first.to_string());
 }
