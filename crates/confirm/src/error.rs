@@ -300,7 +300,8 @@ pub enum ConfirmError {
         txid: String,
         /// An address of it paid otherwise.
         address: String,
-        /// How that address is paid ("not paid", "paid by another transaction").
+        /// How that address is paid ("not paid", "paid by another transaction", "paid by
+        /// more than one transaction").
         state: &'static str,
     },
     /// The wallet already sent a reissuance or burn for this request (a transaction spending

@@ -244,10 +244,10 @@ impl Context {
                     of: batches.len(),
                     txid: txid.to_string(),
                     address: (*address).clone(),
-                    state: if txids.is_empty() {
-                        "not paid"
-                    } else {
-                        "paid by another transaction too"
+                    state: match txids.len() {
+                        0 => "not paid",
+                        1 => "paid by another transaction",
+                        _ => "paid by more than one transaction",
                     },
                 });
             }

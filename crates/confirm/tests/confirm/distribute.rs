@@ -545,6 +545,19 @@ async fn a_transaction_paid_in_part_is_refused_even_with_resume() {
         Amount::from_units(25_000_000)
     );
     assert!(confirmed_txids(&amp).is_empty());
+
+    // Both addresses paid, by two transactions: still not this client's payment.
+    let other = sent_by_hand(&t, &[(&a2, 225_000_000)]).await;
+    let err = t.run_mining(t.args(resume(&file))).await.unwrap_err();
+    let ConfirmError::PaidInPart { txid, state, .. } = &err else {
+        panic!("unexpected error {err}");
+    };
+    assert!(
+        [part.to_string(), other.to_string()].contains(txid),
+        "{err}"
+    );
+    assert_eq!(*state, "paid by another transaction", "{err}");
+    assert!(confirmed_txids(&amp).is_empty());
 }
 
 /// `payout` shares the split payment and `--resume` with `distribute`: a payout run stopped
