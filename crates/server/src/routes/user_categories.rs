@@ -29,7 +29,7 @@ pub fn routes() -> Routes {
 
 /// The schemas this module adds to the OpenAPI document (its paths come from [`routes`]).
 #[derive(utoipa::OpenApi)]
-#[openapi(components(schemas(CategoriesRequest)))]
+#[openapi(components(schemas(CategoriesRequest, CategoriesBody)))]
 pub struct Doc;
 
 /// `PUT /registered_users/{id}/categories/add|delete` body (a bare array of ids is accepted
@@ -38,6 +38,17 @@ pub struct Doc;
 pub struct CategoriesRequest {
     /// Category ids of the caller's issuer.
     pub categories: Vec<i64>,
+}
+
+/// What `PUT /registered_users/{id}/categories/add|delete` accepts: `{"categories": [ids]}`
+/// or a bare `[ids]`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum CategoriesBody {
+    /// `{"categories": [ids]}`.
+    Wrapped(CategoriesRequest),
+    /// `[ids]`, as AMP 0.1.0 allowed.
+    Bare(Vec<i64>),
 }
 
 /// Reads `{"categories": [ids]}` or a bare `[ids]`.
@@ -79,7 +90,7 @@ async fn change(
 #[utoipa::path(put, path = "/api/registered_users/{id}/categories/add", tag = "registered_users",
     security(("token" = [])),
     params(("id" = i64, Path, description = "Registered user id")),
-    request_body = CategoriesRequest,
+    request_body = CategoriesBody,
     responses(
         (status = 200, description = "The updated registered user", body = RegisteredUserDto),
         (status = 400, description = "Malformed body, or ids that are not your categories \
@@ -100,7 +111,7 @@ pub async fn add_categories(
 #[utoipa::path(put, path = "/api/registered_users/{id}/categories/delete", tag = "registered_users",
     security(("token" = [])),
     params(("id" = i64, Path, description = "Registered user id")),
-    request_body = CategoriesRequest,
+    request_body = CategoriesBody,
     responses(
         (status = 200, description = "The updated registered user", body = RegisteredUserDto),
         (status = 400, description = "Malformed body, or ids that are not your categories \
