@@ -86,9 +86,7 @@ impl TreasuryViewKey {
         if txout.asset.is_explicit() && txout.value.is_explicit() {
             return None;
         }
-        txout
-            .unblind(secp, self.blinding_secret(&txout.script_pubkey))
-            .ok()
+        amphora_ct::unblind(secp, txout, self.blinding_secret(&txout.script_pubkey)).ok()
     }
 }
 

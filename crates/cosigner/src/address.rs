@@ -45,6 +45,6 @@ impl PlatformKey {
         let Some(key) = lwk_common::derive_blinding_key(ct, &txout.script_pubkey) else {
             return Ok(None);
         };
-        Ok(txout.unblind(&Secp256k1::new(), key).ok())
+        Ok(amphora_ct::unblind(&Secp256k1::new(), txout, key).ok())
     }
 }

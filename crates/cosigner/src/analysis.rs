@@ -387,7 +387,7 @@ fn unblind_with_wallet(
         .ct_descriptor()
         .ok()?;
     let key = lwk_common::derive_blinding_key(ct, &txout.script_pubkey)?;
-    let secrets = txout.unblind(secp, key).ok()?;
+    let secrets = amphora_ct::unblind(secp, txout, key).ok()?;
     Some((secrets.asset, secrets.value))
 }
 

@@ -196,7 +196,7 @@ impl WalletScripts {
         let slot = self.by_script.get(&txout.script_pubkey)?;
         let ct = self.wallets[slot.wallet].descriptor.ct_descriptor().ok()?;
         let key = lwk_common::derive_blinding_key(ct, &txout.script_pubkey)?;
-        txout.unblind(&self.secp, key).ok()
+        amphora_ct::unblind(&self.secp, txout, key).ok()
     }
 
     fn derive_up_to(&mut self, pos: usize, chain: Chain, last: u32) {

@@ -172,7 +172,7 @@ impl Wallet {
             }
             let secrets = explicit_secrets(out).or_else(|| {
                 let sk = self.blinding().secret(&out.script_pubkey);
-                out.unblind(&self.secp, sk).ok()
+                amphora_ct::unblind(&self.secp, out, sk).ok()
             });
             if let Some(s) = secrets {
                 mine.insert(vout as u32, s);

@@ -1,0 +1,86 @@
+//! The deterministic generator a range proof's prover draws its nonces and blinders from:
+//! libsecp256k1's `rfc6979_hmac_sha256` (RFC 6979 section 3.2 with HMAC-SHA256), whose state
+//! is updated between two draws (`retry`) rather than within one.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// HMAC-SHA256 of the concatenated `parts` under `key`.
+fn hmac(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes a key of any length");
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+/// The generator's state.
+pub(crate) struct Rfc6979 {
+    k: [u8; 32],
+    v: [u8; 32],
+    retry: bool,
+}
+
+impl Rfc6979 {
+    /// Seeds the generator with `seed` (steps b to f).
+    pub(crate) fn new(seed: &[u8]) -> Rfc6979 {
+        let mut v = [1u8; 32];
+        let mut k = hmac(&[0u8; 32], &[&v, &[0], seed]);
+        v = hmac(&k, &[&v]);
+        k = hmac(&k, &[&v, &[1], seed]);
+        v = hmac(&k, &[&v]);
+        Rfc6979 { k, v, retry: false }
+    }
+
+    /// The next 32 bytes (step h; from the second draw on, the state moves first).
+    pub(crate) fn next32(&mut self) -> [u8; 32] {
+        if self.retry {
+            self.k = hmac(&self.k, &[&self.v, &[0]]);
+            self.v = hmac(&self.k, &[&self.v]);
+        }
+        self.v = hmac(&self.k, &[&self.v]);
+        self.retry = true;
+        self.v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// libsecp256k1's own test vector (`run_rfc6979_hmac_sha256_tests`, its first key of 64
+    /// bytes and the first three draws).
+    #[test]
+    fn the_generator_draws_libsecp256k1s_test_vector() {
+        let key: [u8; 64] = [
+            0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e,
+            0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c,
+            0x1d, 0x1e, 0x1f, 0x00, 0x4b, 0xf5, 0x12, 0x2f, 0x34, 0x45, 0x54, 0xc5, 0x3b, 0xde,
+            0x2e, 0xbb, 0x8c, 0xd2, 0xb7, 0xe3, 0xd1, 0x60, 0x0a, 0xd6, 0x31, 0xc3, 0x85, 0xa5,
+            0xd7, 0xcc, 0xe2, 0x3c, 0x77, 0x85, 0x45, 0x9a,
+        ];
+        let expected: [[u8; 32]; 3] = [
+            [
+                0x4f, 0xe2, 0x95, 0x25, 0xb2, 0x08, 0x68, 0x09, 0x15, 0x9a, 0xcd, 0xf0, 0x50, 0x6e,
+                0xfb, 0x86, 0xb0, 0xec, 0x93, 0x2c, 0x7b, 0xa4, 0x42, 0x56, 0xab, 0x32, 0x1e, 0x42,
+                0x1e, 0x67, 0xe9, 0xfb,
+            ],
+            [
+                0x2b, 0xf0, 0xff, 0xf1, 0xd3, 0xc3, 0x78, 0xa2, 0x2d, 0xc5, 0xde, 0x1d, 0x85, 0x65,
+                0x22, 0x32, 0x5c, 0x65, 0xb5, 0x04, 0x49, 0x1a, 0x0c, 0xbd, 0x01, 0xcb, 0x8f, 0x3a,
+                0xa6, 0x7f, 0xfd, 0x4a,
+            ],
+            [
+                0xf5, 0x28, 0xb4, 0x10, 0xcb, 0x54, 0x1f, 0x77, 0x00, 0x0d, 0x7a, 0xfb, 0x6c, 0x5b,
+                0x53, 0xc5, 0xc4, 0x71, 0xea, 0xb4, 0x3e, 0x46, 0x6d, 0x9a, 0xc5, 0x19, 0x0c, 0x39,
+                0xc8, 0x2f, 0xd8, 0x2e,
+            ],
+        ];
+        let mut rng = Rfc6979::new(&key);
+        for want in expected {
+            assert_eq!(rng.next32(), want);
+        }
+    }
+}
