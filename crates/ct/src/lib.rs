@@ -11,7 +11,10 @@
 //! path cannot open goes through `TxOut::unblind`: the answer is always the same as its.
 
 mod drbg;
+mod header;
 mod rewind;
+
+pub use header::RangeProofHeader;
 
 use elements::confidential::{Asset, Value, ValueBlindingFactor};
 use elements::secp256k1_zkp::{Secp256k1, SecretKey, Signing, Verification};

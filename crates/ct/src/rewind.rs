@@ -22,6 +22,7 @@ use k256::{AffinePoint, EncodedPoint, FieldBytes, FieldElement, ProjectivePoint,
 use sha2::{Digest, Sha256};
 
 use crate::drbg::Rfc6979;
+use crate::RangeProofHeader;
 
 /// What a rewind reads back: the value, its commitment's blinder and the first 64 bytes of the
 /// message (Elements puts the asset id and the asset blinder there).
@@ -30,55 +31,6 @@ pub(crate) struct Rewound {
     pub value: u64,
     pub blind: [u8; 32],
     pub message: [u8; 64],
-}
-
-/// The proof's header (`rangeproof_getheader_impl`).
-struct Header {
-    /// Bytes the header takes.
-    len: usize,
-    exp: i32,
-    mantissa: u32,
-    scale: u64,
-    min_value: u64,
-}
-
-fn header(proof: &[u8]) -> Option<Header> {
-    if proof.len() < 65 || proof[0] & 128 != 0 {
-        return None;
-    }
-    let mut offset = 0;
-    let (mut exp, mut mantissa, mut max_value) = (-1i32, 0u32, 0u64);
-    if proof[0] & 64 != 0 {
-        exp = i32::from(proof[0] & 31);
-        offset += 1;
-        if exp > 18 {
-            return None;
-        }
-        mantissa = u32::from(proof[offset]) + 1;
-        if mantissa > 64 {
-            return None;
-        }
-        max_value = u64::MAX >> (64 - mantissa);
-    }
-    offset += 1;
-    let mut scale = 1u64;
-    for _ in 0..exp.max(0) {
-        max_value = max_value.checked_mul(10)?;
-        scale *= 10;
-    }
-    let mut min_value = 0;
-    if proof[0] & 32 != 0 {
-        min_value = u64::from_be_bytes(proof.get(offset..offset + 8)?.try_into().ok()?);
-        offset += 8;
-    }
-    max_value.checked_add(min_value)?;
-    Some(Header {
-        len: offset,
-        exp,
-        mantissa,
-        scale,
-        min_value,
-    })
 }
 
 /// A point serialized by its x and a first byte whose low bit says whether its y is the
@@ -199,7 +151,7 @@ pub(crate) fn rewind(
     extra: &[u8],
     nonce: &[u8; 32],
 ) -> Option<Rewound> {
-    let head = header(proof)?;
+    let head = RangeProofHeader::parse(proof)?;
     if head.mantissa == 0 {
         // a proof of a single key: a rewind recovers only its blinder
         return None;

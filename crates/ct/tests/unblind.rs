@@ -1,7 +1,7 @@
 //! The fast opening against `TxOut::unblind`, over outputs blinded as Elements blinds them and
 //! over range proofs of other shapes (exponents, minimum values, sizes, odd mantissas).
 
-use amphora_ct::{open_fast, unblind};
+use amphora_ct::{open_fast, unblind, RangeProofHeader};
 use elements::confidential::{self, Asset, AssetBlindingFactor, Value, ValueBlindingFactor};
 use elements::secp256k1_zkp::{self, All, Secp256k1, SecretKey};
 use elements::{
@@ -118,6 +118,40 @@ fn outputs_blinded_as_elements_blinds_them_open_the_fast_way_to_their_secrets() 
         assert_eq!(fast, out.unblind(&secp, receiver).expect("unblinds"));
         assert_eq!(unblind(&secp, &out, receiver).expect("opens"), sent);
     }
+}
+
+#[test]
+fn an_elements_proofs_header_reads_as_52_bits_from_1() {
+    let secp = Secp256k1::new();
+    let receiver = SecretKey::new(&mut rand::thread_rng());
+    let out = elements_output(&secp, receiver, secrets(4, 10));
+    let header = RangeProofHeader::parse(&out.witness.rangeproof.to_vec()).expect("a header");
+    assert_eq!(
+        header,
+        RangeProofHeader {
+            len: 10,
+            exp: 0,
+            mantissa: 52,
+            scale: 1,
+            min_value: 1,
+            max_value: 1 << 52,
+        }
+    );
+    assert_eq!(
+        RangeProofHeader::parse(&[0x40; 64]),
+        None,
+        "shorter than 65 bytes"
+    );
+    assert_eq!(
+        RangeProofHeader::parse(&[0x80; 65]),
+        None,
+        "the reserved bit"
+    );
+    assert_eq!(
+        RangeProofHeader::parse(&[0x53; 65]),
+        None,
+        "an exponent of 19"
+    );
 }
 
 #[test]

@@ -33,37 +33,13 @@ pub fn witness_only_hash(tx: &Transaction) -> String {
 /// Header fields of a rangeproof (`secp256k1_rangeproof_info`): exponent, mantissa bits,
 /// minimum and maximum value.
 fn rangeproof_info(proof: &[u8]) -> Option<(i64, u32, u64, u64)> {
-    if proof.len() < 65 || proof[0] & 128 != 0 {
-        return None;
-    }
-    let has_nz_range = proof[0] & 64 != 0;
-    let has_min = proof[0] & 32 != 0;
-    let mut offset = 0usize;
-    let mut exp: i64 = -1;
-    let mut mantissa: u32 = 0;
-    let mut max_value: u64 = 0;
-    if has_nz_range {
-        exp = i64::from(proof[0] & 31);
-        offset += 1;
-        if exp > 18 {
-            return None;
-        }
-        mantissa = u32::from(proof[offset]) + 1;
-        if mantissa > 64 {
-            return None;
-        }
-        max_value = u64::MAX >> (64 - mantissa);
-    }
-    offset += 1;
-    let scale = 10u64.checked_pow(exp.max(0) as u32)?;
-    let mut min_value = 0u64;
-    if has_min {
-        let bytes: [u8; 8] = proof.get(offset..offset + 8)?.try_into().ok()?;
-        min_value = u64::from_be_bytes(bytes);
-    }
-    max_value = max_value.checked_mul(scale)?;
-    max_value = max_value.checked_add(min_value)?;
-    Some((exp, mantissa, min_value, max_value))
+    let header = amphora_ct::RangeProofHeader::parse(proof)?;
+    Some((
+        i64::from(header.exp),
+        header.mantissa,
+        header.min_value,
+        header.max_value,
+    ))
 }
 
 fn asset_hex(asset: AssetId) -> String {
