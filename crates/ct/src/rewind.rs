@@ -26,7 +26,7 @@ use crate::RangeProofHeader;
 
 /// What a rewind reads back: the value, its commitment's blinder and the first 64 bytes of the
 /// message (Elements puts the asset id and the asset blinder there).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) struct Rewound {
     pub value: u64,
     pub blind: [u8; 32],
@@ -76,9 +76,9 @@ fn borromean_hash(e: &[u8], m: &[u8; 32], ring: usize, position: usize) -> [u8; 
 /// A parsed proof with what the rewind derives from the nonce.
 struct Proof<'a> {
     proof: &'a [u8],
+    head: RangeProofHeader,
     commit: ProjectivePoint,
     generator: ProjectivePoint,
-    exp: i32,
     rsizes: Vec<usize>,
     /// Offset of each digit commitment's x (rings but the last) and its sign.
     digits: Vec<(usize, bool)>,
@@ -86,7 +86,6 @@ struct Proof<'a> {
     s: Vec<Scalar>,
     /// The message hash every challenge commits to.
     m: [u8; 32],
-    min_value: u64,
     /// The last ring's digit commitment, once computed.
     last_digit: OnceCell<Option<ProjectivePoint>>,
 }
@@ -97,39 +96,47 @@ impl Proof<'_> {
         self.rsizes[..ring].iter().sum()
     }
 
-    /// The key at `position` of `ring` (`rangeproof_pub_expand`): the ring's digit commitment
-    /// less `position` times 10^exp·4^ring of the generator. The last ring's digit commitment
-    /// is the output's commitment less the minimum value and the other digit commitments.
-    fn key(&self, ring: usize, position: usize) -> Option<ProjectivePoint> {
-        let last = self.rsizes.len() - 1;
-        let first = if ring < last {
+    /// The digit commitment of `ring`, its first key. The last ring's is the output's
+    /// commitment less the minimum value and the other digit commitments.
+    fn digit(&self, ring: usize) -> Option<ProjectivePoint> {
+        if ring < self.rsizes.len() - 1 {
             let (offset, negated) = self.digits[ring];
-            xquad(&self.proof[offset..offset + 32], negated)?
-        } else {
-            (*self.last_digit.get_or_init(|| {
-                let mut acc = self.generator * Scalar::from(self.min_value);
-                for &(offset, negated) in &self.digits {
-                    acc += xquad(&self.proof[offset..offset + 32], negated)?;
-                }
-                Some(self.commit - acc)
-            }))?
-        };
-        let mut step = Scalar::ONE;
-        for _ in 0..self.exp.max(0) {
-            step *= Scalar::from(10u64);
+            return xquad(&self.proof[offset..offset + 32], negated);
+        }
+        *self.last_digit.get_or_init(|| {
+            let mut acc = self.generator * Scalar::from(self.head.min_value);
+            for &(offset, negated) in &self.digits {
+                acc += xquad(&self.proof[offset..offset + 32], negated)?;
+            }
+            Some(self.commit - acc)
+        })
+    }
+
+    /// What separates two keys of `ring` (`rangeproof_pub_expand`): 10^exp·4^ring times the
+    /// generator; key j is the digit commitment less j such steps.
+    fn step(&self, ring: usize) -> ProjectivePoint {
+        let mut factor = Scalar::ONE;
+        for _ in 0..self.head.exp.max(0) {
+            factor *= Scalar::from(10u64);
         }
         for _ in 0..ring {
-            step *= Scalar::from(4u64);
+            factor *= Scalar::from(4u64);
         }
-        Some(first - self.generator * (step * Scalar::from(position as u64)))
+        self.generator * factor
     }
 
     /// The challenge at `position` of `ring` (`borromean_verify`'s `ens` there).
     fn challenge(&self, ring: usize, position: usize) -> Option<Scalar> {
         let mut e = strict_scalar(&borromean_hash(self.e0, &self.m, ring, 0))?;
         let first = self.first_key(ring);
+        let (mut key, step) = if position > 0 {
+            (self.digit(ring)?, self.step(ring))
+        } else {
+            (ProjectivePoint::IDENTITY, ProjectivePoint::IDENTITY)
+        };
         for j in 0..position {
-            let r = ProjectivePoint::GENERATOR * self.s[first + j] + self.key(ring, j)? * e;
+            let r = ProjectivePoint::GENERATOR * self.s[first + j] + key * e;
+            key -= step;
             if r == ProjectivePoint::IDENTITY {
                 return None;
             }
@@ -205,15 +212,14 @@ pub(crate) fn rewind(
     m.update(extra);
     let parsed = Proof {
         proof,
+        head,
         commit: xquad(&commit[1..], commit[0] & 1 == 1)?,
         generator: xquad(&generator[1..], generator[0] & 1 == 1)?,
-        exp: head.exp,
         rsizes,
         digits,
         e0,
         s,
         m: m.finalize().into(),
-        min_value: head.min_value,
         last_digit: OnceCell::new(),
     };
 

@@ -2,6 +2,7 @@
 //! produces them (key names, order and JSON types), and amounts. Scripts are rendered by
 //! [`super::script_json`], blocks by [`super::block_json`].
 
+use amphora_ct::RangeProofHeader;
 use elements::confidential::{Asset, Nonce, Value as CtValue};
 use elements::encode::serialize;
 use elements::{AddressParams, AssetId, Transaction};
@@ -28,18 +29,6 @@ pub fn witness_only_hash(tx: &Transaction) -> String {
     let mut bytes = crate::chain::witness_only_hash(tx);
     bytes.reverse();
     hex::encode(bytes)
-}
-
-/// Header fields of a rangeproof (`secp256k1_rangeproof_info`): exponent, mantissa bits,
-/// minimum and maximum value.
-fn rangeproof_info(proof: &[u8]) -> Option<(i64, u32, u64, u64)> {
-    let header = amphora_ct::RangeProofHeader::parse(proof)?;
-    Some((
-        i64::from(header.exp),
-        header.mantissa,
-        header.min_value,
-        header.max_value,
-    ))
 }
 
 fn asset_hex(asset: AssetId) -> String {
@@ -175,16 +164,16 @@ pub fn tx_json(
                 }
                 CtValue::Confidential(c) => {
                     if let Some(proof) = out.witness.rangeproof.as_ref() {
-                        if let Some((exp, mantissa, min, max)) = rangeproof_info(&proof.serialize())
-                        {
-                            if exp == -1 {
-                                o.insert("value".into(), amount(min));
+                        // the fields of `secp256k1_rangeproof_info`
+                        if let Some(header) = RangeProofHeader::parse(&proof.serialize()) {
+                            if header.exp == -1 {
+                                o.insert("value".into(), amount(header.min_value));
                             } else {
-                                o.insert("value-minimum".into(), amount(min));
-                                o.insert("value-maximum".into(), amount(max));
+                                o.insert("value-minimum".into(), amount(header.min_value));
+                                o.insert("value-maximum".into(), amount(header.max_value));
                             }
-                            o.insert("ct-exponent".into(), json!(exp));
-                            o.insert("ct-bits".into(), json!(mantissa));
+                            o.insert("ct-exponent".into(), json!(header.exp));
+                            o.insert("ct-bits".into(), json!(header.mantissa));
                         }
                     }
                     if let Some(proof) = out.witness.surjection_proof.as_ref() {
